@@ -1,0 +1,138 @@
+"""Findings as values: ``Diagnostic`` and the table of stable codes.
+
+The engine returns diagnostics and never prints; renderers and the CLI decide what to show.
+The code table below is the single source of truth; docs/diagnostics.md is checked against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, Optional
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class Code:
+    """One entry of the code table."""
+
+    code: str
+    name: str
+    severity: str
+    group: str
+    summary: str
+
+
+GROUPS = {
+    "S": "spec and syntax",
+    "H": "shapes",
+    "T": "states",
+    "P": "parameters",
+    "X": "expectations",
+    "L": "lints",
+    "V": "verifier",
+}
+
+_TABLE = [
+    # spec and syntax
+    Code("S001", "yaml-syntax", ERROR, "S", "The file is not valid YAML."),
+    Code("S002", "spec-structure", ERROR, "S", "The spec's top level is missing a key or has one it does not know."),
+    Code("S003", "unknown-layer-type", ERROR, "S", "A layer `type` that lstmcalc does not know."),
+    Code("S004", "unknown-argument", ERROR, "S", "A keyword that the layer's Keras constructor does not take."),
+    Code("S005", "wrong-value-type", ERROR, "S", "An argument of the wrong type (a string or boolean where a number belongs, ...)."),
+    Code("S006", "value-out-of-range", ERROR, "S", "An argument outside its allowed range or set of values."),
+    Code("S007", "missing-argument", ERROR, "S", "A required argument is missing."),
+    Code("S008", "call-syntax", ERROR, "S", "A layer written in call syntax that cannot be read."),
+    Code("S009", "duplicate-name", ERROR, "S", "Two layers (or a layer and an input) share a name."),
+    Code("S010", "invalid-input", ERROR, "S", "The model input is not a valid shape or dtype."),
+    Code("S011", "unknown-reference", ERROR, "S", "A reference to a layer or input that does not exist."),
+    Code("S012", "conflicting-arguments", ERROR, "S", "Arguments that Keras rejects in combination."),
+    Code("S013", "cycle", ERROR, "S", "Layers that depend on each other in a loop."),
+    Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
+    # shapes
+    Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
+    Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
+    Code("H003", "undefined-dimension", ERROR, "H", "A weight shape depends on a dimension that is unknown (None)."),
+    Code("H004", "incompatible-shape", ERROR, "H", "A layer's arguments contradict the shape it receives."),
+    Code("H005", "wrong-dtype", ERROR, "H", "A layer receives a tensor of a dtype it cannot use."),
+    # states
+    Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
+    Code("T002", "unroll-needs-length", ERROR, "T", "An unrolled RNN on sequences of unknown length."),
+]
+
+CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding about a spec: what, where, and how to fix it."""
+
+    code: str
+    severity: str
+    message: str
+    hint: str = ""
+    layer: Optional[str] = None
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    @property
+    def name(self) -> str:
+        entry = CODES.get(self.code)
+        return entry.name if entry else self.code
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def located(self, file: Optional[str], line: Optional[int], column: Optional[int]) -> "Diagnostic":
+        return replace(self, file=file, line=line, column=column)
+
+    def to_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "hint": self.hint,
+            "layer": self.layer,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+def make(code: str, message: str, hint: str = "", *, layer: Optional[str] = None,
+         location: "Optional[object]" = None, severity: Optional[str] = None) -> Diagnostic:
+    """Build a diagnostic for ``code``; the severity comes from the code table unless given."""
+    entry = CODES[code]
+    file = line = column = None
+    if location is not None:
+        file, line, column = location.file, location.line, location.column  # type: ignore[attr-defined]
+    return Diagnostic(code, severity or entry.severity, message, hint, layer, file, line, column)
+
+
+class SpecProblem(Exception):
+    """Raised inside spec reading and layer rules; the engine turns it into a Diagnostic."""
+
+    def __init__(self, code: str, message: str, hint: str = "", location: "Optional[object]" = None,
+                 layer: Optional[str] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.location = location
+        self.layer = layer
+
+    def to_diagnostic(self, layer: Optional[str] = None, location: "Optional[object]" = None) -> Diagnostic:
+        return make(self.code, self.message, self.hint, layer=self.layer or layer,
+                    location=self.location or location)
+
+
+def sort_key(diagnostic: Diagnostic):
+    return (diagnostic.file or "", diagnostic.line or 0, diagnostic.column or 0,
+            SEVERITY_RANK.get(diagnostic.severity, 9), diagnostic.code)

@@ -1,0 +1,247 @@
+"""Propagation: build the layers, wire the graph, push shapes through it, collect diagnostics.
+
+The engine never prints; it returns a Report.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+from .diagnostics import Diagnostic, make
+from .graph import Graph, Node, build_graph
+from .layers.base import Layer, ShapeProblem, TensorSpec, check_inputs
+from .layers.factory import LayerFactory, Namer
+from .report import InputReport, LayerReport, Report, compute_totals
+from .shapes import format_shape
+from .spec.model import ModelSpec, Reference
+
+
+def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, convention: str = "keras",
+                 spec_diagnostics: Sequence[Diagnostic] = ()) -> Report:
+    """Propagate shapes through ``spec``; ``batch_size`` overrides the spec's."""
+    batch = batch_size if batch_size is not None else spec.batch_size
+    diagnostics: List[Diagnostic] = list(spec_diagnostics)
+    namer = Namer()
+    factory = LayerFactory(convention, namer)
+    built = []
+    for definition in spec.layers:
+        layer, problems = factory.create(definition)
+        diagnostics.extend(problems)
+        built.append((definition, layer))
+    # Reading and construction problems in file order; Keras would stop at the first of them.
+    diagnostics.sort(key=lambda d: (d.file or "", d.line or 0, d.column or 0))
+    graph, problems = build_graph(spec, built, namer)
+    diagnostics.extend(problems)
+    name = spec.name or ("functional" if spec.functional else "sequential")
+    report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph)
+    Propagation(graph, report, diagnostics, batch).run()
+    report.diagnostics = diagnostics
+    report.totals = compute_totals(report.layers)
+    return report
+
+
+class Propagation:
+    """One pass over the graph in topological order."""
+
+    def __init__(self, graph: Graph, report: Report, diagnostics: List[Diagnostic], batch: Optional[int]):
+        self.graph = graph
+        self.report = report
+        self.diagnostics = diagnostics
+        self.batch = batch
+        self.tensors: Dict[str, List[TensorSpec]] = {}
+        self.layer_reports: Dict[str, LayerReport] = {}
+
+    def run(self) -> None:
+        for name in self.graph.order:
+            node = self.graph.nodes[name]
+            if node.is_input:
+                self._input(node)
+            else:
+                self._layer(node)
+        placed = set(self.graph.order)
+        # Layers left out of the order (on a cycle) are still listed, as not reached.
+        for name, node in self.graph.nodes.items():
+            if name not in placed and not node.is_input:
+                self.layer_reports[name] = self._blank(node, "not-reached")
+        self.report.layers = [self.layer_reports[name] for name in list(self.graph.order) +
+                              [n for n in self.graph.nodes if n not in placed] if name in self.layer_reports]
+        self.report.outputs = self._output_names()
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def _input(self, node: Node) -> None:
+        definition = node.input_def
+        shape = definition.batch_shape(self.batch)
+        self.tensors[node.name] = [TensorSpec(shape, definition.dtype)]
+        self.report.inputs.append(InputReport(node.name, shape, definition.dtype,
+                                              node.location.line, node.location.column))
+
+    def _blank(self, node: Node, status: str) -> LayerReport:
+        layer = node.layer
+        return LayerReport(
+            name=node.name, type=layer.keras_class if layer else node.type_name, status=status,
+            line=node.location.line, column=node.location.column,
+            config=dict(layer.config) if layer else {})
+
+    def _resolve(self, node: Node, references: List[Reference]) -> Optional[List[TensorSpec]]:
+        tensors: List[TensorSpec] = []
+        for reference in references:
+            produced = self.tensors.get(reference.name)
+            if produced is None:
+                return None
+            if reference.index is None:
+                tensors.extend(produced)
+            elif -len(produced) <= reference.index < len(produced):
+                tensors.append(produced[reference.index])
+            else:
+                self.diagnostics.append(make(
+                    "S014", f"`{reference}` picks output {reference.index} of `{reference.name}`, which has "
+                            f"{len(produced)} output(s).",
+                    f"Use an index from 0 to {len(produced) - 1}.", layer=node.name,
+                    location=reference.location))
+                return None
+        return tensors
+
+    def _reference_names(self, references: List[Reference]) -> List[str]:
+        names = []
+        for reference in references:
+            produced = self.tensors.get(reference.name, [])
+            if reference.index is None:
+                names.extend(f"{reference.name}[{index}]" for index in range(len(produced)))
+            else:
+                names.append(f"{reference.name}[{reference.index % max(len(produced), 1)}]")
+        return names
+
+    def _layer(self, node: Node) -> None:
+        layer_report = self._blank(node, "not-reached")
+        self.layer_reports[node.name] = layer_report
+        layer = node.layer
+        if layer is None:
+            layer_report.status = "error"
+            return
+        tensors = self._resolve(node, node.inputs)
+        if tensors is None:
+            return
+        layer_report.inputs = self._reference_names(node.inputs)
+        try:
+            outputs, weights = self._apply(layer, tensors)
+        except ShapeProblem as problem:
+            layer_report.status = "error"
+            self.diagnostics.append(self._locate(node, tensors, problem))
+            return
+        layer_report.status = "ok"
+        layer_report.weights = weights
+        layer_report.output_shapes = [tensor.shape for tensor in outputs]
+        layer_report.output_dtypes = [tensor.dtype for tensor in outputs]
+        layer_report.output_masks = [tensor.masked for tensor in outputs]
+        self.tensors[node.name] = outputs
+
+    def _apply(self, layer: Layer, tensors: List[TensorSpec]):
+        if len(tensors) > 1 and layer.maps_over_tensor_lists:
+            # Keras applies input-spec-free layers such as Dropout to each tensor of a list.
+            outputs: List[TensorSpec] = []
+            for tensor in tensors:
+                outputs.extend(layer.outputs([tensor]))
+            return outputs, []
+        check_inputs(layer, tensors)
+        weights = layer.weight_shapes(tensors)
+        for weight in weights:
+            if None in weight.shape:
+                raise ShapeProblem(
+                    "H003",
+                    "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
+                    f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
+                    f"{layer.name}.", "")
+        return layer.outputs(tensors), weights
+
+    # -- diagnostics ---------------------------------------------------------------------------
+
+    def _locate(self, node: Node, tensors: List[TensorSpec], problem: ShapeProblem) -> Diagnostic:
+        layer = node.layer
+        locations = getattr(layer, "argument_locations", {})
+        where = locations.get(problem.argument, node.location) if problem.argument else node.location
+        message, hint = problem.message, problem.hint
+        if problem.code in ("H001", "H003"):
+            message, hint = explain_shape_problem(self, node, tensors, problem)
+        return make(problem.code, message, hint, layer=node.name, location=where)
+
+    def producer(self, node: Node) -> Optional[Node]:
+        """The layer that made this node's (first) input, looking through pass-through layers."""
+        if not node.inputs:
+            return None
+        current = self.graph.nodes.get(node.inputs[0].name)
+        while current is not None and current.layer is not None and \
+                current.layer.keras_class in PASS_THROUGH and current.inputs:
+            current = self.graph.nodes.get(current.inputs[0].name)
+        return current
+
+    def _output_names(self) -> List[str]:
+        return self._reference_names(self.graph.outputs)
+
+
+PASS_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",
+                "BatchNormalization"}
+SEQUENCE_LAYERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "Conv1D", "MaxPooling1D",
+                   "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "SpatialDropout1D"}
+
+
+def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[TensorSpec],
+                          problem: ShapeProblem):
+    """Say where the offending shape came from and how to fix it, in the learner's terms."""
+    layer = node.layer
+    producer = propagation.producer(node)
+    received = tensors[0].shape
+    source = producer.name if producer is not None else "the input"
+    if problem.code == "H003":
+        axis_owner = f"{layer.name} ({layer.keras_class})"
+        message = (f"{axis_owner} cannot create its weights: they need the size of the last axis of "
+                   f"its input, and it receives {format_shape(received)} from {source}, whose last "
+                   f"axis is unknown. Keras: {problem.message}")
+        if producer is not None and producer.layer is not None and producer.layer.keras_class == "Flatten":
+            hint = ("Flatten of a sequence with unknown length gives (batch, None). Give the input a fixed "
+                    "length (e.g. input: [50, 10]), or replace Flatten with GlobalAveragePooling1D, or end "
+                    "the recurrent stack with return_sequences: false.")
+        else:
+            hint = "Give the input a known feature size, e.g. input: [null, 10] rather than [null, null]."
+        return message, hint
+    rank = layer.expected_rank()
+    wants_sequence = rank is not None and rank.ndim == 3 and layer.keras_class in SEQUENCE_LAYERS
+    if wants_sequence and len(received) == 2:
+        message = (f"{layer.name} ({layer.keras_class}) needs a 3-D input (batch, timesteps, features) "
+                   f"but receives {format_shape(received)} from {source}: one vector per sample, not a "
+                   f"sequence.")
+        producer_layer = producer.layer if producer is not None else None
+        if producer_layer is not None and _returns_last_step_only(producer_layer):
+            message += (f" {producer.name} returns only its last output because its return_sequences is "
+                        f"false. Keras rejects this model; a recurrent layer on a single vector does not "
+                        f"'behave like a Dense layer'.")
+            hint = (f"Set `return_sequences: true` on `{producer.name}` so it passes its whole sequence "
+                    f"(batch, timesteps, units) on, or put RepeatVector(n) before `{layer.name}` to repeat "
+                    f"that vector n times, or replace `{layer.name}` with a Dense layer.")
+        else:
+            hint = (f"Feed `{layer.name}` a sequence: add RepeatVector(n) or Reshape before it, or give "
+                    "the model a 3-D input (timesteps, features).")
+        return message + f" Keras: {problem.message}", hint
+    if not problem.hint:
+        expectation = _rank_words(rank)
+        hint = f"{layer.name} takes {expectation}; it receives {format_shape(received)} from {source}."
+        return problem.message, hint
+    return problem.message, problem.hint
+
+
+def _returns_last_step_only(layer: Layer) -> bool:
+    if layer.keras_class in ("LSTM", "GRU", "SimpleRNN"):
+        return not layer["return_sequences"]
+    if layer.keras_class == "Bidirectional":
+        return not layer.return_sequences
+    return False
+
+
+def _rank_words(rank) -> str:
+    if rank is None:
+        return "any rank"
+    if rank.ndim is not None:
+        return f"inputs of rank {rank.ndim} (batch axis included)"
+    if rank.min_ndim is not None:
+        return f"inputs of rank {rank.min_ndim} or more (batch axis included)"
+    return f"inputs of rank at most {rank.max_ndim}"

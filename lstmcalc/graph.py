@@ -1,0 +1,154 @@
+"""The layer graph: input and layer nodes, the references between them, topological order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from .diagnostics import Diagnostic, make
+from .layers.base import Layer
+from .layers.factory import Namer
+from .spec.model import InputDef, LayerDef, ModelSpec, Reference
+from .spec.source import Location
+from .suggest import closest
+
+
+@dataclass
+class Node:
+    """An input or a layer application. ``inputs`` are references; ``index=None`` means all
+    outputs of that node (a sequential stack passes everything on, as Keras does)."""
+
+    name: str
+    location: Location
+    layer: Optional[Layer] = None
+    input_def: Optional[InputDef] = None
+    definition: Optional[LayerDef] = None
+    inputs: List[Reference] = field(default_factory=list)
+    initial_state: List[Reference] = field(default_factory=list)
+    type_name: str = "InputLayer"
+
+    @property
+    def is_input(self) -> bool:
+        return self.input_def is not None
+
+
+@dataclass
+class Graph:
+    nodes: Dict[str, Node]
+    order: List[str]
+    outputs: List[Reference]
+    functional: bool
+
+    def consumers(self, name: str) -> List[str]:
+        return [node.name for node in self.nodes.values()
+                if any(ref.name == name for ref in node.inputs + node.initial_state)]
+
+
+def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
+                namer: Namer) -> Tuple[Graph, List[Diagnostic]]:
+    """Nodes for the spec's inputs and layers, wired and sorted."""
+    problems: List[Diagnostic] = []
+    nodes: Dict[str, Node] = {}
+    input_names = []
+    for input_def in spec.inputs:
+        name = input_def.name or namer.auto("InputLayer")
+        if name in nodes:
+            problems.append(make("S009", f"Two inputs are named `{name}`.", "Give each input its own name.",
+                                 location=input_def.location))
+            continue
+        nodes[name] = Node(name, input_def.location, input_def=input_def)
+        input_names.append(name)
+    layer_names: List[str] = []
+    for position, (definition, layer) in enumerate(layers):
+        if layer is not None:
+            name = layer.name
+        else:
+            # Construction failed; keep a placeholder so references to it still resolve.
+            index = definition.index if definition.index is not None else position
+            name = definition.explicit_name or f"layers[{index}]"
+        if name in nodes:
+            kind = "an input" if nodes[name].is_input else "another layer"
+            problems.append(make(
+                "S009", f"All layers should have unique names. Name '{name}' is already the name of {kind} "
+                        "in this model.", "Update the `name` argument to pass a unique name.",
+                layer=name, location=definition.location))
+            continue
+        nodes[name] = Node(name, definition.location, layer=layer, definition=definition,
+                           type_name=definition.type_name)
+        layer_names.append(name)
+
+    previous: Optional[str] = input_names[0] if input_names else None
+    for name in layer_names:
+        node = nodes[name]
+        definition = node.definition
+        assert definition is not None
+        if spec.functional and definition.inputs is not None:
+            node.inputs = list(definition.inputs)
+        elif previous is not None:
+            node.inputs = [Reference(previous, None, definition.location)]
+        node.initial_state = list(definition.initial_state or [])
+        previous = name
+    for node in nodes.values():
+        for reference in node.inputs + node.initial_state:
+            if reference.name not in nodes:
+                suggestion = closest(reference.name, list(nodes))
+                problems.append(make(
+                    "S011", f"`{node.name}` refers to `{reference.name}`, which is neither a layer nor an input.",
+                    f"Did you mean `{suggestion}`?" if suggestion else
+                    "Known names: " + ", ".join(nodes) + ".", layer=node.name, location=reference.location))
+            elif reference.name == node.name:
+                problems.append(make("S013", f"`{node.name}` takes its own output as input.",
+                                     "A layer cannot consume itself; refer to an earlier layer.",
+                                     layer=node.name, location=reference.location))
+
+    order, cycle = _topological_order(nodes)
+    if cycle:
+        first = nodes[cycle[0]]
+        problems.append(make("S013", "The layers form a cycle: " + " → ".join(cycle + [cycle[0]]) + ".",
+                             "Each layer must consume only layers that do not depend on it.",
+                             layer=first.name, location=first.location))
+
+    if spec.outputs is not None:
+        outputs = list(spec.outputs)
+        for reference in outputs:
+            if reference.name not in nodes:
+                suggestion = closest(reference.name, list(nodes))
+                problems.append(make("S011", f"`outputs` refers to `{reference.name}`, which does not exist.",
+                                     f"Did you mean `{suggestion}`?" if suggestion else "List layer names.",
+                                     location=reference.location))
+    else:
+        consumed = {ref.name for node in nodes.values() for ref in node.inputs + node.initial_state}
+        outputs = [Reference(name, None, nodes[name].location) for name in layer_names if name not in consumed]
+        if not spec.functional and layer_names:
+            outputs = [Reference(layer_names[-1], None, nodes[layer_names[-1]].location)]
+    return Graph(nodes, order, outputs, spec.functional), problems
+
+
+def _topological_order(nodes: Dict[str, Node]) -> Tuple[List[str], List[str]]:
+    """Kahn's algorithm, ties broken by file order; returns (order, a cycle or [])."""
+    position = {name: index for index, name in enumerate(nodes)}
+    pending = {name: {ref.name for ref in node.inputs + node.initial_state if ref.name in nodes
+                      and ref.name != name}
+               for name, node in nodes.items()}
+    order: List[str] = []
+    ready = sorted((name for name, deps in pending.items() if not deps), key=position.get)
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for other, deps in pending.items():
+            if name in deps:
+                deps.discard(name)
+                if not deps and other not in order and other not in ready:
+                    ready.append(other)
+                    ready.sort(key=position.get)
+    if len(order) == len(nodes):
+        return order, []
+    remaining = {name for name in nodes if name not in order}
+    # Walk dependencies inside the remaining set until a name repeats: that loop is a cycle.
+    start = min(remaining, key=position.get)
+    path: List[str] = []
+    current = start
+    while current not in path:
+        path.append(current)
+        current = min((dep for dep in pending[current] if dep in remaining), key=position.get)
+    return order, path[path.index(current):][::-1]

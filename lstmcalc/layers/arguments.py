@@ -1,0 +1,255 @@
+"""Argument schemas: each layer declares its Keras constructor arguments as ``Arg`` values.
+
+A check takes the written value and returns the value to keep, or raises ``ArgumentError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence, Tuple
+
+REQUIRED = object()
+
+ACTIVATIONS = (
+    "relu", "leaky_relu", "relu6", "softmax", "celu", "elu", "selu", "softplus", "softsign",
+    "squareplus", "soft_shrink", "sparse_plus", "silu", "gelu", "glu", "tanh", "tanh_shrink",
+    "threshold", "sigmoid", "sparse_sigmoid", "exponential", "hard_sigmoid", "hard_silu",
+    "hard_tanh", "hard_shrink", "linear", "mish", "log_softmax", "log_sigmoid", "sparsemax",
+    "swish", "hard_swish",
+)
+
+DTYPE_POLICIES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
+
+
+class ArgumentError(Exception):
+    """A value that does not fit its argument; ``code`` is S005 (type) or S006 (range)."""
+
+    def __init__(self, code: str, message: str, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One constructor argument: its name, how to check it, and Keras's default."""
+
+    name: str
+    check: Callable[[str, Any], Any]
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, (list, tuple)):
+        return f"the list {list(value)!r}"
+    return repr(value)
+
+
+def _whole_number(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+                            f"Write a number, e.g. `{name}: 64`; true/false are not sizes.")
+    if isinstance(value, float) and value.is_integer():
+        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+                            f"Write `{name}: {int(value)}`.")
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.lstrip("-").isdigit():
+            raise ArgumentError("S005", f"`{name}` must be a number, got {_describe(value)}.",
+                                f"Remove the quotes: `{name}: {stripped}`.")
+        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+                            f"Write a number, e.g. `{name}: 64`.")
+    if not isinstance(value, int):
+        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+                            f"Write a number, e.g. `{name}: 64`.")
+    return value
+
+
+def positive_int(name: str, value: Any) -> int:
+    number = _whole_number(name, value)
+    if number <= 0:
+        raise ArgumentError("S006", f"`{name}` must be a positive whole number, got {number}.",
+                            f"Use {name} of at least 1.")
+    return number
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    number = _whole_number(name, value)
+    if number < 0:
+        raise ArgumentError("S006", f"`{name}` must be 0 or more, got {number}.", f"Use a {name} of 0 or more.")
+    return number
+
+
+def integer(name: str, value: Any) -> int:
+    return _whole_number(name, value)
+
+
+def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    def check_optional(name: str, value: Any) -> Any:
+        return None if value is None else check(name, value)
+    return check_optional
+
+
+def boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        hint = f"Write `{name}: true` or `{name}: false`"
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            hint += " without quotes"
+        raise ArgumentError("S005", f"`{name}` must be true or false, got {_describe(value)}.", hint + ".")
+    return value
+
+
+def number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError("S005", f"`{name}` must be a number, got {_describe(value)}.",
+                            f"Write e.g. `{name}: 0.2`.")
+    return value
+
+
+def fraction(name: str, value: Any) -> float:
+    """A rate in [0, 1], as Keras's Dropout layers require."""
+    rate = number(name, value)
+    if not 0 <= rate <= 1:
+        raise ArgumentError("S006", f"`{name}` must be between 0 and 1, got {rate}.",
+                            f"A {name} is the fraction of units dropped, e.g. 0.2.")
+    return rate
+
+
+def choice(*options: Any, ignore_case: bool = False) -> Callable[[str, Any], Any]:
+    def check_choice(name: str, value: Any) -> Any:
+        candidate = value.lower() if ignore_case and isinstance(value, str) else value
+        for option in options:
+            if candidate == option and type(candidate) is type(option):
+                return option
+        from ..suggest import closest
+        shown = ", ".join("null" if option is None else repr(option) for option in options)
+        suggestion = closest(str(value), [option for option in options if isinstance(option, str)])
+        hint = f"Did you mean {suggestion!r}? " if suggestion else ""
+        raise ArgumentError("S006", f"`{name}` must be one of {shown}; got {_describe(value)}.",
+                            hint + f"Allowed: {shown}.")
+    return check_choice
+
+
+def activation(name: str, value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ArgumentError("S005", f"`{name}` must be the name of a Keras activation, got {_describe(value)}.",
+                            "Write e.g. 'relu', 'tanh', 'sigmoid' or null.")
+    if value not in ACTIVATIONS:
+        from ..suggest import closest
+        suggestion = closest(value, ACTIVATIONS)
+        raise ArgumentError("S006", f"Unknown activation {value!r} for `{name}`.",
+                            f"Did you mean {suggestion!r}?" if suggestion
+                            else "Known: " + ", ".join(sorted(ACTIVATIONS)) + ".")
+    return value
+
+
+def text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ArgumentError("S005", f"`{name}` must be a string, got {_describe(value)}.",
+                            f"Quote it: `{name}: \"...\"`.")
+    return value
+
+
+def dtype_policy(name: str, value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if value not in DTYPE_POLICIES:
+        from ..suggest import closest
+        suggestion = closest(str(value), DTYPE_POLICIES)
+        raise ArgumentError("S006", f"Unknown dtype {value!r}.",
+                            f"Did you mean {suggestion!r}?" if suggestion
+                            else "Use one of " + ", ".join(DTYPE_POLICIES) + ".")
+    return value
+
+
+def anything(name: str, value: Any) -> Any:
+    """Accepted and kept: initializers, regularizers, constraints, seeds and such."""
+    return value
+
+
+def int_tuple(length: int, *, minimum: int = 1) -> Callable[[str, Any], Tuple[int, ...]]:
+    """An int or a tuple of ``length`` ints (kernel_size, strides, pool_size, ...)."""
+    def check_int_tuple(name: str, value: Any) -> Tuple[int, ...]:
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(items) == 1 and length > 1:
+            items = items * length
+        if len(items) != length:
+            raise ArgumentError("S005", f"`{name}` must be an integer or a tuple of {length} integer(s), "
+                                        f"got {_describe(value)}.", f"Write e.g. `{name}: 3`.")
+        checked = []
+        for item in items:
+            number_value = _whole_number(name, item)
+            if number_value < minimum:
+                raise ArgumentError("S006", f"`{name}` must be at least {minimum}, got {number_value}.",
+                                    f"Use a {name} of {minimum} or more.")
+            checked.append(number_value)
+        return tuple(checked)
+    return check_int_tuple
+
+
+def int_list(name: str, value: Any) -> Tuple[int, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentError("S005", f"`{name}` must be a list of integers, got {_describe(value)}.",
+                            f"Write e.g. `{name}: [2, 1]`.")
+    return tuple(_whole_number(name, item) for item in value)
+
+
+def axis(name: str, value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_whole_number(name, item) for item in value)
+    return _whole_number(name, value)
+
+
+def shape_or_none(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentError("S005", f"`{name}` must be a list of dimensions, got {_describe(value)}.",
+                            f"Write e.g. `{name}: [50, 10]`.")
+    dims = []
+    for item in value:
+        if item is None:
+            dims.append(None)
+        else:
+            dims.append(non_negative_int(name, item))
+    return tuple(dims)
+
+
+def layer_definition(name: str, value: Any) -> Any:
+    from ..spec.model import LayerDef
+
+    if not isinstance(value, LayerDef):
+        raise ArgumentError("S005", f"`{name}` must be a layer, got {_describe(value)}.",
+                            f"Write e.g. `{name}: {{type: LSTM, units: 32}}` or `{name}: LSTM(32)`.")
+    return value
+
+
+def optional_layer_definition(name: str, value: Any) -> Any:
+    return None if value is None else layer_definition(name, value)
+
+
+# Keywords every Keras layer accepts (keras.layers.Layer.__init__).
+BASE_ARGUMENTS: Sequence[Arg] = (
+    Arg("name", text, None),
+    Arg("dtype", dtype_policy, None),
+    Arg("trainable", boolean, True),
+    Arg("activity_regularizer", anything, None),
+    Arg("autocast", boolean, True),
+    Arg("input_shape", shape_or_none, None),
+    Arg("input_dim", optional(positive_int), None),
+)

@@ -1,0 +1,224 @@
+"""The layer contract: one class per Keras layer type owns its argument schema, accepted input
+rank, weight shapes, output shapes (and, for the verifier, its forward pass), side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+
+from ..shapes import Shape, format_shape
+from .arguments import BASE_ARGUMENTS, Arg
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What the engine knows about a tensor: its shape (batch axis first), dtype, and whether a
+    Keras mask travels with it."""
+
+    shape: Shape
+    dtype: str = "float32"
+    masked: bool = False
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A weight tensor as the framework stores it."""
+
+    name: str
+    shape: Tuple[Optional[int], ...]
+    trainable: bool = True
+    dtype: str = "float32"
+
+    @property
+    def size(self) -> int:
+        count = 1
+        for dim in self.shape:
+            count *= dim  # type: ignore[operator]  # the engine rejects unknown dims first
+        return count
+
+
+@dataclass(frozen=True)
+class Rank:
+    """Accepted input rank, Keras's ``InputSpec(ndim=..., min_ndim=..., max_ndim=...)``."""
+
+    ndim: Optional[int] = None
+    min_ndim: Optional[int] = None
+    max_ndim: Optional[int] = None
+
+    def mismatch(self, rank: int) -> Optional[str]:
+        """Keras's wording of the expectation that ``rank`` fails, or None when it fits."""
+        if self.ndim is not None and rank != self.ndim:
+            return f"expected ndim={self.ndim}, found ndim={rank}"
+        if self.max_ndim is not None and rank > self.max_ndim:
+            return f"expected max_ndim={self.max_ndim}, found ndim={rank}"
+        if self.min_ndim is not None and rank < self.min_ndim:
+            return f"expected min_ndim={self.min_ndim}, found ndim={rank}"
+        return None
+
+
+class ShapeProblem(Exception):
+    """A contradiction between a layer and what it receives; the engine locates it."""
+
+    def __init__(self, code: str, message: str, hint: str = "", argument: Optional[str] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.argument = argument  # the spec key the problem is about, for its location
+
+
+class Layer:
+    """Base class. Subclasses set ``keras_class``, ``arguments`` (Keras constructor order, so
+    positional call syntax maps as in Keras) and ``input_rank``, and override the shape rules."""
+
+    keras_class: ClassVar[str] = ""
+    arguments: ClassVar[Tuple[Arg, ...]] = ()
+    input_rank: ClassVar[Optional[Rank]] = None
+    supports_masking: ClassVar[bool] = False
+    # Layers without an input spec in Keras apply element-wise to a list of tensors
+    # (Dropout after an LSTM with return_state); the others reject a list.
+    maps_over_tensor_lists: ClassVar[bool] = False
+    # Layers that take several tensors by design (merges).
+    takes_tensor_list: ClassVar[bool] = False
+
+    def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras"):
+        self.name = name
+        self.config = config
+        self.convention = convention
+
+    # -- schema ------------------------------------------------------------------------------
+
+    # Keyword-only arguments from keras.layers.Layer; a few layers take fewer.
+    base_arguments: ClassVar[Tuple[Arg, ...]] = tuple(BASE_ARGUMENTS)
+
+    @classmethod
+    def all_arguments(cls) -> Tuple[Arg, ...]:
+        own = tuple(cls.arguments)
+        names = {argument.name for argument in own}
+        return own + tuple(argument for argument in cls.base_arguments if argument.name not in names)
+
+    @classmethod
+    def argument_names(cls) -> List[str]:
+        return [argument.name for argument in cls.all_arguments()]
+
+    def check_config(self) -> None:
+        """Cross-argument rules Keras applies at construction; raise ShapeProblem with a S-code."""
+
+    def sublayers(self) -> List["Layer"]:
+        return []
+
+    def __getitem__(self, key: str) -> Any:
+        return self.config[key]
+
+    @property
+    def trainable(self) -> bool:
+        return bool(self.config.get("trainable", True))
+
+    @property
+    def variable_dtype(self) -> str:
+        policy = self.config.get("dtype") or "float32"
+        return "float32" if policy.startswith("mixed_") else policy
+
+    @property
+    def compute_dtype(self) -> str:
+        policy = self.config.get("dtype") or "float32"
+        return policy[len("mixed_"):] if policy.startswith("mixed_") else policy
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def expected_rank(self) -> Optional[Rank]:
+        return self.input_rank
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        return []
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        raise NotImplementedError
+
+    def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
+        masked = self.supports_masking and any(tensor.masked for tensor in inputs)
+        return [masked] * count
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [self.compute_dtype] * count
+
+    def outputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
+        shapes = self.output_shapes(inputs)
+        masks = self.output_masks(inputs, len(shapes))
+        dtypes = self.output_dtypes(inputs, len(shapes))
+        return [TensorSpec(tuple(shape), dtype, mask) for shape, dtype, mask in zip(shapes, dtypes, masks)]
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def weight(self, name: str, shape: Sequence[Optional[int]], trainable: bool = True) -> Weight:
+        return Weight(name, tuple(shape), trainable and self.trainable, self.variable_dtype)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.keras_class})"
+
+    def __repr__(self) -> str:
+        return f"<{self.keras_class} {self.name!r}>"
+
+
+LAYER_TYPES: Dict[str, Type[Layer]] = {}
+
+
+def register(cls: Type[Layer]) -> Type[Layer]:
+    """Class decorator: add a layer class to the name→class registry."""
+    LAYER_TYPES[cls.keras_class] = cls
+    return cls
+
+
+def single_input(layer: Layer, inputs: Sequence[TensorSpec]) -> TensorSpec:
+    """The one tensor a single-input layer receives (the engine has checked the count)."""
+    return inputs[0]
+
+
+def walk(layer: Layer) -> Iterator[Layer]:
+    yield layer
+    for sub in layer.sublayers():
+        yield from walk(sub)
+
+
+def shape_text(shape: Shape) -> str:
+    return format_shape(shape)
+
+
+def clone(layer: Layer, name: str, **overrides: Any) -> Layer:
+    """A copy of ``layer`` with another name and some arguments changed (Keras's
+    serialize/deserialize round trip in Bidirectional)."""
+    config = dict(layer.config)
+    config.update(overrides)
+    config["name"] = name
+    return type(layer)(name, config, layer.convention)
+
+
+def check_inputs(layer: Layer, inputs: Sequence[TensorSpec]) -> None:
+    """The one place that checks how many tensors a layer receives and their rank, worded as
+    Keras's ``assert_input_compatibility``."""
+    if layer.takes_tensor_list:
+        return
+    rank = layer.expected_rank()
+    if len(inputs) != 1:
+        received = ", ".join(format_shape(tensor.shape) for tensor in inputs)
+        raise ShapeProblem(
+            "H002",
+            f'Layer "{layer.name}" expects 1 input(s), but it received {len(inputs)} input tensors: '
+            f"{received}.",
+            "The layer before it returns several tensors (return_state: true returns the output "
+            "and the states). Set return_state: false there, or in a graph spec pick one output "
+            "with `name[0]`.")
+    if rank is None:
+        return
+    shape = inputs[0].shape
+    mismatch = rank.mismatch(len(shape))
+    if mismatch is not None:
+        raise ShapeProblem(
+            "H001",
+            f"Input 0 of layer '{layer.name}' is incompatible with the layer: {mismatch}. "
+            f"Full shape received: {format_shape(shape)}",
+            "")

@@ -1,0 +1,231 @@
+"""Dense, Embedding, Masking, Dropout, SpatialDropout1D, Activation and the reshaping layers."""
+
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from ..shapes import Shape, format_shape, num_elements, product
+from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
+                        text, BASE_ARGUMENTS, choice, optional)
+from .base import Layer, Rank, ShapeProblem, TensorSpec, Weight, register
+
+
+@register
+class Dense(Layer):
+    """Acts on the last axis of inputs of any rank ≥ 2."""
+
+    keras_class = "Dense"
+    input_rank = Rank(min_ndim=2)
+    supports_masking = True
+    arguments = (
+        Arg("units", positive_int),
+        Arg("activation", activation, None),
+        Arg("use_bias", boolean, True),
+        Arg("kernel_initializer", anything, "glorot_uniform"),
+        Arg("bias_initializer", anything, "zeros"),
+        Arg("kernel_regularizer", anything, None),
+        Arg("bias_regularizer", anything, None),
+        Arg("activity_regularizer", anything, None),
+        Arg("kernel_constraint", anything, None),
+        Arg("bias_constraint", anything, None),
+        Arg("lora_rank", anything, None),
+        Arg("lora_alpha", anything, None),
+        Arg("quantization_config", anything, None),
+    )
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        weights = [self.weight("kernel", (inputs[0].shape[-1], self["units"]))]
+        if self["use_bias"]:
+            weights.append(self.weight("bias", (self["units"],)))
+        return weights
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [tuple(inputs[0].shape[:-1]) + (self["units"],)]
+
+
+@register
+class Embedding(Layer):
+    """Integer indices below ``input_dim`` → vectors of ``output_dim``; adds a dimension."""
+
+    keras_class = "Embedding"
+    supports_masking = True
+    arguments = (
+        Arg("input_dim", positive_int),
+        Arg("output_dim", positive_int),
+        Arg("embeddings_initializer", anything, "uniform"),
+        Arg("embeddings_regularizer", anything, None),
+        Arg("embeddings_constraint", anything, None),
+        Arg("mask_zero", boolean, False),
+        Arg("weights", anything, None),
+        Arg("lora_rank", anything, None),
+        Arg("lora_alpha", anything, None),
+        Arg("quantization_config", anything, None),
+        Arg("input_length", anything, None),  # Keras 2's argument; Keras 3 ignores it with a warning
+    )
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        return [self.weight("embeddings", (self["input_dim"], self["output_dim"]))]
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [tuple(inputs[0].shape) + (self["output_dim"],)]
+
+    def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
+        return [bool(self["mask_zero"])] * count
+
+
+@register
+class Masking(Layer):
+    """Marks time steps whose features all equal ``mask_value`` as padding."""
+
+    keras_class = "Masking"
+    supports_masking = True
+    arguments = (Arg("mask_value", number, 0.0),)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [inputs[0].shape]
+
+    def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
+        return [True] * count
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+
+class _PassThrough(Layer):
+    """Layers whose output has the shape and dtype of their input."""
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [inputs[0].shape]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+
+@register
+class Dropout(_PassThrough):
+    keras_class = "Dropout"
+    supports_masking = True
+    maps_over_tensor_lists = True
+    arguments = (
+        Arg("rate", fraction),
+        Arg("noise_shape", anything, None),
+        Arg("seed", anything, None),
+    )
+
+
+@register
+class SpatialDropout1D(_PassThrough):
+    keras_class = "SpatialDropout1D"
+    supports_masking = True
+    input_rank = Rank(ndim=3)
+    arguments = (Arg("rate", fraction), Arg("seed", anything, None))
+    # Keras's constructor is (rate, seed=None, name=None, dtype=None): no other Layer keywords.
+    base_arguments = tuple(argument for argument in BASE_ARGUMENTS if argument.name in ("name", "dtype"))
+
+
+@register
+class Activation(_PassThrough):
+    keras_class = "Activation"
+    supports_masking = True
+    arguments = (Arg("activation", activation),)
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [self.compute_dtype] * count
+
+
+@register
+class RepeatVector(Layer):
+    """(batch, features) → (batch, n, features)."""
+
+    keras_class = "RepeatVector"
+    input_rank = Rank(ndim=2)
+    arguments = (Arg("n", positive_int),)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        return [(shape[0], self["n"], shape[1])]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+
+@register
+class Flatten(_PassThrough):
+    """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
+
+    keras_class = "Flatten"
+    input_rank = Rank(min_ndim=1)
+    arguments = (Arg("data_format", choice("channels_last", "channels_first", None, ignore_case=True), None),)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        rest = shape[1:]
+        return [(shape[0], num_elements(rest) if rest else 1)]
+
+
+def _check_target_shape(name: str, value) -> tuple:
+    dims = int_list(name, value)
+    if any(dim < -1 for dim in dims) or list(dims).count(-1) > 1:
+        from .arguments import ArgumentError
+        raise ArgumentError("S006", f"Each dimension in `{name}` must be a non-negative integer, or -1 "
+                                    f"for a single unknown dimension. Received: {name}={tuple(dims)}.",
+                            "Use at most one -1, for the dimension to infer.")
+    return dims
+
+
+@register
+class Reshape(_PassThrough):
+    """Reshapes everything after the batch axis to ``target_shape`` (one -1 is inferred)."""
+
+    keras_class = "Reshape"
+    arguments = (Arg("target_shape", _check_target_shape),)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        target = tuple(self["target_shape"])
+        rest = shape[1:]
+        if None in rest:
+            return [(shape[0],) + tuple(None if dim == -1 else dim for dim in target)]
+        size = product(rest)  # type: ignore[arg-type]
+        if -1 not in target:
+            if size != product(target):
+                raise ShapeProblem(
+                    "H004", "The total size of the tensor must be unchanged. Received: "
+                            f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
+                    f"The input has {size} values per sample and the target {product(target)}; "
+                    "make the product of target_shape equal the input's, or use -1 for one dimension.",
+                    argument="target_shape")
+            return [(shape[0],) + target]
+        known = product(dim for dim in target if dim != -1)
+        if known == 0 or size % known != 0:
+            raise ShapeProblem(
+                "H004", "The total size of the tensor must be unchanged, however, the input size cannot "
+                        "by divided by the specified dimensions in target_shape. Received: "
+                        f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
+                f"{size} values per sample are not a multiple of {known}.", argument="target_shape")
+        return [(shape[0],) + tuple(size // known if dim == -1 else dim for dim in target)]
+
+
+def _check_permutation(name: str, value) -> tuple:
+    dims = int_list(name, value)
+    if sorted(dims) != list(range(1, len(dims) + 1)):
+        from .arguments import ArgumentError
+        raise ArgumentError("S006", "Invalid permutation argument `dims` for Permute Layer. The set of "
+                                    "indices in `dims` must be consecutive and start from 1. "
+                                    f"Received dims={list(dims)}",
+                            "Number the axes after the batch axis from 1, e.g. dims: [2, 1] swaps time "
+                            "and features.")
+    return dims
+
+
+@register
+class Permute(_PassThrough):
+    keras_class = "Permute"
+    arguments = (Arg("dims", _check_permutation),)
+
+    def expected_rank(self):
+        return Rank(ndim=len(self["dims"]) + 1)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        return [(shape[0],) + tuple(shape[dim] for dim in self["dims"])]

@@ -1,0 +1,128 @@
+"""From a written LayerDef to a Layer: class lookup, positional mapping, argument checks, and
+Keras 3's default names (snake_case of the class, then ``_1``, ``_2``, ... per class)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
+
+from ..diagnostics import Diagnostic, make
+from ..spec.model import LayerDef
+from ..spec.source import Location
+from ..suggest import closest
+from .arguments import ArgumentError
+from .base import LAYER_TYPES, Layer, ShapeProblem
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``GlobalAveragePooling1D`` → ``global_average_pooling1d``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Namer:
+    """Keras's per-prefix counters: the first LSTM is ``lstm``, the next ``lstm_1``."""
+
+    def __init__(self) -> None:
+        self.counts: Dict[str, int] = defaultdict(int)
+
+    def auto(self, class_name: str) -> str:
+        prefix = snake_case(class_name)
+        count = self.counts[prefix]
+        self.counts[prefix] += 1
+        return prefix if count == 0 else f"{prefix}_{count}"
+
+
+class LayerFactory:
+    """Creates layers in construction order, as Keras code would (inner layers first)."""
+
+    def __init__(self, convention: str = "keras", namer: Optional[Namer] = None):
+        self.convention = convention
+        self.namer = namer or Namer()
+
+    def create(self, definition: LayerDef) -> Tuple[Optional[Layer], List[Diagnostic]]:
+        cls = LAYER_TYPES.get(definition.type_name)
+        label = definition.explicit_name
+        if cls is None:
+            suggestion = closest(definition.type_name, LAYER_TYPES)
+            hint = (f"Did you mean `{suggestion}`?" if suggestion
+                    else "Supported: " + ", ".join(sorted(LAYER_TYPES)) + ".")
+            return None, [make("S003", f"Unknown layer type `{definition.type_name}`.", hint,
+                               layer=label, location=definition.type_location)]
+        problems: List[Diagnostic] = []
+        values: Dict[str, object] = {}
+        locations: Dict[str, Location] = {}
+        own = [argument.name for argument in cls.arguments]
+        for index, argument in enumerate(definition.positional):
+            if index >= len(own):
+                problems.append(make(
+                    "S008", f"{cls.keras_class} takes at most {len(own)} positional argument(s) "
+                            f"({', '.join(own[:4])}{', ...' if len(own) > 4 else ''}); got {len(definition.positional)}.",
+                    "Pass the others by keyword, e.g. return_sequences=True.",
+                    layer=label, location=argument.location))
+                continue
+            values[own[index]] = argument.value
+            locations[own[index]] = argument.location
+        schema = {argument.name: argument for argument in cls.all_arguments()}
+        misspelt = set()
+        for key, argument in definition.keywords.items():
+            if key not in schema:
+                suggestion = closest(key, schema)
+                misspelt.add(suggestion)
+                hint = (f"Did you mean `{suggestion}`?" if suggestion else
+                        f"{cls.keras_class} takes: " + ", ".join(own) + ".")
+                problems.append(make("S004", f"{cls.keras_class} has no argument `{key}`.", hint,
+                                     layer=label, location=argument.location))
+                continue
+            if key in values:
+                problems.append(make("S008", f"{cls.keras_class} got two values for `{key}`.",
+                                     f"Give `{key}` once, positionally or by keyword.",
+                                     layer=label, location=argument.location))
+                continue
+            values[key] = argument.value
+            locations[key] = argument.location
+        config: Dict[str, object] = {}
+        for name, argument in schema.items():
+            if name not in values:
+                if argument.required:
+                    if name not in misspelt:
+                        problems.append(make(
+                            "S007", f"{cls.keras_class} needs `{name}`.",
+                            f"Add it, e.g. {cls.keras_class}({_example(cls.keras_class, name)}).",
+                            layer=label, location=definition.location))
+                else:
+                    config[name] = argument.default
+                continue
+            try:
+                config[name] = argument.check(name, values[name])
+            except ArgumentError as error:
+                problems.append(make(error.code, f"{cls.keras_class}: {error.message}", error.hint,
+                                     layer=label, location=locations[name]))
+        # Nested layers are constructed (and named) before the wrapper, as in Keras code.
+        for name in list(values):
+            if isinstance(config.get(name), LayerDef):
+                inner, inner_problems = self.create(config[name])  # type: ignore[arg-type]
+                problems.extend(inner_problems)
+                config[name] = inner
+        if problems:
+            return None, problems
+        name = config.get("name") or self.namer.auto(cls.keras_class)
+        config["name"] = name
+        layer = cls(name, config, self.convention)
+        try:
+            layer.check_config()
+        except ShapeProblem as problem:
+            where = locations.get(problem.argument or "", definition.location)
+            return None, [make(problem.code, problem.message, problem.hint, layer=name, location=where)]
+        layer.definition = definition  # type: ignore[attr-defined]
+        layer.argument_locations = locations  # type: ignore[attr-defined]
+        return layer, []
+
+
+def _example(class_name: str, argument: str) -> str:
+    examples = {"units": "64", "rate": "0.2", "n": "5", "filters": "16", "kernel_size": "3",
+                "input_dim": "10000", "output_dim": "128", "target_shape": "(5, 2)", "dims": "(2, 1)",
+                "layer": "LSTM(32)", "activation": "'relu'", "pool_size": "2"}
+    return f"{argument}={examples.get(argument, '...')}"

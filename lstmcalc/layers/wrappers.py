@@ -1,0 +1,148 @@
+"""Bidirectional and TimeDistributed: they delegate shapes and weights to the wrapped layer."""
+
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from ..shapes import Shape
+from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
+from .base import Layer, ShapeProblem, TensorSpec, Weight, check_inputs, clone, register
+from .recurrent import Recurrent
+
+
+def _without_prefix(name: str, prefix: str) -> str:
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+@register
+class Bidirectional(Layer):
+    """Two copies of a recurrent layer, one reading backwards, merged by ``merge_mode``."""
+
+    keras_class = "Bidirectional"
+    supports_masking = True
+    arguments = (
+        Arg("layer", layer_definition),
+        Arg("merge_mode", choice("sum", "mul", "ave", "concat", None), "concat"),
+        Arg("weights", anything, None),
+        Arg("backward_layer", optional_layer_definition, None),
+    )
+
+    def __init__(self, name, config, convention="keras"):
+        super().__init__(name, config, convention)
+        inner = config["layer"]
+        self.forward_layer = None
+        self.backward_layer = None
+        if isinstance(inner, Recurrent):
+            self.forward_layer = clone(inner, "forward_" + _without_prefix(inner.name, "forward_"))
+            given = config.get("backward_layer")
+            self.backward_layer = given if given is not None else clone(
+                inner, "backward_" + _without_prefix(inner.name, "backward_"), go_backwards=True)
+
+    def check_config(self) -> None:
+        for key in ("layer", "backward_layer"):
+            inner = self.config.get(key)
+            if inner is not None and not isinstance(inner, Recurrent):
+                raise ShapeProblem(
+                    "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN); "
+                            f"`{key}` is a {inner.keras_class}.",
+                    "Wrap an RNN, e.g. Bidirectional(LSTM(32)); use TimeDistributed for other layers.",
+                    argument=key)
+        forward, backward = self.forward_layer, self.backward_layer
+        if forward["go_backwards"] == backward["go_backwards"]:
+            raise ShapeProblem(
+                "S012", "Forward layer and backward layer should have different `go_backwards` value. "
+                        f"Received: forward_layer.go_backwards={forward['go_backwards']}, "
+                        f"backward_layer.go_backwards={backward['go_backwards']}.",
+                "Bidirectional makes the backward copy itself: remove `go_backwards: true` from the "
+                "wrapped layer.", argument="layer")
+        for attribute in ("stateful", "return_sequences", "return_state"):
+            if forward[attribute] != backward[attribute]:
+                raise ShapeProblem(
+                    "S012", "Forward layer and backward layer are expected to have the same value "
+                            f'for attribute "{attribute}", got "{forward[attribute]}" for forward layer '
+                            f'and "{backward[attribute]}" for backward layer.',
+                    f"Give `backward_layer` the same {attribute} as `layer`.", argument="backward_layer")
+
+    def sublayers(self) -> List[Layer]:
+        return [layer for layer in (self.forward_layer, self.backward_layer) if layer is not None]
+
+    def expected_rank(self):
+        return self.forward_layer.expected_rank()
+
+    @property
+    def return_state(self) -> bool:
+        return self.forward_layer["return_state"]
+
+    @property
+    def return_sequences(self) -> bool:
+        return self.forward_layer["return_sequences"]
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        weights = []
+        for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
+            for weight in layer.weight_shapes(inputs):
+                weights.append(Weight(f"{direction}/{weight.name}", weight.shape,
+                                      weight.trainable and self.trainable, weight.dtype))
+        return weights
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        # As Keras: the forward layer's shapes decide; concat doubles the last axis.
+        self.backward_layer.output_shapes(inputs)  # its own checks (stateful, unroll)
+        forward = self.forward_layer.output_shapes(inputs)
+        output, states = forward[0], forward[1:]
+        merge_mode = self.config["merge_mode"]
+        if merge_mode == "concat":
+            outputs = [output[:-1] + (output[-1] * 2,)]
+        elif merge_mode is None:
+            outputs = [output, output]
+        else:
+            outputs = [output]
+        if self.return_state:
+            return outputs + list(states) + list(states)
+        return outputs
+
+    def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
+        masked = inputs[0].masked and self.return_sequences
+        merged = 2 if self.config["merge_mode"] is None else 1
+        return [masked] * merged + [False] * (count - merged)
+
+
+@register
+class TimeDistributed(Layer):
+    """Applies the wrapped layer to every time step: (batch, time, ...) → (batch, time, ...)."""
+
+    keras_class = "TimeDistributed"
+    supports_masking = True
+    arguments = (Arg("layer", layer_definition),)
+
+    @property
+    def inner(self) -> Layer:
+        return self.config["layer"]
+
+    def sublayers(self) -> List[Layer]:
+        return [self.inner]
+
+    def _step_inputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
+        shape = inputs[0].shape
+        if len(shape) < 3:
+            raise ShapeProblem(
+                "H001", "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                        f"dimensions, received: {shape}",
+                "TimeDistributed applies its layer to each time step of (batch, time, ...); "
+                "give it a sequence, e.g. with return_sequences: true on the layer before.")
+        step = TensorSpec((shape[0],) + tuple(shape[2:]), inputs[0].dtype)
+        check_inputs(self.inner, [step])
+        return [step]
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        return [Weight(weight.name, weight.shape, weight.trainable and self.trainable, weight.dtype)
+                for weight in self.inner.weight_shapes(self._step_inputs(inputs))]
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        step_outputs = self.inner.output_shapes(self._step_inputs(inputs))
+        if len(step_outputs) != 1:
+            raise ShapeProblem(
+                "H004", f"TimeDistributed needs a layer with one output; {self.inner.name} returns "
+                        f"{len(step_outputs)}.", "Drop return_state from the wrapped layer.")
+        step = step_outputs[0]
+        return [(step[0], inputs[0].shape[1]) + tuple(step[1:])]

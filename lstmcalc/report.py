@@ -1,0 +1,154 @@
+"""The result of an analysis: one ``Report`` feeds every renderer.
+
+Records hold facts only; totals are computed by ``compute_totals`` and formatting lives in render/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from .diagnostics import ERROR, Diagnostic
+from .layers.base import Weight
+from .shapes import Shape
+
+SCHEMA_ID = "lstmcalc.summary/1"
+DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int8": 1, "uint8": 1,
+               "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8, "bool": 1}
+
+
+def count(weights: List[Weight]) -> int:
+    """Parameters are always the sum of the weights' sizes — never a formula of their own."""
+    return sum(weight.size for weight in weights)
+
+
+@dataclass
+class InputReport:
+    name: str
+    shape: Shape
+    dtype: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass
+class LayerReport:
+    """One layer: what it consumes, what it produces, its weights. ``output_shapes`` is None when
+    the layer was not reached or failed."""
+
+    name: str
+    type: str
+    inputs: List[str] = field(default_factory=list)
+    output_shapes: Optional[List[Shape]] = None
+    output_dtypes: List[str] = field(default_factory=list)
+    output_masks: List[bool] = field(default_factory=list)
+    weights: List[Weight] = field(default_factory=list)
+    status: str = "ok"  # ok | error | not-reached
+    line: Optional[int] = None
+    column: Optional[int] = None
+    config: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> int:
+        return count(self.weights)
+
+    @property
+    def trainable_params(self) -> int:
+        return count([weight for weight in self.weights if weight.trainable])
+
+    @property
+    def non_trainable_params(self) -> int:
+        return count([weight for weight in self.weights if not weight.trainable])
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "status": self.status,
+            "inputs": list(self.inputs),
+            "output_shapes": None if self.output_shapes is None else [list(s) for s in self.output_shapes],
+            "output_dtypes": list(self.output_dtypes),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable, "dtype": w.dtype}
+                        for w in self.weights],
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    param_bytes: int
+    trainable_bytes: int
+    non_trainable_bytes: int
+
+    def to_dict(self) -> Dict[str, int]:
+        return {"params": self.params, "trainable_params": self.trainable_params,
+                "non_trainable_params": self.non_trainable_params, "param_bytes": self.param_bytes,
+                "trainable_bytes": self.trainable_bytes, "non_trainable_bytes": self.non_trainable_bytes}
+
+
+def _bytes(weights: List[Weight]) -> int:
+    return sum(weight.size * DTYPE_BYTES.get(weight.dtype, 4) for weight in weights)
+
+
+def compute_totals(layers: List[LayerReport]) -> Totals:
+    weights = [weight for layer in layers for weight in layer.weights]
+    trainable = [weight for weight in weights if weight.trainable]
+    frozen = [weight for weight in weights if not weight.trainable]
+    return Totals(count(weights), count(trainable), count(frozen), _bytes(weights), _bytes(trainable),
+                  _bytes(frozen))
+
+
+@dataclass
+class Report:
+    """Everything lstmcalc found out about one spec."""
+
+    name: str
+    file: Optional[str]
+    functional: bool = False
+    batch_size: Optional[int] = None
+    inputs: List[InputReport] = field(default_factory=list)
+    layers: List[LayerReport] = field(default_factory=list)
+    outputs: List[str] = field(default_factory=list)
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    totals: Totals = field(default_factory=lambda: compute_totals([]))
+    # The built layers and graph, for the verifier and explain; not serialised.
+    graph: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(diagnostic.severity == ERROR for diagnostic in self.diagnostics)
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [diagnostic for diagnostic in self.diagnostics if diagnostic.severity == ERROR]
+
+    def layer(self, name: str) -> Optional[LayerReport]:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        return None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "schema": SCHEMA_ID,
+            "ok": self.ok,
+            "name": self.name,
+            "file": self.file,
+            "kind": "functional" if self.functional else "sequential",
+            "batch_size": self.batch_size,
+            "inputs": [item.to_dict() for item in self.inputs],
+            "layers": [layer.to_dict() for layer in self.layers],
+            "outputs": list(self.outputs),
+            "totals": self.totals.to_dict(),
+            "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
+        }

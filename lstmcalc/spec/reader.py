@@ -1,0 +1,301 @@
+"""Turn a YAML document (or command-line arguments) into a ModelSpec, collecting problems."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, List, Optional, Tuple
+
+from ..diagnostics import Diagnostic, SpecProblem
+from ..suggest import closest
+from .call_syntax import parse_call
+from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
+from .source import LocatedList, LocatedMap, Location, load_yaml, location_of
+
+TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layers", "outputs",
+                  "expect", "framework")
+# Keys of a layer entry that wire the graph rather than configure the layer.
+WIRING_KEYS = ("inputs", "initial_state")
+NESTED_LAYER_KEYS = ("layer", "backward_layer")
+DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
+          "uint8", "uint16", "uint32", "uint64", "bool", "string")
+_REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
+
+
+class SpecReader:
+    """Reads one spec; problems are collected, reading goes on where it safely can."""
+
+    def __init__(self, file: Optional[str]):
+        self.file = file
+        self.diagnostics: List[Diagnostic] = []
+
+    def problem(self, code: str, message: str, hint: str, location: Location) -> None:
+        self.diagnostics.append(SpecProblem(code, message, hint, location).to_diagnostic())
+
+    # -- documents -------------------------------------------------------------------------
+
+    def read_text(self, text: str) -> Optional[ModelSpec]:
+        try:
+            document = load_yaml(text, self.file)
+        except SpecProblem as problem:
+            self.diagnostics.append(problem.to_diagnostic())
+            return None
+        return self.read_document(document)
+
+    def read_document(self, document: Any) -> Optional[ModelSpec]:
+        here = Location(self.file, 1, 1)
+        if not isinstance(document, LocatedMap):
+            self.problem("S002", "A spec must be a YAML mapping with `input:` and `layers:`.",
+                         "Start from specs/seed_001_stacked_lstm.yaml.", location_of(document, here))
+            return None
+        spec = ModelSpec(file=self.file, raw=document)
+        spec.top_locations = dict(document.key_locations)
+        for key in document:
+            if key not in TOP_LEVEL_KEYS:
+                suggestion = closest(str(key), TOP_LEVEL_KEYS)
+                hint = (f"Did you mean `{suggestion}`?" if suggestion
+                        else "Known keys: " + ", ".join(TOP_LEVEL_KEYS) + ".")
+                self.problem("S002", f"Unknown top-level key `{key}`.", hint,
+                             document.key_location(key))
+        spec.name = self._model_name(document)
+        spec.batch_size = self._batch_size(document, "batch_size")
+        self._framework(document)
+        layers = document.get("layers")
+        if layers is None:
+            self.problem("S002", "The spec has no `layers:` list.",
+                         "Add `layers:` with one entry per layer, e.g. `- LSTM(64)`.", document.location)
+            layers = LocatedList()
+            layers.location, layers.item_locations = document.location, []
+        elif not isinstance(layers, LocatedList):
+            self.problem("S002", "`layers:` must be a list of layers.",
+                         "Write one `- ...` entry per layer.", document.value_location("layers"))
+            layers = LocatedList()
+            layers.location, layers.item_locations = document.location, []
+        for index, entry in enumerate(layers):
+            layer = self.layer_entry(entry, layers.item_location(index))
+            if layer is not None:
+                layer.index = index
+                spec.layers.append(layer)
+        if "inputs" in document:
+            spec.functional = True
+            spec.inputs = self._functional_inputs(document)
+            if "input" in document:
+                self.problem("S002", "A spec has either `input:` (a stack) or `inputs:` (a graph), not both.",
+                             "Remove one of them.", document.key_location("input"))
+        elif "input" in document:
+            spec.inputs = [self._input(document["input"], document.value_location("input"), None)]
+        else:
+            spec.inputs = self._input_from_first_layer(spec, document.location)
+        if any(layer.inputs is not None for layer in spec.layers):
+            spec.functional = True
+        if "outputs" in document:
+            spec.functional = True
+            spec.outputs = self._references(document["outputs"], document.value_location("outputs"), "outputs")
+        return spec
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def _model_name(self, document: LocatedMap) -> Optional[str]:
+        name = document.get("name")
+        if name is None:
+            return None
+        if not isinstance(name, str) or not name:
+            self.problem("S005", f"`name` must be a string, got {name!r}.",
+                         "Quote it: name: \"my-model\".", document.value_location("name"))
+            return None
+        return name
+
+    def _framework(self, document: LocatedMap) -> None:
+        framework = document.get("framework", "keras")
+        if framework != "keras":
+            self.problem("S006", f"`framework: {framework}` is not supported yet; lstmcalc follows Keras 3.",
+                         "Remove `framework:` or set it to keras.", document.value_location("framework"))
+
+    def _batch_size(self, mapping: LocatedMap, key: str) -> Optional[int]:
+        value = mapping.get(key)
+        if value is None:
+            return None
+        where = mapping.value_location(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem("S005", f"`{key}` must be a whole number or null, got {value!r}.",
+                         f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
+            return None
+        if value <= 0:
+            self.problem("S006", f"`{key}` must be at least 1, got {value}.",
+                         f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
+            return None
+        return value
+
+    def _shape(self, value: Any, where: Location, what: str) -> Optional[Tuple[Optional[int], ...]]:
+        if isinstance(value, int) and not isinstance(value, bool):
+            self.problem("S010", f"{what} must be a list of dimensions, got the number {value}.",
+                         f"Write [{value}] for a vector of {value} features.", where)
+            return None
+        if not isinstance(value, (list, tuple)):
+            self.problem("S010", f"{what} must be a list of dimensions such as [50, 10], got {value!r}.",
+                         "Give the shape without the batch axis; null marks an unknown length.", where)
+            return None
+        dims = []
+        for index, dim in enumerate(value):
+            dim_where = value.item_location(index) if isinstance(value, LocatedList) else where
+            if dim is None:
+                dims.append(None)
+            elif isinstance(dim, bool) or not isinstance(dim, int):
+                self.problem("S010", f"Dimension {index} of {what} must be a whole number or null, got {dim!r}.",
+                             "Use null for an unknown dimension.", dim_where)
+                return None
+            elif dim < 0:
+                self.problem("S010", f"Dimension {index} of {what} is negative ({dim}).",
+                             "Dimensions are sizes: 0 or more, or null when unknown.", dim_where)
+                return None
+            else:
+                dims.append(dim)
+        return tuple(dims)
+
+    def _dtype(self, value: Any, where: Location) -> str:
+        if value is None:
+            return "float32"
+        if value not in DTYPES:
+            suggestion = closest(str(value), DTYPES)
+            self.problem("S010", f"Unknown dtype {value!r}.",
+                         f"Did you mean {suggestion!r}?" if suggestion else "Use float32 or int32.", where)
+            return "float32"
+        return value
+
+    def _input(self, value: Any, where: Location, name: Optional[str]) -> InputDef:
+        if isinstance(value, LocatedMap):
+            for key in value:
+                if key not in ("shape", "dtype", "name", "batch_size"):
+                    suggestion = closest(str(key), ("shape", "dtype", "name", "batch_size"))
+                    self.problem("S002", f"Unknown key `{key}` in the input.",
+                                 f"Did you mean `{suggestion}`?" if suggestion
+                                 else "An input takes shape, dtype, name and batch_size.",
+                                 value.key_location(key))
+            if "shape" not in value:
+                self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
+            shape = self._shape(value.get("shape"), value.value_location("shape"), "the input shape") or ()
+            dtype = self._dtype(value.get("dtype"), value.value_location("dtype"))
+            given_name = value.get("name", name)
+            if given_name is not None and not isinstance(given_name, str):
+                self.problem("S005", f"The input name must be a string, got {given_name!r}.",
+                             "Quote it.", value.value_location("name"))
+                given_name = name
+            batch = self._batch_size(value, "batch_size")
+            return InputDef(given_name, shape, dtype, where, batch)
+        shape = self._shape(value, where, "the input shape")
+        return InputDef(name, shape if shape is not None else (), "float32", where)
+
+    def _functional_inputs(self, document: LocatedMap) -> List[InputDef]:
+        value = document["inputs"]
+        where = document.value_location("inputs")
+        inputs = []
+        if isinstance(value, LocatedMap):
+            for key, item in value.items():
+                inputs.append(self._input(item, value.value_location(key), str(key)))
+        elif isinstance(value, LocatedList):
+            for index, item in enumerate(value):
+                item_where = value.item_location(index)
+                if not isinstance(item, LocatedMap) or "name" not in item:
+                    self.problem("S010", "Each entry of a list of `inputs:` needs a `name` and a `shape`.",
+                                 "Or write a mapping: `inputs: {tokens: {shape: [null], dtype: int32}}`.",
+                                 item_where)
+                    continue
+                inputs.append(self._input(item, item_where, None))
+        else:
+            self.problem("S010", "`inputs:` must map each input's name to its shape.",
+                         "Write e.g. `inputs: {tokens: {shape: [null], dtype: int32}}`.", where)
+        if not inputs and isinstance(value, (LocatedMap, LocatedList)):
+            self.problem("S010", "`inputs:` is empty.", "Declare at least one input.", where)
+        return inputs
+
+    def _input_from_first_layer(self, spec: ModelSpec, where: Location) -> List[InputDef]:
+        # Keras's legacy form: input_shape= (or input_dim=) on the first layer of a Sequential.
+        if spec.layers:
+            first = spec.layers[0]
+            for key in ("input_shape", "input_dim"):
+                argument = first.keywords.get(key)
+                if argument is not None:
+                    value = (argument.value,) if key == "input_dim" and isinstance(argument.value, int) \
+                        else argument.value
+                    shape = self._shape(value, argument.location, f"`{key}`")
+                    return [InputDef(None, shape if shape is not None else (), "float32", argument.location)]
+        self.problem("S002", "The spec has no `input:` shape.",
+                     "Add e.g. `input: [50, 10]` (timesteps, features), without the batch axis.", where)
+        return []
+
+    def _references(self, value: Any, where: Location, what: str) -> Optional[List[Reference]]:
+        items = value if isinstance(value, list) else [value]
+        references = []
+        for index, item in enumerate(items):
+            item_where = value.item_location(index) if isinstance(value, LocatedList) else where
+            reference = self.reference(item, item_where, what)
+            if reference is not None:
+                references.append(reference)
+        return references
+
+    def reference(self, item: Any, where: Location, what: str) -> Optional[Reference]:
+        match = _REFERENCE.match(item) if isinstance(item, str) else None
+        if match is None:
+            self.problem("S005", f"Each entry of `{what}` must be a name or `name[i]`, got {item!r}.",
+                         "Refer to a layer or input by its name, e.g. `encoder[1]`.", where)
+            return None
+        index = int(match.group(2)) if match.group(2) is not None else None
+        return Reference(match.group(1), index, where)
+
+    def layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
+        """One `layers:` entry (a mapping with `type`, or a call-syntax string) as a LayerDef."""
+        if isinstance(entry, str):
+            try:
+                return parse_call(entry, where)
+            except SpecProblem as problem:
+                self.diagnostics.append(problem.to_diagnostic())
+                return None
+        if not isinstance(entry, LocatedMap):
+            self.problem("S005", f"A layer must be a mapping with `type:` or a string such as \"LSTM(64)\", "
+                                 f"got {entry!r}.", "Write e.g. `- {type: LSTM, units: 64}`.", where)
+            return None
+        if "type" not in entry:
+            self.problem("S007", "This layer has no `type`.",
+                         "Add the Keras class name, e.g. `type: LSTM`.", where)
+            return None
+        type_name = entry["type"]
+        if not isinstance(type_name, str):
+            self.problem("S005", f"`type` must be a Keras class name, got {type_name!r}.",
+                         "Write e.g. `type: LSTM`.", entry.value_location("type"))
+            return None
+        layer = LayerDef(type_name, where, entry.value_location("type"))
+        for key, value in entry.items():
+            if key == "type":
+                continue
+            value_where = entry.value_location(key)
+            if key in WIRING_KEYS:
+                references = self._references(value, value_where, key)
+                setattr(layer, key, references)
+                continue
+            if key in NESTED_LAYER_KEYS and isinstance(value, (str, LocatedMap)):
+                value = self.layer_entry(value, value_where)
+                if value is None:
+                    return None
+            layer.keywords[str(key)] = Argument(value, entry.key_location(key))
+        return layer
+
+
+def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
+    reader = SpecReader(file)
+    spec = reader.read_text(text)
+    return spec, reader.diagnostics
+
+
+def spec_from_arguments(input_shape: Tuple[Optional[int], ...], layers: List[str], *,
+                        batch_size: Optional[int] = None, name: Optional[str] = None,
+                        dtype: str = "float32") -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
+    """The model built from `--input 50,10 "LSTM(64)" ...` on the command line."""
+    reader = SpecReader("<command line>")
+    spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size)
+    spec.inputs = [InputDef(None, tuple(input_shape), dtype, Location("<command line>", None, None))]
+    for index, text in enumerate(layers, start=1):
+        where = Location(f"<layer argument {index}>", 1, 1, content_column=1)
+        layer = reader.layer_entry(text, where)
+        if layer is not None:
+            layer.index = index - 1
+            spec.layers.append(layer)
+    return spec, reader.diagnostics

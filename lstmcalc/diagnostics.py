@@ -59,9 +59,12 @@ _TABLE = [
     Code("H003", "undefined-dimension", ERROR, "H", "A weight shape depends on a dimension that is unknown (None)."),
     Code("H004", "incompatible-shape", ERROR, "H", "A layer's arguments contradict the shape it receives."),
     Code("H005", "wrong-dtype", ERROR, "H", "A layer receives a tensor of a dtype it cannot use."),
+    # parameters
+    Code("P001", "wrapper-trainable-ignored", WARNING, "P",
+         "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
-    Code("T002", "unroll-needs-length", ERROR, "T", "An unrolled RNN on sequences of unknown length."),
+    Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -120,7 +120,7 @@ class Propagation:
             layer_report.status = "error"
             return
         tensors = self._resolve(node, node.inputs)
-        if tensors is None:
+        if not tensors:
             return
         layer_report.inputs = self._reference_names(node.inputs)
         try:
@@ -129,6 +129,8 @@ class Propagation:
             layer_report.status = "error"
             self.diagnostics.append(self._locate(node, tensors, problem))
             return
+        for finding in layer.warnings(tensors):
+            self.diagnostics.append(self._locate(node, tensors, finding))
         layer_report.status = "ok"
         layer_report.weights = weights
         layer_report.output_shapes = [tensor.shape for tensor in outputs]

@@ -40,6 +40,13 @@ import re
 import sys
 import warnings
 
+# Some Keras messages print a Python set (e.g. the allowed `padding` values);
+# its order depends on string hashing. Re-exec with a fixed hash seed so the
+# recorded messages are reproducible byte for byte.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # model.summary(print_fn=...) renders through a rich Console whose width comes
@@ -206,7 +213,8 @@ def record_layer(layer, model_name, built):
                 "shape": shape_list(v.shape),
                 # counted in layer.trainable_weights (what the summary counts)
                 "trainable": id(v) in counted_trainable,
-                # the variable's own flag (stays True under layer trainable=False)
+                # the variable's own flag; model totals count by this. Differs from
+                # "trainable" for wrappers built with trainable=False.
                 "variable_trainable": bool(v.trainable),
             }
             for v in layer.weights
@@ -238,7 +246,11 @@ def run_case(case):
         raise SpecError(f"case {case.get('id')!r}: spec needs a 'layers' list")
     keras.backend.clear_session()
 
-    result = {"note": case.get("note"), "spec": spec, "ok": True}
+    result = {
+        "note": case.get("note"),
+        "tags": list(case.get("tags") or []),
+        "spec": spec,
+    }
     error = None
     added = []
     model = None
@@ -280,9 +292,8 @@ def run_case(case):
         lyr for lyr in model._layers if isinstance(lyr, keras.layers.InputLayer)
     ]
     result["inputs"] = [input_record(lyr) for lyr in input_layers]
-    if error is not None:
-        result["ok"] = False
-        result["error"] = error
+    result["ok"] = error is None
+    result["error"] = error
     # With an Input, Keras builds (calls) every layer as it is added; without
     # one (and without a first-layer input_shape) the model stays unbuilt.
     result["built"] = bool(input_layers) and all(
@@ -294,6 +305,8 @@ def run_case(case):
     result["warnings"] = [
         f"{w.category.__name__}: {w.message}" for w in caught
     ]
+    result["totals"] = None
+    result["summary"] = None
     if error is None:
         if result["built"]:
             result["totals"] = {
@@ -307,9 +320,6 @@ def run_case(case):
                 print_fn=lambda text, **kwargs: lines.append(text),
             )
             result["summary"] = "\n".join(lines)
-        else:
-            result["totals"] = None
-            result["summary"] = None
     return result
 
 

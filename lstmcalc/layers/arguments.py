@@ -165,6 +165,14 @@ def text(name: str, value: Any) -> str:
     return value
 
 
+def layer_name(name: str, value: Any) -> str:
+    checked = text(name, value)
+    if "/" in checked:
+        raise ArgumentError("S006", f"A layer name cannot contain `/` (Keras uses it in weight paths); "
+                                    f"got {value!r}.", f"Use e.g. {value.replace('/', '_')!r}.")
+    return checked
+
+
 def dtype_policy(name: str, value: Any) -> Optional[str]:
     if value is None:
         return None
@@ -245,7 +253,7 @@ def optional_layer_definition(name: str, value: Any) -> Any:
 
 # Keywords every Keras layer accepts (keras.layers.Layer.__init__).
 BASE_ARGUMENTS: Sequence[Arg] = (
-    Arg("name", text, None),
+    Arg("name", layer_name, None),
     Arg("dtype", dtype_policy, None),
     Arg("trainable", boolean, True),
     Arg("activity_regularizer", anything, None),

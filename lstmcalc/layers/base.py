@@ -139,6 +139,10 @@ class Layer:
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         raise NotImplementedError
 
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List["ShapeProblem"]:
+        """Findings about an accepted layer (Keras builds it, but something deserves a word)."""
+        return []
+
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         masked = self.supports_masking and any(tensor.masked for tensor in inputs)
         return [masked] * count

@@ -127,6 +127,7 @@ class SpatialDropout1D(_PassThrough):
 class Activation(_PassThrough):
     keras_class = "Activation"
     supports_masking = True
+    maps_over_tensor_lists = True
     arguments = (Arg("activation", activation),)
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:

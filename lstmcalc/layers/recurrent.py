@@ -94,13 +94,17 @@ class Recurrent(Layer):
                 f"Found dynamic batch size: sequence.shape={sequence}.",
                 "Give the model a fixed batch size (`batch_size: 32` at the top of the spec, or "
                 "--batch-size), or drop `stateful: true`.", argument="stateful")
+
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+        sequence = inputs[0].shape
         if self["unroll"] and sequence[1] is None:
-            raise ShapeProblem(
+            return [ShapeProblem(
                 "T002",
-                "Cannot unroll a RNN if the time dimension is undefined; "
-                f"it receives {sequence}. Keras builds this model but fails when it runs.",
+                f"unroll: true on sequences of unknown length {sequence}: Keras builds and runs this, "
+                "unrolling the loop again for every length it meets; memory grows with the length.",
                 "Give the input a fixed length (e.g. `input: [50, 10]`), or drop `unroll: true`.",
-                argument="unroll")
+                argument="unroll")]
+        return []
 
     def state_shapes(self, batch: Any) -> List[Shape]:
         return [(batch, self.units) for _ in self.state_names]

@@ -10,6 +10,19 @@ from .base import Layer, ShapeProblem, TensorSpec, Weight, check_inputs, clone, 
 from .recurrent import Recurrent
 
 
+def _frozen_wrapper_warning(wrapper: Layer) -> List[ShapeProblem]:
+    if wrapper.trainable:
+        return []
+    inner = wrapper.config["layer"]
+    return [ShapeProblem(
+        "P001",
+        f"trainable: false on {wrapper.keras_class} does not freeze {inner.name}: in Keras 3 the flag "
+        "given to the wrapper's constructor does not reach the wrapped layer, whose weights still "
+        "train (and count as trainable).",
+        f"Put `trainable: false` on the wrapped layer ({inner.keras_class}(..., trainable=False)), or set "
+        f"`{wrapper.name}.trainable = False` after building the model.", argument="trainable")]
+
+
 def _without_prefix(name: str, prefix: str) -> str:
     return name[len(prefix):] if name.startswith(prefix) else name
 
@@ -81,9 +94,14 @@ class Bidirectional(Layer):
         weights = []
         for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
             for weight in layer.weight_shapes(inputs):
-                weights.append(Weight(f"{direction}/{weight.name}", weight.shape,
-                                      weight.trainable and self.trainable, weight.dtype))
+                # Keras 3 quirk: `trainable=False` given to the wrapper's constructor does not reach
+                # the copies it makes, so their weights still train (see warnings()).
+                weights.append(Weight(f"{direction}/{weight.name}", weight.shape, weight.trainable,
+                                      weight.dtype))
         return weights
+
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+        return _frozen_wrapper_warning(self) + self.forward_layer.warnings(inputs)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         # As Keras: the forward layer's shapes decide; concat doubles the last axis.
@@ -135,8 +153,11 @@ class TimeDistributed(Layer):
         return [step]
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
-        return [Weight(weight.name, weight.shape, weight.trainable and self.trainable, weight.dtype)
-                for weight in self.inner.weight_shapes(self._step_inputs(inputs))]
+        # As for Bidirectional, the wrapper's own `trainable` does not reach the wrapped layer.
+        return self.inner.weight_shapes(self._step_inputs(inputs))
+
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+        return _frozen_wrapper_warning(self)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         step_outputs = self.inner.output_shapes(self._step_inputs(inputs))

@@ -49,9 +49,11 @@ class SpecReader:
             return None
         spec = ModelSpec(file=self.file, raw=document)
         spec.top_locations = dict(document.key_locations)
+        misspelt = set()
         for key in document:
             if key not in TOP_LEVEL_KEYS:
                 suggestion = closest(str(key), TOP_LEVEL_KEYS)
+                misspelt.add(suggestion)
                 hint = (f"Did you mean `{suggestion}`?" if suggestion
                         else "Known keys: " + ", ".join(TOP_LEVEL_KEYS) + ".")
                 self.problem("S002", f"Unknown top-level key `{key}`.", hint,
@@ -60,7 +62,10 @@ class SpecReader:
         spec.batch_size = self._batch_size(document, "batch_size")
         self._framework(document)
         layers = document.get("layers")
-        if layers is None:
+        if layers is None and "layers" in misspelt:
+            layers = LocatedList()
+            layers.location, layers.item_locations = document.location, []
+        elif layers is None:
             self.problem("S002", "The spec has no `layers:` list.",
                          "Add `layers:` with one entry per layer, e.g. `- LSTM(64)`.", document.location)
             layers = LocatedList()
@@ -83,7 +88,7 @@ class SpecReader:
                              "Remove one of them.", document.key_location("input"))
         elif "input" in document:
             spec.inputs = [self._input(document["input"], document.value_location("input"), None)]
-        else:
+        elif "input" not in misspelt and "inputs" not in misspelt:
             spec.inputs = self._input_from_first_layer(spec, document.location)
         if any(layer.inputs is not None for layer in spec.layers):
             spec.functional = True
@@ -211,9 +216,14 @@ class SpecReader:
         # Keras's legacy form: input_shape= (or input_dim=) on the first layer of a Sequential.
         if spec.layers:
             first = spec.layers[0]
+            from ..layers import LAYER_TYPES
+
+            cls = LAYER_TYPES.get(first.type_name)
+            own = {argument.name for argument in cls.arguments} if cls else set()
             for key in ("input_shape", "input_dim"):
                 argument = first.keywords.get(key)
-                if argument is not None:
+                # Embedding's own input_dim is its vocabulary size, not the legacy input shape.
+                if argument is not None and key not in own:
                     value = (argument.value,) if key == "input_dim" and isinstance(argument.value, int) \
                         else argument.value
                     shape = self._shape(value, argument.location, f"`{key}`")

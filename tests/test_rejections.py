@@ -1,0 +1,128 @@
+"""Models Keras rejects and specs lstmcalc cannot read: code, layer, line and column."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from lstmcalc import analyze_layers, analyze_text
+
+# (id, input, layers, code, layer Keras names)
+REJECTED_STACKS = [
+    # seed 000: LSTM(50) returns (None, 50); the next LSTM needs ndim=3
+    ("seed-000", [10, 5], ["LSTM(50)", "LSTM(10)", "Dense(1)"], "H001", "lstm_1"),
+    ("lstm-on-vector", [8], ["LSTM(4)"], "H001", "lstm"),
+    ("gru-after-global-pool", [10, 4], ["GlobalMaxPooling1D()", "GRU(4)"], "H001", "gru"),
+    ("conv-on-vector", [8], ["Conv1D(4, 3)"], "H001", "conv1d"),
+    ("repeat-vector-on-sequence", [10, 4], ["RepeatVector(3)"], "H001", "repeat_vector"),
+    ("permute-wrong-rank", [10, 4], ["Permute((1, 2, 3))"], "H001", "permute"),
+    ("td-on-vector", [8], ["TimeDistributed(Dense(2))"], "H001", "time_distributed"),
+    # after return_state the stack carries three tensors; most layers take one
+    ("dense-after-state", [10, 5], ["LSTM(4, return_state=True)", "Dense(3)"], "H002", "dense"),
+    ("lstm-after-state", [10, 5], ["LSTM(4, return_sequences=True, return_state=True)", "LSTM(2)"],
+     "H002", "lstm_1"),
+    # Flatten of an unknown length has an unknown size; Dense cannot size its kernel
+    ("dense-after-unknown-flatten", [N := None, 5], ["Flatten()", "Dense(3)"], "H003", "dense"),
+    ("lstm-unknown-features", [10, None], ["LSTM(3)"], "H003", "lstm"),
+    ("reshape-size", [10, 6], ["Reshape((7, 7))"], "H004", "reshape"),
+    ("conv-too-short", [2, 4], ["Conv1D(4, 3)"], "H004", "conv1d"),
+    ("pool-too-short", [1, 4], ["MaxPooling1D(2)"], "H004", "max_pooling1d"),
+    ("stateful-unknown-batch", [10, 4], ["LSTM(3, stateful=True)"], "T001", "lstm"),
+    ("unroll-unknown-length", [None, 4], ["LSTM(3, unroll=True)"], "T002", "lstm"),
+]
+
+
+@pytest.mark.parametrize("case_id, input_shape, layers, code, layer", REJECTED_STACKS,
+                         ids=[case[0] for case in REJECTED_STACKS])
+def test_rejected_stacks(case_id, input_shape, layers, code, layer):
+    report = analyze_layers(input_shape, layers)
+    assert not report.ok
+    first = report.errors[0]
+    assert (first.code, first.layer) == (code, layer)
+    assert first.message and first.hint
+
+
+def test_seed_000_error_says_what_and_how_to_fix():
+    report = analyze_layers([10, 5], ["LSTM(50)", "LSTM(10)", "Dense(1)"])
+    error = report.errors[0]
+    assert "(None, 50)" in error.message and "from lstm" in error.message
+    assert "return_sequences" in error.message
+    assert "return_sequences: true" in error.hint and "RepeatVector" in error.hint
+    # the layer before the error is still reported; the one after is not reached
+    assert [(layer.name, layer.status) for layer in report.layers] == [
+        ("lstm", "ok"), ("lstm_1", "error"), ("dense", "not-reached")]
+    assert report.layers[0].output_shapes == [(None, 50)]
+
+
+def test_stateful_with_batch_size_is_accepted():
+    report = analyze_layers([10, 4], ["LSTM(3, stateful=True)"], batch_size=8)
+    assert report.ok and report.layers[0].output_shapes == [(8, 3)]
+
+
+def test_dropout_passes_a_state_list_through():
+    report = analyze_layers([10, 5], ["LSTM(4, return_state=True)", "Dropout(0.1)"])
+    assert report.ok
+    assert report.layers[1].output_shapes == [(None, 4)] * 3
+    assert report.outputs == ["dropout[0]", "dropout[1]", "dropout[2]"]
+
+
+def spec(text: str):
+    return analyze_text(textwrap.dedent(text), file="model.yaml")
+
+
+# (id, spec text, code, line, column)
+BAD_SPECS = [
+    ("yaml-syntax", "input: [10, 5\nlayers: []\n", "S001", 2, 7),
+    ("not-a-mapping", "- LSTM(4)\n", "S002", 1, 1),
+    ("no-layers", "input: [10, 5]\n", "S002", 1, 1),
+    ("no-input", "layers:\n  - LSTM(4)\n", "S002", 1, 1),
+    ("unknown-top-key", "input: [10, 5]\nlayer:\n  - LSTM(4)\n", "S002", 2, 1),
+    ("unknown-type", "input: [10, 5]\nlayers:\n  - {type: LSMT, units: 4}\n", "S003", 3, 12),
+    ("unknown-type-call", "input: [10, 5]\nlayers:\n  - LSMT(4)\n", "S003", 3, 5),
+    ("unknown-keyword", "input: [10, 5]\nlayers:\n  - {type: LSTM, unit: 4}\n", "S004", 3, 18),
+    ("unknown-keyword-call", "input: [10, 5]\nlayers:\n  - \"LSTM(4, return_sequence=True)\"\n",
+     "S004", 3, 14),
+    ("units-string", "input: [10, 5]\nlayers:\n  - {type: LSTM, units: \"64\"}\n", "S005", 3, 18),
+    ("units-bool", "input: [10, 5]\nlayers:\n  - {type: Dense, units: true}\n", "S005", 3, 19),
+    ("units-float", "input: [10, 5]\nlayers:\n  - Dense(2.5)\n", "S005", 3, 11),
+    ("units-zero", "input: [10, 5]\nlayers:\n  - {type: LSTM, units: 0}\n", "S006", 3, 18),
+    ("units-negative", "input: [10, 5]\nlayers:\n  - Dense(-3)\n", "S006", 3, 11),
+    ("dropout-rate", "input: [10, 5]\nlayers:\n  - Dropout(1.5)\n", "S006", 3, 13),
+    ("merge-mode", "input: [10, 5]\nlayers:\n  - Bidirectional(LSTM(4), merge_mode='cat')\n", "S006", 3, 28),
+    ("activation", "input: [10, 5]\nlayers:\n  - Dense(4, activation='rleu')\n", "S006", 3, 14),
+    ("missing-units", "input: [10, 5]\nlayers:\n  - {type: LSTM}\n", "S007", 3, 5),
+    ("not-literal", "input: [10, 5]\nlayers:\n  - Dense(4, activation=tf.nn.relu)\n", "S008", 3, 25),
+    ("call-syntax", "input: [10, 5]\nlayers:\n  - \"Dense(4\"\n", "S008", 3, 11),
+    ("too-many-positional", "input: [10, 5]\nlayers:\n  - RepeatVector(2, 3)\n", "S008", 3, 21),
+    ("duplicate-name", "input: [10, 5]\nlayers:\n  - LSTM(4, return_sequences=True, name='a')\n"
+                       "  - LSTM(4, name='a')\n", "S009", 4, 5),
+    ("negative-dim", "input: [10, -5]\nlayers:\n  - LSTM(4)\n", "S010", 1, 13),
+    ("input-number", "input: 10\nlayers:\n  - Dense(4)\n", "S010", 1, 8),
+    ("bad-dtype", "input: {shape: [10], dtype: int23}\nlayers:\n  - Dense(4)\n", "S010", 1, 29),
+    ("go-backwards-in-bidi", "input: [10, 5]\nlayers:\n  - Bidirectional(LSTM(4, go_backwards=True))\n",
+     "S012", 3, 19),
+    ("bidi-of-dense", "input: [10, 5]\nlayers:\n  - Bidirectional(Dense(4))\n", "S005", 3, 19),
+    ("duplicate-key", "input: [10, 5]\nlayers:\n  - {type: LSTM, units: 4, units: 5}\n", "S002", 3, 28),
+    ("batch-size-zero", "batch_size: 0\ninput: [10, 5]\nlayers:\n  - LSTM(4)\n", "S006", 1, 13),
+]
+
+
+@pytest.mark.parametrize("case_id, text, code, line, column", BAD_SPECS, ids=[c[0] for c in BAD_SPECS])
+def test_bad_specs(case_id, text, code, line, column):
+    report = analyze_text(text, file="model.yaml")
+    assert not report.ok
+    first = report.errors[0]
+    assert (first.code, first.file, first.line, first.column) == (code, "model.yaml", line, column), first
+    assert first.hint
+
+
+def test_unknown_keyword_suggests_the_closest():
+    report = analyze_text("input: [10, 5]\nlayers:\n  - {type: LSTM, unit: 4}\n")
+    assert [d.code for d in report.errors] == ["S004"]  # no extra "needs units" noise
+    assert "`units`" in report.errors[0].hint
+
+
+def test_all_problems_of_a_spec_are_reported_at_once():
+    report = analyze_text("input: [10, 5]\nlayers:\n  - LSMT(4)\n  - Dense(0)\n  - Dropout(2)\n")
+    assert [d.code for d in report.errors] == ["S003", "S006", "S006"]

@@ -209,14 +209,14 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
     rank = layer.expected_rank()
     wants_sequence = rank is not None and rank.ndim == 3 and layer.keras_class in SEQUENCE_LAYERS
     if wants_sequence and len(received) == 2:
-        message = (f"{layer.name} ({layer.keras_class}) needs a 3-D input (batch, timesteps, features) "
+        message = (f"{layer.name} ({layer.keras_class}) expects a 3-D input (batch, timesteps, features) "
                    f"but receives {format_shape(received)} from {source}: one vector per sample, not a "
                    f"sequence.")
         producer_layer = producer.layer if producer is not None else None
         if producer_layer is not None and _returns_last_step_only(producer_layer):
-            message += (f" {producer.name} returns only its last output because its return_sequences is "
-                        f"false. Keras rejects this model; a recurrent layer on a single vector does not "
-                        f"'behave like a Dense layer'.")
+            message += (f" {producer.name} has return_sequences: false, so it returns only its last "
+                        f"output. Keras rejects this model: a {layer.keras_class} fed a single vector does "
+                        f"not 'behave like a Dense layer', it does not build.")
             hint = (f"Set `return_sequences: true` on `{producer.name}` so it passes its whole sequence "
                     f"(batch, timesteps, units) on, or put RepeatVector(n) before `{layer.name}` to repeat "
                     f"that vector n times, or replace `{layer.name}` with a Dense layer.")

@@ -29,7 +29,6 @@ REJECTED_STACKS = [
     ("conv-too-short", [2, 4], ["Conv1D(4, 3)"], "H004", "conv1d"),
     ("pool-too-short", [1, 4], ["MaxPooling1D(2)"], "H004", "max_pooling1d"),
     ("stateful-unknown-batch", [10, 4], ["LSTM(3, stateful=True)"], "T001", "lstm"),
-    ("unroll-unknown-length", [None, 4], ["LSTM(3, unroll=True)"], "T002", "lstm"),
 ]
 
 
@@ -53,6 +52,20 @@ def test_seed_000_error_says_what_and_how_to_fix():
     assert [(layer.name, layer.status) for layer in report.layers] == [
         ("lstm", "ok"), ("lstm_1", "error"), ("dense", "not-reached")]
     assert report.layers[0].output_shapes == [(None, 50)]
+
+
+def test_unroll_on_unknown_length_is_a_warning():
+    # Keras builds and runs it (it unrolls again for every length); lstmcalc says so.
+    report = analyze_layers([None, 4], ["LSTM(3, unroll=True)"])
+    assert report.ok
+    assert [(d.code, d.severity, d.layer) for d in report.diagnostics] == [("T002", "warning", "lstm")]
+
+
+def test_trainable_false_on_a_wrapper_is_a_warning():
+    # Keras 3 does not pass the wrapper's trainable=False to the copies it makes: they still train.
+    report = analyze_layers([10, 4], ["Bidirectional(LSTM(3), trainable=False)"])
+    assert report.ok and report.totals.trainable_params == 2 * 4 * (3 * (4 + 3) + 3)  # 240
+    assert [d.code for d in report.diagnostics] == ["P001"]
 
 
 def test_stateful_with_batch_size_is_accepted():

@@ -77,3 +77,19 @@ def test_matches_keras(case_id):
         named = case["error"].get("layer_name")
         if named:
             assert report.errors[0].layer == named, report.errors[0]
+
+
+SUMMARIES = sorted(case_id for case_id, case in CASES.items() if case.get("summary"))
+
+
+@pytest.mark.parametrize("case_id", SUMMARIES)
+def test_summary_table_equals_keras(case_id):
+    """The plain-text table is Keras's own `model.summary()`, character for character."""
+    from lstmcalc.render import RenderOptions, get_renderer
+
+    report = analyze_case(CASES[case_id])
+    ours = get_renderer("table")(report, RenderOptions(width=88)).rstrip("\n").splitlines()
+    keras_lines = CASES[case_id]["summary"].rstrip("\n").splitlines()
+    assert ours[:len(keras_lines)] == keras_lines
+    # lstmcalc may add its warnings below Keras's table, nothing else
+    assert all(line.startswith(("warning[", "info[", "  hint:")) for line in ours[len(keras_lines):])

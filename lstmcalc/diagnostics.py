@@ -53,6 +53,8 @@ _TABLE = [
     Code("S012", "conflicting-arguments", ERROR, "S", "Arguments that Keras rejects in combination."),
     Code("S013", "cycle", ERROR, "S", "Layers that depend on each other in a loop."),
     Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
+    Code("S015", "unused-input", WARNING, "S", "An input that no layer consumes."),
+    Code("S016", "unused-layer", WARNING, "S", "A layer outside the model's outputs (Keras leaves it out)."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
@@ -65,6 +67,8 @@ _TABLE = [
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
+    Code("T003", "initial-state-count", ERROR, "T", "initial_state lists the wrong number of states."),
+    Code("T004", "initial-state-shape", ERROR, "T", "An initial state's shape differs from (batch, units)."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

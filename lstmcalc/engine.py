@@ -11,8 +11,9 @@ from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
 from .layers.base import Layer, ShapeProblem, TensorSpec, check_inputs
 from .layers.factory import LayerFactory, Namer
-from .report import InputReport, LayerReport, Report, compute_totals
-from .shapes import format_shape
+from .keras_layout import MaskTracker, TensorKey, operation_order
+from .report import InputReport, LayerReport, OperationReport, Report, compute_totals
+from .shapes import Shape, format_shape
 from .spec.model import ModelSpec, Reference
 
 
@@ -33,9 +34,9 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     graph, problems = build_graph(spec, built, namer)
     diagnostics.extend(problems)
     name = spec.name or ("functional" if spec.functional else "sequential")
-    report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph)
-    Propagation(graph, report, diagnostics, batch).run()
-    report.diagnostics = diagnostics
+    report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph,
+                    diagnostics=diagnostics)
+    Propagation(graph, report, diagnostics, batch, namer).run()
     report.totals = compute_totals(report.layers)
     return report
 
@@ -43,13 +44,18 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
 class Propagation:
     """One pass over the graph in topological order."""
 
-    def __init__(self, graph: Graph, report: Report, diagnostics: List[Diagnostic], batch: Optional[int]):
+    def __init__(self, graph: Graph, report: Report, diagnostics: List[Diagnostic], batch: Optional[int],
+                 namer: Namer):
         self.graph = graph
         self.report = report
         self.diagnostics = diagnostics
         self.batch = batch
         self.tensors: Dict[str, List[TensorSpec]] = {}
         self.layer_reports: Dict[str, LayerReport] = {}
+        self.masks = MaskTracker(new_name=namer.auto, shapes=self._shape_of)
+
+    def _shape_of(self, key: TensorKey) -> Shape:
+        return self.tensors[key[0]][key[1]].shape
 
     def run(self) -> None:
         for name in self.graph.order:
@@ -63,9 +69,13 @@ class Propagation:
         for name, node in self.graph.nodes.items():
             if name not in placed and not node.is_input:
                 self.layer_reports[name] = self._blank(node, "not-reached")
-        self.report.layers = [self.layer_reports[name] for name in list(self.graph.order) +
-                              [n for n in self.graph.nodes if n not in placed] if name in self.layer_reports]
-        self.report.outputs = self._output_names()
+        in_model = self.graph.in_model
+        names = list(self.graph.order) + [name for name in self.graph.nodes if name not in placed]
+        self.report.layers = [self.layer_reports[name] for name in names
+                              if name in self.layer_reports and name in in_model]
+        self.report.outputs = self._reference_names(self.graph.outputs)
+        if self.graph.functional:
+            self._keras_layout()
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -83,16 +93,17 @@ class Propagation:
             line=node.location.line, column=node.location.column,
             config=dict(layer.config) if layer else {})
 
-    def _resolve(self, node: Node, references: List[Reference]) -> Optional[List[TensorSpec]]:
-        tensors: List[TensorSpec] = []
+    def _keys(self, node: Node, references: List[Reference]) -> Optional[List[TensorKey]]:
+        """The tensors ``references`` pick, as (node, index) keys; None when one is missing."""
+        keys: List[TensorKey] = []
         for reference in references:
             produced = self.tensors.get(reference.name)
             if produced is None:
                 return None
             if reference.index is None:
-                tensors.extend(produced)
+                keys.extend((reference.name, index) for index in range(len(produced)))
             elif -len(produced) <= reference.index < len(produced):
-                tensors.append(produced[reference.index])
+                keys.append((reference.name, reference.index % len(produced)))
             else:
                 self.diagnostics.append(make(
                     "S014", f"`{reference}` picks output {reference.index} of `{reference.name}`, which has "
@@ -100,7 +111,7 @@ class Propagation:
                     f"Use an index from 0 to {len(produced) - 1}.", layer=node.name,
                     location=reference.location))
                 return None
-        return tensors
+        return keys
 
     def _reference_names(self, references: List[Reference]) -> List[str]:
         names = []
@@ -108,8 +119,8 @@ class Propagation:
             produced = self.tensors.get(reference.name, [])
             if reference.index is None:
                 names.extend(f"{reference.name}[{index}]" for index in range(len(produced)))
-            else:
-                names.append(f"{reference.name}[{reference.index % max(len(produced), 1)}]")
+            elif produced:
+                names.append(f"{reference.name}[{reference.index % len(produced)}]")
         return names
 
     def _layer(self, node: Node) -> None:
@@ -119,12 +130,17 @@ class Propagation:
         if layer is None:
             layer_report.status = "error"
             return
-        tensors = self._resolve(node, node.inputs)
-        if not tensors:
+        keys = self._keys(node, node.inputs)
+        state_keys = self._keys(node, node.initial_state) if node.initial_state else []
+        if not keys or state_keys is None:
             return
-        layer_report.inputs = self._reference_names(node.inputs)
+        tensors = [self.tensors[name][index] for name, index in keys]
+        states = [self.tensors[name][index] for name, index in state_keys]
+        layer_report.inputs = [f"{name}[{index}]" for name, index in keys]
+        layer_report.initial_state = [f"{name}[{index}]" for name, index in state_keys]
+        as_list = bool(node.definition is not None and node.definition.inputs_as_list)
         try:
-            outputs, weights = self._apply(layer, tensors)
+            outputs, weights = self._apply(layer, tensors, states, as_list)
         except ShapeProblem as problem:
             layer_report.status = "error"
             self.diagnostics.append(self._locate(node, tensors, problem))
@@ -137,15 +153,20 @@ class Propagation:
         layer_report.output_dtypes = [tensor.dtype for tensor in outputs]
         layer_report.output_masks = [tensor.masked for tensor in outputs]
         self.tensors[node.name] = outputs
+        self.masks.layer_called(node.name, layer, keys, len(outputs))
+        mask = self.masks.consumed.get(node.name)
+        layer_report.mask = f"{mask[0]}[{mask[1]}]" if mask else None
 
-    def _apply(self, layer: Layer, tensors: List[TensorSpec]):
-        if len(tensors) > 1 and layer.maps_over_tensor_lists:
+    def _apply(self, layer: Layer, tensors: List[TensorSpec], states: List[TensorSpec], as_list: bool):
+        if len(tensors) > 1 and layer.maps_over_tensor_lists and not states:
             # Keras applies input-spec-free layers such as Dropout to each tensor of a list.
             outputs: List[TensorSpec] = []
             for tensor in tensors:
                 outputs.extend(layer.outputs([tensor]))
             return outputs, []
-        check_inputs(layer, tensors)
+        check_inputs(layer, tensors, as_list)
+        if states:
+            layer.check_initial_state(tensors, states)
         weights = layer.weight_shapes(tensors)
         for weight in weights:
             if None in weight.shape:
@@ -156,12 +177,42 @@ class Propagation:
                     f"{layer.name}.", "")
         return layer.outputs(tensors), weights
 
+    # -- Keras's layout of graph models ----------------------------------------------------------
+
+    def _parents(self, name: str) -> List[TensorKey]:
+        if name in self.masks.operations:
+            return list(self.masks.operations[name].inputs)
+        node = self.graph.nodes[name]
+        if node.is_input:
+            return []
+        keys = self._keys(node, node.inputs) or []
+        keys += self._keys(node, node.initial_state) or []
+        mask = self.masks.consumed.get(name)
+        return keys + ([mask] if mask else [])
+
+    def _keras_layout(self) -> None:
+        if not self.report.ok or not self.graph.outputs:
+            self.report.sequential_like = False  # show the wiring of an invalid graph
+            return
+        outputs = self._keys(self.graph.nodes[self.graph.outputs[0].name], self.graph.outputs) or []
+        inputs = [node.name for node in self.graph.nodes.values() if node.is_input]
+        order, sequential_like = operation_order(outputs, self._parents, inputs)
+        self.report.row_order = order
+        self.report.sequential_like = sequential_like
+        self.report.operations = [
+            OperationReport(operation.name, operation.type,
+                            [f"{name}[{index}]" for name, index in operation.inputs], [operation.shape])
+            for name, operation in self.masks.operations.items() if name in order]
+
     # -- diagnostics ---------------------------------------------------------------------------
 
     def _locate(self, node: Node, tensors: List[TensorSpec], problem: ShapeProblem) -> Diagnostic:
         layer = node.layer
         locations = getattr(layer, "argument_locations", {})
-        where = locations.get(problem.argument, node.location) if problem.argument else node.location
+        if problem.argument == "initial_state" and node.initial_state:
+            where = node.initial_state[0].location
+        else:
+            where = locations.get(problem.argument, node.location) if problem.argument else node.location
         message, hint = problem.message, problem.hint
         if problem.code in ("H001", "H003"):
             message, hint = explain_shape_problem(self, node, tensors, problem)
@@ -176,9 +227,6 @@ class Propagation:
                 current.layer.keras_class in PASS_THROUGH and current.inputs:
             current = self.graph.nodes.get(current.inputs[0].name)
         return current
-
-    def _output_names(self) -> List[str]:
-        return self._reference_names(self.graph.outputs)
 
 
 PASS_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",

@@ -38,6 +38,7 @@ class Graph:
     order: List[str]
     outputs: List[Reference]
     functional: bool
+    in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
 
     def consumers(self, name: str) -> List[str]:
         return [node.name for node in self.nodes.values()
@@ -121,7 +122,35 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         outputs = [Reference(name, None, nodes[name].location) for name in layer_names if name not in consumed]
         if not spec.functional and layer_names:
             outputs = [Reference(layer_names[-1], None, nodes[layer_names[-1]].location)]
-    return Graph(nodes, order, outputs, spec.functional), problems
+    in_model = _ancestors(nodes, outputs)
+    if spec.functional and not problems:
+        for name in input_names:
+            if not any(ref.name == name for node in nodes.values() for ref in node.inputs + node.initial_state):
+                problems.append(make("S015", f"The input `{name}` is not used by any layer.",
+                                     f"Feed it to a layer with `inputs: {name}`, or remove it.",
+                                     location=nodes[name].location))
+        for name in layer_names:
+            if name not in in_model:
+                problems.append(make(
+                    "S016", f"`{name}` does not lead to any of the model's outputs, so Keras leaves it out of "
+                            "the model (it is not in the summary and its weights are not counted).",
+                    f"Add `{name}` (or a layer after it) to `outputs:`, or remove it.", layer=name,
+                    location=nodes[name].location))
+    return Graph(nodes, order, outputs, spec.functional, in_model), problems
+
+
+def _ancestors(nodes: Dict[str, Node], outputs: List[Reference]) -> set:
+    """The nodes the outputs depend on, through inputs and initial states."""
+    seen: set = set()
+    pending = [reference.name for reference in outputs]
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in nodes:
+            continue
+        seen.add(name)
+        node = nodes[name]
+        pending.extend(reference.name for reference in node.inputs + node.initial_state)
+    return seen
 
 
 def _topological_order(nodes: Dict[str, Node]) -> Tuple[List[str], List[str]]:
@@ -151,4 +180,4 @@ def _topological_order(nodes: Dict[str, Node]) -> Tuple[List[str], List[str]]:
     while current not in path:
         path.append(current)
         current = min((dep for dep in pending[current] if dep in remaining), key=position.get)
-    return order, path[path.index(current):][::-1]
+    return order, path[path.index(current):]

@@ -42,6 +42,8 @@ class LayerReport:
     name: str
     type: str
     inputs: List[str] = field(default_factory=list)
+    initial_state: List[str] = field(default_factory=list)
+    mask: Optional[str] = None  # the Keras mask tensor the layer takes (graph models), e.g. not_equal[0]
     output_shapes: Optional[List[Shape]] = None
     output_dtypes: List[str] = field(default_factory=list)
     output_masks: List[bool] = field(default_factory=list)
@@ -54,6 +56,11 @@ class LayerReport:
     @property
     def params(self) -> int:
         return count(self.weights)
+
+    @property
+    def connected_to(self) -> List[str]:
+        """Everything the layer's Keras node takes: inputs, initial states, then its mask."""
+        return self.inputs + self.initial_state + ([self.mask] if self.mask else [])
 
     @property
     def trainable_params(self) -> int:
@@ -69,6 +76,8 @@ class LayerReport:
             "type": self.type,
             "status": self.status,
             "inputs": list(self.inputs),
+            "initial_state": list(self.initial_state),
+            "mask": self.mask,
             "output_shapes": None if self.output_shapes is None else [list(s) for s in self.output_shapes],
             "output_dtypes": list(self.output_dtypes),
             "params": self.params,
@@ -79,6 +88,20 @@ class LayerReport:
             "line": self.line,
             "column": self.column,
         }
+
+
+@dataclass
+class OperationReport:
+    """A mask operation Keras inserts into a graph model (``not_equal (NotEqual)``); no weights."""
+
+    name: str
+    type: str
+    inputs: List[str]
+    output_shapes: List[Shape]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "type": self.type, "inputs": list(self.inputs),
+                "output_shapes": [list(shape) for shape in self.output_shapes]}
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,11 @@ class Report:
     outputs: List[str] = field(default_factory=list)
     diagnostics: List[Diagnostic] = field(default_factory=list)
     totals: Totals = field(default_factory=lambda: compute_totals([]))
+    # Graph models: Keras's mask operations, the order of Keras's summary rows (inputs, layers,
+    # operations), and whether Keras prints it without the "Connected to" column.
+    operations: List[OperationReport] = field(default_factory=list)
+    row_order: List[str] = field(default_factory=list)
+    sequential_like: bool = True
     # The built layers and graph, for the verifier and explain; not serialised.
     graph: Any = None
 
@@ -149,6 +177,7 @@ class Report:
             "inputs": [item.to_dict() for item in self.inputs],
             "layers": [layer.to_dict() for layer in self.layers],
             "outputs": list(self.outputs),
+            "operations": [operation.to_dict() for operation in self.operations],
             "totals": self.totals.to_dict(),
             "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
         }

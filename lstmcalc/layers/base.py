@@ -133,6 +133,15 @@ class Layer:
     def expected_rank(self) -> Optional[Rank]:
         return self.input_rank
 
+    def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
+        """For layers that take a list of tensors: raise ShapeProblem when the count is wrong."""
+
+    def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
+        """Layers that take ``initial_state`` override this; the others reject it."""
+        raise ShapeProblem("S004", f"{self.keras_class} does not take `initial_state`; recurrent layers "
+                                   "(LSTM, GRU, SimpleRNN) and Bidirectional do.",
+                           "Remove `initial_state` from this layer.", argument="initial_state")
+
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
 
@@ -201,10 +210,11 @@ def clone(layer: Layer, name: str, **overrides: Any) -> Layer:
     return type(layer)(name, config, layer.convention)
 
 
-def check_inputs(layer: Layer, inputs: Sequence[TensorSpec]) -> None:
+def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = False) -> None:
     """The one place that checks how many tensors a layer receives and their rank, worded as
-    Keras's ``assert_input_compatibility``."""
+    Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list."""
     if layer.takes_tensor_list:
+        layer.check_count(inputs, as_list or len(inputs) > 1)
         return
     rank = layer.expected_rank()
     if len(inputs) != 1:

@@ -109,6 +109,9 @@ class Recurrent(Layer):
     def state_shapes(self, batch: Any) -> List[Shape]:
         return [(batch, self.units) for _ in self.state_names]
 
+    def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
+        check_states(self, inputs[0].shape[0], states, self.state_names, self.name)
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         sequence = inputs[0].shape
         self.check_input(sequence)
@@ -122,6 +125,35 @@ class Recurrent(Layer):
         # Keras: the output keeps the input's mask only when it is a sequence; states never do.
         masked = inputs[0].masked and self["return_sequences"]
         return [masked] + [False] * (count - 1)
+
+
+STATE_WORDS = {"h": "hidden state h", "c": "cell state c"}
+
+
+def check_states(layer: "Recurrent", batch: Any, states: Sequence[TensorSpec], names: Sequence[str],
+                 owner: str, offset: int = 0) -> None:
+    """Keras builds a model with wrongly sized initial states and fails only when it runs; we
+    reject it here, naming the state and the expected and received shapes."""
+    expected = [(batch, layer.units) for _ in names]
+    if len(states) != len(names):
+        wanted = ", ".join(STATE_WORDS.get(name, name) for name in names)
+        raise ShapeProblem(
+            "T003", f"{owner} ({layer.keras_class}) takes {len(names)} initial state(s) — {wanted}, each "
+                    f"(batch, {layer.units}) — but receives {len(states)}.",
+            f"Pass [{', '.join(names)}] in that order; an LSTM encoder with return_state gives them as "
+            "`encoder[1]` (h) and `encoder[2]` (c).", argument="initial_state")
+    for position, (state, name, shape) in enumerate(zip(states, names, expected)):
+        received = state.shape
+        compatible = len(received) == 2 and all(
+            a is None or b is None or a == b for a, b in zip(received, shape))
+        if not compatible:
+            raise ShapeProblem(
+                "T004", f"Initial state {offset + position} of {owner} ({STATE_WORDS.get(name, name)}) must "
+                        f"be (batch, {layer.units}) = {shape}, but receives {received}. Keras builds this "
+                        "model but fails when it runs.",
+                f"Give the state {layer.units} features: match the encoder's units to "
+                f"{layer.units}, or project the state with a Dense({layer.units}) layer.",
+                argument="initial_state")
 
 
 _COMMON_HEAD = (Arg("units", positive_int),)

@@ -7,7 +7,7 @@ from typing import List, Sequence
 from ..shapes import Shape
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
 from .base import Layer, ShapeProblem, TensorSpec, Weight, check_inputs, clone, register
-from .recurrent import Recurrent
+from .recurrent import Recurrent, check_states
 
 
 def _frozen_wrapper_warning(wrapper: Layer) -> List[ShapeProblem]:
@@ -78,6 +78,22 @@ class Bidirectional(Layer):
 
     def sublayers(self) -> List[Layer]:
         return [layer for layer in (self.forward_layer, self.backward_layer) if layer is not None]
+
+    def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
+        # Keras splits the list in half: forward states, then backward states.
+        forward, backward = self.forward_layer, self.backward_layer
+        names = list(forward.state_names) + list(backward.state_names)
+        if len(states) != len(names):
+            raise ShapeProblem(
+                "T003", f"{self.name} (Bidirectional) takes {len(names)} initial states — the forward "
+                        f"layer's {list(forward.state_names)} then the backward layer's "
+                        f"{list(backward.state_names)} — but receives {len(states)}.",
+                "List the forward states first, then the backward ones.", argument="initial_state")
+        half = len(forward.state_names)
+        batch = inputs[0].shape[0]
+        check_states(forward, batch, states[:half], forward.state_names, f"{self.name} forward")
+        check_states(backward, batch, states[half:], backward.state_names, f"{self.name} backward",
+                     offset=half)
 
     def expected_rank(self):
         return self.forward_layer.expected_rank()

@@ -38,14 +38,21 @@ def _name(name: str, type_name: str, color: bool) -> str:
     return f"{escape(name)} ({kind})"
 
 
-def _connections(layer: LayerReport, color: bool) -> str:
-    if not layer.inputs:
+def _connections(references: List[str], color: bool) -> str:
+    """Keras's "Connected to": ``layer[node][tensor]``; lstmcalc has one node per layer."""
+    if not references:
         return "-"
     parts = []
-    for reference in layer.inputs:
+    for reference in references:
         name, _, index = reference.partition("[")
-        parts.append(f"{name}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
+        parts.append(f"{escape_markup(name)}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
     return ", ".join(parts)
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def _layer_row(layer: LayerReport, color: bool, graph: bool) -> List[str]:
@@ -59,8 +66,32 @@ def _layer_row(layer: LayerReport, color: bool, graph: bool) -> List[str]:
         shapes, params = "not reached", "-"
     row = [_name(layer.name, layer.type, color), shapes, params]
     if graph:
-        row.append(_connections(layer, color))
+        row.append(_connections(layer.connected_to, color))
     return row
+
+
+def summary_rows(report: Report, color: bool, graph: bool) -> List[List[str]]:
+    """The table's rows: a stack lists its layers; a graph also its inputs and Keras's mask
+    operations, in Keras's order."""
+    if not report.functional:
+        return [_layer_row(layer, color, graph) for layer in report.layers]
+    inputs = {item.name: item for item in report.inputs}
+    layers = {layer.name: layer for layer in report.layers}
+    operations = {operation.name: operation for operation in report.operations}
+    order = report.row_order or list(inputs) + list(layers)
+    rows = []
+    for name in order:
+        if name in inputs:
+            row = [_name(name, "InputLayer", color), _shape(inputs[name].shape, color), _number(0, color)]
+            rows.append(row + (["-"] if graph else []))
+        elif name in layers:
+            rows.append(_layer_row(layers[name], color, graph))
+        elif name in operations:
+            operation = operations[name]
+            row = [_name(name, operation.type, color), _shapes(operation.output_shapes, color),
+                   _number(0, color)]
+            rows.append(row + ([_connections(operation.inputs, color)] if graph else []))
+    return rows
 
 
 def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> str:
@@ -69,9 +100,10 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
     import rich.table
 
     color = options.color
-    positions, default_width = GRAPH if report.functional else SEQUENTIAL
+    graph = report.functional and not report.sequential_like
+    positions, default_width = GRAPH if graph else SEQUENTIAL
     width = options.width or default_width
-    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if report.functional else [])
+    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph else [])
     align = ["left", "left", "right", "left"]
     columns, current = [], 0
     for index, position in enumerate(positions):
@@ -79,12 +111,8 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
         current += column_width
         columns.append(rich.table.Column(header[index], justify=align[index], width=column_width))
     table = rich.table.Table(*columns, width=width, show_lines=True)
-    if report.functional:
-        for item in report.inputs:
-            row = [_name(item.name, "InputLayer", color), _shape(item.shape, color), _number(0, color), "-"]
-            table.add_row(*row)
-    for layer in report.layers:
-        table.add_row(*_layer_row(layer, color, report.functional))
+    for row in summary_rows(report, color, graph):
+        table.add_row(*row)
 
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,

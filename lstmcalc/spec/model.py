@@ -28,6 +28,7 @@ class LayerDef:
     keywords: Dict[str, Argument] = field(default_factory=dict)
     # Functional specs: references to what this layer consumes (None = the previous layer).
     inputs: Optional[List["Reference"]] = None
+    inputs_as_list: bool = False  # `inputs: [a]` is a list of one tensor, `inputs: a` the tensor
     initial_state: Optional[List["Reference"]] = None
     source: Optional[str] = None  # the call-syntax text, when written that way
     index: Optional[int] = None  # position in the spec's `layers:` list

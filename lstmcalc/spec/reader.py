@@ -280,6 +280,8 @@ class SpecReader:
             if key in WIRING_KEYS:
                 references = self._references(value, value_where, key)
                 setattr(layer, key, references)
+                if key == "inputs":
+                    layer.inputs_as_list = isinstance(value, list)
                 continue
             if key in NESTED_LAYER_KEYS and isinstance(value, (str, LocatedMap)):
                 value = self.layer_entry(value, value_where)

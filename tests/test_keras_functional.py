@@ -1,0 +1,80 @@
+"""Graph specs against real Keras 3's functional API (tests/fixtures/keras/functional_reference.json,
+recorded by scripts/record_keras_functional.py): every operation of the model — input layers,
+layers and the mask operations Keras inserts — with its shapes, parameters and connections, in
+Keras's order, and the summary text itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lstmcalc import analyze_text
+from lstmcalc.render import RenderOptions, get_renderer
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras"
+CASES = json.loads((FIXTURES / "functional_reference.json").read_text())["cases"]
+
+# Models Keras builds but that cannot run; lstmcalc rejects them (issue 3), with these codes.
+REJECTED_ON_PURPOSE = {
+    "initial-state-wrong-count": "T003",
+    "initial-state-wrong-shape": "T004",
+    "attention-mismatch": "H004",
+}
+
+
+def analyze_case(case):
+    return analyze_text(yaml.safe_dump(case["spec"], sort_keys=False), file="case.yaml")
+
+
+def our_rows(report):
+    inputs = {item.name: item for item in report.inputs}
+    layers = {layer.name: layer for layer in report.layers}
+    operations = {operation.name: operation for operation in report.operations}
+    rows = []
+    for name in report.row_order:
+        if name in inputs:
+            rows.append((name, "InputLayer", [list(inputs[name].shape)], None, []))
+        elif name in layers:
+            layer = layers[name]
+            rows.append((name, layer.type, [list(s) for s in layer.output_shapes], layer.params,
+                         layer.connected_to))
+        else:
+            operation = operations[name]
+            rows.append((name, operation.type, [list(s) for s in operation.output_shapes], None,
+                         operation.inputs))
+    return rows
+
+
+def keras_rows(case):
+    return [(op["name"], op["class_name"], op["output_shapes"], op.get("params"),
+             [f"{name}[{index}]" for name, _, index in op["connected_to"]])
+            for op in case["operations"]]
+
+
+@pytest.mark.parametrize("case_id", sorted(CASES))
+def test_graph_matches_keras(case_id):
+    case = CASES[case_id]
+    report = analyze_case(case)
+    if case_id in REJECTED_ON_PURPOSE:
+        assert case["ok"] and not report.ok
+        assert report.errors[0].code == REJECTED_ON_PURPOSE[case_id]
+        return
+    assert report.ok == case["ok"], (case.get("error"), report.diagnostics)
+    if not case["ok"]:
+        return
+    assert report.name == case["model_name"]
+    assert our_rows(report) == keras_rows(case)
+    assert report.totals.params == case["totals"]["params"]
+    assert report.outputs == [f"{name}[{index}]" for name, _, index in case["outputs"]]
+
+
+@pytest.mark.parametrize("case_id", sorted(c for c in CASES if CASES[c]["summary"] and c not in REJECTED_ON_PURPOSE))
+def test_graph_summary_equals_keras(case_id):
+    report = analyze_case(CASES[case_id])
+    ours = get_renderer("table")(report, RenderOptions()).rstrip("\n").splitlines()
+    keras_lines = CASES[case_id]["summary"].rstrip("\n").splitlines()
+    assert ours[:len(keras_lines)] == keras_lines
+    assert all(line.startswith(("warning[", "info[", "  hint:")) for line in ours[len(keras_lines):])

@@ -61,6 +61,10 @@ _TABLE = [
     Code("H003", "undefined-dimension", ERROR, "H", "A weight shape depends on a dimension that is unknown (None)."),
     Code("H004", "incompatible-shape", ERROR, "H", "A layer's arguments contradict the shape it receives."),
     Code("H005", "wrong-dtype", ERROR, "H", "A layer receives a tensor of a dtype it cannot use."),
+    Code("H006", "reshape-unknown-size", WARNING, "H",
+         "Reshape to a fixed size from an input of unknown size: only one length will run."),
+    Code("H007", "bidirectional-unit-mismatch", WARNING, "H",
+         "A Bidirectional backward_layer with other units than the forward layer."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),

@@ -181,6 +181,22 @@ class Reshape(_PassThrough):
     keras_class = "Reshape"
     arguments = (Arg("target_shape", _check_target_shape),)
 
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+        rest = inputs[0].shape[1:]
+        target = tuple(self["target_shape"])
+        if None in rest and -1 not in target:
+            known = product(dim for dim in rest if dim is not None)
+            size = product(target)
+            runs = f"only inputs with {size // known} there will run" if known and size % known == 0 \
+                else "no input length will run"
+            return [ShapeProblem(
+                "H006", f"Reshape to {format_shape(target)} needs exactly {size} values per sample, but it "
+                        f"receives {format_shape(inputs[0].shape)} whose size is unknown: Keras builds this, "
+                        f"and {runs}.",
+                "Give the input a fixed length, or use -1 in target_shape for the axis that varies.",
+                argument="target_shape")]
+        return []
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
         target = tuple(self["target_shape"])

@@ -117,7 +117,17 @@ class Bidirectional(Layer):
         return weights
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
-        return _frozen_wrapper_warning(self) + self.forward_layer.warnings(inputs)
+        findings = _frozen_wrapper_warning(self) + self.forward_layer.warnings(inputs)
+        forward, backward = self.forward_layer.units, self.backward_layer.units
+        if forward != backward:
+            output = self.forward_layer.output_shapes(inputs)[0]
+            findings.append(ShapeProblem(
+                "H007", f"The forward layer has {forward} units and the backward layer {backward}: Keras "
+                        f"declares the concatenated output as {output[:-1] + (2 * forward,)} (twice the "
+                        f"forward units), but the model outputs {output[:-1] + (forward + backward,)} when it "
+                        "runs.", "Give backward_layer the same units as the wrapped layer.",
+                argument="backward_layer"))
+        return findings
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         # As Keras: the forward layer's shapes decide; concat doubles the last axis.
@@ -125,6 +135,13 @@ class Bidirectional(Layer):
         forward = self.forward_layer.output_shapes(inputs)
         output, states = forward[0], forward[1:]
         merge_mode = self.config["merge_mode"]
+        forward_units, backward_units = self.forward_layer.units, self.backward_layer.units
+        if merge_mode in ("sum", "mul", "ave") and forward_units != backward_units:
+            raise ShapeProblem(
+                "H004", f"merge_mode {merge_mode!r} combines the two directions element by element, but the "
+                        f"forward layer has {forward_units} units and the backward layer {backward_units}: "
+                        "Keras builds this model but fails when it runs.",
+                "Give backward_layer the same units, or use merge_mode 'concat'.", argument="backward_layer")
         if merge_mode == "concat":
             outputs = [output[:-1] + (output[-1] * 2,)]
         elif merge_mode is None:

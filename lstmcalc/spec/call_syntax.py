@@ -19,12 +19,19 @@ def parse_call(text: str, location: Location) -> LayerDef:
     lead = len(text) - len(text.lstrip())
     try:
         tree = ast.parse(stripped, mode="eval")
+        return _layer_from_node(tree.body, text, location, lead)
+    except (RecursionError, MemoryError):
+        raise SpecProblem("S008", "The layer is nested too deeply to read.", _HINT, location) from None
     except SyntaxError as error:
         column = (error.offset or 1) - 1 + lead
         raise SpecProblem(
-            "S008", f"Cannot read layer {text!r}: {error.msg}.", _HINT,
+            "S008", f"Cannot read layer {_short(text)!r}: {error.msg}.", _HINT,
             location.inside(0, column) if (error.lineno or 1) == 1 else location) from None
-    return _layer_from_node(tree.body, text, location, lead)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _where(node: ast.AST, location: Location, lead: int) -> Location:
@@ -48,11 +55,11 @@ def _layer_from_node(node: ast.AST, text: str, location: Location, lead: int) ->
         # A bare class name, e.g. "Flatten", means the layer with default arguments.
         return LayerDef(_callee_name(node), here, here, source=source)
     if not isinstance(node, ast.Call):
-        raise SpecProblem("S008", f"Expected a layer constructor call, got {text.strip()!r}.", _HINT,
+        raise SpecProblem("S008", f"Expected a layer constructor call, got {_short(text)!r}.", _HINT,
                           _where(node, location, lead))
     name = _callee_name(node.func)
     if name is None:
-        raise SpecProblem("S008", f"Cannot tell which layer {text.strip()!r} constructs.", _HINT,
+        raise SpecProblem("S008", f"Cannot tell which layer {_short(text)!r} constructs.", _HINT,
                           _where(node.func, location, lead))
     positional = []
     for arg in node.args:

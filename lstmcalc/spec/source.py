@@ -93,6 +93,10 @@ def load_yaml(text: str, file: Optional[str]) -> Any:
             "a layer in call syntax containing ':' or '#' must be quoted.",
             Location(file, line, column),
         ) from None
+    except RecursionError:
+        raise SpecProblem("S001", "The YAML document is nested too deeply to read.",
+                          "A spec needs only a few levels of nesting; check the brackets.",
+                          Location(file, None, None)) from None
     except yaml.YAMLError as error:
         raise SpecProblem("S001", f"YAML error: {error}", "Check the file is YAML.",
                           Location(file, None, None)) from None

@@ -65,6 +65,30 @@ _TABLE = [
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
+    # expectations (the spec's `expect:` block, checked by `lstmcalc check`)
+    Code("X001", "params-mismatch", ERROR, "X",
+         "The model's total, trainable or non-trainable parameter count differs from `expect:`."),
+    Code("X002", "output-shape-mismatch", ERROR, "X", "The model's output shape(s) differ from `expect:`."),
+    Code("X003", "layer-params-mismatch", ERROR, "X", "A layer's parameter count differs from `expect.layers`."),
+    Code("X004", "layer-output-shape-mismatch", ERROR, "X", "A layer's output shape differs from `expect.layers`."),
+    Code("X005", "unknown-expected-layer", ERROR, "X", "`expect.layers` names a layer the model does not have."),
+    Code("X006", "invalid-expectation", ERROR, "X", "The `expect:` block is malformed (unknown key, wrong type)."),
+    # lints (`lstmcalc check`): Keras builds these models, but they rarely do what was meant
+    Code("L001", "per-step-output", WARNING, "L",
+         "return_sequences: true feeds a Dense that predicts at every time step, where one prediction "
+         "per sample looks intended."),
+    Code("L002", "repeat-vector-bridge", INFO, "L",
+         "An RNN's last output repeated by RepeatVector into another RNN: an encoder-decoder, said plainly."),
+    Code("L003", "single-step-sequence", WARNING, "L",
+         "An RNN reads sequences of one time step (e.g. after RepeatVector(1)): its recurrence never runs."),
+    Code("L004", "unroll-long-sequence", WARNING, "L", "unroll: true on a long sequence (memory grows with its length)."),
+    Code("L005", "dropout-out-of-range", ERROR, "L",
+         "dropout or recurrent_dropout outside [0, 1) on an RNN; Keras clips it silently."),
+    Code("L006", "mask-zero-vocabulary", INFO, "L",
+         "Embedding with mask_zero: true whose input_dim looks like it leaves no room for the padding index 0."),
+    Code("L007", "unused-output", WARNING, "L", "A layer in a graph spec whose output nothing uses."),
+    Code("L008", "mask-destroyed", WARNING, "L",
+         "A masked tensor reaches a layer that does not support masking; the mask is lost after it."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

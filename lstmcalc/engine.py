@@ -33,7 +33,8 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     graph, problems = build_graph(spec, built, namer)
     diagnostics.extend(problems)
     name = spec.name or ("functional" if spec.functional else "sequential")
-    report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph)
+    report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph,
+                    spec=spec)
     Propagation(graph, report, diagnostics, batch).run()
     report.diagnostics = diagnostics
     report.totals = compute_totals(report.layers)
@@ -159,9 +160,7 @@ class Propagation:
     # -- diagnostics ---------------------------------------------------------------------------
 
     def _locate(self, node: Node, tensors: List[TensorSpec], problem: ShapeProblem) -> Diagnostic:
-        layer = node.layer
-        locations = getattr(layer, "argument_locations", {})
-        where = locations.get(problem.argument, node.location) if problem.argument else node.location
+        where = argument_location(node, problem.argument)
         message, hint = problem.message, problem.hint
         if problem.code in ("H001", "H003"):
             message, hint = explain_shape_problem(self, node, tensors, problem)
@@ -179,6 +178,20 @@ class Propagation:
 
     def _output_names(self) -> List[str]:
         return self._reference_names(self.graph.outputs)
+
+
+def argument_location(node: Node, argument: Optional[str]):
+    """Where ``argument`` was written for this node's layer — or for a layer it wraps (the
+    `stateful: true` inside a Bidirectional's `layer:`) — else the layer's entry."""
+    pending = [node.layer] if argument and node.layer is not None else []
+    while pending:
+        layer = pending.pop(0)
+        locations = getattr(layer, "argument_locations", {})
+        if argument in locations:
+            return locations[argument]
+        # Wrapped layers as written (`layer:`, `backward_layer:`), not the wrapper's copies.
+        pending.extend(value for value in layer.config.values() if isinstance(value, Layer))
+    return node.location
 
 
 PASS_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",

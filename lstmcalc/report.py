@@ -123,6 +123,8 @@ class Report:
     totals: Totals = field(default_factory=lambda: compute_totals([]))
     # The built layers and graph, for the verifier and explain; not serialised.
     graph: Any = None
+    # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
+    spec: Any = None
 
     @property
     def ok(self) -> bool:

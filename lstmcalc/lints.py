@@ -205,8 +205,8 @@ def repeat_vector_bridge(context: LintContext) -> Iterable[Diagnostic]:
             continue
         encoder = context.producer(node)
         decoders = [consumer for consumer in context.consumers(node) if _is_rnn(consumer)]
-        if not _is_rnn(encoder) or _returns_sequences(encoder) or not decoders:
-            continue
+        if not _is_rnn(encoder) or _returns_sequences(encoder) or not decoders or node.layer["n"] == 1:
+            continue  # RepeatVector(1) into an RNN is L003's
         vector = context.produced(encoder.name)[0].shape
         repeated = context.produced(node.name)[0].shape
         decoder = decoders[0]
@@ -395,8 +395,9 @@ def unused_output(context: LintContext) -> Iterable[Diagnostic]:
           - {type: Dense, units: 1, name: head, inputs: encoder}
         outputs: [head, aux]
     """
-    if not context.graph.functional:
-        return
+    if not context.graph.functional or any(d.is_error and d.code.startswith("S")
+                                           for d in context.report.diagnostics):
+        return  # a graph with unreadable wiring is not the graph that was meant
     outputs = {reference.name for reference in context.graph.outputs}
     for node in context.layer_nodes():
         if node.name in outputs or context.graph.consumers(node.name):

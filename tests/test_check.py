@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -308,3 +309,28 @@ def test_update_expect_block_sequence_keeps_its_comment(tmp_path):
                     "    - 1                     # one probability\n# end\n")
     assert run(str(spec), "--update-expect").exit_code == 0
     assert spec.read_text().endswith("  output_shape:\n    [null, 2]                     # one probability\n# end\n")
+
+
+def test_installed_command_end_to_end():
+    from .test_cli import _installed_command
+
+    result = subprocess.run(_installed_command() + ["check", "specs/"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("✓ 6 files (1 excluded) passed (0 errors, 0 warnings, 1 info)\n")
+    result = subprocess.run(_installed_command() + ["check", SEED_000, "--format", "github"], capture_output=True,
+                            text=True, cwd=ROOT, env={**os.environ, "GITHUB_ACTIONS": "false"})
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"::error file={SEED_000},line=10,col=5,title=H001 rank-mismatch (lstm_1)::")
+
+
+def test_pre_commit_hook_runs_check():
+    import re
+
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "lstmcalc-check" and hook["entry"].split()[:2] == ["lstmcalc", "check"]
+    assert re.search(hook["files"], "specs/seed_001_stacked_lstm.yaml")
+    assert re.search(hook["files"], "models/specs/a.yml") and not re.search(hook["files"], ".github/ci.yaml")
+    options = hook["entry"].split()[2:]
+    assert run(*options, "specs/seed_001_stacked_lstm.yaml").exit_code == 0

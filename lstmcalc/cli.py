@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from .render import SUMMARY_RENDERERS, RenderOptions, get_renderer
+from .render import CHECK_RENDERERS, SUMMARY_RENDERERS, RenderOptions, get_renderer
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -109,6 +109,59 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, output_forma
     options = RenderOptions(color=use_color(color), width=width)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+def default_check_format() -> str:
+    """``github`` inside GitHub Actions (annotations on the pull request), else ``text``."""
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.option("--format", "output_format", type=click.Choice(list(CHECK_RENDERERS)),
+              help="Output format [default: text; github when GITHUB_ACTIONS=true].")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (info never fails).")
+@click.option("--update-expect", is_flag=True,
+              help="Write the current numbers into each spec's `expect:` block, keeping the rest of "
+                   "the file (comments included) as it is.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB found in directories and globs (repeatable).")
+@click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too "
+                                                     "(for pre-commit).")
+@click.option("--config", type=click.Path(dir_okay=False),
+              help="Settings file (default: ./.lstmcalc.yaml when present).")
+@COLOR_OPTION
+def check(paths, output_format, strict, update_expect, batch_size, exclude, force_exclude, config, color):
+    """Check specs for CI: every finding with its code, file, line and column.
+
+    PATH is a spec file, a directory (every *.yaml / *.yml below it) or a glob. Exit status:
+    0 no errors, 1 errors (or warnings with --strict), 2 usage errors.
+
+    \b
+    lstmcalc check specs/
+    lstmcalc check --format parsable "models/**/*.yaml"
+    lstmcalc check --update-expect specs/seed_001_stacked_lstm.yaml
+    """
+    from .check import CheckOptions, UsageProblem, execute
+
+    options = CheckOptions(paths=paths, strict=strict, update_expect=update_expect, batch_size=batch_size,
+                           exclude=exclude, force_exclude=force_exclude, config=config)
+    try:
+        result = execute(options)
+    except UsageProblem as problem:
+        raise click.UsageError(str(problem)) from None
+    renderer = get_renderer(output_format or default_check_format(), CHECK_RENDERERS)
+    emit(renderer(result, RenderOptions(color=use_color(color))))
+    sys.exit(EXIT_INVALID if result.failed else EXIT_OK)
+
+
+@cli.command()
+def schema():
+    """Print the JSON Schema of the spec format (for editors; also schema/lstmcalc-spec.schema.json)."""
+    from .schema import schema_text
+
+    emit(schema_text())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -60,10 +60,9 @@ _TABLE = [
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
     Code("H003", "undefined-dimension", ERROR, "H", "A weight shape depends on a dimension that is unknown (None)."),
     Code("H004", "incompatible-shape", ERROR, "H", "A layer's arguments contradict the shape it receives."),
-    Code("H005", "wrong-dtype", ERROR, "H", "A layer receives a tensor of a dtype it cannot use."),
-    Code("H006", "reshape-unknown-size", WARNING, "H",
+    Code("H005", "reshape-unknown-size", WARNING, "H",
          "Reshape to a fixed size from an input of unknown size: only one length will run."),
-    Code("H007", "bidirectional-unit-mismatch", WARNING, "H",
+    Code("H006", "bidirectional-unit-mismatch", WARNING, "H",
          "A Bidirectional backward_layer with other units than the forward layer."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
@@ -73,6 +72,29 @@ _TABLE = [
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
     Code("T003", "initial-state-count", ERROR, "T", "initial_state lists the wrong number of states."),
     Code("T004", "initial-state-shape", ERROR, "T", "An initial state's shape differs from (batch, units)."),
+    # expectations (the spec's `expect:` block, checked by `lstmcalc check`)
+    Code("X001", "params-mismatch", ERROR, "X",
+         "The model's total, trainable or non-trainable parameter count differs from `expect:`."),
+    Code("X002", "output-shape-mismatch", ERROR, "X", "The model's output shape(s) differ from `expect:`."),
+    Code("X003", "layer-params-mismatch", ERROR, "X", "A layer's parameter count differs from `expect.layers`."),
+    Code("X004", "layer-output-shape-mismatch", ERROR, "X", "A layer's output shape differs from `expect.layers`."),
+    Code("X005", "unknown-expected-layer", ERROR, "X", "`expect.layers` names a layer the model does not have."),
+    Code("X006", "invalid-expectation", ERROR, "X", "The `expect:` block is malformed (unknown key, wrong type)."),
+    # lints (`lstmcalc check`): Keras builds these models, but they rarely do what was meant
+    Code("L001", "per-step-output", WARNING, "L",
+         "return_sequences: true feeds a Dense that predicts at every time step, where one prediction "
+         "per sample looks intended."),
+    Code("L002", "repeat-vector-bridge", INFO, "L",
+         "An RNN's last output repeated by RepeatVector into another RNN: an encoder-decoder, said plainly."),
+    Code("L003", "single-step-sequence", WARNING, "L",
+         "An RNN reads sequences of one time step (e.g. after RepeatVector(1)): its recurrence never runs."),
+    Code("L004", "unroll-long-sequence", WARNING, "L", "unroll: true on a long sequence (memory grows with its length)."),
+    Code("L005", "dropout-out-of-range", ERROR, "L",
+         "dropout or recurrent_dropout outside [0, 1) on an RNN; Keras clips it silently."),
+    Code("L006", "mask-zero-vocabulary", INFO, "L",
+         "Embedding with mask_zero: true whose input_dim looks like it leaves no room for the padding index 0."),
+    Code("L008", "mask-destroyed", WARNING, "L",
+         "A masked tensor reaches a layer that does not support masking; the mask is lost after it."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

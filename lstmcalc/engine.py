@@ -35,7 +35,7 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     diagnostics.extend(problems)
     name = spec.name or ("functional" if spec.functional else "sequential")
     report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph,
-                    diagnostics=diagnostics)
+                    diagnostics=diagnostics, spec=spec)
     Propagation(graph, report, diagnostics, batch, namer).run()
     report.totals = compute_totals(report.layers)
     return report
@@ -207,12 +207,7 @@ class Propagation:
     # -- diagnostics ---------------------------------------------------------------------------
 
     def _locate(self, node: Node, tensors: List[TensorSpec], problem: ShapeProblem) -> Diagnostic:
-        layer = node.layer
-        locations = getattr(layer, "argument_locations", {})
-        if problem.argument == "initial_state" and node.initial_state:
-            where = node.initial_state[0].location
-        else:
-            where = locations.get(problem.argument, node.location) if problem.argument else node.location
+        where = argument_location(node, problem.argument)
         message, hint = problem.message, problem.hint
         if problem.code in ("H001", "H003"):
             message, hint = explain_shape_problem(self, node, tensors, problem)
@@ -227,6 +222,22 @@ class Propagation:
                 current.layer.keras_class in PASS_THROUGH and current.inputs:
             current = self.graph.nodes.get(current.inputs[0].name)
         return current
+
+
+def argument_location(node: Node, argument: Optional[str]):
+    """Where ``argument`` was written for this node's layer — or for a layer it wraps (the
+    `stateful: true` inside a Bidirectional's `layer:`) — else the layer's entry."""
+    if argument == "initial_state" and node.initial_state:
+        return node.initial_state[0].location
+    pending = [node.layer] if argument and node.layer is not None else []
+    while pending:
+        layer = pending.pop(0)
+        locations = getattr(layer, "argument_locations", {})
+        if argument in locations:
+            return locations[argument]
+        # Wrapped layers as written (`layer:`, `backward_layer:`), not the wrapper's copies.
+        pending.extend(value for value in layer.config.values() if isinstance(value, Layer))
+    return node.location
 
 
 PASS_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",

@@ -151,6 +151,8 @@ class Report:
     sequential_like: bool = True
     # The built layers and graph, for the verifier and explain; not serialised.
     graph: Any = None
+    # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
+    spec: Any = None
 
     @property
     def ok(self) -> bool:

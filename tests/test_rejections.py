@@ -145,7 +145,7 @@ def test_reshape_of_unknown_length_to_fixed_size_is_a_warning():
     # (None, None, 4) → (8, 4) needs 32 values: Keras builds it; only length 8 runs
     report = analyze_layers([None, 4], ["Reshape((8, 4))"])
     assert report.ok and report.layers[0].output_shapes == [(None, 8, 4)]
-    assert [d.code for d in report.diagnostics] == ["H006"]
+    assert [d.code for d in report.diagnostics] == ["H005"]
     assert "only inputs with 8" in report.diagnostics[0].message
 
 
@@ -153,7 +153,7 @@ def test_bidirectional_backward_units_differ():
     concat = analyze_layers([10, 5], ["Bidirectional(LSTM(8), backward_layer=LSTM(4, go_backwards=True))"])
     # Keras declares 2 × 8 = 16 features; the running model gives 8 + 4 = 12
     assert concat.ok and concat.layers[0].output_shapes == [(None, 16)]
-    assert [d.code for d in concat.diagnostics] == ["H007"] and "(None, 12)" in concat.diagnostics[0].message
+    assert [d.code for d in concat.diagnostics] == ["H006"] and "(None, 12)" in concat.diagnostics[0].message
     summed = analyze_layers([10, 5], ["Bidirectional(LSTM(8), backward_layer=LSTM(4, go_backwards=True), "
                                       "merge_mode='sum')"])
     assert [d.code for d in summed.errors] == ["H004"]

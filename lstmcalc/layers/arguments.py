@@ -6,7 +6,7 @@ A check takes the written value and returns the value to keep, or raises ``Argum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 REQUIRED = object()
 
@@ -29,6 +29,19 @@ class ArgumentError(Exception):
         self.code = code
         self.message = message
         self.hint = hint
+
+
+def described(schema: Dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Callable[[str, Any], Any]]:
+    """Attach the JSON Schema of the values a check accepts (for `lstmcalc schema`)."""
+    def attach(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+        check.json_schema = schema  # type: ignore[attr-defined]
+        return check
+    return attach
+
+
+def json_schema_of(check: Callable[[str, Any], Any]) -> Dict[str, Any]:
+    """The JSON Schema a check declared; {} (anything) when it declared none."""
+    return dict(getattr(check, "json_schema", {}))
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ def _whole_number(name: str, value: Any) -> int:
     return value
 
 
+@described({"type": "integer", "minimum": 1})
 def positive_int(name: str, value: Any) -> int:
     number = _whole_number(name, value)
     if number <= 0:
@@ -86,6 +100,7 @@ def positive_int(name: str, value: Any) -> int:
     return number
 
 
+@described({"type": "integer", "minimum": 0})
 def non_negative_int(name: str, value: Any) -> int:
     number = _whole_number(name, value)
     if number < 0:
@@ -93,6 +108,7 @@ def non_negative_int(name: str, value: Any) -> int:
     return number
 
 
+@described({"type": "integer"})
 def integer(name: str, value: Any) -> int:
     return _whole_number(name, value)
 
@@ -100,9 +116,10 @@ def integer(name: str, value: Any) -> int:
 def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
     def check_optional(name: str, value: Any) -> Any:
         return None if value is None else check(name, value)
-    return check_optional
+    return described({"anyOf": [json_schema_of(check), {"type": "null"}]})(check_optional)
 
 
+@described({"type": "boolean"})
 def boolean(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         hint = f"Write `{name}: true` or `{name}: false`"
@@ -112,6 +129,7 @@ def boolean(name: str, value: Any) -> bool:
     return value
 
 
+@described({"type": "number"})
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError("S005", f"`{name}` must be a number, got {_describe(value)}.",
@@ -119,6 +137,7 @@ def number(name: str, value: Any) -> float:
     return value
 
 
+@described({"type": "number", "minimum": 0, "maximum": 1})
 def fraction(name: str, value: Any) -> float:
     """A rate in [0, 1], as Keras's Dropout layers require."""
     rate = number(name, value)
@@ -140,9 +159,10 @@ def choice(*options: Any, ignore_case: bool = False) -> Callable[[str, Any], Any
         hint = f"Did you mean {suggestion!r}? " if suggestion else ""
         raise ArgumentError("S006", f"`{name}` must be one of {shown}; got {_describe(value)}.",
                             hint + f"Allowed: {shown}.")
-    return check_choice
+    return described({"enum": list(options)})(check_choice)
 
 
+@described({"enum": list(ACTIVATIONS) + [None]})
 def activation(name: str, value: Any) -> Optional[str]:
     if value is None:
         return None
@@ -158,6 +178,7 @@ def activation(name: str, value: Any) -> Optional[str]:
     return value
 
 
+@described({"type": "string", "minLength": 1})
 def text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ArgumentError("S005", f"`{name}` must be a string, got {_describe(value)}.",
@@ -165,6 +186,7 @@ def text(name: str, value: Any) -> str:
     return value
 
 
+@described({"type": "string", "minLength": 1, "pattern": "^[^/]+$"})
 def layer_name(name: str, value: Any) -> str:
     checked = text(name, value)
     if "/" in checked:
@@ -173,6 +195,7 @@ def layer_name(name: str, value: Any) -> str:
     return checked
 
 
+@described({"enum": list(DTYPE_POLICIES) + [None]})
 def dtype_policy(name: str, value: Any) -> Optional[str]:
     if value is None:
         return None
@@ -185,6 +208,7 @@ def dtype_policy(name: str, value: Any) -> Optional[str]:
     return value
 
 
+@described({})
 def anything(name: str, value: Any) -> Any:
     """Accepted and kept: initializers, regularizers, constraints, seeds and such."""
     return value
@@ -207,9 +231,12 @@ def int_tuple(length: int, *, minimum: int = 1) -> Callable[[str, Any], Tuple[in
                                     f"Use a {name} of {minimum} or more.")
             checked.append(number_value)
         return tuple(checked)
-    return check_int_tuple
+    one = {"type": "integer", "minimum": minimum}
+    return described({"anyOf": [one, {"type": "array", "items": one, "minItems": 1, "maxItems": length}]})(
+        check_int_tuple)
 
 
+@described({"type": "array", "items": {"type": "integer"}})
 def int_list(name: str, value: Any) -> Tuple[int, ...]:
     if not isinstance(value, (list, tuple)):
         raise ArgumentError("S005", f"`{name}` must be a list of integers, got {_describe(value)}.",
@@ -217,12 +244,14 @@ def int_list(name: str, value: Any) -> Tuple[int, ...]:
     return tuple(_whole_number(name, item) for item in value)
 
 
+@described({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]})
 def axis(name: str, value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_whole_number(name, item) for item in value)
     return _whole_number(name, value)
 
 
+@described({"type": ["array", "null"], "items": {"type": ["integer", "null"], "minimum": 0}})
 def shape_or_none(name: str, value: Any) -> Any:
     if value is None:
         return None
@@ -238,6 +267,7 @@ def shape_or_none(name: str, value: Any) -> Any:
     return tuple(dims)
 
 
+@described({"$ref": "#/definitions/layer"})
 def layer_definition(name: str, value: Any) -> Any:
     from ..spec.model import LayerDef
 
@@ -247,6 +277,7 @@ def layer_definition(name: str, value: Any) -> Any:
     return value
 
 
+@described({"anyOf": [{"$ref": "#/definitions/layer"}, {"type": "null"}]})
 def optional_layer_definition(name: str, value: Any) -> Any:
     return None if value is None else layer_definition(name, value)
 

@@ -6,7 +6,7 @@ from typing import List, Sequence
 
 from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
-                        text, BASE_ARGUMENTS, choice, optional)
+                        text, BASE_ARGUMENTS, choice, described, optional)
 from .base import Layer, Rank, ShapeProblem, TensorSpec, Weight, register
 
 
@@ -164,6 +164,7 @@ class Flatten(_PassThrough):
         return [(shape[0], num_elements(rest) if rest else 1)]
 
 
+@described({"type": "array", "items": {"type": "integer", "minimum": -1}})
 def _check_target_shape(name: str, value) -> tuple:
     dims = int_list(name, value)
     if any(dim < -1 for dim in dims) or list(dims).count(-1) > 1:
@@ -190,7 +191,7 @@ class Reshape(_PassThrough):
             runs = f"only inputs with {size // known} there will run" if known and size % known == 0 \
                 else "no input length will run"
             return [ShapeProblem(
-                "H006", f"Reshape to {format_shape(target)} needs exactly {size} values per sample, but it "
+                "H005", f"Reshape to {format_shape(target)} needs exactly {size} values per sample, but it "
                         f"receives {format_shape(inputs[0].shape)} whose size is unknown: Keras builds this, "
                         f"and {runs}.",
                 "Give the input a fixed length, or use -1 in target_shape for the axis that varies.",
@@ -223,6 +224,7 @@ class Reshape(_PassThrough):
         return [(shape[0],) + tuple(size // known if dim == -1 else dim for dim in target)]
 
 
+@described({"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True})
 def _check_permutation(name: str, value) -> tuple:
     dims = int_list(name, value)
     if sorted(dims) != list(range(1, len(dims) + 1)):

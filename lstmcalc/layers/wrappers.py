@@ -122,7 +122,7 @@ class Bidirectional(Layer):
         if forward != backward:
             output = self.forward_layer.output_shapes(inputs)[0]
             findings.append(ShapeProblem(
-                "H007", f"The forward layer has {forward} units and the backward layer {backward}: Keras "
+                "H006", f"The forward layer has {forward} units and the backward layer {backward}: Keras "
                         f"declares the concatenated output as {output[:-1] + (2 * forward,)} (twice the "
                         f"forward units), but the model outputs {output[:-1] + (forward + backward,)} when it "
                         "runs.", "Give backward_layer the same units as the wrapped layer.",

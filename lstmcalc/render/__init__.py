@@ -27,6 +27,16 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
 }
 
 
+# `lstmcalc check --format ...`: functions of (CheckResult, RenderOptions) -> str.
+CHECK_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "text": ("lstmcalc.render.check_text", "render_check"),
+    "parsable": ("lstmcalc.render.check_formats", "render_parsable"),
+    "json": ("lstmcalc.render.check_formats", "render_json"),
+    "github": ("lstmcalc.render.check_formats", "render_github"),
+    "sarif": ("lstmcalc.render.check_formats", "render_sarif"),
+}
+
+
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:
     module_name, function = registry[name]
     return getattr(importlib.import_module(module_name), function)

@@ -1,0 +1,95 @@
+"""Machine formats for `lstmcalc check`: small functions over the same findings.
+
+parsable (``file:line:col: [error] CODE message``), json (one document for all files), github
+(workflow commands that annotate the pull request) and sarif (2.1.0, for code scanning).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List
+
+from ..check import CheckResult
+from ..diagnostics import CODES, ERROR, INFO, WARNING, Diagnostic
+from . import RenderOptions
+
+
+def _position(diagnostic: Diagnostic) -> str:
+    return f"{diagnostic.file}:{diagnostic.line}:{diagnostic.column}"
+
+
+def render_parsable(result: CheckResult, options: RenderOptions = RenderOptions()) -> str:
+    """One line per finding, for editors and grep (yamllint's ``parsable``)."""
+    lines = [f"{_position(d)}: [{d.severity}] {d.code} {d.message}" for d in result.diagnostics]
+    return "".join(line + "\n" for line in lines)
+
+
+def render_json(result: CheckResult, options: RenderOptions = RenderOptions()) -> str:
+    """One document (schema ``lstmcalc.check/1``) listing every file and its findings."""
+    return json.dumps(result.to_dict(), indent=2) + "\n"
+
+
+GITHUB_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
+
+
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(result: CheckResult, options: RenderOptions = RenderOptions()) -> str:
+    """GitHub Actions workflow commands: each finding annotates its line in the pull request."""
+    lines = []
+    for d in result.diagnostics:
+        title = f"{d.code} {d.name}" + (f" ({d.layer})" if d.layer else "")
+        body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        lines.append(f"::{GITHUB_LEVELS.get(d.severity, 'warning')} file={_github_property(d.file or '')},"
+                     f"line={d.line},col={d.column},title={_github_property(title)}::{_github_data(body)}")
+    summary = result.summary()
+    lines.append(f"lstmcalc check: {summary['errors']} error(s), {summary['warnings']} warning(s), "
+                 f"{summary['info']} info in {summary['files']} file(s)")
+    return "".join(line + "\n" for line in lines)
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
+
+
+def _sarif_rules() -> List[Dict[str, object]]:
+    return [{"id": code.code, "name": code.name,
+             "shortDescription": {"text": code.summary},
+             "defaultConfiguration": {"level": SARIF_LEVELS[code.severity]},
+             "properties": {"group": code.group}}
+            for code in CODES.values()]
+
+
+def render_sarif(result: CheckResult, options: RenderOptions = RenderOptions()) -> str:
+    """SARIF 2.1.0, for `github/codeql-action/upload-sarif` and other code-scanning tools."""
+    from .. import __version__
+
+    index = {code: position for position, code in enumerate(CODES)}
+    results = []
+    for d in result.diagnostics:
+        text = d.message + (f" Hint: {d.hint}" if d.hint else "")
+        entry: Dict[str, object] = {
+            "ruleId": d.code, "level": SARIF_LEVELS.get(d.severity, "warning"), "message": {"text": text},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": (d.file or "").replace("\\", "/")},
+                "region": {"startLine": d.line, "startColumn": d.column}}}],
+        }
+        if d.code in index:
+            entry["ruleIndex"] = index[d.code]
+        if d.layer:
+            entry["properties"] = {"layer": d.layer}
+        results.append(entry)
+    document = {
+        "$schema": SARIF_SCHEMA, "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "lstmcalc", "version": __version__,
+                                      "informationUri": "https://pypi.org/project/lstmcalc/",
+                                      "rules": _sarif_rules()}},
+                  "results": results}],
+    }
+    return json.dumps(document, indent=2) + "\n"

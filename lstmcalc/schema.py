@@ -1,0 +1,130 @@
+"""The JSON Schema of the spec format, generated from the layer registry so it cannot drift.
+
+`lstmcalc schema` prints it; schema/lstmcalc-spec.schema.json is the committed copy (a test keeps
+the two equal). Editors use it for completion and validation; lstmcalc itself validates with its
+own reader, whose messages are better than a schema validator's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from .expect import LAYER_KEYS, MODEL_KEYS, SHAPE_KEYS, TOTAL_KEYS
+from .layers import LAYER_TYPES
+from .layers.arguments import json_schema_of
+from .spec.reader import DTYPES, TOP_LEVEL_KEYS, WIRING_KEYS
+
+SCHEMA_FILE = "schema/lstmcalc-spec.schema.json"
+
+DIM = {"type": ["integer", "null"], "minimum": 0}
+SHAPE = {"type": "array", "items": DIM, "description": "Dimensions without the batch axis; null is unknown."}
+BATCH_SHAPE = {"type": "array", "items": DIM, "description": "A shape with the batch axis, e.g. [null, 64]."}
+BATCH_SIZE = {"type": ["integer", "null"], "minimum": 1}
+REFERENCE = {"type": "string", "pattern": r"^\s*[^\[\]]+?\s*(\[\s*-?\d+\s*\])?\s*$",
+             "description": "A layer or input name, or name[i] for one of its outputs."}
+CALL = {"type": "string", "pattern": r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(",
+        "description": "A layer in Keras call syntax, e.g. \"LSTM(64, return_sequences=True)\"."}
+
+
+def _references() -> Dict[str, Any]:
+    return {"anyOf": [{"$ref": "#/definitions/reference"},
+                      {"type": "array", "items": {"$ref": "#/definitions/reference"}}]}
+
+
+def _input_mapping(name_required: bool) -> Dict[str, Any]:
+    schema: Dict[str, Any] = {
+        "type": "object",
+        "properties": {"shape": {"$ref": "#/definitions/shape"}, "dtype": {"enum": list(DTYPES)},
+                       "name": {"type": "string"}, "batch_size": BATCH_SIZE},
+        "required": ["shape", "name"] if name_required else ["shape"],
+        "additionalProperties": False,
+    }
+    return schema
+
+
+def layer_type_schema(name: str) -> Dict[str, Any]:
+    """One layer type in mapping form: `type` plus its Keras constructor keywords."""
+    cls = LAYER_TYPES[name]
+    properties: Dict[str, Any] = {"type": {"const": name}}
+    for argument in cls.all_arguments():
+        properties[argument.name] = json_schema_of(argument.check)
+    for key in WIRING_KEYS:
+        properties[key] = _references()
+    required = ["type"] + [argument.name for argument in cls.all_arguments() if argument.required]
+    summary = (cls.__doc__ or "").strip().splitlines()
+    schema: Dict[str, Any] = {"type": "object", "properties": properties, "required": required,
+                              "additionalProperties": False}
+    if summary:
+        schema["description"] = summary[0]
+    return schema
+
+
+def _expect() -> Dict[str, Any]:
+    values = {key: {"type": "integer", "minimum": 0} for key in TOTAL_KEYS}
+    values.update({"output_shape": {"$ref": "#/definitions/batch_shape"},
+                   "output_shapes": {"type": "array", "items": {"$ref": "#/definitions/batch_shape"}}})
+    layer = {"type": "object", "properties": {key: values[key] for key in LAYER_KEYS},
+             "additionalProperties": False}
+    model = {key: values[key] for key in TOTAL_KEYS + SHAPE_KEYS}
+    model["layers"] = {"type": "object", "additionalProperties": layer,
+                       "description": "Per layer, by name: params, output_shape, ..."}
+    assert set(model) == set(MODEL_KEYS)
+    return {"type": "object", "properties": model, "additionalProperties": False,
+            "description": "Numbers `lstmcalc check` verifies; `--update-expect` rewrites them."}
+
+
+def _top_level() -> Dict[str, Any]:
+    properties = {
+        "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "batch_size": BATCH_SIZE,
+        "input": {"anyOf": [{"$ref": "#/definitions/shape"}, _input_mapping(name_required=False)]},
+        "inputs": {"anyOf": [{"type": "object", "additionalProperties": {
+                                 "anyOf": [{"$ref": "#/definitions/shape"}, _input_mapping(False)]}},
+                             {"type": "array", "items": _input_mapping(name_required=True)}]},
+        "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}},
+        "outputs": _references(),
+        "expect": {"$ref": "#/definitions/expect"},
+        "framework": {"const": "keras"},
+    }
+    missing = set(TOP_LEVEL_KEYS) ^ set(properties)
+    if missing:
+        raise AssertionError(f"schema and reader disagree on top-level keys: {sorted(missing)}")
+    return {key: properties[key] for key in TOP_LEVEL_KEYS}
+
+
+def spec_schema() -> Dict[str, Any]:
+    """The whole schema (JSON Schema draft-07, which editors support best)."""
+    names = sorted(LAYER_TYPES)
+    mapping = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": names, "description": "The Keras layer class."}},
+        "allOf": [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                   "then": {"$ref": f"#/definitions/{name}"}} for name in names],
+    }
+    definitions: Dict[str, Any] = {
+        "shape": SHAPE,
+        "batch_shape": BATCH_SHAPE,
+        "reference": REFERENCE,
+        "call": CALL,
+        "layer": {"anyOf": [{"$ref": "#/definitions/call"}, {"$ref": "#/definitions/layer_mapping"}]},
+        "layer_mapping": mapping,
+        "expect": _expect(),
+    }
+    definitions.update({name: layer_type_schema(name) for name in names})
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "lstmcalc model spec",
+        "description": "A Keras model as YAML: input(s), layers, optional outputs and expectations.",
+        "type": "object",
+        "properties": _top_level(),
+        "required": ["layers"],
+        "additionalProperties": False,
+        "definitions": definitions,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(spec_schema(), indent=2, sort_keys=False) + "\n"

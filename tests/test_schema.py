@@ -1,0 +1,72 @@
+"""The spec's JSON Schema: generated from the registry, committed, and true to the reader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from lstmcalc import analyze_text
+from lstmcalc.cli import cli
+from lstmcalc.schema import SCHEMA_FILE, schema_text, spec_schema
+
+from .conftest import ROOT, SPECS
+
+jsonschema = pytest.importorskip("jsonschema")
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = spec_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def test_committed_schema_equals_the_generated_one():
+    committed = (ROOT / SCHEMA_FILE).read_text(encoding="utf-8")
+    assert committed == schema_text(), f"run `lstmcalc schema > {SCHEMA_FILE}`"
+
+
+def test_schema_command_prints_it():
+    result = CliRunner().invoke(cli, ["schema"])
+    assert result.exit_code == 0 and json.loads(result.output) == spec_schema()
+
+
+@pytest.mark.parametrize("spec", sorted(path.name for path in SPECS.glob("*.yaml")))
+def test_bundled_specs_validate(validator, spec):
+    document = yaml.safe_load((SPECS / spec).read_text(encoding="utf-8"))
+    errors = [error.message for error in validator.iter_errors(document)]
+    assert not errors
+
+
+KERAS_CASES = yaml.safe_load((ROOT / "tests" / "fixtures" / "keras" / "sequential_cases.yaml").read_text())
+
+
+def test_schema_never_rejects_a_spec_lstmcalc_accepts(validator):
+    # 450+ recorded cases: whatever the schema flags, lstmcalc (and Keras) reject too, so editors
+    # never complain about a valid spec.
+    flagged = 0
+    for case in KERAS_CASES:
+        if validator.is_valid(case["spec"]):
+            continue
+        flagged += 1
+        report = analyze_text(yaml.safe_dump(case["spec"]), file=case["id"])
+        assert not report.ok, f"the schema rejects {case['id']}, which lstmcalc accepts"
+    assert flagged > 30  # the schema does catch the argument mistakes
+
+
+@pytest.mark.parametrize("snippet, valid", [
+    ("input: [10, 5]\nlayers: [LSTM(8)]\n", True),
+    ("input: [10, 5]\nlayers: [{type: LSTM, units: 8, return_sequences: true}]\n", True),
+    ("input: [10, 5]\nlayers: [{type: LSTM, units: 8, return_sequence: true}]\n", False),
+    ("input: [10, 5]\nlayers: [{type: LSTM, units: 0}]\n", False),
+    ("input: [10, 5]\nlayers: [{type: LTSM, units: 8}]\n", False),
+    ("input: [10, 5]\nlayers: [{type: Bidirectional, layer: {type: GRU, units: 4}}]\n", True),
+    ("input: [10, 5]\nlayers: [LSTM(8)]\nexpect: {params: 480, output_shape: [null, 8]}\n", True),
+    ("input: [10, 5]\nlayers: [LSTM(8)]\nexpect: {parameters: 480}\n", False),
+    ("inputs: {x: {shape: [10, 5]}}\nlayers: [{type: LSTM, units: 8, inputs: x}]\noutputs: [lstm]\n", True),
+])
+def test_schema_cases(validator, snippet, valid):
+    assert validator.is_valid(yaml.safe_load(snippet)) is valid

@@ -81,6 +81,8 @@ class Propagation:
 
     def _input(self, node: Node) -> None:
         definition = node.input_def
+        if definition.shape is None:
+            return  # the spec reader reported why (S010); nothing downstream can be computed
         shape = definition.batch_shape(self.batch)
         self.tensors[node.name] = [TensorSpec(shape, definition.dtype)]
         self.report.inputs.append(InputReport(node.name, shape, definition.dtype,

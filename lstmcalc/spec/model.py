@@ -54,7 +54,7 @@ class Reference:
 @dataclass
 class InputDef:
     name: Optional[str]
-    shape: Tuple[Optional[int], ...]  # without the batch axis
+    shape: Optional[Tuple[Optional[int], ...]]  # without the batch axis; None when invalid
     dtype: str
     location: Location
     batch_size: Optional[int] = None

@@ -177,7 +177,8 @@ class SpecReader:
                                  value.key_location(key))
             if "shape" not in value:
                 self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
-            shape = self._shape(value.get("shape"), value.value_location("shape"), "the input shape") or ()
+            shape = self._shape(value.get("shape"), value.value_location("shape"), "the input shape") \
+                if "shape" in value else None
             dtype = self._dtype(value.get("dtype"), value.value_location("dtype"))
             given_name = value.get("name", name)
             if given_name is not None and not isinstance(given_name, str):
@@ -187,7 +188,7 @@ class SpecReader:
             batch = self._batch_size(value, "batch_size")
             return InputDef(given_name, shape, dtype, where, batch)
         shape = self._shape(value, where, "the input shape")
-        return InputDef(name, shape if shape is not None else (), "float32", where)
+        return InputDef(name, shape, "float32", where)
 
     def _functional_inputs(self, document: LocatedMap) -> List[InputDef]:
         value = document["inputs"]
@@ -227,7 +228,7 @@ class SpecReader:
                     value = (argument.value,) if key == "input_dim" and isinstance(argument.value, int) \
                         else argument.value
                     shape = self._shape(value, argument.location, f"`{key}`")
-                    return [InputDef(None, shape if shape is not None else (), "float32", argument.location)]
+                    return [InputDef(None, shape, "float32", argument.location)]
         self.problem("S002", "The spec has no `input:` shape.",
                      "Add e.g. `input: [50, 10]` (timesteps, features), without the batch axis.", where)
         return []

@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from .render import SUMMARY_RENDERERS, RenderOptions, get_renderer
+from .render import SUMMARY_COLUMNS, SUMMARY_RENDERERS, RenderOptions, get_renderer
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -87,6 +87,18 @@ COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "nev
                                                     "never when NO_COLOR is set).")
 
 
+def parse_columns(context, parameter, value: Optional[str]) -> Tuple[str, ...]:
+    """``params,macs,activations`` → ("params", "macs", "activations"), each one known."""
+    if value is None:
+        return ("params",)
+    names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = [name for name in names if name not in SUMMARY_COLUMNS]
+    if unknown or not names:
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a column; choose from "
+                                 f"{', '.join(SUMMARY_COLUMNS)}, e.g. --columns params,macs,activations")
+    return tuple(dict.fromkeys(names))
+
+
 @cli.command()
 @click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...")
 @click.option("--input", "input_shape", metavar="SHAPE",
@@ -96,17 +108,22 @@ COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "nev
 @click.option("--name", help="Model name for a model built with --input.")
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
 @click.option("--width", type=click.IntRange(min=40), help="Table width (Keras: 88, or 108 for graphs).")
+@click.option("--columns", callback=parse_columns, metavar="LIST",
+              help="Figure columns after Output Shape, comma-separated: params (the default), macs "
+                   "(multiply-accumulates per sample), activations (output memory for the batch). "
+                   "macs or activations also print compute and memory totals.")
 @FORMAT_OPTION
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
     lstmcalc summary specs/seed_001_stacked_lstm.yaml
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
+    lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     """
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
-    options = RenderOptions(color=use_color(color), width=width)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 

@@ -16,6 +16,7 @@ from ..report import Report
 class RenderOptions:
     color: bool = False
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
+    columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -25,6 +26,10 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "json": ("lstmcalc.render.json_format", "render_summary"),
     "markdown": ("lstmcalc.render.markdown", "render_summary"),
 }
+
+
+# Figure columns `summary --columns` can show after Output Shape, with their headers.
+SUMMARY_COLUMNS: Dict[str, str] = {"params": "Param #", "macs": "MACs", "activations": "Activations"}
 
 
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:

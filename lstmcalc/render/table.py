@@ -7,8 +7,8 @@ from typing import List, Optional, Sequence
 
 from ..report import LayerReport, Report
 from ..shapes import Shape
-from . import RenderOptions
-from .text import diagnostic_lines, readable_bytes, verdict
+from . import SUMMARY_COLUMNS, RenderOptions
+from .text import compute_lines, diagnostic_lines, figure_cells, readable_bytes, verdict
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -48,19 +48,39 @@ def _connections(layer: LayerReport, color: bool) -> str:
     return ", ".join(parts)
 
 
-def _layer_row(layer: LayerReport, color: bool, graph: bool) -> List[str]:
+def _layer_row(layer: LayerReport, color: bool, graph: bool, figures: List[str]) -> List[str]:
     if layer.status == "ok":
         shapes = _shapes(layer.output_shapes or [], color)
-        params = _number(f"{layer.params:,}", color)
+        cells = [_number(cell, color) for cell in figures]
     elif layer.status == "error":
         shapes = "[bold red]✗ rejected[/]" if color else "✗ rejected"
-        params = "-"
+        cells = ["-"] * len(figures)
     else:
-        shapes, params = "not reached", "-"
-    row = [_name(layer.name, layer.type, color), shapes, params]
+        shapes, cells = "not reached", ["-"] * len(figures)
+    row = [_name(layer.name, layer.type, color), shapes] + cells
     if graph:
         row.append(_connections(layer, color))
     return row
+
+
+def _column_widths(graph: bool, count: int, width: Optional[int]) -> List[int]:
+    """Keras's proportions; each figure column beyond the first is as wide as Param #."""
+    positions, default_width = GRAPH if graph else SEQUENTIAL
+    if count == 1:
+        total = width or default_width
+        widths, current = [], 0
+        for position in positions:
+            column_width = max(int(position * total) - current, 4)
+            current += column_width
+            widths.append(column_width)
+        return widths
+    base = _column_widths(graph, 1, None)
+    widths = base[:2] + [base[2]] * count + base[3:]
+    if width:
+        scale = width / sum(widths)
+        widths = [max(int(column * scale), 4) for column in widths]
+        widths[-1] += width - sum(widths)
+    return widths
 
 
 def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> str:
@@ -69,22 +89,22 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
     import rich.table
 
     color = options.color
-    positions, default_width = GRAPH if report.functional else SEQUENTIAL
-    width = options.width or default_width
-    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if report.functional else [])
-    align = ["left", "left", "right", "left"]
-    columns, current = [], 0
-    for index, position in enumerate(positions):
-        column_width = max(int(position * width) - current, 4)
-        current += column_width
-        columns.append(rich.table.Column(header[index], justify=align[index], width=column_width))
+    figures = figure_cells(report, options.columns)
+    widths = _column_widths(report.functional, len(options.columns), options.width)
+    width = sum(widths)
+    header = (["Layer (type)", "Output Shape"] + [SUMMARY_COLUMNS[name] for name in options.columns]
+              + (["Connected to"] if report.functional else []))
+    align = ["left", "left"] + ["right"] * len(options.columns) + ["left"]
+    columns = [rich.table.Column(title, justify=align[index], width=widths[index])
+               for index, title in enumerate(header)]
     table = rich.table.Table(*columns, width=width, show_lines=True)
     if report.functional:
         for item in report.inputs:
-            row = [_name(item.name, "InputLayer", color), _shape(item.shape, color), _number(0, color), "-"]
-            table.add_row(*row)
+            cells = ["0" if name != "activations" else "-" for name in options.columns]
+            row = [_name(item.name, "InputLayer", color), _shape(item.shape, color)]
+            table.add_row(*row, *[_number(cell, color) for cell in cells], "-")
     for layer in report.layers:
-        table.add_row(*_layer_row(layer, color, report.functional))
+        table.add_row(*_layer_row(layer, color, report.functional, figures.get(layer.name, [])))
 
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,
@@ -102,6 +122,12 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
                                    ("Non-trainable params", totals.non_trainable_params,
                                     totals.non_trainable_bytes)):
             console.print(f"[bold] {label}: [/]{_number(f'{value:,}', color)} ({readable_bytes(size)})")
+        if set(options.columns) - {"params"}:
+            from ..compute import compute_figures
+
+            for line in compute_lines(compute_figures(report)):
+                label, _, value = line.partition(": ")
+                console.print(f"[bold] {escape(label)}: [/]{escape(value)}", soft_wrap=True)
     else:
         console.print(f"[bold red]{escape(verdict(report))}[/]" if color else verdict(report))
     for diagnostic in report.diagnostics:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List
+from typing import Dict, Iterable, List, Sequence
 
 from ..diagnostics import Diagnostic
 from ..report import Report
@@ -51,3 +51,52 @@ def totals_lines(report: Report) -> List[str]:
 def verdict(report: Report) -> str:
     errors = len(report.errors)
     return f"The model is invalid: {errors} error{'s' if errors != 1 else ''}."
+
+
+def amount_text(amount, number=lambda value: f"{value:,}") -> str:
+    """An Amount as text: ``3,532,800``, or ``64 + 36,864 per step`` when a length is unknown."""
+    if amount.known:
+        return number(amount.fixed)
+    per_step = f"{number(amount.per_step)} per step"
+    return per_step if amount.fixed == 0 else f"{number(amount.fixed)} + {per_step}"
+
+
+def compute_lines(figures) -> List[str]:
+    """The model's compute and memory totals (a ComputeFigures), one line each, then assumptions."""
+    batch = f"batch of {figures.batch_size}"
+    training = figures.training_bytes
+    lines = [
+        f"MACs per sample (forward pass): {amount_text(figures.macs)}",
+        f"Activation memory (every layer's outputs, {batch}): {amount_text(figures.activation_bytes, readable_bytes)}",
+        f"Parameter memory: {readable_bytes(figures.param_bytes)}",
+        f"Training memory estimate ({batch}, Adam): {amount_text(training, readable_bytes)} = parameters "
+        f"{readable_bytes(figures.param_bytes)} + gradients {readable_bytes(figures.gradient_bytes)} + Adam "
+        f"moments {readable_bytes(figures.optimizer_bytes)} + activations kept for backpropagation "
+        f"{amount_text(figures.kept_bytes, readable_bytes)}",
+    ]
+    return lines + [f"Assumption: {note}" for note in figures.assumptions()]
+
+
+def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]:
+    """Per layer name, the text of each requested figure column (summary --columns)."""
+    figures = None
+    if set(columns) - {"params"}:
+        from ..compute import compute_figures
+
+        figures = compute_figures(report)
+    cells: Dict[str, List[str]] = {}
+    for layer in report.layers:
+        item = figures.layer(layer.name) if figures is not None else None
+        row = []
+        for column in columns:
+            if column == "params":
+                row.append(f"{layer.params:,}")
+            elif item is None:
+                row.append("-")
+            elif column == "macs":
+                row.append("?" if item.mac_amount is None else amount_text(item.mac_amount).replace(
+                    " per step", "/step"))
+            else:
+                row.append(amount_text(item.activation_bytes, readable_bytes).replace(" per step", "/step"))
+        cells[layer.name] = row
+    return cells

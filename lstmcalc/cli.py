@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from .render import SUMMARY_COLUMNS, SUMMARY_RENDERERS, RenderOptions, get_renderer
+from .render import EXPLAIN_RENDERERS, SUMMARY_COLUMNS, SUMMARY_RENDERERS, RenderOptions, get_renderer
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -125,6 +125,45 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, out
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
     options = RenderOptions(color=use_color(color), width=width, columns=columns)
     emit(get_renderer(output_format)(report, options))
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+@cli.command()
+@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="Build the model from the command line, as for summary; pick layers with --layer.")
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Explain only this layer (repeatable); with a spec file, names may also follow it.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+@click.option("--name", help="Model name for a model built with --input.")
+@click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
+@click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
+              show_default=True, help="Output format.")
+def explain(arguments, input_shape, layers, batch_size, name, dtype, output_format):
+    """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
+    PyTorch store them, its parameter count as a formula, its outputs under every
+    return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
+
+    \b
+    lstmcalc explain specs/seed_001_stacked_lstm.yaml lstm1
+    lstmcalc explain --input 10,5 "LSTM(50, return_state=True)"
+    """
+    from .explain import UnknownLayer, explain as build_explanation
+
+    names = list(layers)
+    if input_shape is None and len(arguments) > 1:
+        arguments, names = arguments[:1], list(arguments[1:]) + names
+    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    try:
+        explanation = build_explanation(report, names or None)
+    except UnknownLayer as error:
+        from .suggest import closest
+
+        suggestion = closest(error.name, error.known)
+        hint = f"did you mean {suggestion}? " if suggestion else ""
+        raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
+                                 f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
+    emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions()))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 

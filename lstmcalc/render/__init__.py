@@ -28,6 +28,13 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
 }
 
 
+# `lstmcalc explain`: the same kind of registry over an Explanation.
+EXPLAIN_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "text": ("lstmcalc.render.explain_text", "render_explanation"),
+    "json": ("lstmcalc.render.explain_json", "render_explanation"),
+    "markdown": ("lstmcalc.render.explain_markdown", "render_explanation"),
+}
+
 # Figure columns `summary --columns` can show after Output Shape, with their headers.
 SUMMARY_COLUMNS: Dict[str, str] = {"params": "Param #", "macs": "MACs", "activations": "Activations"}
 

@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from .render import EXPLAIN_RENDERERS, SUMMARY_COLUMNS, SUMMARY_RENDERERS, RenderOptions, get_renderer
+from .render import EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS, SUMMARY_RENDERERS, RenderOptions, get_renderer
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -87,16 +87,23 @@ COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "nev
                                                     "never when NO_COLOR is set).")
 
 
-def parse_columns(context, parameter, value: Optional[str]) -> Tuple[str, ...]:
-    """``params,macs,activations`` → ("params", "macs", "activations"), each one known."""
-    if value is None:
-        return ("params",)
-    names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
-    unknown = [name for name in names if name not in SUMMARY_COLUMNS]
-    if unknown or not names:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a column; choose from "
-                                 f"{', '.join(SUMMARY_COLUMNS)}, e.g. --columns params,macs,activations")
-    return tuple(dict.fromkeys(names))
+def comma_list(choices: Sequence[str], default: Tuple[str, ...], what: str, example: str):
+    """A click callback: ``a,b`` → ("a", "b"), each one of ``choices``."""
+
+    def parse(context, parameter, value: Optional[str]) -> Tuple[str, ...]:
+        if value is None:
+            return default
+        names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a {what}; choose from "
+                                     f"{', '.join(choices)}, e.g. {example}")
+        return tuple(dict.fromkeys(names))
+
+    return parse
+
+
+parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--columns params,macs,activations")
 
 
 @cli.command()
@@ -137,15 +144,20 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, out
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
+@click.option("--show", "sections", metavar="LIST",
+              callback=comma_list(EXPLAIN_SECTIONS, (), "section", "--show equations,outputs"),
+              help="Only these sections, comma-separated: " + ", ".join(EXPLAIN_SECTIONS)
+                   + " (default: all; a rejection is always shown; JSON always has everything).")
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
-def explain(arguments, input_shape, layers, batch_size, name, dtype, output_format):
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
 
     \b
     lstmcalc explain specs/seed_001_stacked_lstm.yaml lstm1
+    lstmcalc explain specs/seed_001_stacked_lstm.yaml lstm2 --show outputs
     lstmcalc explain --input 10,5 "LSTM(50, return_state=True)"
     """
     from .explain import UnknownLayer, explain as build_explanation
@@ -163,7 +175,7 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, output_form
         hint = f"did you mean {suggestion}? " if suggestion else ""
         raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
                                  f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
-    emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions()))
+    emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 

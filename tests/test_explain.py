@@ -328,3 +328,26 @@ def test_installed_command_explains_seed_000():
     assert result.returncode == 1
     assert "✗ rejected by Keras: it receives (batch, 50)" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_show_picks_sections():
+    output = run("explain", SEED_001, "lstm2", "--show", "outputs").output
+    assert "Outputs" in output and "What return_sequences and return_state change" in output
+    assert "Equations" not in output and "Weights as Keras" not in output
+
+
+def test_show_keeps_the_rejection():
+    output = run("explain", SEED_000, "lstm_1", "--show", "outputs").output
+    assert "✗ rejected by Keras: it receives (batch, 50)" in output
+
+
+@pytest.mark.parametrize("value", ["bogus", "equations,bogus", ","])
+def test_bad_sections_are_usage_errors(value):
+    result = run("explain", SEED_001, "--show", value)
+    assert result.exit_code == 2 and "is not a section" in result.output
+
+
+def test_markdown_sections():
+    output = run("explain", SEED_001, "lstm1", "--format", "markdown", "--show", "weights").output
+    assert "**Parameters:** 4 × (128 × (10 + 128) + 128) = 71,168" in output
+    assert "### Equations" not in output

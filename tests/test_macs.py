@@ -97,3 +97,31 @@ def test_unknown_length_keeps_a_per_step_part():
     figures = compute_figures(analyze_layers([N], ["Embedding(100, 16)", "GRU(8)", "Dense(1)"]))
     # GRU: 3 × 8 × (16 + 8) = 576 per step; Dense: 8 × 1 = 8 once
     assert (figures.macs.fixed, figures.macs.per_step) == (8, 576)
+
+
+def _pytorch_cases():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "fixtures" / "pytorch" / "pytorch_reference.json"
+    return json.loads(path.read_text())["cases"]
+
+
+PYTORCH = _pytorch_cases()
+
+
+@pytest.mark.parametrize("case_id", sorted(PYTORCH))
+def test_relation_to_torchinfo(case_id):
+    """docs/compute.md: torchinfo counts every PyTorch parameter (both biases included) once per
+    step for a recurrent module, and once — whatever the positions — for nn.Linear; lstmcalc counts
+    only the products with a weight, at every step and position."""
+    case = PYTORCH[case_id]
+    macs = compute_figures(analyze_layers(case["input"], [case["keras"]])).layers[0].macs
+    torchinfo = case["torchinfo_mult_adds"]
+    if case["torch"]["module"] == "Linear":
+        assert torchinfo == case["params"]
+        return
+    steps = case["input"][0]
+    assert torchinfo == case["params"] * steps
+    bias_elements = sum(item["shape"][0] for item in case["parameters"] if item["name"].startswith("bias"))
+    assert macs.total == torchinfo - bias_elements * steps

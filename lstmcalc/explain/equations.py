@@ -137,7 +137,7 @@ def lstm_equations(layer: Recurrent, cell: Cell) -> List[Equation]:
                           gate.role) for gate in gates]
     equations.append(Equation("c_t", "f_t ⊙ c_{t−1} + i_t ⊙ c̃_t", "new cell state"))
     equations.append(Equation("h_t", "o_t ⊙ " + applied(layer["activation"], "c_t"),
-                              "new hidden state = the output at step t"))
+                              "new hidden state = output at step t"))
     return equations
 
 
@@ -156,22 +156,22 @@ def gru_equations(layer: Recurrent, cell: Cell) -> List[Equation]:
             equations.append(Equation(name, applied(sigma, f"{x_part} + {h_part}"), gate.role))
         x_part, h_part = gate_input(h)
         equations.append(Equation("h̃_t", applied(act, f"{x_part} + r_t ⊙ ({h_part})"),
-                                  "candidate: reset applied after the product (reset_after: true)"))
+                                  "candidate, reset after the product"))
     else:
         equations = [Equation("z_t", applied(sigma, _gate_input(cell, z, "b")), z.role),
                      Equation("r_t", applied(sigma, _gate_input(cell, r, "b")), r.role)]
         bias = " + b_h" if cell.use_bias else ""
         equations.append(Equation("h̃_t", applied(act, f"x_t·W_h + (r_t ⊙ h_{{t−1}})·U_h{bias}"),
-                                  "candidate: reset applied before the product (reset_after: false)"))
+                                  "candidate, reset before the product"))
     equations.append(Equation("h_t", "z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t",
-                              "new hidden state = the output at step t"))
+                              "new hidden state = output at step t"))
     return equations
 
 
 def simple_rnn_equations(layer: Recurrent, cell: Cell) -> List[Equation]:
     gate = CELL_GATES["simple_rnn"][0]
     return [Equation("h_t", applied(layer["activation"], _gate_input(cell, gate, "b")),
-                     "new hidden state = the output at step t")]
+                     "new hidden state = output at step t")]
 
 
 CELL_EQUATIONS = {"lstm": lstm_equations, "gru": gru_equations, "simple_rnn": simple_rnn_equations}

@@ -58,7 +58,54 @@ def _pytorch(view: FrameworkView) -> List[str]:
     return lines
 
 
-def _layer(layer: LayerExplanation) -> List[str]:
+def _equations(layer: LayerExplanation) -> List[str]:
+    lines = ["### Equations", ""] if layer.blocks else []
+    for block in layer.blocks:
+        lines += _block(block)
+    return lines
+
+
+def _words(layer: LayerExplanation) -> List[str]:
+    if not layer.in_words:
+        return []
+    return ["### In words", ""] + [f"- {sentence}" for sentence in layer.in_words] + [""]
+
+
+def _keras_weights(layer: LayerExplanation) -> List[str]:
+    lines = ["### Weights as Keras stores them", ""]
+    lines += _weights(layer.weights) if layer.weights else ["No weights.", ""]
+    if layer.parameters is not None:
+        lines += [_formula(layer.parameters), ""]
+    return lines
+
+
+def _pytorch_weights(layer: LayerExplanation) -> List[str]:
+    return _pytorch(layer.pytorch) if layer.pytorch is not None else []
+
+
+def _outputs(layer: LayerExplanation) -> List[str]:
+    lines = ["### Outputs", ""]
+    lines += _table(["tensor", "shape", "what it is"],
+                    [[row.role, _code(row.shape), row.meaning] for row in layer.outputs])
+    if layer.settings:
+        lines += ["### What return_sequences and return_state change", ""]
+        lines += _table(["return_sequences", "return_state", "outputs", "this layer"],
+                        [[str(s.return_sequences).lower(), str(s.return_state).lower(),
+                          ", ".join(f"{role} {_code(shape)}" for role, shape in zip(s.roles, s.shapes)),
+                          "✓" if s.current else ""] for s in layer.settings])
+    return lines
+
+
+def _compute(layer: LayerExplanation) -> List[str]:
+    sentences = compute_sentences(layer) + list(layer.notes)
+    return ["### Compute", ""] + [f"- {sentence}" for sentence in sentences] + [""] if sentences else []
+
+
+SECTIONS = {"equations": _equations, "words": _words, "weights": _keras_weights, "pytorch": _pytorch_weights,
+            "outputs": _outputs, "compute": _compute}
+
+
+def _layer(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
     lines = [f"## {layer.name} ({layer.type})", ""]
     if layer.status == "not-reached":
         return lines + [layer.headline, ""]
@@ -74,30 +121,9 @@ def _layer(layer: LayerExplanation) -> List[str]:
             return lines
         lines += [f"*{layer.rejection.would_be}*", ""]
     lines += [f"{layer.headline}. Input: " + ", ".join(_code(shape) for shape in layer.inputs) + ".", ""]
-    if layer.blocks:
-        lines += ["### Equations", ""]
-        for block in layer.blocks:
-            lines += _block(block)
-    if layer.in_words:
-        lines += ["### In words", ""] + [f"- {sentence}" for sentence in layer.in_words] + [""]
-    lines += ["### Weights as Keras stores them", ""]
-    lines += _weights(layer.weights) if layer.weights else ["No weights.", ""]
-    if layer.parameters is not None:
-        lines += [_formula(layer.parameters), ""]
-    if layer.pytorch is not None:
-        lines += _pytorch(layer.pytorch)
-    lines += ["### Outputs", ""]
-    lines += _table(["tensor", "shape", "what it is"],
-                    [[row.role, _code(row.shape), row.meaning] for row in layer.outputs])
-    if layer.settings:
-        lines += ["### What return_sequences and return_state change", ""]
-        lines += _table(["return_sequences", "return_state", "outputs", "this layer"],
-                        [[str(s.return_sequences).lower(), str(s.return_state).lower(),
-                          ", ".join(f"{role} {_code(shape)}" for role, shape in zip(s.roles, s.shapes)),
-                          "✓" if s.current else ""] for s in layer.settings])
-    sentences = compute_sentences(layer) + list(layer.notes)
-    if sentences:
-        lines += ["### Compute", ""] + [f"- {sentence}" for sentence in sentences] + [""]
+    for name, section in SECTIONS.items():
+        if not sections or name in sections:
+            lines += section(layer)
     return lines
 
 
@@ -106,8 +132,9 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     lines = [f'# Model "{explanation.name}"{where_from}', "",
              "Shapes include the batch axis; batch = the batch size (None in Keras's summary).", ""]
     for layer in explanation.layers:
-        lines += _layer(layer)
-    if explanation.compute is not None and explanation.ok:
+        lines += _layer(layer, options.sections)
+    totals = not options.sections or "compute" in options.sections
+    if explanation.compute is not None and explanation.ok and totals:
         lines += ["## Model", "",
                   f"- Parameters: {explanation.params:,} ({readable_bytes(explanation.compute.param_bytes)})"]
         lines += [f"- {line}" for line in compute_lines(explanation.compute)] + [""]

@@ -24,7 +24,8 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(columns - width(text), 0)
 
 
-def table(rows: Sequence[Sequence[str]], indent: str = INDENT, right: Sequence[int] = ()) -> List[str]:
+def table(rows: Sequence[Sequence[str]], indent: str = INDENT, right: Sequence[int] = (),
+          wrap: bool = True) -> List[str]:
     """Columns padded to their widest cell; the last column wraps under itself past WIDTH."""
     if not rows:
         return []
@@ -40,7 +41,7 @@ def table(rows: Sequence[Sequence[str]], indent: str = INDENT, right: Sequence[i
                 cells.append(pad(cell, widths[index]))
         start = indent + "".join(cell + "   " for cell in cells)
         room = WIDTH - width(start)
-        last = textwrap.wrap(row[-1], room, break_on_hyphens=False) if room >= 30 else [row[-1]]
+        last = textwrap.wrap(row[-1], room, break_on_hyphens=False) if wrap and room >= 30 else [row[-1]]
         lines.append((start + (last[0] if last else "")).rstrip())
         lines += [" " * width(start) + more for more in last[1:]]
     return lines
@@ -85,7 +86,7 @@ def formula_lines(label: str, formula) -> List[str]:
 
 def pytorch_lines(view: FrameworkView) -> List[str]:
     lines = heading(f"Weights as PyTorch stores the same layer: {view.module}")
-    lines += table(weight_rows(view.weights), right=(2,))
+    lines += table(weight_rows(view.weights), right=(2,), wrap=False)
     if view.parameters is not None:
         lines += [INDENT + line for line in formula_lines("Parameters", view.parameters)]
     for note in view.notes:
@@ -119,7 +120,60 @@ def compute_sentences(layer: LayerExplanation) -> List[str]:
     return sentences
 
 
-def layer_lines(layer: LayerExplanation) -> List[str]:
+def _equations(layer: LayerExplanation) -> List[str]:
+    lines = heading("Equations") if layer.blocks else []
+    for block in layer.blocks:
+        lines += block_lines(block)
+    return lines
+
+
+def _words(layer: LayerExplanation) -> List[str]:
+    lines = heading("In words") if layer.in_words else []
+    for sentence in layer.in_words:
+        lines += paragraph(sentence, bullet="- ")
+    return lines
+
+
+def _weights(layer: LayerExplanation) -> List[str]:
+    lines = heading("Weights as Keras stores them" if layer.weights else "Weights: none")
+    lines += table(weight_rows(layer.weights), right=(2,), wrap=False)
+    if layer.parameters is not None:
+        lines += [INDENT + line for line in formula_lines("Parameters", layer.parameters)]
+    return lines
+
+
+def _pytorch(layer: LayerExplanation) -> List[str]:
+    return pytorch_lines(layer.pytorch) if layer.pytorch is not None else []
+
+
+def _outputs(layer: LayerExplanation) -> List[str]:
+    lines = heading("Outputs") + table([[row.role, row.shape, row.meaning] for row in layer.outputs])
+    if layer.settings:
+        lines += heading("What return_sequences and return_state change")
+        rows = [["", "return_sequences", "return_state", "outputs"]]
+        for setting in layer.settings:
+            shapes = ", ".join(f"{role} {shape}" for role, shape in zip(setting.roles, setting.shapes))
+            rows.append(["→" if setting.current else "", str(setting.return_sequences).lower(),
+                         str(setting.return_state).lower(), shapes])
+        lines += table(rows)
+        lines.append(INDENT + "(→ this layer's setting)")
+    return lines
+
+
+def _compute(layer: LayerExplanation) -> List[str]:
+    lines = heading("Compute") if layer.macs is not None or layer.memory else []
+    for sentence in compute_sentences(layer):
+        lines += paragraph(sentence)
+    for note in layer.notes:
+        lines += paragraph(note, bullet="- ")
+    return lines
+
+
+SECTIONS = {"equations": _equations, "words": _words, "weights": _weights, "pytorch": _pytorch,
+            "outputs": _outputs, "compute": _compute}
+
+
+def layer_lines(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
     title = f"{layer.name} ({layer.type})"
     lines = ["", "━━ " + title + " " + "━" * max(WIDTH - width(title) - 4, 3)]
     if layer.status == "not-reached":
@@ -137,37 +191,9 @@ def layer_lines(layer: LayerExplanation) -> List[str]:
         lines += [""] + paragraph(layer.rejection.would_be, "")
     lines.append(layer.headline)
     lines.append("Input: " + ", ".join(layer.inputs))
-    if layer.blocks:
-        lines += heading("Equations")
-        for block in layer.blocks:
-            lines += block_lines(block)
-    if layer.in_words:
-        lines += heading("In words")
-        for sentence in layer.in_words:
-            lines += paragraph(sentence, bullet="- ")
-    lines += heading("Weights as Keras stores them" if layer.weights else "Weights: none")
-    lines += table(weight_rows(layer.weights), right=(2,))
-    if layer.parameters is not None:
-        lines += [INDENT + line for line in formula_lines("Parameters", layer.parameters)]
-    if layer.pytorch is not None:
-        lines += pytorch_lines(layer.pytorch)
-    lines += heading("Outputs")
-    lines += table([[row.role, row.shape, row.meaning] for row in layer.outputs])
-    if layer.settings:
-        lines += heading("What return_sequences and return_state change")
-        rows = [["", "return_sequences", "return_state", "outputs"]]
-        for setting in layer.settings:
-            shapes = ", ".join(f"{role} {shape}" for role, shape in zip(setting.roles, setting.shapes))
-            rows.append(["→" if setting.current else "", str(setting.return_sequences).lower(),
-                         str(setting.return_state).lower(), shapes])
-        lines += table(rows)
-        lines.append(INDENT + "(→ this layer's setting)")
-    if layer.macs is not None or layer.memory:
-        lines += heading("Compute")
-        for sentence in compute_sentences(layer):
-            lines += paragraph(sentence)
-    for note in layer.notes:
-        lines += paragraph(note, bullet="- ")
+    for name, section in SECTIONS.items():
+        if not sections or name in sections:
+            lines += section(layer)
     return lines
 
 
@@ -176,8 +202,9 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     lines = [f'Model "{explanation.name}"{where}',
              "Shapes include the batch axis; batch = the batch size (None in Keras's summary)."]
     for layer in explanation.layers:
-        lines += layer_lines(layer)
-    if explanation.compute is not None and explanation.ok:
+        lines += layer_lines(layer, options.sections)
+    totals = not options.sections or "compute" in options.sections
+    if explanation.compute is not None and explanation.ok and totals:
         lines += ["", "━━ Model " + "━" * (WIDTH - 9)]
         lines.append(f"Parameters: {explanation.params:,} ({readable_bytes(explanation.compute.param_bytes)})")
         for line in compute_lines(explanation.compute):

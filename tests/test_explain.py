@@ -351,3 +351,21 @@ def test_markdown_sections():
     output = run("explain", SEED_001, "lstm1", "--format", "markdown", "--show", "weights").output
     assert "**Parameters:** 4 × (128 × (10 + 128) + 128) = 71,168" in output
     assert "### Equations" not in output
+
+
+def test_an_unreadable_spec_shows_its_error():
+    result = CliRunner().invoke(cli, ["explain", "-"], input="input: [10, 5]\nlayers:\n  - LSTM(4\n")
+    assert result.exit_code == 1
+    assert "error[S008] <stdin>:3:" in result.output
+
+
+def test_a_layer_that_cannot_be_built_shows_why():
+    layer = explain(analyze_text("input: [10, 5]\nlayers:\n  - LSTX(4)\n", file="x.yaml")).layers[0]
+    assert [item.code for item in layer.rejection.diagnostics] == ["S003"]
+    assert layer.rejection.reason == "Unknown layer type `LSTX`."
+
+
+def test_warnings_are_shown_under_their_layer():
+    explanation = explain(analyze_layers([10, 5], ["Bidirectional(LSTM(3), trainable=False)"]))
+    assert [item.code for item in explanation.layers[0].findings] == ["P001"]
+    assert explanation.unplaced() == []

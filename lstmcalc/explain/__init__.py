@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
+from ..diagnostics import Diagnostic
 from ..compute import ComputeFigures, LayerFigures, built_layer, compute_figures, input_tensors
 from ..layers.base import Layer, ShapeProblem, TensorSpec, clone
 from ..layers.wrappers import Bidirectional
@@ -57,8 +58,15 @@ def explain(report: Report, names: Optional[Sequence[str]] = None) -> Explanatio
     return explanation
 
 
+def _about(report: Report, record: LayerReport) -> List[Diagnostic]:
+    """The findings about one layer: named after it, or (construction failed) on its line."""
+    return [item for item in report.diagnostics if item.layer == record.name or
+            (item.layer is None and record.line is not None and item.line == record.line)]
+
+
 def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures) -> LayerExplanation:
     item = LayerExplanation(record.name, record.type, record.status)
+    item.findings = [finding for finding in _about(report, record) if not finding.is_error]
     layer = built_layer(report, record.name)
     inputs = input_tensors(report, record)
     if record.status == "ok" and layer is not None and record.output_shapes is not None:
@@ -226,7 +234,7 @@ def _returns_last_step(layer: Optional[Layer]) -> bool:
 
 def rejection(report: Report, record: LayerReport, layer: Optional[Layer],
               inputs: Sequence[TensorSpec]) -> Rejection:
-    diagnostics = [item for item in report.diagnostics if item.layer == record.name and item.is_error]
+    diagnostics = [item for item in _about(report, record) if item.is_error]
     received = [tensor_text(tensor.shape) for tensor in inputs]
     reason = diagnostics[0].message if diagnostics else "Keras does not build this layer."
     if _wants_sequence(layer) and len(inputs) == 1 and inputs[0].rank == 2:

@@ -147,9 +147,11 @@ class LayerExplanation:
     memory: Dict[str, Any] = field(default_factory=dict)
     rejection: Optional[Rejection] = None
     notes: List[str] = field(default_factory=list)
+    findings: List[Diagnostic] = field(default_factory=list)  # warnings about this layer
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
+        data["findings"] = [item.to_dict() for item in self.findings]
         data["weights"] = [_weight_dict(row) for row in self.weights]
         if self.pytorch is not None:
             data["pytorch"]["weights"] = [_weight_dict(row) for row in self.pytorch.weights]
@@ -173,6 +175,19 @@ class Explanation:
     layers: List[LayerExplanation] = field(default_factory=list)
     compute: Optional["ComputeFigures"] = None  # the model's totals, when every layer is shown
     diagnostics: List[Diagnostic] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every layer of the model is explained (no layer was picked by name)."""
+        return self.compute is not None
+
+    def unplaced(self) -> List[Diagnostic]:
+        """Findings shown under no layer (a spec that cannot be read, ...), when all layers are shown."""
+        if not self.complete:
+            return []
+        placed = {id(item) for layer in self.layers for item in layer.findings +
+                  (layer.rejection.diagnostics if layer.rejection is not None else [])}
+        return [item for item in self.diagnostics if id(item) not in placed]
 
     def to_dict(self) -> Dict[str, Any]:
         return {

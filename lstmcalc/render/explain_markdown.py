@@ -7,7 +7,7 @@ from typing import List, Sequence
 from ..explain.model import Block, Explanation, FrameworkView, LayerExplanation, WeightRow
 from . import RenderOptions
 from .explain_text import compute_sentences, table
-from .text import compute_lines, readable_bytes, where
+from .text import compute_lines, diagnostic_lines, readable_bytes, where
 
 
 def _cell(text: str) -> str:
@@ -124,7 +124,13 @@ def _layer(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
     for name, section in SECTIONS.items():
         if not sections or name in sections:
             lines += section(layer)
-    return lines
+    return lines + _findings(layer.findings)
+
+
+def _findings(findings) -> List[str]:
+    if not findings:
+        return []
+    return ["### Findings", "", "```"] + [line for item in findings for line in diagnostic_lines(item)] + ["```", ""]
 
 
 def render_explanation(explanation: Explanation, options: RenderOptions = RenderOptions()) -> str:
@@ -138,6 +144,7 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
         lines += ["## Model", "",
                   f"- Parameters: {explanation.params:,} ({readable_bytes(explanation.compute.param_bytes)})"]
         lines += [f"- {line}" for line in compute_lines(explanation.compute)] + [""]
+    lines += _findings(explanation.unplaced())
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += [f"**The model is invalid: {errors} error{'s' if errors != 1 else ''}.**", ""]

@@ -9,7 +9,7 @@ from typing import Iterable, List, Sequence
 from ..explain.model import Block, Explanation, FrameworkView, LayerExplanation, MacText, WeightRow
 from . import RenderOptions
 from ..compute import Amount
-from .text import amount_text, compute_lines, readable_bytes, where
+from .text import amount_text, compute_lines, diagnostic_lines, readable_bytes, where
 
 WIDTH = 100
 INDENT = "  "
@@ -194,6 +194,15 @@ def layer_lines(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[s
     for name, section in SECTIONS.items():
         if not sections or name in sections:
             lines += section(layer)
+    return lines + finding_lines(layer.findings)
+
+
+def finding_lines(findings) -> List[str]:
+    lines = heading("Findings") if findings else []
+    for finding in findings:
+        first, *rest = diagnostic_lines(finding)
+        lines += paragraph(first)
+        lines += [line for hint in rest for line in paragraph(hint.strip(), INDENT * 2)]
     return lines
 
 
@@ -209,6 +218,7 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
         lines.append(f"Parameters: {explanation.params:,} ({readable_bytes(explanation.compute.param_bytes)})")
         for line in compute_lines(explanation.compute):
             lines += paragraph(line, "")
+    lines += finding_lines(explanation.unplaced())
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += ["", f"The model is invalid: {errors} error{'s' if errors != 1 else ''}."]

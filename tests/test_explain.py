@@ -239,6 +239,14 @@ def test_a_type_without_equations_degrades(monkeypatch):
         get_renderer(name, EXPLAIN_RENDERERS)(explain(analyze_layers([8], ["Dense(2)"])), RenderOptions())
 
 
+def test_a_type_without_a_mac_rule_says_so(monkeypatch):
+    from lstmcalc.layers.core import Dense
+
+    monkeypatch.setattr(Dense, "macs", lambda self, inputs, outputs: None)
+    layer = layer_of([8], "Dense(2)")
+    assert layer.macs is None and layer.notes == ["MACs not counted: lstmcalc has no MAC rule for Dense yet."]
+
+
 def test_every_layer_type_has_equations():
     assert set(LAYER_TYPES) <= set(EQUATIONS), sorted(set(LAYER_TYPES) - set(EQUATIONS))
 

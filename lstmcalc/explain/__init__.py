@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
-from ..diagnostics import Diagnostic
 from ..compute import ComputeFigures, LayerFigures, built_layer, compute_figures, input_tensors
+from ..diagnostics import Diagnostic
 from ..layers.base import Layer, ShapeProblem, TensorSpec, clone
 from ..layers.wrappers import Bidirectional
 from ..report import LayerReport, Report
@@ -119,7 +119,9 @@ def describe(item: LayerExplanation, layer: Layer, inputs: List[TensorSpec], out
     else:
         macs = None if len(inputs) > 1 and layer.maps_over_tensor_lists else \
             layer.macs(inputs, [TensorSpec(shape) for shape in outputs])
-    if macs is not None:
+    if macs is None:
+        item.notes.append(f"MACs not counted: lstmcalc has no MAC rule for {layer.keras_class} yet.")
+    else:
         item.macs = MacText(Formula.of(macs.per_step), macs.steps, macs.unit, macs.total)
         if macs.steps is None:
             item.notes.append("The sequence length is unknown: MACs are given per step.")

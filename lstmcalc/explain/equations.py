@@ -489,6 +489,9 @@ def normalization_math(layer: Layer, inputs: Sequence[TensorSpec], outputs: Sequ
                  "moving_variance at inference")
     scale = "γ ⊙ " if layer.config.get("scale", True) or layer.config.get("rms_scaling") else ""
     shift = " + β" if layer.config.get("center", True) and not layer.config.get("rms_scaling") else ""
-    return _single("element-wise", [Equation("y", f"{scale}(x − μ) / √(σ² + {epsilon}){shift}", where)],
+    rhs = f"{scale}(x − μ) / √(σ² + {epsilon}){shift}"
+    if layer.config.get("rms_scaling"):
+        rhs, where = f"γ ⊙ x / √(mean(x²) + {epsilon})", "rms_scaling: no centring, the root mean square"
+    return _single("element-wise", [Equation("y", rhs, where)],
                    _io_symbols(inputs, outputs), legend_text="⊙ = element-wise product",
                    layouts={"gamma": "γ", "beta": "β"}, headline=f"{layer.keras_class}")

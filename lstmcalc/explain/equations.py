@@ -491,7 +491,8 @@ def normalization_math(layer: Layer, inputs: Sequence[TensorSpec], outputs: Sequ
     shift = " + β" if layer.config.get("center", True) and not layer.config.get("rms_scaling") else ""
     rhs = f"{scale}(x − μ) / √(σ² + {epsilon}){shift}"
     if layer.config.get("rms_scaling"):
-        rhs, where = f"γ ⊙ x / √(mean(x²) + {epsilon})", "rms_scaling: no centring, the root mean square"
+        # Keras 3.15 divides by √(var(x) + ε) here, not by the root mean square, and does not centre.
+        rhs, where = f"γ ⊙ x / √(σ² + {epsilon})", "rms_scaling: σ² = variance over the axes; x is not centred"
     return _single("element-wise", [Equation("y", rhs, where)],
                    _io_symbols(inputs, outputs), legend_text="⊙ = element-wise product",
                    layouts={"gamma": "γ", "beta": "β"}, headline=f"{layer.keras_class}")

@@ -26,6 +26,10 @@ COMMANDS = {
     "lstmcalc summary (table)": [sys.executable, "-m", "lstmcalc", "summary", SPEC],
     "lstmcalc summary --input": [sys.executable, "-m", "lstmcalc", "summary", "--input", "50,10",
                                  "LSTM(128, return_sequences=True)", "LSTM(64)", "Dense(1)"],
+    "lstmcalc summary --columns": [sys.executable, "-m", "lstmcalc", "summary", SPEC, "--columns",
+                                   "params,macs,activations"],
+    "lstmcalc explain (text)": [sys.executable, "-m", "lstmcalc", "explain", SPEC],
+    "lstmcalc explain (json)": [sys.executable, "-m", "lstmcalc", "explain", SPEC, "--format", "json"],
 }
 
 

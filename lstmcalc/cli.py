@@ -8,7 +8,8 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
-from .render import CHECK_RENDERERS, SUMMARY_RENDERERS, RenderOptions, get_renderer
+from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
+                     SUMMARY_RENDERERS, RenderOptions, get_renderer)
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -87,6 +88,25 @@ COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "nev
                                                     "never when NO_COLOR is set).")
 
 
+def comma_list(choices: Sequence[str], default: Tuple[str, ...], what: str, example: str):
+    """A click callback: ``a,b`` → ("a", "b"), each one of ``choices``."""
+
+    def parse(context, parameter, value: Optional[str]) -> Tuple[str, ...]:
+        if value is None:
+            return default
+        names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a {what}; choose from "
+                                     f"{', '.join(choices)}, e.g. {example}")
+        return tuple(dict.fromkeys(names))
+
+    return parse
+
+
+parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--columns params,macs,activations")
+
+
 @cli.command()
 @click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...")
 @click.option("--input", "input_shape", metavar="SHAPE",
@@ -96,17 +116,22 @@ COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "nev
 @click.option("--name", help="Model name for a model built with --input.")
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
 @click.option("--width", type=click.IntRange(min=40), help="Table width (Keras: 88, or 108 for graphs).")
+@click.option("--columns", callback=parse_columns, metavar="LIST",
+              help="Figure columns after Output Shape, comma-separated: params (the default), macs "
+                   "(multiply-accumulates per sample), activations (output memory for the batch). "
+                   "macs or activations also print compute and memory totals.")
 @FORMAT_OPTION
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
     lstmcalc summary specs/seed_001_stacked_lstm.yaml
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
+    lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     """
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
-    options = RenderOptions(color=use_color(color), width=width)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -162,6 +187,50 @@ def schema():
     from .schema import schema_text
 
     emit(schema_text())
+
+
+@cli.command()
+@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="Build the model from the command line, as for summary; pick layers with --layer.")
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Explain only this layer (repeatable); with a spec file, names may also follow it.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+@click.option("--name", help="Model name for a model built with --input.")
+@click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
+@click.option("--show", "sections", metavar="LIST",
+              callback=comma_list(EXPLAIN_SECTIONS, (), "section", "--show equations,outputs"),
+              help="Only these sections, comma-separated: " + ", ".join(EXPLAIN_SECTIONS)
+                   + " (default: all; a rejection is always shown; JSON always has everything).")
+@click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
+              show_default=True, help="Output format.")
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format):
+    """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
+    PyTorch store them, its parameter count as a formula, its outputs under every
+    return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
+
+    \b
+    lstmcalc explain specs/seed_001_stacked_lstm.yaml lstm1
+    lstmcalc explain specs/seed_001_stacked_lstm.yaml lstm2 --show outputs
+    lstmcalc explain --input 10,5 "LSTM(50, return_state=True)"
+    """
+    from .explain import UnknownLayer, explain as build_explanation
+
+    names = list(layers)
+    if input_shape is None and len(arguments) > 1:
+        arguments, names = arguments[:1], list(arguments[1:]) + names
+    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    try:
+        explanation = build_explanation(report, names or None)
+    except UnknownLayer as error:
+        from .suggest import closest
+
+        suggestion = closest(error.name, error.known)
+        hint = f"did you mean {suggestion}? " if suggestion else ""
+        raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
+                                 f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
+    emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

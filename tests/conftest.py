@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -33,3 +36,17 @@ def golden(request):
         assert text == expected, f"output differs from {path}; run pytest --overwrite if intended"
 
     return check
+
+
+def heavy_modules_imported(arguments: Sequence[str], modules: Sequence[str] = ("numpy", "rich")) -> str:
+    """Run the CLI with ``arguments`` in a fresh interpreter; which of ``modules`` it imported,
+    space-separated, or ``clean``."""
+    code = ("import sys\n"
+            "from lstmcalc.cli import main\n"
+            "try:\n"
+            f"    main({list(arguments)!r})\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            f"sys.stderr.write(' '.join(m for m in {tuple(modules)!r} if m in sys.modules) or 'clean')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return result.stderr.strip().split("\n")[-1]

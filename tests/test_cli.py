@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from lstmcalc.cli import cli
 
-from .conftest import SPECS
+from .conftest import SPECS, heavy_modules_imported
 
 SEED_001 = str(SPECS / "seed_001_stacked_lstm.yaml")
 SEED_000 = str(SPECS / "seed_000_stacked_lstm.yaml")
@@ -139,24 +139,8 @@ def test_python_dash_m():
 
 
 def test_summary_does_not_import_numpy():
-    code = ("import sys\n"
-            "from lstmcalc.cli import main\n"
-            "try:\n"
-            f"    main(['summary', {SEED_001!r}])\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "sys.stderr.write('numpy' if 'numpy' in sys.modules else 'clean')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stderr.strip().endswith("clean")
+    assert heavy_modules_imported(["summary", SEED_001], ("numpy",)) == "clean"
 
 
 def test_json_format_does_not_import_rich():
-    code = ("import sys\n"
-            "from lstmcalc.cli import main\n"
-            "try:\n"
-            f"    main(['summary', {SEED_001!r}, '--format', 'json'])\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "sys.stderr.write(' '.join(m for m in ('numpy', 'rich') if m in sys.modules) or 'clean')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stderr.strip().endswith("clean")
+    assert heavy_modules_imported(["summary", SEED_001, "--format", "json"]) == "clean"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
+from ..arithmetic import ZERO, Expression
 from ..shapes import Shape, format_shape
 from .arguments import BASE_ARGUMENTS, Arg
 
@@ -39,6 +40,25 @@ class Weight:
         for dim in self.shape:
             count *= dim  # type: ignore[operator]  # the engine rejects unknown dims first
         return count
+
+
+@dataclass(frozen=True)
+class MacCount:
+    """Multiply–accumulate operations of one sample's forward pass: ``per_step`` (an Expression,
+    so its arithmetic can be shown) done ``steps`` times — time steps for a recurrent layer,
+    positions for a layer applied along a sequence, 1 otherwise; None when the length is unknown.
+    Only products with a weight (matrix products, convolutions) count: docs/compute.md."""
+
+    per_step: Expression
+    steps: Optional[int] = 1
+    unit: str = "step"  # what one of the ``steps`` is: "step" or "position"
+
+    @property
+    def total(self) -> Optional[int]:
+        return None if self.steps is None else self.per_step.value * self.steps
+
+
+NO_MACS = MacCount(ZERO)
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,10 @@ class Layer:
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
+        """Per-sample MACs (docs/compute.md); None where lstmcalc does not count them for the type."""
+        return None
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         raise NotImplementedError

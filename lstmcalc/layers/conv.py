@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
+from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, optional, positive_int
-from .base import Layer, Rank, ShapeProblem, TensorSpec, Weight, register
+from .base import NO_MACS, Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
 
 DATA_FORMAT = choice("channels_last", "channels_first", None, ignore_case=True)
 
@@ -94,6 +95,14 @@ class Conv1D(Layer):
             weights.append(self.weight("bias", (self["filters"],)))
         return weights
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        # Each output step: kernel_size × (channels / groups) products for every filter.
+        output = outputs[0].shape
+        kernel = self.weight_shapes(inputs)[0].shape
+        per_step = times(count_of(kernel[0], "kernel_size"), count_of(kernel[1], "channels per group"),
+                         count_of(kernel[2], "filters"))
+        return MacCount(per_step, output[2] if _channels_first(self) else output[1])
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
         self._check_rank(shape)
@@ -116,6 +125,9 @@ class Conv1D(Layer):
 
 class _Pooling1D(Layer):
     input_rank = Rank(ndim=3)
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # maxima and means, no weights
 
     def check_config(self) -> None:
         if self.config["strides"] is None:
@@ -164,6 +176,9 @@ class AveragePooling1D(_Pooling1D):
 class _GlobalPooling1D(Layer):
     input_rank = Rank(ndim=3)
     arguments = (Arg("data_format", DATA_FORMAT, None), Arg("keepdims", boolean, False))
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
+from ..arithmetic import number as count_of, times
 from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
                         text, BASE_ARGUMENTS, choice, described, optional)
-from .base import Layer, Rank, ShapeProblem, TensorSpec, Weight, register
+from .base import NO_MACS, Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
 
 
 @register
@@ -39,6 +40,12 @@ class Dense(Layer):
             weights.append(self.weight("bias", (self["units"],)))
         return weights
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        # The same kernel at every position of the axes between the batch and the features.
+        shape = inputs[0].shape
+        return MacCount(times(count_of(shape[-1], "inputs"), count_of(self["units"], "units")),
+                        num_elements(shape[1:-1]), "position")
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [tuple(inputs[0].shape[:-1]) + (self["units"],)]
 
@@ -66,6 +73,9 @@ class Embedding(Layer):
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return [self.weight("embeddings", (self["input_dim"], self["output_dim"]))]
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # a row lookup, no products
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [tuple(inputs[0].shape) + (self["output_dim"],)]
 
@@ -81,6 +91,9 @@ class Masking(Layer):
     supports_masking = True
     arguments = (Arg("mask_value", number, 0.0),)
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [inputs[0].shape]
 
@@ -93,6 +106,9 @@ class Masking(Layer):
 
 class _PassThrough(Layer):
     """Layers whose output has the shape and dtype of their input."""
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # element-wise or a rearrangement: no products with a weight
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [inputs[0].shape]
@@ -141,6 +157,9 @@ class RepeatVector(Layer):
     keras_class = "RepeatVector"
     input_rank = Rank(ndim=2)
     arguments = (Arg("n", positive_int),)
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-from ..shapes import Dim, Shape, format_shape
+from ..arithmetic import number as count_of, plus, times
+from ..shapes import Dim, Shape, format_shape, num_elements
 from .arguments import Arg, ArgumentError, anything, boolean, choice, fraction, integer
-from .base import Layer, ShapeProblem, TensorSpec, Weight, register
+from .base import NO_MACS, Layer, MacCount, ShapeProblem, TensorSpec, Weight, register
 
 
 def _shapes_text(inputs: Sequence[TensorSpec]) -> str:
@@ -33,6 +34,9 @@ class Merge(Layer):
                 "H002", f"A `{self.keras_class}` layer should be called on exactly {self.exact_count} inputs. "
                         f"Received: input_shape={_shapes_text(inputs)}",
                 f"List exactly {self.exact_count} tensors in `inputs:`.")
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # element-wise or a join: no products with a weight
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         batches = {tensor.shape[0] for tensor in inputs} - {None}
@@ -177,6 +181,15 @@ class Dot(Layer):
                 "H002", "A `Dot` layer should be called on a list of 2 inputs. "
                         f"Received: input_shape={_shapes_text(inputs)}", "List exactly two tensors in `inputs:`.")
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
+        # One product per output value and summed element: output elements × contracted size.
+        first = inputs[0].shape
+        contracted = first[self._axes(first, inputs[1].shape)[0]]
+        if contracted is None:
+            return None
+        return MacCount(times(count_of(contracted, "contracted size")),
+                        num_elements(outputs[0].shape[1:]), "output value")
+
     def _axes(self, first: Shape, second: Shape) -> List[int]:
         axes = self["axes"]
         if isinstance(axes, int):
@@ -249,6 +262,19 @@ class _AttentionBase(Layer):
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [inputs[0].masked] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
+        # Per query step: scores against every key step (Tk × d), then the weighted sum of the
+        # values (Tk × dv). AdditiveAttention's element-wise tanh score is not a product with a
+        # weight and is not counted (docs/compute.md).
+        query, value, key = self._parts(inputs)
+        key_steps = key[-2] if len(key) > 2 else 1
+        value_steps = value[-2] if len(value) > 2 else 1
+        if None in (key_steps, key[-1], value_steps, value[-1]):
+            return None  # the work per query step depends on an unknown size
+        per_query = plus(times(count_of(key_steps, "key steps"), count_of(key[-1], "key features")),
+                         times(count_of(value_steps, "value steps"), count_of(value[-1], "value features")))
+        return MacCount(per_query, num_elements(query[1:-1]), "query step")
 
 
 @register

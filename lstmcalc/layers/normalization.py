@@ -6,7 +6,7 @@ from typing import List, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
-from .base import Layer, ShapeProblem, TensorSpec, Weight, register
+from .base import NO_MACS, Layer, MacCount, ShapeProblem, TensorSpec, Weight, register
 
 
 def _resolve_axes(layer: Layer, shape: Shape) -> List[int]:
@@ -53,6 +53,9 @@ class LayerNormalization(Layer):
         if self["center"] and not self["rms_scaling"]:
             weights.append(self.weight("beta", param_shape))
         return weights
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # scale and shift are element-wise (docs/compute.md)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         _resolve_axes(self, inputs[0].shape)
@@ -101,6 +104,9 @@ class BatchNormalization(Layer):
             for name in ("moving_stddev", "renorm_mean", "renorm_stddev"):
                 weights.append(self.weight(name, param_shape, trainable=False))
         return weights
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # scale and shift are element-wise (docs/compute.md)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         _resolve_axes(self, inputs[0].shape)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, List, Optional, Sequence, Tuple
 
+from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Shape
 from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
-from .base import Layer, Rank, ShapeProblem, TensorSpec, Weight, register
+from .base import Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,38 @@ class Cell:
     gates: int            # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN
     use_bias: bool
     separate_recurrent_bias: bool  # GRU with reset_after=True keeps an input and a recurrent bias
+
+    def step_macs(self) -> Expression:
+        """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
+        h_{t−1} by its (units, units) block."""
+        factors = [count_of(self.gates, "gates")] if self.gates > 1 else []
+        return times(*factors, count_of(self.units, "units"),
+                     plus(count_of(self.input_dim, "features"), count_of(self.units, "units")))
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One block of a cell's weights: ``symbol`` names W_symbol, U_symbol, b_symbol."""
+
+    symbol: str
+    role: str
+    activation: str  # the config key of its activation
+    pytorch: str     # PyTorch's letter for the same block
+
+
+# Keras's block order inside kernel, recurrent_kernel and bias (columns), per cell kind.
+CELL_GATES = {
+    "lstm": (Gate("i", "input gate", "recurrent_activation", "i"),
+             Gate("f", "forget gate", "recurrent_activation", "f"),
+             Gate("c", "candidate cell state", "activation", "g"),
+             Gate("o", "output gate", "recurrent_activation", "o")),
+    "gru": (Gate("z", "update gate", "recurrent_activation", "z"),
+            Gate("r", "reset gate", "recurrent_activation", "r"),
+            Gate("h", "candidate hidden state", "activation", "n")),
+    "simple_rnn": (Gate("", "new hidden state", "activation", ""),),
+}
+# PyTorch stacks the same blocks in another order (rows of weight_ih_l0 / weight_hh_l0).
+PYTORCH_GATE_ORDER = {"lstm": "ifgo", "gru": "rzn", "simple_rnn": ""}
 
 
 def keras_cell_weights(cell: Cell, layer: Layer) -> List[Weight]:
@@ -85,6 +118,10 @@ class Recurrent(Layer):
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         # An unknown feature axis gives a None in the kernel shape, which the engine rejects.
         return CELL_LAYOUTS[self.convention](self.cell(inputs[0].shape[-1]), self)
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        # The loop runs over every step whatever return_sequences says; None steps: unknown length.
+        return MacCount(self.cell(inputs[0].shape[-1]).step_macs(), inputs[0].shape[1])
 
     def check_input(self, sequence: Shape) -> None:
         if self["stateful"] and sequence[0] is None:

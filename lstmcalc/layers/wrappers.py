@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
+from ..arithmetic import number, plus, times
 from ..shapes import Shape
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
-from .base import Layer, ShapeProblem, TensorSpec, Weight, check_inputs, clone, register
+from .base import Layer, MacCount, ShapeProblem, TensorSpec, Weight, check_inputs, clone, register
 from .recurrent import Recurrent, check_states
 
 
@@ -116,6 +117,16 @@ class Bidirectional(Layer):
                                       weight.dtype))
         return weights
 
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        # Both copies read every step; merging adds no products with a weight.
+        forward = self.forward_layer.macs(inputs, outputs)
+        backward = self.backward_layer.macs(inputs, outputs)
+        if forward.per_step == backward.per_step:
+            per_step = times(number(2, "directions"), forward.per_step)
+        else:
+            per_step = plus(forward.per_step, backward.per_step)
+        return MacCount(per_step, forward.steps)
+
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
         findings = _frozen_wrapper_warning(self) + self.forward_layer.warnings(inputs)
         forward, backward = self.forward_layer.units, self.backward_layer.units
@@ -188,6 +199,15 @@ class TimeDistributed(Layer):
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         # As for Bidirectional, the wrapper's own `trainable` does not reach the wrapped layer.
         return self.inner.weight_shapes(self._step_inputs(inputs))
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
+        step_inputs = self._step_inputs(inputs)
+        inner = self.inner.macs(step_inputs, self.inner.outputs(step_inputs))
+        if inner is None:
+            return None
+        length = inputs[0].shape[1]
+        steps = None if inner.steps is None or length is None else inner.steps * length
+        return MacCount(inner.per_step, steps, "position")
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
         return _frozen_wrapper_warning(self)

@@ -16,6 +16,8 @@ from ..report import Report
 class RenderOptions:
     color: bool = False
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
+    columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
+    sections: Tuple[str, ...] = ()  # explain's sections to print, from EXPLAIN_SECTIONS; () = all
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -35,6 +37,19 @@ CHECK_RENDERERS: Dict[str, Tuple[str, str]] = {
     "github": ("lstmcalc.render.check_formats", "render_github"),
     "sarif": ("lstmcalc.render.check_formats", "render_sarif"),
 }
+
+# `lstmcalc explain`: the same kind of registry over an Explanation.
+EXPLAIN_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "text": ("lstmcalc.render.explain_text", "render_explanation"),
+    "json": ("lstmcalc.render.explain_json", "render_explanation"),
+    "markdown": ("lstmcalc.render.explain_markdown", "render_explanation"),
+}
+
+# What `explain --show` can pick; JSON always carries everything.
+EXPLAIN_SECTIONS = ("equations", "words", "weights", "pytorch", "outputs", "compute")
+
+# Figure columns `summary --columns` can show after Output Shape, with their headers.
+SUMMARY_COLUMNS: Dict[str, str] = {"params": "Param #", "macs": "MACs", "activations": "Activations"}
 
 
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:

@@ -9,4 +9,14 @@ from . import RenderOptions
 
 
 def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    document = report.to_dict()
+    if set(options.columns) - {"params"}:
+        # Asked for compute columns: each layer gains its figures, the document the model's.
+        from ..compute import compute_figures
+
+        figures = compute_figures(report)
+        for layer in document["layers"]:
+            item = figures.layer(layer["name"])
+            layer["compute"] = item.to_dict() if item is not None else None
+        document["compute"] = figures.to_dict()
+    return json.dumps(document, indent=2) + "\n"

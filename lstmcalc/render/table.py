@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from typing import List, Optional, Sequence
 
-from ..report import LayerReport, Report
+from ..report import Report
 from ..shapes import Shape
-from . import RenderOptions
-from .text import diagnostic_lines, readable_bytes, verdict
+from . import SUMMARY_COLUMNS, RenderOptions
+from .text import SummaryRow, compute_lines, diagnostic_lines, readable_bytes, summary_layout, verdict
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -42,56 +42,44 @@ def _connections(references: List[str], color: bool) -> str:
     """Keras's "Connected to": ``layer[node][tensor]``; lstmcalc has one node per layer."""
     if not references:
         return "-"
+    from rich.markup import escape
+
     parts = []
     for reference in references:
         name, _, index = reference.partition("[")
-        parts.append(f"{escape_markup(name)}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
+        parts.append(f"{escape(name)}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
     return ", ".join(parts)
 
 
-def escape_markup(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
-def _layer_row(layer: LayerReport, color: bool, graph: bool) -> List[str]:
-    if layer.status == "ok":
-        shapes = _shapes(layer.output_shapes or [], color)
-        params = _number(f"{layer.params:,}", color)
-    elif layer.status == "error":
-        shapes = "[bold red]✗ rejected[/]" if color else "✗ rejected"
-        params = "-"
+def _row(row: SummaryRow, color: bool, graph: bool) -> List[str]:
+    if row.shapes is not None:
+        shapes = _shapes(row.shapes, color)
+        cells = [_number(cell, color) if cell not in ("-", "?") else cell for cell in row.figures]
     else:
-        shapes, params = "not reached", "-"
-    row = [_name(layer.name, layer.type, color), shapes, params]
-    if graph:
-        row.append(_connections(layer.connected_to, color))
-    return row
+        rejected = "[bold red]✗ rejected[/]" if color else "✗ rejected"
+        shapes, cells = (rejected if row.status == "error" else "not reached"), row.figures
+    return [_name(row.name, row.type, color), shapes] + cells + (
+        [_connections(row.connections, color)] if graph else [])
 
 
-def summary_rows(report: Report, color: bool, graph: bool) -> List[List[str]]:
-    """The table's rows: a stack lists its layers; a graph also its inputs and Keras's mask
-    operations, in Keras's order."""
-    if not report.functional:
-        return [_layer_row(layer, color, graph) for layer in report.layers]
-    inputs = {item.name: item for item in report.inputs}
-    layers = {layer.name: layer for layer in report.layers}
-    operations = {operation.name: operation for operation in report.operations}
-    order = report.row_order or list(inputs) + list(layers)
-    rows = []
-    for name in order:
-        if name in inputs:
-            row = [_name(name, "InputLayer", color), _shape(inputs[name].shape, color), _number(0, color)]
-            rows.append(row + (["-"] if graph else []))
-        elif name in layers:
-            rows.append(_layer_row(layers[name], color, graph))
-        elif name in operations:
-            operation = operations[name]
-            row = [_name(name, operation.type, color), _shapes(operation.output_shapes, color),
-                   _number(0, color)]
-            rows.append(row + ([_connections(operation.inputs, color)] if graph else []))
-    return rows
+def _column_widths(graph: bool, count: int, width: Optional[int]) -> List[int]:
+    """Keras's proportions; each figure column beyond the first is as wide as Param #."""
+    positions, default_width = GRAPH if graph else SEQUENTIAL
+    if count == 1:
+        total = width or default_width
+        widths, current = [], 0
+        for position in positions:
+            column_width = max(int(position * total) - current, 4)
+            current += column_width
+            widths.append(column_width)
+        return widths
+    base = _column_widths(graph, 1, None)
+    widths = base[:2] + [base[2]] * count + base[3:]
+    if width:
+        scale = width / sum(widths)
+        widths = [max(int(column * scale), 4) for column in widths]
+        widths[-1] += width - sum(widths)
+    return widths
 
 
 def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> str:
@@ -100,19 +88,17 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
     import rich.table
 
     color = options.color
-    graph = report.functional and not report.sequential_like
-    positions, default_width = GRAPH if graph else SEQUENTIAL
-    width = options.width or default_width
-    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph else [])
-    align = ["left", "left", "right", "left"]
-    columns, current = [], 0
-    for index, position in enumerate(positions):
-        column_width = max(int(position * width) - current, 4)
-        current += column_width
-        columns.append(rich.table.Column(header[index], justify=align[index], width=column_width))
+    graph, rows = summary_layout(report, options.columns)
+    widths = _column_widths(graph, len(options.columns), options.width)
+    width = sum(widths)
+    header = (["Layer (type)", "Output Shape"] + [SUMMARY_COLUMNS[name] for name in options.columns]
+              + (["Connected to"] if graph else []))
+    align = ["left", "left"] + ["right"] * len(options.columns) + ["left"]
+    columns = [rich.table.Column(title, justify=align[index], width=widths[index])
+               for index, title in enumerate(header)]
     table = rich.table.Table(*columns, width=width, show_lines=True)
-    for row in summary_rows(report, color, graph):
-        table.add_row(*row)
+    for row in rows:
+        table.add_row(*_row(row, color, graph))
 
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,
@@ -130,6 +116,12 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
                                    ("Non-trainable params", totals.non_trainable_params,
                                     totals.non_trainable_bytes)):
             console.print(f"[bold] {label}: [/]{_number(f'{value:,}', color)} ({readable_bytes(size)})")
+        if set(options.columns) - {"params"}:
+            from ..compute import compute_figures
+
+            for line in compute_lines(compute_figures(report)):
+                label, _, value = line.partition(": ")
+                console.print(f"[bold] {escape(label)}: [/]{escape(value)}", soft_wrap=True)
     else:
         console.print(f"[bold red]{escape(verdict(report))}[/]" if color else verdict(report))
     for diagnostic in report.diagnostics:

@@ -65,6 +65,18 @@ _TABLE = [
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
+    # verifier
+    Code("V001", "verifier-disagrees", ERROR, "V",
+         "The NumPy forward pass computed a shape (or mask) other than the propagated one: a bug in lstmcalc."),
+    Code("V002", "memory-budget", ERROR, "V", "The forward pass would need more memory than --max-memory allows."),
+    Code("V003", "bad-weights", ERROR, "V",
+         "The weights file cannot be read, or misses, adds or misshapes a weight."),
+    Code("V004", "bad-input", ERROR, "V",
+         "The input arrays cannot be read or do not fit the model (shape, dtype, Embedding indices)."),
+    Code("V005", "not-verifiable", ERROR, "V",
+         "A layer the NumPy forward pass cannot run (e.g. an activation Keras cannot call by name)."),
+    Code("V006", "keras-computes-other-shape", WARNING, "V",
+         "Keras computes another shape than it declares (and summary() shows) for this layer."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -27,6 +27,13 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
 }
 
 
+# Renderers of a lstmcalc.verify.VerifyResult (`lstmcalc verify --format`).
+VERIFY_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "table": ("lstmcalc.render.verify_table", "render_verify"),
+    "json": ("lstmcalc.render.json_format", "render_verify"),
+}
+
+
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:
     module_name, function = registry[name]
     return getattr(importlib.import_module(module_name), function)

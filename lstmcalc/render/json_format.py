@@ -10,3 +10,8 @@ from . import RenderOptions
 
 def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
+    """`lstmcalc verify --format json`: schema ``lstmcalc.verify/1``."""
+    return json.dumps(result.to_dict(), indent=2) + "\n"

@@ -231,6 +231,8 @@ class Verification:
         inputs = self._given_inputs()
         if self.result.diagnostics:
             return
+        self.result.weights_source = (self.options.weights_path or "given" if weights is not None
+                                      else f"random (seed {self.options.seed})")
         if not self._propagate(inputs):
             return
         self.result.memory = self._memory()
@@ -239,8 +241,6 @@ class Verification:
             return
         self.result.ran = True
         rng = numpy_module().random.default_rng(self.options.seed)
-        self.result.weights_source = (self.options.weights_path or "given" if weights is not None
-                                      else f"random (seed {self.options.seed})")
         self._fill_inputs(inputs, rng)
         for name in self.graph.order:
             node = self.graph.nodes[name]
@@ -572,6 +572,8 @@ class Verification:
             tensor.computed_masked = output_masks[index] is not None
         differing = [tensor for tensor in check.tensors if not tensor.agrees]
         check.status = "differs" if differing or len(outputs) != len(check.tensors) else "agrees"
+        if check.status == "differs":
+            self.diverged.add(node.name)  # later layers' weights were made for the propagated shapes
         for tensor in differing:
             self._problem("V001", _disagreement(node.name, check.type, tensor, self._sizes_text()), _REPORT_HINT,
                           layer=node.name, node=node)

@@ -32,7 +32,8 @@ def _settings(result) -> List[str]:
     if result.timesteps is not None:
         sizes.append(f"{result.timesteps} time steps for unknown lengths")
     lines = [f"Run with {', '.join(sizes)}; weights: {result.weights_source}."]
-    lines += [f"Input {check.name}: {check.source}." for check in result.inputs if check.source]
+    if result.ran:
+        lines += [f"Input {check.name}: {check.source}." for check in result.inputs if check.source]
     lines.append(f"Memory estimate: {readable_bytes(result.memory.total)} "
                  f"(--max-memory {readable_bytes(options.max_memory)}).")
     return lines
@@ -45,8 +46,9 @@ def _outcome(result) -> List[str]:
         lines = [f"✓ All {len(tensors)} tensors agree: the NumPy forward pass computed every shape the "
                  "engine propagated."]
     elif any(d.code == "V001" for d in result.diagnostics):
-        lines = [f"✗ {len(tensors) - agreeing} of {len(tensors)} tensors differ from the propagated shapes: "
-                 "this is a bug in lstmcalc."]
+        differing = sum(1 for tensor in tensors if tensor.computed is not None and not tensor.agrees)
+        lines = [f"✗ {differing} of {len(tensors)} tensors {'differs' if differing == 1 else 'differ'} from "
+                 f"the propagated shapes: this is a bug in lstmcalc."]
     elif result.ran:
         lines = [f"✗ Not verified: {agreeing} of {len(tensors)} tensors computed and agree; the rest did "
                  "not run."]

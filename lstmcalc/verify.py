@@ -259,6 +259,12 @@ class Verification:
             given = self._load(path, "V003", "weights")
             if given is None:
                 return None
+            if not isinstance(given, dict):
+                self._problem("V003", f"{path} holds one array; the weights are several, named.",
+                              "Save them with numpy.savez('weights.npz', **weights), keyed <layer>/<weight> "
+                              "(see the README's export recipe).", location=Location(path, None, None))
+                return None
+        given = {key: numpy_module().asarray(value) for key, value in given.items()}
         expected = {f"{layer.name}/{weight.name}": (layer, weight) for layer in self.report.layers
                     for weight in layer.weights}
         where = Location(path, None, None) if path else None
@@ -296,7 +302,10 @@ class Verification:
         names = [item.name for item in self.report.inputs]
         where = Location(path, None, None) if path else None
         if given is None:
-            if path.endswith(".npy"):
+            loaded = self._load(path, "V004", "input")
+            if loaded is None:
+                return None
+            if not isinstance(loaded, dict):
                 if len(names) != 1:
                     self._problem("V004", f"{path} holds one array, but the model has {len(names)} inputs "
                                           f"({', '.join(names)}).",
@@ -304,16 +313,11 @@ class Verification:
                                   "np.savez('x.npz', " + ", ".join(f"{n}=..." for n in names) + ").",
                                   location=where)
                     return None
-                array = self._load(path, "V004", "input")
-                if array is None:
-                    return None
-                given = {names[0]: array}
-            else:
-                given = self._load(path, "V004", "input")
-                if given is None:
-                    return None
-                if len(names) == 1 and len(given) == 1:
-                    given = {names[0]: next(iter(given.values()))}
+                loaded = {names[0]: loaded}
+            elif len(names) == 1 and len(loaded) == 1:
+                loaded = {names[0]: next(iter(loaded.values()))}  # np.savez('x.npz', x) keys it arr_0
+            given = loaded
+        given = {key: numpy_module().asarray(value) for key, value in given.items()}
         missing = [name for name in names if name not in given]
         extra = [key for key in given if key not in names]
         if missing or extra:

@@ -162,11 +162,13 @@ def bad_files(files):
     (directory / "garbage.npz").write_bytes(b"not a zip file")
     np.save(directory / "wrong_rank.npy", np.zeros((4, 5)))
     np.save(directory / "wrong_features.npy", np.zeros((4, 5, 7)))
+    np.save(directory / "one_array.npy", np.zeros(3))
     return {
         "missing": ["--weights", write_npz(directory / "missing.npz", missing)],
         "renamed": ["--weights", write_npz(directory / "renamed.npz", renamed)],
         "reshaped": ["--weights", write_npz(directory / "reshaped.npz", reshaped)],
         "garbage": ["--weights", str(directory / "garbage.npz")],
+        "npy-weights": ["--weights", str(directory / "one_array.npy")],
         "wrong-rank": ["--input", str(directory / "wrong_rank.npy")],
         "wrong-features": ["--input", str(directory / "wrong_features.npy")],
     }
@@ -178,6 +180,7 @@ BAD_FILE_CASES = [
     ("renamed", "V003", "Did you mean `lstm/bias`"),
     ("reshaped", "V003", "`lstm/kernel` has shape (4, 4)"),
     ("garbage", "V003", "Cannot read the weights file"),
+    ("npy-weights", "V003", "holds one array; the weights are several, named"),
     ("wrong-rank", "V004", "has shape (4, 5)"),
     ("wrong-features", "V004", "the model takes (None, 5, 4)"),
 ]

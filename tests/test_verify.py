@@ -300,3 +300,26 @@ def test_every_verify_renderer_is_registered():
     from lstmcalc.render import VERIFY_RENDERERS
 
     assert set(VERIFY_RENDERERS) == {"table", "json"}
+
+
+# (id, layers on input [3, 8], exit code, diagnostics (code, severity))
+KERAS_RUNTIME_CASES = [
+    # glu halves the last axis: Keras declares (None, 3, 8) but computes (2, 3, 4); nothing follows
+    ("glu-last", ["Activation('glu')"], 0, [("V006", "warning")]),
+    # ... and the Dense after it fails in Keras at run time: an error, the Dense is not run
+    ("glu-then-dense", ["Activation('glu')", "Dense(2)"], 1, [("V006", "error")]),
+    # in an LSTM(4) the halved gates cannot broadcast: Keras fails when it runs
+    ("glu-in-lstm", ["LSTM(4, activation='glu')"], 1, [("V005", "error")]),
+    # threshold needs two more arguments Keras cannot give it from a name
+    ("threshold", ["Dense(2, activation='threshold')"], 1, [("V005", "error")]),
+]
+
+
+@pytest.mark.parametrize("case_id, layers, code, found", KERAS_RUNTIME_CASES, ids=[c[0] for c in KERAS_RUNTIME_CASES])
+def test_what_keras_cannot_run(tmp_path, case_id, layers, code, found):
+    spec = tmp_path / "model.yaml"
+    spec.write_text(json.dumps({"input": [3, 8], "layers": layers}), encoding="utf-8")
+    result = run("verify", str(spec), "--format", "json")
+    assert result.exit_code == code, result.output
+    document = json.loads(result.output)
+    assert [(d["code"], d["severity"]) for d in document["diagnostics"]] == found

@@ -131,6 +131,9 @@ class Recurrent(Layer):
 
     # -- forward pass ---------------------------------------------------------------------------
 
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        return None  # 'glu' breaks the recurrence itself, except with 2 units (see recurrence)
+
     def input_bias(self, weights: WeightArrays) -> Optional["ndarray"]:
         """The bias added to the input projection x · kernel (before the loop)."""
         return weights["bias"] if self["use_bias"] else None
@@ -162,10 +165,6 @@ class Recurrent(Layer):
                    initial_state: Optional[Arrays] = None, zero_output_for_mask: bool = False) -> Arrays:
         """The layer's outputs: the sequence or last output, then the states with return_state."""
         np = numpy_module()
-        if "glu" in (self.config.get("activation"), self.config.get("recurrent_activation")):
-            raise ShapeProblem("V005", f"{self.keras_class} cannot use 'glu': it halves the units, and the "
-                                       "states no longer fit the recurrent kernel.",
-                               "Keras fails too when the model runs. Use another activation.")
         if self.convention != "keras":
             raise ShapeProblem("V005", f"The forward pass of {self.keras_class} uses Keras's weight layout; "
                                        f"this layer uses the {self.convention} layout.",
@@ -178,12 +177,20 @@ class Recurrent(Layer):
         bias = self.input_bias(weights)
         if bias is not None:
             projected += self.floating(bias)
-        with np.errstate(over="ignore", under="ignore"):
-            output, states = run_recurrence(
-                self.step_function(weights), projected, self.initial_states(batch, initial_state),
-                None if mask is None else mask.astype(bool, copy=False),
-                go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
-                return_sequences=self["return_sequences"])
+        try:
+            with np.errstate(over="ignore", under="ignore"):
+                output, states = run_recurrence(
+                    self.step_function(weights), projected, self.initial_states(batch, initial_state),
+                    None if mask is None else mask.astype(bool, copy=False),
+                    go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
+                    return_sequences=self["return_sequences"])
+        except ValueError as error:
+            if "glu" not in (self.config.get("activation"), self.config.get("recurrent_activation")):
+                raise
+            # 'glu' halves a gate; like TensorFlow, NumPy broadcasts that only against 2 units.
+            raise ShapeProblem("V005", f"{self.keras_class}({self.units}) with a 'glu' activation fails: "
+                                       f"glu halves the units and the gates no longer fit ({error}).",
+                               "Keras fails too when the model runs. Use another activation.") from None
         return [output] + states if self["return_state"] else [output]
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,

@@ -35,8 +35,15 @@ def lint_pass(report: Report) -> List[Diagnostic]:
     return run_lints(report)
 
 
-# Run in this order after propagation; the verifier's pass goes here too (see CheckOptions).
-PASSES: Tuple[Pass, ...] = (expectation_pass, lint_pass)
+def verify_pass(report: Report) -> List[Diagnostic]:
+    """The NumPy forward pass (lstmcalc verify) with its defaults; nothing for an invalid model."""
+    from .verify import verify_report
+
+    return list(verify_report(report).diagnostics)
+
+
+# Run in this order after propagation; `check --no-verify` leaves out the last.
+PASSES: Tuple[Pass, ...] = (expectation_pass, lint_pass, verify_pass)
 
 
 class UsageProblem(Exception):

@@ -9,7 +9,7 @@ from typing import Optional, Sequence, Tuple
 import click
 
 from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
-                     SUMMARY_RENDERERS, RenderOptions, get_renderer)
+                     SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -156,8 +156,11 @@ def default_check_format() -> str:
                                                      "(for pre-commit).")
 @click.option("--config", type=click.Path(dir_okay=False),
               help="Settings file (default: ./.lstmcalc.yaml when present).")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Run the NumPy forward pass (lstmcalc verify) over each valid model.")
 @COLOR_OPTION
-def check(paths, output_format, strict, update_expect, batch_size, exclude, force_exclude, config, color):
+def check(paths, output_format, strict, update_expect, batch_size, exclude, force_exclude, config, verify,
+          color):
     """Check specs for CI: every finding with its code, file, line and column.
 
     PATH is a spec file, a directory (every *.yaml / *.yml below it) or a glob. Exit status:
@@ -168,10 +171,11 @@ def check(paths, output_format, strict, update_expect, batch_size, exclude, forc
     lstmcalc check --format parsable "models/**/*.yaml"
     lstmcalc check --update-expect specs/seed_001_stacked_lstm.yaml
     """
-    from .check import CheckOptions, UsageProblem, execute
+    from .check import PASSES, CheckOptions, UsageProblem, execute, verify_pass
 
+    passes = tuple(item for item in PASSES if verify or item is not verify_pass)
     options = CheckOptions(paths=paths, strict=strict, update_expect=update_expect, batch_size=batch_size,
-                           exclude=exclude, force_exclude=force_exclude, config=config)
+                           exclude=exclude, force_exclude=force_exclude, config=config, passes=passes)
     try:
         result = execute(options)
     except UsageProblem as problem:
@@ -231,6 +235,78 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
                                  f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
     emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+class MemorySize(click.ParamType):
+    """``1GiB``, ``512M``, ``2g`` or a number of bytes."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        from .verify import parse_memory_size
+
+        try:
+            return parse_memory_size(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a memory size; write e.g. 512M, 2G or 1GiB", param, ctx)
+
+
+NPZ_FILE = click.Path(exists=True, dir_okay=False)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size where the spec leaves it "
+              "unknown.  [default: 2]")
+@click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
+              "input axis.  [default: 7]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--weights", "weights_path", type=NPZ_FILE, metavar="W.npz",
+              help="Weights keyed <layer>/<weight> (e.g. lstm/kernel), instead of random ones.")
+@click.option("--input", "input_path", type=NPZ_FILE, metavar="X.npy|X.npz",
+              help="The input array (.npy), or arrays keyed by input name (.npz); their shapes set the "
+                   "batch size and lengths.")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False), metavar="Y.npz",
+              help="Write the model's outputs here, keyed by output layer name (name[i] for several).")
+@click.option("--max-memory", type=MemorySize(), default="1GiB", show_default=True,
+              help="Refuse to run a forward pass estimated to need more memory.")
+@click.option("--format", "output_format", type=click.Choice(list(VERIFY_RENDERERS)), default="table",
+              show_default=True, help="Output format.")
+@click.option("--width", type=click.IntRange(min=40), help="Table width.  [default: 88]")
+@COLOR_OPTION
+def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_path, max_memory,
+           output_format, width, color):
+    """Run a NumPy forward pass to confirm every propagated shape (and compute Keras's numbers).
+
+    \b
+    lstmcalc verify specs/cnn_lstm.yaml
+    lstmcalc verify specs/seed_001_stacked_lstm.yaml --batch-size 4 --seed 1
+    lstmcalc verify model.yaml --weights w.npz --input x.npy --output y.npz
+
+    Exit status: 0 when every shape agrees, 1 when one differs (a bug in lstmcalc), the model is
+    invalid, or the pass cannot run (memory, weights or input files).
+    """
+    from .verify import DEFAULT_BATCH_SIZE, DEFAULT_TIMESTEPS, VerifyOptions, save_outputs, verify_report
+
+    if input_path is not None and (batch_size is not None or timesteps is not None):
+        raise click.UsageError("--batch-size and --timesteps do not apply with --input: the input "
+                               "arrays' shapes set the batch size and lengths")
+    report = _load_report([spec], None, None, None, "float32")
+    options = VerifyOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE, timesteps=timesteps or DEFAULT_TIMESTEPS,
+                            seed=seed, max_memory=max_memory, weights_path=weights_path,
+                            input_path=input_path)
+    result = verify_report(report, options)
+    if output_path is not None and result.ran and result.outputs:
+        try:
+            save_outputs(result, output_path)
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}",
+                                     param_hint="--output")
+    render_options = RenderOptions(color=use_color(color), width=width)
+    emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
+    sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

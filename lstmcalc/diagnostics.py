@@ -95,6 +95,20 @@ _TABLE = [
          "Embedding with mask_zero: true whose input_dim looks like it leaves no room for the padding index 0."),
     Code("L008", "mask-destroyed", WARNING, "L",
          "A masked tensor reaches a layer that does not support masking; the mask is lost after it."),
+    # verifier
+    Code("V001", "verifier-disagrees", ERROR, "V",
+         "The NumPy forward pass computed a shape (or mask) other than the propagated one: a bug in lstmcalc."),
+    Code("V002", "memory-budget", WARNING, "V", "The forward pass would need more memory than --max-memory allows."),
+    Code("V003", "bad-weights", ERROR, "V",
+         "The weights file cannot be read, or misses, adds or misshapes a weight."),
+    Code("V004", "bad-input", ERROR, "V",
+         "The input arrays cannot be read or do not fit the model (shape, dtype, Embedding indices)."),
+    Code("V005", "not-verifiable", ERROR, "V",
+         "A layer the NumPy forward pass cannot run (e.g. an activation Keras cannot call by name)."),
+    Code("V006", "keras-computes-other-shape", WARNING, "V",
+         "Keras computes another shape than it declares (and summary() shows) for this layer."),
+    Code("V007", "sizes-do-not-fit", WARNING, "V",
+         "The sizes the verifier chose for unknown dimensions do not fit the model; the pass did not run."),
 ]
 
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -41,6 +41,31 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     return report
 
 
+def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[TensorSpec] = (),
+                as_list: bool = False):
+    """A layer's (outputs, weights) for these input tensors, by its rules in Keras's order: the
+    inputs' count and rank, the initial states, the weights (which need known sizes), the outputs.
+    Raises ShapeProblem. (The verifier applies it again at concrete sizes.)"""
+    if len(tensors) > 1 and layer.maps_over_tensor_lists and not states:
+        # Keras applies input-spec-free layers such as Dropout to each tensor of a list.
+        outputs: List[TensorSpec] = []
+        for tensor in tensors:
+            outputs.extend(layer.outputs([tensor]))
+        return outputs, []
+    check_inputs(layer, tensors, as_list)
+    if states:
+        layer.check_initial_state(tensors, states)
+    weights = layer.weight_shapes(tensors)
+    for weight in weights:
+        if None in weight.shape:
+            raise ShapeProblem(
+                "H003",
+                "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
+                f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
+                f"{layer.name}.", "")
+    return layer.outputs(tensors), weights
+
+
 class Propagation:
     """One pass over the graph in topological order."""
 
@@ -160,24 +185,7 @@ class Propagation:
         layer_report.mask = f"{mask[0]}[{mask[1]}]" if mask else None
 
     def _apply(self, layer: Layer, tensors: List[TensorSpec], states: List[TensorSpec], as_list: bool):
-        if len(tensors) > 1 and layer.maps_over_tensor_lists and not states:
-            # Keras applies input-spec-free layers such as Dropout to each tensor of a list.
-            outputs: List[TensorSpec] = []
-            for tensor in tensors:
-                outputs.extend(layer.outputs([tensor]))
-            return outputs, []
-        check_inputs(layer, tensors, as_list)
-        if states:
-            layer.check_initial_state(tensors, states)
-        weights = layer.weight_shapes(tensors)
-        for weight in weights:
-            if None in weight.shape:
-                raise ShapeProblem(
-                    "H003",
-                    "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
-                    f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
-                    f"{layer.name}.", "")
-        return layer.outputs(tensors), weights
+        return apply_layer(layer, tensors, states, as_list)
 
     # -- Keras's layout of graph models ----------------------------------------------------------
 

@@ -19,6 +19,7 @@ CASES = REFERENCE["cases"]
 # Models Keras builds but that fail when they run; lstmcalc rejects them, with these codes.
 REJECTED_ON_PURPOSE = {
     "bi-backward-layer-different-units-sum": "H004",
+    "activation-threshold": "S006",
 }
 
 

@@ -169,6 +169,13 @@ def activation(name: str, value: Any) -> Optional[str]:
     if not isinstance(value, str):
         raise ArgumentError("S005", f"`{name}` must be the name of a Keras activation, got {_describe(value)}.",
                             "Write e.g. 'relu', 'tanh', 'sigmoid' or null.")
+    if value == "threshold":
+        # Keras accepts the name and builds the model, but calling the function needs its
+        # `threshold` and `default_value` arguments: the model fails when it runs.
+        raise ArgumentError("S006", f"Keras's 'threshold' activation cannot be used by name for `{name}`: it "
+                                    "needs `threshold` and `default_value` arguments, so Keras builds the model "
+                                    "but fails when it runs.",
+                            "Use 'relu' (a threshold at 0), or a separate layer for other thresholds.")
     if value not in ACTIVATIONS:
         from ..suggest import closest
         suggestion = closest(value, ACTIVATIONS)

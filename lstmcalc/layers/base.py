@@ -1,14 +1,47 @@
 """The layer contract: one class per Keras layer type owns its argument schema, accepted input
-rank, weight shapes, output shapes (and, for the verifier, its forward pass), side by side."""
+rank, weight shapes, output shapes and its NumPy forward pass, side by side.
+
+The forward pass (used by lstmcalc.verify) is ``forward(weights, inputs, masks, initial_state)``:
+
+- ``weights``: name → array, the names and shapes of ``weight_shapes`` (``kernel``,
+  ``forward/kernel`` for Bidirectional, ...), Keras's layouts.
+- ``inputs``: the arrays the layer receives, batch axis first (one for most layers, several for
+  merges); ``masks``: one boolean (batch, time) array or None per input, Keras's ``_keras_mask``
+  (the mask Keras's ``__call__`` hands over by itself).
+- ``initial_state``: arrays for RNN layers' ``initial_state`` (h, or h and c for LSTM; the forward
+  then the backward states for Bidirectional), None for zeros. As in Keras 3, a layer called with
+  initial-state tensors gets no automatic mask: it computes unmasked, and its output keeps the mask.
+- Returns ``(outputs, masks)``: lists with one entry per output, as ``output_shapes`` lists them.
+
+NumPy is imported inside the methods (``numpy_module()``) so that ``lstmcalc summary`` never loads it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from ..arithmetic import ZERO, Expression
-from ..shapes import Shape, format_shape
+from ..shapes import Shape, format_shape, product
 from .arguments import BASE_ARGUMENTS, Arg
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+WeightArrays = Dict[str, "ndarray"]
+Arrays = List["ndarray"]
+Masks = List[Optional["ndarray"]]
+Forward = Tuple[Arrays, Masks]
+
+# NumPy has no bfloat16; the forward pass computes such layers in float32.
+ARRAY_DTYPES = {"float16": "float16", "bfloat16": "float32", "float32": "float32", "float64": "float64"}
+
+
+def numpy_module():
+    """NumPy, imported on first use (the shape engine never needs it)."""
+    import numpy
+
+    return numpy
 
 
 @dataclass(frozen=True)
@@ -154,7 +187,9 @@ class Layer:
         return self.input_rank
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
-        """For layers that take a list of tensors: raise ShapeProblem when the count is wrong."""
+        """For layers that take a list of tensors: raise ShapeProblem when the count is wrong.
+        ``as_list``: the spec wrote a list (`inputs: [a, b]`); several tensors arriving from one
+        multi-output layer come as the tuple Keras passes on instead."""
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         """Layers that take ``initial_state`` override this; the others reject it."""
@@ -197,6 +232,42 @@ class Layer:
     def describe(self) -> str:
         return f"{self.name} ({self.keras_class})"
 
+    # -- forward pass (lstmcalc.verify) ------------------------------------------------------
+
+    @property
+    def array_dtype(self) -> str:
+        """The NumPy dtype this layer computes in (its compute dtype; bfloat16 as float32)."""
+        return ARRAY_DTYPES.get(self.compute_dtype, "float32")
+
+    def floating(self, array: "ndarray") -> "ndarray":
+        """``array`` in the layer's compute dtype, as Keras casts a layer's inputs."""
+        return array.astype(self.array_dtype, copy=False)
+
+    def passed_masks(self, masks: Masks, count: int) -> Masks:
+        """Keras's default ``compute_mask``: a masking layer passes its first input's mask on."""
+        mask = masks[0] if self.supports_masking and masks else None
+        return [mask] * count
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """The shapes Keras's ``call`` really produces where they differ from the shapes its
+        ``compute_output_shape`` declares (and summary() shows), else None. The 'glu' activation
+        halves the last axis, which no layer's declared shape accounts for."""
+        if self.config.get("activation") != "glu":
+            return None
+        return [tuple(shape[:-1]) + (None if shape[-1] is None else shape[-1] // 2,)
+                for shape in self.output_shapes(inputs)]
+
+    def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
+        """Elements of the temporary arrays ``forward`` allocates besides its outputs (for the
+        memory estimate, before anything is allocated). By default one copy of the inputs."""
+        return sum(product(tensor.shape) for tensor in inputs)  # type: ignore[arg-type]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Compute the outputs from real arrays, as Keras's ``call`` in inference mode."""
+        raise ShapeProblem("V005", f"lstmcalc has no NumPy forward pass for {self.keras_class} yet.",
+                           "Verify the rest of the model by removing this layer from a copy of the spec.")
+
     def __repr__(self) -> str:
         return f"<{self.keras_class} {self.name!r}>"
 
@@ -238,7 +309,7 @@ def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = Fal
     """The one place that checks how many tensors a layer receives and their rank, worded as
     Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list."""
     if layer.takes_tensor_list:
-        layer.check_count(inputs, as_list or len(inputs) > 1)
+        layer.check_count(inputs, as_list)
         return
     rank = layer.expected_rank()
     if len(inputs) != 1:

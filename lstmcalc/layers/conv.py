@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ..arithmetic import number as count_of, times
-from ..shapes import Dim, Shape, format_shape
+from ..shapes import Dim, Shape, format_shape, product
+from .activations import apply as apply_activation
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, optional, positive_int
-from .base import NO_MACS, Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight,
+                   WeightArrays, numpy_module, register)
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 DATA_FORMAT = choice("channels_last", "channels_first", None, ignore_case=True)
 
@@ -23,6 +28,29 @@ def conv_length(length: Dim, kernel: int, stride: int, dilation: int, padding: s
     if padding == "valid":
         return (length - dilation * (kernel - 1) - 1) // stride + 1
     return (length - 1) // stride + 1  # same and causal
+
+
+def same_padding(length: int, window: int, stride: int) -> Tuple[int, int]:
+    """TensorFlow's SAME padding (left, right): the output has ceil(length / stride) steps and
+    the odd padding step goes to the right."""
+    steps = -(-length // stride)
+    total = max((steps - 1) * stride + window - length, 0)
+    return total // 2, total - total // 2
+
+
+def window_taps(length: int, window: int, stride: int, dilation: int, padding: Tuple[int, int]):
+    """Indices into the unpadded axis that each output step reads, (steps, window), and which of
+    them fall inside it (the others are padding)."""
+    np = numpy_module()
+    span = dilation * (window - 1) + 1
+    steps = (length + padding[0] + padding[1] - span) // stride + 1
+    taps = (np.arange(steps)[:, None] * stride + np.arange(window)[None, :] * dilation) - padding[0]
+    inside = (taps >= 0) & (taps < length)
+    return np.clip(taps, 0, max(length - 1, 0)), inside
+
+
+def to_channels_last(layer: Layer, x: "ndarray") -> "ndarray":
+    return x.transpose(0, 2, 1) if _channels_first(layer) else x
 
 
 def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
@@ -122,6 +150,43 @@ class Conv1D(Layer):
             return [(shape[0], self["filters"], length)]
         return [(shape[0], length, self["filters"])]
 
+    def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
+        (output,) = self.output_shapes(inputs)
+        channels = self._channels(inputs[0].shape)
+        # The input cast and its padded copy, and every output step's window (steps × kernel × channels).
+        return 2 * product(inputs[0].shape) + product(output) // self["filters"] * self["kernel_size"][0] * channels  # type: ignore[arg-type,operator]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Keras's Conv1D.call: causal pads dilation·(kernel − 1) steps on the left and convolves
+        'valid'; 'same' pads as TensorFlow. Groups split channels and filters into equal blocks."""
+        np = numpy_module()
+        x = to_channels_last(self, self.floating(inputs[0]))
+        batch, length, channels = x.shape
+        window, stride, dilation = self["kernel_size"][0], self["strides"][0], self["dilation_rate"][0]
+        if self["padding"] == "causal":
+            padding = (dilation * (window - 1), 0)
+        elif self["padding"] == "same":
+            padding = same_padding(length, dilation * (window - 1) + 1, stride)
+        else:
+            padding = (0, 0)
+        taps, inside = window_taps(length, window, stride, dilation, padding)
+        patches = np.where(inside[None, :, :, None], x[:, taps, :], 0)  # (batch, steps, window, channels)
+        steps = taps.shape[0]
+        kernel = self.floating(weights["kernel"])  # (window, channels / groups, filters)
+        groups, filters = self["groups"], self["filters"]
+        if groups == 1:
+            y = (patches.reshape(batch * steps, window * channels) @ kernel.reshape(window * channels, filters))
+        else:
+            grouped = patches.reshape(batch, steps, window, groups, channels // groups)
+            blocks = kernel.reshape(window, channels // groups, groups, filters // groups)
+            y = np.einsum("bskgc,kcgf->bsgf", grouped, blocks, optimize=True)
+        y = y.reshape(batch, steps, filters).astype(x.dtype, copy=False)
+        if self["use_bias"]:
+            y += self.floating(weights["bias"])
+        y = apply_activation(self["activation"], y)
+        return [to_channels_last(self, y)], [None]
+
 
 class _Pooling1D(Layer):
     input_rank = Rank(ndim=3)
@@ -153,6 +218,21 @@ class _Pooling1D(Layer):
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
 
+    def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
+        """Pool (batch, steps, pool, channels) windows; ``inside`` is False on padding."""
+        raise NotImplementedError
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """TensorFlow's pooling: 'same' pads as in same_padding and ignores the padding."""
+        x = to_channels_last(self, inputs[0])
+        length = x.shape[1]
+        pool, stride = self["pool_size"][0], self["strides"][0]
+        padding = same_padding(length, pool, stride) if self["padding"] == "same" else (0, 0)
+        taps, inside = window_taps(length, pool, stride, 1, padding)
+        pooled = self.reduce(x[:, taps, :], inside[None, :, :, None]).astype(x.dtype, copy=False)
+        return [to_channels_last(self, pooled)], [None]
+
 
 _POOL_TAIL = (
     Arg("strides", optional(int_tuple(1, minimum=1)), None),
@@ -166,11 +246,20 @@ class MaxPooling1D(_Pooling1D):
     keras_class = "MaxPooling1D"
     arguments = (Arg("pool_size", int_tuple(1), (2,)),) + _POOL_TAIL
 
+    def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
+        np = numpy_module()
+        return np.where(inside, windows, -np.inf).max(axis=2)
+
 
 @register
 class AveragePooling1D(_Pooling1D):
     keras_class = "AveragePooling1D"
     arguments = (Arg("pool_size", int_tuple(1)),) + _POOL_TAIL
+
+    def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
+        # TensorFlow divides by the steps inside the input, not by pool_size.
+        np = numpy_module()
+        return np.where(inside, windows, 0).sum(axis=2) / inside.sum(axis=2)
 
 
 class _GlobalPooling1D(Layer):
@@ -189,6 +278,15 @@ class _GlobalPooling1D(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [False] * count
 
+    def reduce(self, x: "ndarray", mask: Optional["ndarray"], axis: int) -> "ndarray":
+        raise NotImplementedError
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        axis = 2 if _channels_first(self) else 1
+        mask = masks[0] if masks and self.supports_masking else None
+        return [self.reduce(inputs[0], mask, axis)], [None]
+
 
 @register
 class GlobalAveragePooling1D(_GlobalPooling1D):
@@ -197,6 +295,17 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     keras_class = "GlobalAveragePooling1D"
     supports_masking = True
 
+    def reduce(self, x: "ndarray", mask: Optional["ndarray"], axis: int) -> "ndarray":
+        np = numpy_module()
+        x = self.floating(x)
+        if mask is None:
+            return x.mean(axis=axis, keepdims=self["keepdims"])
+        # Keras: the sum over unmasked steps over their count (NaN for a fully masked sample).
+        expanded = np.expand_dims(mask.astype(bool), 2 if axis == 1 else 1)
+        total = np.where(expanded, x, 0).sum(axis=axis, keepdims=self["keepdims"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / expanded.astype(x.dtype).sum(axis=axis, keepdims=self["keepdims"])
+
 
 @register
 class GlobalMaxPooling1D(_GlobalPooling1D):
@@ -204,3 +313,6 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
+
+    def reduce(self, x: "ndarray", mask: Optional["ndarray"], axis: int) -> "ndarray":
+        return x.max(axis=axis, keepdims=self["keepdims"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from ..arithmetic import number as count_of, times
 from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
                         text, BASE_ARGUMENTS, choice, described, optional)
-from .base import NO_MACS, Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
+from .activations import apply as apply_activation
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight,
+                   WeightArrays, numpy_module, register)
+
 
 
 @register
@@ -49,6 +52,16 @@ class Dense(Layer):
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [tuple(inputs[0].shape[:-1]) + (self["units"],)]
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """activation(x · kernel + bias) on the last axis, for inputs of any rank."""
+        x = self.floating(inputs[0])
+        kernel = self.floating(weights["kernel"])
+        y = (x.reshape(-1, x.shape[-1]) @ kernel).reshape(x.shape[:-1] + (kernel.shape[1],))
+        if self["use_bias"]:
+            y += self.floating(weights["bias"])
+        return [apply_activation(self["activation"], y)], self.passed_masks(masks, 1)
+
 
 @register
 class Embedding(Layer):
@@ -82,6 +95,24 @@ class Embedding(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [bool(self["mask_zero"])] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Rows of ``embeddings`` picked by the indices; mask_zero masks index 0."""
+        np = numpy_module()
+        ids = inputs[0]
+        if not np.issubdtype(ids.dtype, np.integer):
+            ids = ids.astype("int32")  # Keras casts other inputs to int32 (truncating)
+        outside = (ids < 0) | (ids >= self["input_dim"])
+        if outside.any():
+            where = tuple(int(i) for i in np.argwhere(outside)[0])
+            raise ShapeProblem(
+                "V004", f"indices{list(where)} = {int(ids[where])} is not in [0, {self['input_dim']}) "
+                        f"(Embedding {self.name}).",
+                f"Embedding takes indices from 0 to input_dim - 1 = {self['input_dim'] - 1}; check the "
+                "input's token ids or raise input_dim.")
+        output = self.floating(weights["embeddings"])[ids]
+        return [output], [ids != 0 if self["mask_zero"] else None]
+
 
 @register
 class Masking(Layer):
@@ -103,9 +134,17 @@ class Masking(Layer):
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """A step is kept when any feature differs from mask_value; masked steps become zeros."""
+        np = numpy_module()
+        x = inputs[0]
+        keep = np.any(x != self["mask_value"], axis=-1)
+        return [np.where(keep[..., None], x, 0).astype(x.dtype, copy=False)], [keep]
+
 
 class _PassThrough(Layer):
-    """Layers whose output has the shape and dtype of their input."""
+    """Layers whose output has the shape and dtype of their input (in inference, the identity)."""
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         return NO_MACS  # element-wise or a rearrangement: no products with a weight
@@ -115,6 +154,10 @@ class _PassThrough(Layer):
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [inputs[0]], self.passed_masks(masks, 1)
 
 
 @register
@@ -149,6 +192,10 @@ class Activation(_PassThrough):
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [self.compute_dtype] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [apply_activation(self["activation"], self.floating(inputs[0]))], self.passed_masks(masks, 1)
+
 
 @register
 class RepeatVector(Layer):
@@ -168,6 +215,10 @@ class RepeatVector(Layer):
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [numpy_module().repeat(inputs[0][:, None, :], self["n"], axis=1)], [None]
+
 
 @register
 class Flatten(_PassThrough):
@@ -181,6 +232,13 @@ class Flatten(_PassThrough):
         shape = inputs[0].shape
         rest = shape[1:]
         return [(shape[0], num_elements(rest) if rest else 1)]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        if self["data_format"] == "channels_first" and x.ndim > 1:
+            x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))  # to channels last, as Keras
+        return [x.reshape(x.shape[0], -1)], [None]
 
 
 @described({"type": "array", "items": {"type": "integer", "minimum": -1}})
@@ -242,6 +300,11 @@ class Reshape(_PassThrough):
                 f"{size} values per sample are not a multiple of {known}.", argument="target_shape")
         return [(shape[0],) + tuple(size // known if dim == -1 else dim for dim in target)]
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        return [x.reshape((x.shape[0],) + tuple(self["target_shape"]))], [None]
+
 
 @described({"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True})
 def _check_permutation(name: str, value) -> tuple:
@@ -267,3 +330,7 @@ class Permute(_PassThrough):
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
         return [(shape[0],) + tuple(shape[dim] for dim in self["dims"])]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [inputs[0].transpose((0,) + tuple(self["dims"]))], [None]

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..arithmetic import number as count_of, plus, times
 from ..shapes import Dim, Shape, format_shape, num_elements
 from .arguments import Arg, ArgumentError, anything, boolean, choice, fraction, integer
-from .base import NO_MACS, Layer, MacCount, ShapeProblem, TensorSpec, Weight, register
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight,
+                   WeightArrays, numpy_module, register)
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+
+def _aligned(inputs: Arrays) -> Arrays:
+    """Keras's merge reshape: lower-rank inputs gain axes after the batch axis, then broadcast."""
+    np = numpy_module()
+    rank = max(x.ndim for x in inputs)
+    aligned = []
+    for x in inputs:
+        while x.ndim < rank:
+            x = np.expand_dims(x, 1)
+        aligned.append(x)
+    return aligned
+
+
+def _or_masks(masks: Masks) -> Optional["ndarray"]:
+    """Merge.compute_mask: the OR of the masks, only when every input has one."""
+    np = numpy_module()
+    if not masks or any(mask is None for mask in masks):
+        return None
+    merged = masks[0]
+    for mask in masks[1:]:
+        merged = np.logical_or(merged, mask)
+    return merged
 
 
 def _shapes_text(inputs: Sequence[TensorSpec]) -> str:
@@ -24,7 +51,7 @@ class Merge(Layer):
     exact_count: Optional[int] = None
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
-        if not as_list:
+        if not as_list and len(inputs) == 1:
             raise ShapeProblem(
                 "H002", f"A merge layer should be called on a list of inputs. Received: "
                         f"input_shape={format_shape(inputs[0].shape)} (not a list of shapes)",
@@ -78,35 +105,118 @@ def _broadcast(first: Shape, second: Shape) -> Shape:
     return tuple(result)
 
 
+class _ArithmeticMerge(Merge):
+    """Add, Subtract, Average: Keras's plain operation over the (aligned) inputs."""
+
+    def combine(self, inputs: Arrays) -> "ndarray":
+        raise NotImplementedError
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [self.combine(_aligned([self.floating(x) for x in inputs]))], [_or_masks(masks)]
+
+
 @register
-class Add(Merge):
+class Add(_ArithmeticMerge):
     keras_class = "Add"
 
+    def combine(self, inputs: Arrays) -> "ndarray":
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total + x
+        return total
+
 
 @register
-class Subtract(Merge):
+class Subtract(_ArithmeticMerge):
     keras_class = "Subtract"
     exact_count = 2
+
+    def combine(self, inputs: Arrays) -> "ndarray":
+        return inputs[0] - inputs[1]
+
+
+@register
+class Average(_ArithmeticMerge):
+    keras_class = "Average"
+
+    def combine(self, inputs: Arrays) -> "ndarray":
+        return Add.combine(self, inputs) / len(inputs)
+
+
+def _expanded(mask: "ndarray", like: "ndarray") -> "ndarray":
+    np = numpy_module()
+    return np.broadcast_to(np.expand_dims(mask, -1), like.shape)
 
 
 @register
 class Multiply(Merge):
     keras_class = "Multiply"
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        # Keras: masked-out values count as 1 in the product, and the result is 0 where no input
+        # is unmasked (only when every input has a mask).
+        np = numpy_module()
+        inputs = _aligned([self.floating(x) for x in inputs])
+        masks = list(masks) + [None] * (len(inputs) - len(masks))
+        every = all(mask is not None for mask in masks)
+        output, output_mask = None, None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = _expanded(mask, x)
+                x = np.where(mask, x, np.asarray(1, x.dtype))
+                if every:
+                    output_mask = mask if output_mask is None else np.logical_or(output_mask, mask)
+            output = x if output is None else output * x
+        if every:
+            output = np.where(output_mask, output, np.asarray(0, output.dtype))
+            return [output], [np.any(output_mask, axis=-1)]
+        return [output], [None]
+
+
+class _ExtremumMerge(Merge):
+    """Maximum and Minimum: Keras's _apply_merge_op_and_or_mask."""
+
+    def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
+        raise NotImplementedError
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        np = numpy_module()
+        inputs = _aligned([self.floating(x) for x in inputs])
+        masks = list(masks) + [None] * (len(inputs) - len(masks))
+        output, output_mask = None, None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = _expanded(mask, x)
+            if output is None:
+                output, output_mask = x, mask
+                continue
+            if mask is not None:
+                x = np.where(mask, x, output)
+            if output_mask is not None:
+                output = np.where(output_mask, output, x)
+            output_mask = np.logical_or(output_mask, mask) if mask is not None and output_mask is not None \
+                else None
+            output = self.operation(output, x)
+        return [output], [_or_masks(masks)]
+
 
 @register
-class Average(Merge):
-    keras_class = "Average"
-
-
-@register
-class Maximum(Merge):
+class Maximum(_ExtremumMerge):
     keras_class = "Maximum"
 
+    def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
+        return numpy_module().maximum(a, b)
+
 
 @register
-class Minimum(Merge):
+class Minimum(_ExtremumMerge):
     keras_class = "Minimum"
+
+    def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
+        return numpy_module().minimum(a, b)
 
 
 @register
@@ -117,7 +227,7 @@ class Concatenate(Merge):
     arguments = (Arg("axis", integer, -1),)
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
-        if not as_list:
+        if not as_list and len(inputs) == 1:
             raise ShapeProblem(
                 "H002", "A `Concatenate` layer should be called on a list of at least 1 input. "
                         f"Received: input_shape={format_shape(inputs[0].shape)}",
@@ -156,6 +266,24 @@ class Concatenate(Merge):
         # Keras fills a missing mask with ones, so any masked input masks the result.
         return [any(tensor.masked for tensor in inputs)] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        np = numpy_module()
+        dtype = np.result_type(*[self.floating(x) for x in inputs])
+        output = np.concatenate([x.astype(dtype, copy=False) for x in inputs], axis=self["axis"])
+        masks = list(masks) + [None] * (len(inputs) - len(masks))
+        if all(mask is None for mask in masks):
+            return [output], [None]
+        parts = []
+        for x, mask in zip(inputs, masks):
+            if mask is None:
+                parts.append(np.ones(x.shape, dtype=bool))
+            elif mask.ndim < x.ndim:
+                parts.append(_expanded(mask, x))
+            else:
+                parts.append(mask)
+        return [output], [np.any(np.concatenate(parts, axis=self["axis"]), axis=-1)]
+
 
 def _dot_axes(name: str, value) -> object:
     if isinstance(value, (list, tuple)):
@@ -176,7 +304,7 @@ class Dot(Layer):
     arguments = (Arg("axes", _dot_axes), Arg("normalize", boolean, False))
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
-        if not as_list or len(inputs) != 2:
+        if len(inputs) != 2:
             raise ShapeProblem(
                 "H002", "A `Dot` layer should be called on a list of 2 inputs. "
                         f"Received: input_shape={_shapes_text(inputs)}", "List exactly two tensors in `inputs:`.")
@@ -222,6 +350,33 @@ class Dot(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [False] * count
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Keras's batch_dot: per sample, the sum over one axis of each input."""
+        np = numpy_module()
+        x, y = (self.floating(array) for array in inputs)
+        first, second = self._axes(x.shape, y.shape)
+        first, second = first % x.ndim, second % y.ndim
+        if self["normalize"]:
+            x, y = _l2_normalize(x, first), _l2_normalize(y, second)
+        left = np.moveaxis(x, first, -1)   # (batch, ..., d)
+        right = np.moveaxis(y, second, 1)  # (batch, d, ...)
+        batch, depth = left.shape[0], left.shape[-1]
+        product_ = left.reshape(batch, -1, depth) @ right.reshape(batch, depth, -1)
+        output = product_.reshape((batch,) + left.shape[1:-1] + right.shape[2:])
+        if output.ndim == 1:
+            output = output.reshape(batch, 1)
+        return [output], [None]
+
+
+def _l2_normalize(x: "ndarray", axis: int) -> "ndarray":
+    """Keras's ops.normalize(order=2): x · min(1/sqrt(Σx²), 1/epsilon)."""
+    np = numpy_module()
+    square_sum = np.sum(np.square(x), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        inverse = 1.0 / np.sqrt(square_sum)
+    return x * np.minimum(inverse, np.asarray(1.0 / 1e-7, dtype=x.dtype))
+
 
 class _AttentionBase(Layer):
     """[query, value] or [query, value, key]; the output is (…query steps, value features)."""
@@ -231,10 +386,13 @@ class _AttentionBase(Layer):
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list:
+            received = format_shape(inputs[0].shape) if len(inputs) == 1 else \
+                "(" + ", ".join(format_shape(tensor.shape) for tensor in inputs) + ")"
             raise ShapeProblem(
                 "H002", f"{self.keras_class} layer must be called on a list of inputs, namely [query, value] "
-                        f"or [query, value, key]. Received: inputs={format_shape(inputs[0].shape)}.",
-                "Write `inputs: [query, value]`.")
+                        f"or [query, value, key]. Received: inputs={received}.",
+                "Keras's attention layers take a list, not the tuple a multi-output layer passes on in a "
+                "stack: use a graph spec with `inputs: [query, value]` (e.g. `[\"bi[0]\", \"bi[1]\"]`).")
         if not 2 <= len(inputs) <= 3:
             raise ShapeProblem(
                 "H002", f"{self.keras_class} layer accepts inputs list of length 2 or 3, namely "
@@ -262,6 +420,32 @@ class _AttentionBase(Layer):
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [inputs[0].masked] * count
+
+    def scores(self, weights: WeightArrays, query: "ndarray", key: "ndarray") -> "ndarray":
+        raise NotImplementedError
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """softmax(scores(q, k)) · v; padded key steps get −1e9 first, padded query steps give 0."""
+        np = numpy_module()
+        query, value = self.floating(inputs[0]), self.floating(inputs[1])
+        key = self.floating(inputs[2]) if len(inputs) > 2 else value
+        masks = list(masks) + [None] * (3 - len(masks))
+        query_mask, value_mask = masks[0], masks[1]
+        scores = self.scores(weights, query, key)
+        if value_mask is not None:
+            padding = np.logical_not(value_mask)
+            if padding.ndim == 2:
+                padding = np.expand_dims(padding, -2)
+            big = 65504.0 if scores.dtype == np.float16 else 1.0e9
+            scores = np.where(padding, scores - np.asarray(big, scores.dtype), scores)
+        shifted = scores - scores.max(axis=-1, keepdims=True)
+        exponentials = np.exp(shifted)
+        attention = exponentials / exponentials.sum(axis=-1, keepdims=True)
+        output = attention @ value
+        if query_mask is not None:
+            output = np.where(np.expand_dims(query_mask, -1), output, np.asarray(0, output.dtype))
+        return [output], [query_mask]
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
         # Per query step: scores against every key step (Tk × d), then the weighted sum of the
@@ -297,6 +481,17 @@ class Attention(_AttentionBase):
             weights.append(self.weight("concat_score_weight", ()))
         return weights
 
+    def scores(self, weights: WeightArrays, query: "ndarray", key: "ndarray") -> "ndarray":
+        np = numpy_module()
+        scale = self.floating(weights["scale"]) if self["use_scale"] else None
+        if self["score_mode"] == "dot":
+            scores = query @ np.swapaxes(key, -2, -1)
+            return scores * scale if scale is not None else scores
+        summed = np.expand_dims(query, -2) + np.expand_dims(key, -3)
+        if scale is not None:
+            summed = scale * summed
+        return self.floating(weights["concat_score_weight"]) * np.tanh(summed).sum(axis=-1)
+
 
 @register
 class AdditiveAttention(_AttentionBase):
@@ -312,3 +507,8 @@ class AdditiveAttention(_AttentionBase):
         if self["use_scale"]:
             return [self.weight("scale", (inputs[0].shape[-1],))]
         return []
+
+    def scores(self, weights: WeightArrays, query: "ndarray", key: "ndarray") -> "ndarray":
+        np = numpy_module()
+        scale = self.floating(weights["scale"]) if self["use_scale"] else 1.0
+        return (scale * np.tanh(np.expand_dims(query, -2) + np.expand_dims(key, -3))).sum(axis=-1)

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
-from .base import NO_MACS, Layer, MacCount, ShapeProblem, TensorSpec, Weight, register
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight,
+                   WeightArrays, numpy_module, register)
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+
+def statistics_dtype(x: "ndarray") -> str:
+    """Keras normalises in at least float32 (float16 inputs are upcast)."""
+    return "float64" if x.dtype == "float64" else "float32"
+
+
+def along(vector: "ndarray", axes: Sequence[int], rank: int) -> "ndarray":
+    """A weight of the normalised axes' shape, reshaped to broadcast against the input."""
+    shape = [1] * rank
+    for position, axis_index in enumerate(axes):
+        shape[axis_index] = vector.shape[position]
+    return vector.reshape(shape)
 
 
 def _resolve_axes(layer: Layer, shape: Shape) -> List[int]:
@@ -61,6 +78,27 @@ class LayerNormalization(Layer):
         _resolve_axes(self, inputs[0].shape)
         return [inputs[0].shape]
 
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """keras.ops.layer_normalization: x·inv + (β − mean·inv) with inv = γ / √(var + ε); with
+        rms_scaling, x·γ / √(var + ε) (Keras 3 uses the variance there too)."""
+        np = numpy_module()
+        x = inputs[0].astype(statistics_dtype(inputs[0]), copy=False)
+        axes = sorted(_resolve_axes(self, x.shape))
+        variance = x.var(axis=tuple(axes), keepdims=True)
+        inv = 1 / np.sqrt(variance + x.dtype.type(self["epsilon"]))
+        gamma = along(weights["gamma"].astype(x.dtype), axes, x.ndim) if "gamma" in weights else None
+        if self["rms_scaling"]:
+            y = x * inv if gamma is None else x * inv * gamma
+        else:
+            if gamma is not None:
+                inv = inv * gamma
+            shift = -x.mean(axis=tuple(axes), keepdims=True) * inv
+            if "beta" in weights:
+                shift = shift + along(weights["beta"].astype(x.dtype), axes, x.ndim)
+            y = x * inv + shift
+        return [self.floating(y)], self.passed_masks(masks, 1)
+
 
 @register
 class BatchNormalization(Layer):
@@ -111,3 +149,22 @@ class BatchNormalization(Layer):
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         _resolve_axes(self, inputs[0].shape)
         return [inputs[0].shape]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Inference mode (moving statistics), as tf.nn.batch_normalization:
+        x·inv + (β − moving_mean·inv) with inv = γ / √(moving_variance + ε)."""
+        np = numpy_module()
+        x = inputs[0].astype(statistics_dtype(inputs[0]), copy=False)
+        (index,) = _resolve_axes(self, x.shape)
+
+        def weight(name: str) -> "ndarray":
+            return along(weights[name].astype(x.dtype), [index], x.ndim)
+
+        inv = 1 / np.sqrt(weight("moving_variance") + x.dtype.type(self["epsilon"]))
+        if self["scale"]:
+            inv = inv * weight("gamma")
+        shift = -weight("moving_mean") * inv
+        if self["center"]:
+            shift = shift + weight("beta")
+        return [self.floating(x * inv + shift)], self.passed_masks(masks, 1)

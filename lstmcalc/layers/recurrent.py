@@ -7,12 +7,18 @@ so ``framework: pytorch`` changes names and shapes without a second copy of each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Shape
 from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
-from .base import Layer, MacCount, Rank, ShapeProblem, TensorSpec, Weight, register
+from .activations import activation_function
+from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight, WeightArrays,
+                   numpy_module, register)
+from .time_loop import Step, run_recurrence
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,78 @@ class Recurrent(Layer):
         masked = inputs[0].masked and self["return_sequences"]
         return [masked] + [False] * (count - 1)
 
+    # -- forward pass ---------------------------------------------------------------------------
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        return None  # 'glu' breaks the recurrence itself, except with 2 units (see recurrence)
+
+    def input_bias(self, weights: WeightArrays) -> Optional["ndarray"]:
+        """The bias added to the input projection x · kernel (before the loop)."""
+        return weights["bias"] if self["use_bias"] else None
+
+    def step_function(self, weights: WeightArrays) -> Step:
+        """One time step: (projected input, states) → (output, new states)."""
+        raise NotImplementedError
+
+    def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
+        batch, steps, features = inputs[0].shape
+        width = self.gates * self.units
+        # The input cast, the projections of every step and one step's gates and states.
+        return batch * steps * (features + width) + batch * (3 * width + 4 * self.units)  # type: ignore[operator]
+
+    def initial_states(self, batch: int, initial_state: Optional[Arrays]) -> Arrays:
+        np = numpy_module()
+        if initial_state is None:
+            return [np.zeros((batch, self.units), dtype=self.array_dtype) for _ in self.state_names]
+        expected = [(batch, self.units) for _ in self.state_names]
+        received = [tuple(state.shape) for state in initial_state]
+        if received != expected:
+            raise ShapeProblem(
+                "V004", f"{self.name} ({self.keras_class}) takes initial states of shapes {expected} "
+                        f"({', '.join(self.state_names)}); it received {received}.",
+                f"Give {len(expected)} state(s) of shape (batch, units) = {expected[0]}.")
+        return [self.floating(state) for state in initial_state]
+
+    def recurrence(self, weights: WeightArrays, sequence: "ndarray", mask: Optional["ndarray"],
+                   initial_state: Optional[Arrays] = None, zero_output_for_mask: bool = False) -> Arrays:
+        """The layer's outputs: the sequence or last output, then the states with return_state."""
+        np = numpy_module()
+        if self.convention != "keras":
+            raise ShapeProblem("V005", f"The forward pass of {self.keras_class} uses Keras's weight layout; "
+                                       f"this layer uses the {self.convention} layout.",
+                               "Verify the model with Keras's conventions.")
+        x = self.floating(sequence)
+        batch, steps, features = x.shape
+        kernel = self.floating(weights["kernel"])
+        # All time steps' input projections in one matrix product, before the loop.
+        projected = (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
+        bias = self.input_bias(weights)
+        if bias is not None:
+            projected += self.floating(bias)
+        try:
+            with np.errstate(over="ignore", under="ignore"):
+                output, states = run_recurrence(
+                    self.step_function(weights), projected, self.initial_states(batch, initial_state),
+                    None if mask is None else mask.astype(bool, copy=False),
+                    go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
+                    return_sequences=self["return_sequences"])
+        except ValueError as error:
+            if "glu" not in (self.config.get("activation"), self.config.get("recurrent_activation")):
+                raise
+            # 'glu' halves a gate; like TensorFlow, NumPy broadcasts that only against 2 units.
+            raise ShapeProblem("V005", f"{self.keras_class}({self.units}) with a 'glu' activation fails: "
+                                       f"glu halves the units and the gates no longer fit ({error}).",
+                               "Keras fails too when the model runs. Use another activation.") from None
+        return [output] + states if self["return_state"] else [output]
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        mask = masks[0] if masks else None
+        # Keras 3 hands the mask to call() only when the sequence is its one tensor argument.
+        outputs = self.recurrence(weights, inputs[0], None if initial_state is not None else mask,
+                                  initial_state, bool(self.config.get("zero_output_for_mask", False)))
+        return outputs, [mask if self["return_sequences"] else None] + [None] * (len(outputs) - 1)
+
 
 STATE_WORDS = {"h": "hidden state h", "c": "cell state c"}
 
@@ -212,6 +290,16 @@ class SimpleRNN(Recurrent):
         Arg("recurrent_dropout", number, 0.0),
     ) + _RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
 
+    def step_function(self, weights: WeightArrays) -> Step:
+        """h = activation(x·W + b + h₋₁·U)."""
+        recurrent = self.floating(weights["recurrent_kernel"])
+        activation = activation_function(self["activation"])
+
+        def step(projected: "ndarray", states: Arrays):
+            output = activation(projected + states[0] @ recurrent)
+            return output, [output]
+        return step
+
 
 @register
 class GRU(Recurrent):
@@ -239,6 +327,43 @@ class GRU(Recurrent):
         return Cell(self.cell_kind, input_dim, self.units, self.gates, self["use_bias"],
                     separate_recurrent_bias=self["reset_after"])
 
+    def input_bias(self, weights: WeightArrays) -> Optional["ndarray"]:
+        if not self["use_bias"]:
+            return None
+        # reset_after keeps (input bias, recurrent bias) as the two rows of `bias`.
+        return weights["bias"][0] if self["reset_after"] else weights["bias"]
+
+    def step_function(self, weights: WeightArrays) -> Step:
+        """Gates z, r, h in the kernels' last axis. reset_after (Keras 3's default, cuDNN's form):
+        hh = act(x·Wh + bh + r ⊙ (h₋₁·Uh + bh')); otherwise hh = act(x·Wh + bh + (r ⊙ h₋₁)·Uh).
+        Then h = z ⊙ h₋₁ + (1 − z) ⊙ hh."""
+        units = self.units
+        recurrent = self.floating(weights["recurrent_kernel"])
+        recurrent_bias = (self.floating(weights["bias"][1]) if self["use_bias"] and self["reset_after"]
+                          else None)
+        activation = activation_function(self["activation"])
+        recurrent_activation = activation_function(self["recurrent_activation"])
+        reset_after = self["reset_after"]
+
+        def step(projected: "ndarray", states: Arrays):
+            previous = states[0]
+            if reset_after:
+                inner = previous @ recurrent
+                if recurrent_bias is not None:
+                    inner = inner + recurrent_bias
+            else:
+                inner = previous @ recurrent[:, :2 * units]
+            z = recurrent_activation(projected[:, :units] + inner[:, :units])
+            r = recurrent_activation(projected[:, units:2 * units] + inner[:, units:2 * units])
+            if reset_after:
+                candidate_input = r * inner[:, 2 * units:]
+            else:
+                candidate_input = (r * previous) @ recurrent[:, 2 * units:]
+            candidate = activation(projected[:, 2 * units:] + candidate_input)
+            output = z * previous + (1 - z) * candidate
+            return output, [output]
+        return step
+
 
 @register
 class LSTM(Recurrent):
@@ -264,3 +389,21 @@ class LSTM(Recurrent):
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
     )
+
+    def step_function(self, weights: WeightArrays) -> Step:
+        """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
+        units = self.units
+        recurrent = self.floating(weights["recurrent_kernel"])
+        activation = activation_function(self["activation"])
+        recurrent_activation = activation_function(self["recurrent_activation"])
+
+        def step(projected: "ndarray", states: Arrays):
+            previous_h, previous_c = states
+            z = projected + previous_h @ recurrent
+            i = recurrent_activation(z[:, :units])
+            f = recurrent_activation(z[:, units:2 * units])
+            c = f * previous_c + i * activation(z[:, 2 * units:3 * units])
+            o = recurrent_activation(z[:, 3 * units:])
+            h = o * activation(c)
+            return h, [h, c]
+        return step

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 from ..arithmetic import number, plus, times
-from ..shapes import Shape
+from ..shapes import Shape, product
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
-from .base import Layer, MacCount, ShapeProblem, TensorSpec, Weight, check_inputs, clone, register
+from .base import (Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight, WeightArrays,
+                   check_inputs, clone, numpy_module, register)
 from .recurrent import Recurrent, check_states
 
 
@@ -168,6 +169,76 @@ class Bidirectional(Layer):
         merged = 2 if self.config["merge_mode"] is None else 1
         return [masked] * merged + [False] * (count - merged)
 
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """A backward_layer unlike the forward one: Keras declares the forward layer's shapes
+        (the last axis doubled for concat, its states twice) but returns the real ones."""
+        forward, backward = self.forward_layer, self.backward_layer
+        same_states = not self.return_state or len(forward.state_names) == len(backward.state_names)
+        merge_mode = self.config["merge_mode"]
+        if forward.units == backward.units and same_states:
+            return None
+        if forward.units != backward.units and merge_mode not in ("concat", None):
+            return None  # Keras fails when it runs (see forward)
+        declared = self.output_shapes(inputs)
+        if merge_mode == "concat":
+            merged = [declared[0][:-1] + (forward.units + backward.units,)]
+        elif merge_mode is None:
+            merged = [declared[0], declared[1][:-1] + (backward.units,)]
+        else:
+            merged = [declared[0]]
+        batch = inputs[0].shape[0]
+        states = ([(batch, forward.units)] * len(forward.state_names)
+                  + [(batch, backward.units)] * len(backward.state_names)) if self.return_state else []
+        return merged + states
+
+    def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
+        directions = [self.forward_layer, self.backward_layer]
+        # Each direction's loop, then both directions' outputs before they are merged.
+        outputs = sum(sum(product(shape) for shape in layer.output_shapes(inputs)) for layer in directions)
+        return max(layer.forward_scratch(inputs) for layer in directions) + outputs
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Keras's Bidirectional.call: the backward layer reads the sequence last to first and its
+        sequence is flipped back before the merge; with return_sequences both layers give zeros
+        (not the previous output) at masked steps, as Keras forces zero_output_for_mask then."""
+        mask = masks[0] if masks else None
+        half = len(initial_state) // 2 if initial_state else 0
+        # Keras 3 hands the mask to call() only when the sequence is its one tensor argument.
+        call_mask = None if initial_state is not None else mask
+        results = []
+        for direction, layer, states in (
+                ("forward", self.forward_layer, initial_state[:half] if initial_state else None),
+                ("backward", self.backward_layer, initial_state[half:] if initial_state else None)):
+            prefix = direction + "/"
+            own = {name[len(prefix):]: array for name, array in weights.items() if name.startswith(prefix)}
+            results.append(layer.recurrence(own, inputs[0], call_mask, states,
+                                            zero_output_for_mask=self.return_sequences))
+        (y, *forward_states), (y_rev, *backward_states) = results
+        if self.return_sequences:
+            y_rev = y_rev[:, ::-1]
+        merge_mode = self.config["merge_mode"]
+        if merge_mode in ("sum", "ave", "mul") and y.shape != y_rev.shape:
+            raise ShapeProblem(
+                "V005", f"Incompatible shapes: {list(y.shape)} vs. {list(y_rev.shape)}: merge_mode "
+                        f"{merge_mode!r} combines the forward layer's {self.forward_layer.units} units with "
+                        f"the backward layer's {self.backward_layer.units} element by element.",
+                "Keras fails too when the model runs. Give backward_layer the same units, or use "
+                "merge_mode 'concat'.")
+        if merge_mode == "concat":
+            merged = [numpy_module().concatenate([y, y_rev], axis=-1)]
+        elif merge_mode == "sum":
+            merged = [y + y_rev]
+        elif merge_mode == "ave":
+            merged = [(y + y_rev) / 2]
+        elif merge_mode == "mul":
+            merged = [y * y_rev]
+        else:
+            merged = [y, numpy_module().ascontiguousarray(y_rev)]
+        states = list(forward_states) + list(backward_states) if self.return_state else []
+        output_mask = mask if self.return_sequences else None
+        return merged + states, [output_mask] * len(merged) + [None] * len(states)
+
 
 @register
 class TimeDistributed(Layer):
@@ -220,3 +291,16 @@ class TimeDistributed(Layer):
                         f"{len(step_outputs)}.", "Drop return_state from the wrapped layer.")
         step = step_outputs[0]
         return [(step[0], inputs[0].shape[1]) + tuple(step[1:])]
+
+    def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
+        return self.inner.forward_scratch(self._step_inputs(inputs))
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """The wrapped layer on all (batch × time) steps at once: the same numbers as Keras's loop
+        over time, since the layer treats the samples of a batch independently."""
+        x = inputs[0]
+        batch, steps = x.shape[0], x.shape[1]
+        outputs, _ = self.inner.forward(weights, [x.reshape((batch * steps,) + x.shape[2:])], [None])
+        y = outputs[0]
+        return [y.reshape((batch, steps) + y.shape[1:])], self.passed_masks(masks, 1)

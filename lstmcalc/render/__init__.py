@@ -51,6 +51,12 @@ EXPLAIN_SECTIONS = ("equations", "words", "weights", "pytorch", "outputs", "comp
 # Figure columns `summary --columns` can show after Output Shape, with their headers.
 SUMMARY_COLUMNS: Dict[str, str] = {"params": "Param #", "macs": "MACs", "activations": "Activations"}
 
+# Renderers of a lstmcalc.verify.VerifyResult (`lstmcalc verify --format`).
+VERIFY_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "table": ("lstmcalc.render.verify_table", "render_verify"),
+    "json": ("lstmcalc.render.json_format", "render_verify"),
+}
+
 
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:
     module_name, function = registry[name]

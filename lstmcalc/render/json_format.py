@@ -20,3 +20,8 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
             layer["compute"] = item.to_dict() if item is not None else None
         document["compute"] = figures.to_dict()
     return json.dumps(document, indent=2) + "\n"
+
+
+def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
+    """`lstmcalc verify --format json`: schema ``lstmcalc.verify/1``."""
+    return json.dumps(result.to_dict(), indent=2) + "\n"

@@ -8,6 +8,8 @@ from typing import Optional, Sequence, Tuple
 
 import click
 
+from . import __version__
+
 from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
                      SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
 
@@ -51,7 +53,7 @@ def emit(text: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="lstmcalc")
+@click.version_option(__version__, prog_name="lstmcalc")
 def cli() -> None:
     """Shapes and parameter counts of recurrent models, exactly as Keras 3 computes them."""
 

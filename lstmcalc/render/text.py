@@ -20,12 +20,10 @@ def readable_bytes(size: float) -> str:
 
 
 def where(diagnostic: Diagnostic) -> str:
-    parts = [diagnostic.file or "<spec>"]
-    if diagnostic.line is not None:
-        parts.append(str(diagnostic.line))
-        if diagnostic.column is not None:
-            parts.append(str(diagnostic.column))
-    return ":".join(parts)
+    """``file:line:column``, as far as they are known."""
+    from ..spec.source import Location
+
+    return str(Location(diagnostic.file, diagnostic.line, diagnostic.column))
 
 
 def diagnostic_lines(diagnostic: Diagnostic) -> List[str]:

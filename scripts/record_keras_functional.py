@@ -17,7 +17,6 @@ Run it like scripts/record_keras_reference.py (whose helpers it reuses):
     TF_CPP_MIN_LOG_LEVEL=3 /tmp/kerasenv/bin/python scripts/record_keras_functional.py
 """
 
-import argparse
 import importlib.util
 import json
 import os
@@ -206,14 +205,7 @@ def record_operation(operation, model):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=DEFAULT_CASES)
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--only", nargs="+", metavar="ID")
-    args = parser.parse_args(argv)
-    cases = base.load_cases(args.cases)
-    if args.only:
-        cases = [c for c in cases if c["id"] in set(args.only)]
+    args, cases = base.parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv)
     results = {case["id"]: run_case(case) for case in cases}
     document = {"keras_version": keras.__version__, "tensorflow_version": tf.__version__,
                 "backend": keras.backend.backend(), "cases": results}

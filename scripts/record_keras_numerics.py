@@ -22,7 +22,6 @@ Run from the repository root (TensorFlow lives only in a throwaway environment):
 Output is deterministic for a given Keras/TensorFlow build (seed per case from its id).
 """
 
-import argparse
 import hashlib
 import json
 import os
@@ -30,7 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from record_keras_reference import ROOT, build_layer, load_cases, parse_input  # noqa: E402  (sets up Keras's env)
+from record_keras_reference import ROOT, build_layer, parse_arguments, parse_input  # noqa: E402  (sets up Keras's env)
 
 import numpy as np  # noqa: E402
 
@@ -180,14 +179,7 @@ def run_case(case):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=DEFAULT_CASES)
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--only", nargs="+", metavar="ID")
-    args = parser.parse_args(argv)
-    cases = load_cases(args.cases)
-    if args.only:
-        cases = [case for case in cases if case["id"] in args.only] or parser.error("no such case ids")
+    args, cases = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv)
     os.makedirs(args.out, exist_ok=True)
     for case in cases:
         arrays = run_case(case)

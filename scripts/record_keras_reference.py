@@ -345,21 +345,24 @@ def load_cases(path):
     return cases
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=DEFAULT_CASES)
-    parser.add_argument("--out", default=DEFAULT_OUT)
+def parse_arguments(description, default_cases, default_out, argv=None):
+    """The recorders' shared options: --cases, --out and --only; returns (args, selected cases)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cases", default=default_cases)
+    parser.add_argument("--out", default=default_out)
     parser.add_argument("--only", nargs="+", metavar="ID")
     args = parser.parse_args(argv)
-
     cases = load_cases(args.cases)
     if args.only:
-        wanted = set(args.only)
-        missing = wanted - {c["id"] for c in cases}
+        missing = set(args.only) - {c["id"] for c in cases}
         if missing:
             parser.error(f"unknown case ids: {sorted(missing)}")
-        cases = [c for c in cases if c["id"] in wanted]
+        cases = [c for c in cases if c["id"] in set(args.only)]
+    return args, cases
 
+
+def main(argv=None):
+    args, cases = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv)
     results = {}
     for case in cases:
         results[case["id"]] = run_case(case)

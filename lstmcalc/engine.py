@@ -223,17 +223,6 @@ class Propagation:
             message, hint = explain_shape_problem(self, node, tensors, problem)
         return make(problem.code, message, hint, layer=node.name, location=where)
 
-    def producer(self, node: Node) -> Optional[Node]:
-        """The layer that made this node's (first) input, looking through pass-through layers."""
-        if not node.inputs:
-            return None
-        current = self.graph.nodes.get(node.inputs[0].name)
-        while current is not None and current.layer is not None and \
-                current.layer.keras_class in PASS_THROUGH and current.inputs:
-            current = self.graph.nodes.get(current.inputs[0].name)
-        return current
-
-
 def argument_location(node: Node, argument: Optional[str]):
     """Where ``argument`` was written for this node's layer — or for a layer it wraps (the
     `stateful: true` inside a Bidirectional's `layer:`) — else the layer's entry."""
@@ -250,8 +239,6 @@ def argument_location(node: Node, argument: Optional[str]):
     return node.location
 
 
-PASS_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",
-                "BatchNormalization"}
 SEQUENCE_LAYERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "Conv1D", "MaxPooling1D",
                    "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "SpatialDropout1D"}
 
@@ -260,7 +247,7 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
                           problem: ShapeProblem):
     """Say where the offending shape came from and how to fix it, in the learner's terms."""
     layer = node.layer
-    producer = propagation.producer(node)
+    producer = propagation.graph.producer(node)
     received = tensors[0].shape
     source = producer.name if producer is not None else "the input"
     if problem.code == "H003":

@@ -32,6 +32,12 @@ class Node:
         return self.input_def is not None
 
 
+# Layers that keep the shape (rank and sizes) of what they receive: looking "through" them finds
+# the layer that actually shaped a tensor.
+SHAPE_KEEPING = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",
+                 "BatchNormalization"}
+
+
 @dataclass
 class Graph:
     nodes: Dict[str, Node]
@@ -39,6 +45,14 @@ class Graph:
     outputs: List[Reference]
     functional: bool
     in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
+
+    def producer(self, node: Node) -> Optional[Node]:
+        """The node that made ``node``'s first input, looking through shape-keeping layers."""
+        current = self.nodes.get(node.inputs[0].name) if node.inputs else None
+        while current is not None and current.layer is not None and \
+                current.layer.keras_class in SHAPE_KEEPING and current.inputs:
+            current = self.nodes.get(current.inputs[0].name)
+        return current
 
     def consumers(self, name: str) -> List[str]:
         return [node.name for node in self.nodes.values()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
 from .diagnostics import Diagnostic, make
-from .engine import PASS_THROUGH, argument_location
+from .engine import argument_location
+from .graph import SHAPE_KEEPING
 from .graph import Node
 from .layers.base import TensorSpec
 from .report import LayerReport, Report
@@ -66,19 +67,14 @@ class LintContext:
         return tensors
 
     def producer(self, node: Node) -> Optional[Node]:
-        """The node that made this node's first input, looking through pass-through layers."""
-        current = self.graph.nodes.get(node.inputs[0].name) if node.inputs else None
-        while current is not None and current.layer is not None and \
-                current.layer.keras_class in PASS_THROUGH and current.inputs:
-            current = self.graph.nodes.get(current.inputs[0].name)
-        return current
+        return self.graph.producer(node)
 
     def consumers(self, node: Node) -> List[Node]:
         """The nodes using this node's output, looking through pass-through layers."""
         found: List[Node] = []
         for name in self.graph.consumers(node.name):
             consumer = self.graph.nodes[name]
-            if consumer.layer is not None and consumer.layer.keras_class in PASS_THROUGH:
+            if consumer.layer is not None and consumer.layer.keras_class in SHAPE_KEEPING:
                 found.extend(self.consumers(consumer))
             else:
                 found.append(consumer)
@@ -160,11 +156,11 @@ def per_step_output(context: LintContext) -> Iterable[Diagnostic]:
         if node is None or node.layer is None or not produced:
             continue
         shape = produced[0].shape
-        if len(shape) != 3 or shape[-1] != 1 or node.layer.keras_class not in ("Dense",) + tuple(PASS_THROUGH):
+        if len(shape) != 3 or shape[-1] != 1 or node.layer.keras_class not in ("Dense",) + tuple(SHAPE_KEEPING):
             continue
         current, dense = node, None
         while current is not None and current.layer is not None and \
-                current.layer.keras_class in ("Dense",) + tuple(PASS_THROUGH):
+                current.layer.keras_class in ("Dense",) + tuple(SHAPE_KEEPING):
             dense = current if current.layer.keras_class == "Dense" else dense
             current = context.graph.nodes.get(current.inputs[0].name) if current.inputs else None
         if dense is None or not _is_rnn(current) or not _returns_sequences(current):

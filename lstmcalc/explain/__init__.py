@@ -25,9 +25,6 @@ from .pytorch import pytorch_view
 
 # Layers that pass a tensor on unchanged in rank: a rejection looks through them to the layer
 # that shaped the tensor.
-LOOK_THROUGH = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",
-                "BatchNormalization"}
-
 
 class UnknownLayer(LookupError):
     """A layer name that the model does not have."""
@@ -212,17 +209,10 @@ def settings(layer: Layer, inputs: Sequence[TensorSpec]) -> List[Setting]:
 # -- rejected layers ---------------------------------------------------------------------------
 
 def _producer(report: Report, record: LayerReport) -> Optional[LayerReport]:
-    """The layer that shaped this layer's input, looking through layers that keep the rank."""
-    current = record
-    while current.inputs:
-        name = current.inputs[0].partition("[")[0]
-        found = report.layer(name)
-        if found is None:
-            return None
-        if found.type not in LOOK_THROUGH:
-            return found
-        current = found
-    return None
+    """The layer that shaped this layer's input, looking through layers that keep the shape."""
+    node = report.graph.nodes.get(record.name) if report.graph is not None else None
+    found = report.graph.producer(node) if node is not None else None
+    return report.layer(found.name) if found is not None else None
 
 
 def _wants_sequence(layer: Optional[Layer]) -> bool:

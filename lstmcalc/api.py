@@ -13,10 +13,6 @@ from .spec.source import Location
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _report_without_model(file: Optional[str], diagnostics: Sequence[Diagnostic]) -> Report:
-    return Report(name="sequential", file=file, diagnostics=list(diagnostics))
-
-
 def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None,
                  diagnostics: Sequence[Diagnostic] = ()) -> Report:
     """Propagate a parsed ModelSpec."""
@@ -31,7 +27,7 @@ def analyze_text(text: str, *, file: Optional[str] = None, batch_size: Optional[
 
     spec, diagnostics = read_spec_text(text, file)
     if spec is None:
-        return _report_without_model(file, diagnostics)
+        return Report.unread(file, diagnostics)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
 
 
@@ -52,7 +48,7 @@ def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:
     name = os.fspath(path)
     text, problem = read_text(name)
     if text is None:
-        return _report_without_model(name, [problem])
+        return Report.unread(name, [problem])
     return analyze_text(text, file=name, batch_size=batch_size)
 
 

@@ -214,10 +214,10 @@ def _located(diagnostic: Diagnostic, file: str) -> Diagnostic:
 
 
 def analyze_file(file: str, text: Optional[str], problem: Optional[Diagnostic], options: CheckOptions):
-    from .api import _report_without_model, analyze_text
+    from .api import analyze_text
 
     if text is None:
-        return _report_without_model(file, [problem])
+        return Report.unread(file, [problem])
     return analyze_text(text, file=file, batch_size=options.batch_size)
 
 

@@ -15,7 +15,6 @@ from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMA
 
 EXIT_OK = 0
 EXIT_INVALID = 1
-EXIT_USAGE = 2
 
 
 def parse_shape(text: str) -> Tuple[Optional[int], ...]:

@@ -163,17 +163,20 @@ def make(code: str, message: str, hint: str = "", *, layer: Optional[str] = None
     return Diagnostic(code, severity or entry.severity, message, hint, layer, file, line, column)
 
 
-class SpecProblem(Exception):
-    """Raised inside spec reading and layer rules; the engine turns it into a Diagnostic."""
+class Problem(Exception):
+    """A finding raised where it is found — spec reading, an argument check, a layer's rules — and
+    turned into a Diagnostic by whoever knows where it was written: the reader, the layer factory
+    or the engine. ``argument`` names the spec key it is about, so that its location can be found."""
 
     def __init__(self, code: str, message: str, hint: str = "", location: "Optional[object]" = None,
-                 layer: Optional[str] = None):
+                 layer: Optional[str] = None, *, argument: Optional[str] = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.hint = hint
         self.location = location
         self.layer = layer
+        self.argument = argument
 
     def to_diagnostic(self, layer: Optional[str] = None, location: "Optional[object]" = None) -> Diagnostic:
         return make(self.code, self.message, self.hint, layer=self.layer or layer,

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
-from .layers.base import Layer, ShapeProblem, TensorSpec, check_inputs
+from .layers.base import Layer, Problem, TensorSpec, check_inputs
 from .layers.factory import LayerFactory, Namer
 from .keras_layout import MaskTracker, TensorKey, operation_order
 from .report import InputReport, LayerReport, OperationReport, Report, compute_totals
@@ -45,7 +45,7 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
                 as_list: bool = False):
     """A layer's (outputs, weights) for these input tensors, by its rules in Keras's order: the
     inputs' count and rank, the initial states, the weights (which need known sizes), the outputs.
-    Raises ShapeProblem. (The verifier applies it again at concrete sizes.)"""
+    Raises Problem. (The verifier applies it again at concrete sizes.)"""
     if len(tensors) > 1 and layer.maps_over_tensor_lists and not states:
         # Keras applies input-spec-free layers such as Dropout to each tensor of a list.
         outputs: List[TensorSpec] = []
@@ -58,7 +58,7 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
     weights = layer.weight_shapes(tensors)
     for weight in weights:
         if None in weight.shape:
-            raise ShapeProblem(
+            raise Problem(
                 "H003",
                 "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                 f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
@@ -168,7 +168,7 @@ class Propagation:
         as_list = bool(node.definition is not None and node.definition.inputs_as_list)
         try:
             outputs, weights = self._apply(layer, tensors, states, as_list)
-        except ShapeProblem as problem:
+        except Problem as problem:
             layer_report.status = "error"
             self.diagnostics.append(self._locate(node, tensors, problem))
             return
@@ -216,27 +216,13 @@ class Propagation:
 
     # -- diagnostics ---------------------------------------------------------------------------
 
-    def _locate(self, node: Node, tensors: List[TensorSpec], problem: ShapeProblem) -> Diagnostic:
-        where = argument_location(node, problem.argument)
+    def _locate(self, node: Node, tensors: List[TensorSpec], problem: Problem) -> Diagnostic:
+        where = node.argument_location(problem.argument)
         message, hint = problem.message, problem.hint
         if problem.code in ("H001", "H003"):
             message, hint = explain_shape_problem(self, node, tensors, problem)
         return make(problem.code, message, hint, layer=node.name, location=where)
 
-def argument_location(node: Node, argument: Optional[str]):
-    """Where ``argument`` was written for this node's layer — or for a layer it wraps (the
-    `stateful: true` inside a Bidirectional's `layer:`) — else the layer's entry."""
-    if argument == "initial_state" and node.initial_state:
-        return node.initial_state[0].location
-    pending = [node.layer] if argument and node.layer is not None else []
-    while pending:
-        layer = pending.pop(0)
-        locations = getattr(layer, "argument_locations", {})
-        if argument in locations:
-            return locations[argument]
-        # Wrapped layers as written (`layer:`, `backward_layer:`), not the wrapper's copies.
-        pending.extend(value for value in layer.config.values() if isinstance(value, Layer))
-    return node.location
 
 
 SEQUENCE_LAYERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "Conv1D", "MaxPooling1D",
@@ -244,7 +230,7 @@ SEQUENCE_LAYERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "Conv1D", "MaxPo
 
 
 def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[TensorSpec],
-                          problem: ShapeProblem):
+                          problem: Problem):
     """Say where the offending shape came from and how to fix it, in the learner's terms."""
     layer = node.layer
     producer = propagation.graph.producer(node)

@@ -31,6 +31,13 @@ class Node:
     def is_input(self) -> bool:
         return self.input_def is not None
 
+    def argument_location(self, argument: Optional[str]) -> Location:
+        """Where ``argument`` of this node's layer was written, else the layer's entry."""
+        if argument == "initial_state" and self.initial_state:
+            return self.initial_state[0].location
+        found = self.layer.location_of(argument) if argument and self.layer is not None else None
+        return found if found is not None else self.location
+
 
 # Layers that keep the shape (rank and sizes) of what they receive: looking "through" them finds
 # the layer that actually shaped a tensor.

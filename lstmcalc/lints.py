@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
 from .diagnostics import Diagnostic, make
-from .engine import argument_location
 from .graph import SHAPE_KEEPING
 from .graph import Node
 from .layers.base import TensorSpec
@@ -82,7 +81,7 @@ class LintContext:
 
     def diagnostic(self, code: str, message: str, hint: str, node: Node,
                    argument: Optional[str] = None) -> Diagnostic:
-        return make(code, message, hint, layer=node.name, location=argument_location(node, argument))
+        return make(code, message, hint, layer=node.name, location=node.argument_location(argument))
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,7 @@ def single_step_sequence(context: LintContext) -> Iterable[Diagnostic]:
             f"Repeat the vector for as many steps as {node.name} should produce (RepeatVector(n) with n > 1), "
             f"or replace {node.name} with Dense({units}).",
             # About the RNN, located where the one step comes from when that is a RepeatVector.
-            layer=node.name, location=argument_location(repeat, "n") if repeat else node.location)
+            layer=node.name, location=repeat.argument_location("n") if repeat else node.location)
 
 
 @lint("L004")

@@ -154,6 +154,11 @@ class Report:
     # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
     spec: Any = None
 
+    @classmethod
+    def unread(cls, file: Optional[str], diagnostics: List[Diagnostic]) -> "Report":
+        """The report of a spec that could not be read: its diagnostics and nothing else."""
+        return cls(name="sequential", file=file, diagnostics=list(diagnostics))
+
     @property
     def ok(self) -> bool:
         return not any(diagnostic.severity == ERROR for diagnostic in self.diagnostics)

@@ -41,12 +41,3 @@ def product(shape: Sequence[int]) -> int:
     for dim in shape:
         total *= dim
     return total
-
-
-def merge_dim(a: Dim, b: Dim) -> Tuple[bool, Dim]:
-    """Unify two dimensions: ``(compatible, merged)``; ``None`` is compatible with anything."""
-    if a is None:
-        return True, b
-    if b is None or a == b:
-        return True, a
-    return False, a

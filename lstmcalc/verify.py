@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .diagnostics import ERROR, WARNING, Diagnostic, make
-from .layers.base import ARRAY_DTYPES, Layer, ShapeProblem, TensorSpec, numpy_module
+from .layers.base import ARRAY_DTYPES, Layer, Problem, TensorSpec, numpy_module
 from .report import DTYPE_BYTES, Report
 from .shapes import Shape, format_shape, product
 from .spec.model import Reference
@@ -384,7 +384,7 @@ class Verification:
             specs = self._resolve(self.expected, node.inputs)
             try:
                 outputs = expected_outputs(node, specs)
-            except ShapeProblem as problem:
+            except Problem as problem:
                 sizes = self._sizes_text()
                 received = ", ".join(format_shape(spec.shape) for spec in specs)
                 if inputs is None:
@@ -455,7 +455,7 @@ class Verification:
         return Location(self.report.file, first.line if first else None, first.column if first else None)
 
     def _refuse(self) -> None:
-        from .render.text import readable_bytes
+        from .quantities import readable_bytes
 
         memory = self.result.memory
         self._problem(
@@ -564,7 +564,7 @@ class Verification:
                     output_masks += computed[1]
             else:
                 outputs, output_masks = layer.forward(weights, arrays, masks, states)
-        except ShapeProblem as problem:
+        except Problem as problem:
             check.status = "failed"
             self._problem(problem.code, f"{node.name} ({layer.keras_class}): {problem.message}", problem.hint,
                           layer=node.name, node=node)

@@ -187,11 +187,11 @@ def test_lstm_return_state_with_initial_states():
 
 
 def test_initial_state_of_the_wrong_shape_is_a_clear_error():
-    from lstmcalc.layers.base import ShapeProblem
+    from lstmcalc.layers.base import Problem
 
     layer = build((None, 1), "LSTM(2)")
     weights = {"kernel": np.zeros((1, 8)), "recurrent_kernel": np.zeros((2, 8)), "bias": np.zeros(8)}
-    with pytest.raises(ShapeProblem, match=r"initial states of shapes \[\(1, 2\), \(1, 2\)\]"):
+    with pytest.raises(Problem, match=r"initial states of shapes \[\(1, 2\), \(1, 2\)\]"):
         run(layer, weights, [[[1.0]]], initial_state=[[[0.0, 0.0]]])
 
 

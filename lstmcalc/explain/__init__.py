@@ -13,7 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from ..compute import ComputeFigures, LayerFigures, built_layer, compute_figures, input_tensors
 from ..diagnostics import Diagnostic
-from ..layers.base import Layer, ShapeProblem, TensorSpec, clone
+from ..layers.base import Layer, Problem, TensorSpec, clone
 from ..layers.wrappers import Bidirectional
 from ..report import LayerReport, Report
 from ..shapes import Shape
@@ -76,7 +76,7 @@ def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures) 
             corrected, would_be = correction
             try:
                 describe(item, layer, corrected, layer.output_shapes(corrected), _context(report, record), None)
-            except ShapeProblem:
+            except Problem:
                 pass  # the corrected input does not fit either: the rejection alone is the answer
             else:
                 item.rejection.would_be = would_be

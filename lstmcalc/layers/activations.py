@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable, Dict, Optional
 
-from .base import ShapeProblem, numpy_module
+from .base import Problem, numpy_module
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -66,7 +66,7 @@ def _log_softmax(x: "ndarray") -> "ndarray":
 
 def _glu(x: "ndarray") -> "ndarray":
     if x.shape[-1] % 2:
-        raise ShapeProblem("V005", f"axis size must be divisible by 2. Received: x.shape={x.shape} with axis=-1",
+        raise Problem("V005", f"axis size must be divisible by 2. Received: x.shape={x.shape} with axis=-1",
                            "glu halves the last axis: give the layer an even number of units.")
     half = x.shape[-1] // 2
     return x[..., :half] * sigmoid(x[..., half:])
@@ -98,7 +98,7 @@ def _selu(x: "ndarray") -> "ndarray":
 
 
 def _threshold(x: "ndarray") -> "ndarray":
-    raise ShapeProblem("V005", "threshold() missing 2 required positional arguments: 'threshold' and "
+    raise Problem("V005", "threshold() missing 2 required positional arguments: 'threshold' and "
                                "'default_value'",
                        "Keras fails too when it runs this layer: activation='threshold' cannot be "
                        "given its arguments by name. Use another activation.")

@@ -1,12 +1,14 @@
 """Argument schemas: each layer declares its Keras constructor arguments as ``Arg`` values.
 
-A check takes the written value and returns the value to keep, or raises ``ArgumentError``.
+A check takes the written value and returns the value to keep, or raises ``Problem``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+from ..diagnostics import Problem
 
 REQUIRED = object()
 
@@ -19,16 +21,6 @@ ACTIVATIONS = (
 )
 
 DTYPE_POLICIES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
-
-
-class ArgumentError(Exception):
-    """A value that does not fit its argument; ``code`` is S005 (type) or S006 (range)."""
-
-    def __init__(self, code: str, message: str, hint: str = ""):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
 
 
 def described(schema: Dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Callable[[str, Any], Any]]:
@@ -73,20 +65,20 @@ def _describe(value: Any) -> str:
 
 def _whole_number(name: str, value: Any) -> int:
     if isinstance(value, bool):
-        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
                             f"Write a number, e.g. `{name}: 64`; true/false are not sizes.")
     if isinstance(value, float) and value.is_integer():
-        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
                             f"Write `{name}: {int(value)}`.")
     if isinstance(value, str):
         stripped = value.strip()
         if stripped.lstrip("-").isdigit():
-            raise ArgumentError("S005", f"`{name}` must be a number, got {_describe(value)}.",
+            raise Problem("S005", f"`{name}` must be a number, got {_describe(value)}.",
                                 f"Remove the quotes: `{name}: {stripped}`.")
-        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
                             f"Write a number, e.g. `{name}: 64`.")
     if not isinstance(value, int):
-        raise ArgumentError("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a whole number, got {_describe(value)}.",
                             f"Write a number, e.g. `{name}: 64`.")
     return value
 
@@ -95,7 +87,7 @@ def _whole_number(name: str, value: Any) -> int:
 def positive_int(name: str, value: Any) -> int:
     number = _whole_number(name, value)
     if number <= 0:
-        raise ArgumentError("S006", f"`{name}` must be a positive whole number, got {number}.",
+        raise Problem("S006", f"`{name}` must be a positive whole number, got {number}.",
                             f"Use {name} of at least 1.")
     return number
 
@@ -104,7 +96,7 @@ def positive_int(name: str, value: Any) -> int:
 def non_negative_int(name: str, value: Any) -> int:
     number = _whole_number(name, value)
     if number < 0:
-        raise ArgumentError("S006", f"`{name}` must be 0 or more, got {number}.", f"Use a {name} of 0 or more.")
+        raise Problem("S006", f"`{name}` must be 0 or more, got {number}.", f"Use a {name} of 0 or more.")
     return number
 
 
@@ -125,14 +117,14 @@ def boolean(name: str, value: Any) -> bool:
         hint = f"Write `{name}: true` or `{name}: false`"
         if isinstance(value, str) and value.lower() in ("true", "false"):
             hint += " without quotes"
-        raise ArgumentError("S005", f"`{name}` must be true or false, got {_describe(value)}.", hint + ".")
+        raise Problem("S005", f"`{name}` must be true or false, got {_describe(value)}.", hint + ".")
     return value
 
 
 @described({"type": "number"})
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentError("S005", f"`{name}` must be a number, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a number, got {_describe(value)}.",
                             f"Write e.g. `{name}: 0.2`.")
     return value
 
@@ -142,7 +134,7 @@ def fraction(name: str, value: Any) -> float:
     """A rate in [0, 1], as Keras's Dropout layers require."""
     rate = number(name, value)
     if not 0 <= rate <= 1:
-        raise ArgumentError("S006", f"`{name}` must be between 0 and 1, got {rate}.",
+        raise Problem("S006", f"`{name}` must be between 0 and 1, got {rate}.",
                             f"A {name} is the fraction of units dropped, e.g. 0.2.")
     return rate
 
@@ -157,7 +149,7 @@ def choice(*options: Any, ignore_case: bool = False) -> Callable[[str, Any], Any
         shown = ", ".join("null" if option is None else repr(option) for option in options)
         suggestion = closest(str(value), [option for option in options if isinstance(option, str)])
         hint = f"Did you mean {suggestion!r}? " if suggestion else ""
-        raise ArgumentError("S006", f"`{name}` must be one of {shown}; got {_describe(value)}.",
+        raise Problem("S006", f"`{name}` must be one of {shown}; got {_describe(value)}.",
                             hint + f"Allowed: {shown}.")
     return described({"enum": list(options)})(check_choice)
 
@@ -167,19 +159,19 @@ def activation(name: str, value: Any) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ArgumentError("S005", f"`{name}` must be the name of a Keras activation, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be the name of a Keras activation, got {_describe(value)}.",
                             "Write e.g. 'relu', 'tanh', 'sigmoid' or null.")
     if value == "threshold":
         # Keras accepts the name and builds the model, but calling the function needs its
         # `threshold` and `default_value` arguments: the model fails when it runs.
-        raise ArgumentError("S006", f"Keras's 'threshold' activation cannot be used by name for `{name}`: it "
+        raise Problem("S006", f"Keras's 'threshold' activation cannot be used by name for `{name}`: it "
                                     "needs `threshold` and `default_value` arguments, so Keras builds the model "
                                     "but fails when it runs.",
                             "Use 'relu' (a threshold at 0), or a separate layer for other thresholds.")
     if value not in ACTIVATIONS:
         from ..suggest import closest
         suggestion = closest(value, ACTIVATIONS)
-        raise ArgumentError("S006", f"Unknown activation {value!r} for `{name}`.",
+        raise Problem("S006", f"Unknown activation {value!r} for `{name}`.",
                             f"Did you mean {suggestion!r}?" if suggestion
                             else "Known: " + ", ".join(sorted(ACTIVATIONS)) + ".")
     return value
@@ -188,7 +180,7 @@ def activation(name: str, value: Any) -> Optional[str]:
 @described({"type": "string", "minLength": 1})
 def text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ArgumentError("S005", f"`{name}` must be a string, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a string, got {_describe(value)}.",
                             f"Quote it: `{name}: \"...\"`.")
     return value
 
@@ -197,7 +189,7 @@ def text(name: str, value: Any) -> str:
 def layer_name(name: str, value: Any) -> str:
     checked = text(name, value)
     if "/" in checked:
-        raise ArgumentError("S006", f"A layer name cannot contain `/` (Keras uses it in weight paths); "
+        raise Problem("S006", f"A layer name cannot contain `/` (Keras uses it in weight paths); "
                                     f"got {value!r}.", f"Use e.g. {value.replace('/', '_')!r}.")
     return checked
 
@@ -209,7 +201,7 @@ def dtype_policy(name: str, value: Any) -> Optional[str]:
     if value not in DTYPE_POLICIES:
         from ..suggest import closest
         suggestion = closest(str(value), DTYPE_POLICIES)
-        raise ArgumentError("S006", f"Unknown dtype {value!r}.",
+        raise Problem("S006", f"Unknown dtype {value!r}.",
                             f"Did you mean {suggestion!r}?" if suggestion
                             else "Use one of " + ", ".join(DTYPE_POLICIES) + ".")
     return value
@@ -228,13 +220,13 @@ def int_tuple(length: int, *, minimum: int = 1) -> Callable[[str, Any], Tuple[in
         if len(items) == 1 and length > 1:
             items = items * length
         if len(items) != length:
-            raise ArgumentError("S005", f"`{name}` must be an integer or a tuple of {length} integer(s), "
+            raise Problem("S005", f"`{name}` must be an integer or a tuple of {length} integer(s), "
                                         f"got {_describe(value)}.", f"Write e.g. `{name}: 3`.")
         checked = []
         for item in items:
             number_value = _whole_number(name, item)
             if number_value < minimum:
-                raise ArgumentError("S006", f"`{name}` must be at least {minimum}, got {number_value}.",
+                raise Problem("S006", f"`{name}` must be at least {minimum}, got {number_value}.",
                                     f"Use a {name} of {minimum} or more.")
             checked.append(number_value)
         return tuple(checked)
@@ -246,7 +238,7 @@ def int_tuple(length: int, *, minimum: int = 1) -> Callable[[str, Any], Tuple[in
 @described({"type": "array", "items": {"type": "integer"}})
 def int_list(name: str, value: Any) -> Tuple[int, ...]:
     if not isinstance(value, (list, tuple)):
-        raise ArgumentError("S005", f"`{name}` must be a list of integers, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a list of integers, got {_describe(value)}.",
                             f"Write e.g. `{name}: [2, 1]`.")
     return tuple(_whole_number(name, item) for item in value)
 
@@ -263,7 +255,7 @@ def shape_or_none(name: str, value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)):
-        raise ArgumentError("S005", f"`{name}` must be a list of dimensions, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a list of dimensions, got {_describe(value)}.",
                             f"Write e.g. `{name}: [50, 10]`.")
     dims = []
     for item in value:
@@ -279,7 +271,7 @@ def layer_definition(name: str, value: Any) -> Any:
     from ..spec.model import LayerDef
 
     if not isinstance(value, LayerDef):
-        raise ArgumentError("S005", f"`{name}` must be a layer, got {_describe(value)}.",
+        raise Problem("S005", f"`{name}` must be a layer, got {_describe(value)}.",
                             f"Write e.g. `{name}: {{type: LSTM, units: 32}}` or `{name}: LSTM(32)`.")
     return value
 

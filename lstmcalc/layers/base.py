@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional,
 
 from ..arithmetic import ZERO, Expression
 from ..shapes import Shape, format_shape, product
+from ..diagnostics import Problem
 from .arguments import BASE_ARGUMENTS, Arg
 
 if TYPE_CHECKING:
@@ -113,17 +114,6 @@ class Rank:
         return None
 
 
-class ShapeProblem(Exception):
-    """A contradiction between a layer and what it receives; the engine locates it."""
-
-    def __init__(self, code: str, message: str, hint: str = "", argument: Optional[str] = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
-        self.argument = argument  # the spec key the problem is about, for its location
-
-
 class Layer:
     """Base class. Subclasses set ``keras_class``, ``arguments`` (Keras constructor order, so
     positional call syntax maps as in Keras) and ``input_rank``, and override the shape rules."""
@@ -138,10 +128,25 @@ class Layer:
     # Layers that take several tensors by design (merges).
     takes_tensor_list: ClassVar[bool] = False
 
-    def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras"):
+    def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras",
+                 locations: Optional[Dict[str, Any]] = None):
         self.name = name
         self.config = config
         self.convention = convention
+        # Where each argument was written (spec key → Location), for diagnostics about it.
+        self.locations: Dict[str, Any] = dict(locations or {})
+
+    def location_of(self, argument: str) -> Optional[Any]:
+        """Where ``argument`` was written for this layer or for a layer it wraps (the
+        `stateful: true` inside a Bidirectional's `layer:`), or None."""
+        pending: List["Layer"] = [self]
+        while pending:
+            layer = pending.pop(0)
+            if argument in layer.locations:
+                return layer.locations[argument]
+            # Wrapped layers as written (`layer:`, `backward_layer:`), not the wrapper's copies.
+            pending.extend(value for value in layer.config.values() if isinstance(value, Layer))
+        return None
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -159,7 +164,7 @@ class Layer:
         return [argument.name for argument in cls.all_arguments()]
 
     def check_config(self) -> None:
-        """Cross-argument rules Keras applies at construction; raise ShapeProblem with a S-code."""
+        """Cross-argument rules Keras applies at construction; raise Problem with a S-code."""
 
     def sublayers(self) -> List["Layer"]:
         return []
@@ -187,13 +192,13 @@ class Layer:
         return self.input_rank
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
-        """For layers that take a list of tensors: raise ShapeProblem when the count is wrong.
+        """For layers that take a list of tensors: raise Problem when the count is wrong.
         ``as_list``: the spec wrote a list (`inputs: [a, b]`); several tensors arriving from one
         multi-output layer come as the tuple Keras passes on instead."""
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         """Layers that take ``initial_state`` override this; the others reject it."""
-        raise ShapeProblem("S004", f"{self.keras_class} does not take `initial_state`; recurrent layers "
+        raise Problem("S004", f"{self.keras_class} does not take `initial_state`; recurrent layers "
                                    "(LSTM, GRU, SimpleRNN) and Bidirectional do.",
                            "Remove `initial_state` from this layer.", argument="initial_state")
 
@@ -207,7 +212,7 @@ class Layer:
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         raise NotImplementedError
 
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List["ShapeProblem"]:
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List["Problem"]:
         """Findings about an accepted layer (Keras builds it, but something deserves a word)."""
         return []
 
@@ -228,9 +233,6 @@ class Layer:
 
     def weight(self, name: str, shape: Sequence[Optional[int]], trainable: bool = True) -> Weight:
         return Weight(name, tuple(shape), trainable and self.trainable, self.variable_dtype)
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.keras_class})"
 
     # -- forward pass (lstmcalc.verify) ------------------------------------------------------
 
@@ -265,7 +267,7 @@ class Layer:
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         """Compute the outputs from real arrays, as Keras's ``call`` in inference mode."""
-        raise ShapeProblem("V005", f"lstmcalc has no NumPy forward pass for {self.keras_class} yet.",
+        raise Problem("V005", f"lstmcalc has no NumPy forward pass for {self.keras_class} yet.",
                            "Verify the rest of the model by removing this layer from a copy of the spec.")
 
     def __repr__(self) -> str:
@@ -279,21 +281,6 @@ def register(cls: Type[Layer]) -> Type[Layer]:
     """Class decorator: add a layer class to the name→class registry."""
     LAYER_TYPES[cls.keras_class] = cls
     return cls
-
-
-def single_input(layer: Layer, inputs: Sequence[TensorSpec]) -> TensorSpec:
-    """The one tensor a single-input layer receives (the engine has checked the count)."""
-    return inputs[0]
-
-
-def walk(layer: Layer) -> Iterator[Layer]:
-    yield layer
-    for sub in layer.sublayers():
-        yield from walk(sub)
-
-
-def shape_text(shape: Shape) -> str:
-    return format_shape(shape)
 
 
 def clone(layer: Layer, name: str, **overrides: Any) -> Layer:
@@ -314,7 +301,7 @@ def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = Fal
     rank = layer.expected_rank()
     if len(inputs) != 1:
         received = ", ".join(format_shape(tensor.shape) for tensor in inputs)
-        raise ShapeProblem(
+        raise Problem(
             "H002",
             f'Layer "{layer.name}" expects 1 input(s), but it received {len(inputs)} input tensors: '
             f"{received}.",
@@ -326,7 +313,7 @@ def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = Fal
     shape = inputs[0].shape
     mismatch = rank.mismatch(len(shape))
     if mismatch is not None:
-        raise ShapeProblem(
+        raise Problem(
             "H001",
             f"Input 0 of layer '{layer.name}' is incompatible with the layer: {mismatch}. "
             f"Full shape received: {format_shape(shape)}",

@@ -8,7 +8,7 @@ from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape, product
 from .activations import apply as apply_activation
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, optional, positive_int
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight,
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 if TYPE_CHECKING:
@@ -86,11 +86,11 @@ class Conv1D(Layer):
 
     def check_config(self) -> None:
         if self["filters"] % self["groups"] != 0:
-            raise ShapeProblem("S012", "The number of filters must be evenly divisible by the number of "
+            raise Problem("S012", "The number of filters must be evenly divisible by the number of "
                                        f"groups. Received: groups={self['groups']}, filters={self['filters']}.",
                                "Choose filters as a multiple of groups.", argument="groups")
         if self["strides"][0] > 1 and self["dilation_rate"][0] > 1:
-            raise ShapeProblem("S012", "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            raise Problem("S012", "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
                                        f"Received: strides={self['strides']} and "
                                        f"dilation_rate={self['dilation_rate']}",
                                "Use strides 1 with dilation, or dilation 1 with strides.",
@@ -102,7 +102,7 @@ class Conv1D(Layer):
     def _check_rank(self, shape: Shape) -> None:
         if len(shape) != 3:
             kernel = self["kernel_size"] + (self._channels(shape), self["filters"])
-            raise ShapeProblem(
+            raise Problem(
                 "H001", "Kernel shape must have the same length as input, but received kernel of shape "
                         f"{kernel} and input of shape {format_shape(shape)}.",
                 "Conv1D takes (batch, steps, channels); wrap it in TimeDistributed for more axes.")
@@ -112,7 +112,7 @@ class Conv1D(Layer):
         self._check_rank(shape)
         channels = self._channels(shape)
         if channels is not None and channels % self["groups"] != 0:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", "The number of input channels must be evenly divisible by the number of groups. "
                         f"Received groups={self['groups']}, but the input has {channels} channels "
                         f"(full input shape is {format_shape(shape)}).",
@@ -138,7 +138,7 @@ class Conv1D(Layer):
         length = conv_length(steps, self["kernel_size"][0], self["strides"][0], self["dilation_rate"][0],
                              self["padding"])
         if length is not None and length <= 0:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", "Computed output size would be zero or negative. Received "
                         f"`inputs shape={format_shape(shape)}`, `kernel_size={self['kernel_size'][0]}`, "
                         f"`dilation_rate={self['dilation_rate'][0]}`, `strides={self['strides'][0]}`, "
@@ -205,7 +205,7 @@ class _Pooling1D(Layer):
         pool, stride = self["pool_size"][0], self["strides"][0]
         length = pool_length(steps, pool, stride, self["padding"])
         if length is not None and length <= 0:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", "Computed output size would be zero or negative. Received: "
                         f"`inputs.shape={format_shape(shape)}`, `pool_size={pool}`, `strides={stride}`, "
                         f"`padding={self['padding']}`.",

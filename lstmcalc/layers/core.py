@@ -9,7 +9,7 @@ from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
                         text, BASE_ARGUMENTS, choice, described, optional)
 from .activations import apply as apply_activation
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight,
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 
@@ -105,7 +105,7 @@ class Embedding(Layer):
         outside = (ids < 0) | (ids >= self["input_dim"])
         if outside.any():
             where = tuple(int(i) for i in np.argwhere(outside)[0])
-            raise ShapeProblem(
+            raise Problem(
                 "V004", f"indices{list(where)} = {int(ids[where])} is not in [0, {self['input_dim']}) "
                         f"(Embedding {self.name}).",
                 f"Embedding takes indices from 0 to input_dim - 1 = {self['input_dim'] - 1}; check the "
@@ -245,8 +245,7 @@ class Flatten(_PassThrough):
 def _check_target_shape(name: str, value) -> tuple:
     dims = int_list(name, value)
     if any(dim < -1 for dim in dims) or list(dims).count(-1) > 1:
-        from .arguments import ArgumentError
-        raise ArgumentError("S006", f"Each dimension in `{name}` must be a non-negative integer, or -1 "
+        raise Problem("S006", f"Each dimension in `{name}` must be a non-negative integer, or -1 "
                                     f"for a single unknown dimension. Received: {name}={tuple(dims)}.",
                             "Use at most one -1, for the dimension to infer.")
     return dims
@@ -259,7 +258,7 @@ class Reshape(_PassThrough):
     keras_class = "Reshape"
     arguments = (Arg("target_shape", _check_target_shape),)
 
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         rest = inputs[0].shape[1:]
         target = tuple(self["target_shape"])
         if None in rest and -1 not in target:
@@ -267,7 +266,7 @@ class Reshape(_PassThrough):
             size = product(target)
             runs = f"only inputs with {size // known} there will run" if known and size % known == 0 \
                 else "no input length will run"
-            return [ShapeProblem(
+            return [Problem(
                 "H005", f"Reshape to {format_shape(target)} needs exactly {size} values per sample, but it "
                         f"receives {format_shape(inputs[0].shape)} whose size is unknown: Keras builds this, "
                         f"and {runs}.",
@@ -284,7 +283,7 @@ class Reshape(_PassThrough):
         size = product(rest)  # type: ignore[arg-type]
         if -1 not in target:
             if size != product(target):
-                raise ShapeProblem(
+                raise Problem(
                     "H004", "The total size of the tensor must be unchanged. Received: "
                             f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
                     f"The input has {size} values per sample and the target {product(target)}; "
@@ -293,7 +292,7 @@ class Reshape(_PassThrough):
             return [(shape[0],) + target]
         known = product(dim for dim in target if dim != -1)
         if known == 0 or size % known != 0:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", "The total size of the tensor must be unchanged, however, the input size cannot "
                         "by divided by the specified dimensions in target_shape. Received: "
                         f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
@@ -310,8 +309,7 @@ class Reshape(_PassThrough):
 def _check_permutation(name: str, value) -> tuple:
     dims = int_list(name, value)
     if sorted(dims) != list(range(1, len(dims) + 1)):
-        from .arguments import ArgumentError
-        raise ArgumentError("S006", "Invalid permutation argument `dims` for Permute Layer. The set of "
+        raise Problem("S006", "Invalid permutation argument `dims` for Permute Layer. The set of "
                                     "indices in `dims` must be consecutive and start from 1. "
                                     f"Received dims={list(dims)}",
                             "Number the axes after the batch axis from 1, e.g. dims: [2, 1] swaps time "

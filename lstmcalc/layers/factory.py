@@ -11,8 +11,8 @@ from ..diagnostics import Diagnostic, make
 from ..spec.model import LayerDef
 from ..spec.source import Location
 from ..suggest import closest
-from .arguments import ArgumentError
-from .base import LAYER_TYPES, Layer, ShapeProblem
+from ..diagnostics import Problem
+from .base import LAYER_TYPES, Layer
 
 
 def snake_case(name: str) -> str:
@@ -97,7 +97,7 @@ class LayerFactory:
                 continue
             try:
                 config[name] = argument.check(name, values[name])
-            except ArgumentError as error:
+            except Problem as error:
                 problems.append(make(error.code, f"{cls.keras_class}: {error.message}", error.hint,
                                      layer=label, location=locations[name]))
         # Nested layers are constructed (and named) before the wrapper, as in Keras code.
@@ -110,14 +110,12 @@ class LayerFactory:
             return None, problems
         name = config.get("name") or self.namer.auto(cls.keras_class)
         config["name"] = name
-        layer = cls(name, config, self.convention)
+        layer = cls(name, config, self.convention, locations)
         try:
             layer.check_config()
-        except ShapeProblem as problem:
+        except Problem as problem:
             where = locations.get(problem.argument or "", definition.location)
             return None, [make(problem.code, problem.message, problem.hint, layer=name, location=where)]
-        layer.definition = definition  # type: ignore[attr-defined]
-        layer.argument_locations = locations  # type: ignore[attr-defined]
         return layer, []
 
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..arithmetic import number as count_of, plus, times
 from ..shapes import Dim, Shape, format_shape, num_elements
-from .arguments import Arg, ArgumentError, anything, boolean, choice, fraction, integer
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight,
+from .arguments import Arg, anything, boolean, choice, fraction, integer
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 if TYPE_CHECKING:
@@ -52,12 +52,12 @@ class Merge(Layer):
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list and len(inputs) == 1:
-            raise ShapeProblem(
+            raise Problem(
                 "H002", f"A merge layer should be called on a list of inputs. Received: "
                         f"input_shape={format_shape(inputs[0].shape)} (not a list of shapes)",
                 f"Give `{self.name}` a list, e.g. `inputs: [a, b]`.")
         if self.exact_count is not None and len(inputs) != self.exact_count:
-            raise ShapeProblem(
+            raise Problem(
                 "H002", f"A `{self.keras_class}` layer should be called on exactly {self.exact_count} inputs. "
                         f"Received: input_shape={_shapes_text(inputs)}",
                 f"List exactly {self.exact_count} tensors in `inputs:`.")
@@ -68,7 +68,7 @@ class Merge(Layer):
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         batches = {tensor.shape[0] for tensor in inputs} - {None}
         if len(batches) > 1:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"Cannot merge tensors with different batch sizes. Received tensors with shapes "
                         f"{_shapes_text(inputs)}", "Give the inputs the same batch_size.")
         merged: Shape = tuple(inputs[0].shape[1:])
@@ -97,7 +97,7 @@ def _broadcast(first: Shape, second: Shape) -> Shape:
         elif b == 1 or a == b:
             result.append(a)
         else:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"Inputs have incompatible shapes. Received shapes {format_shape(first)} and "
                         f"{format_shape(second)}",
                 "Element-wise merges need equal sizes after the batch axis (or 1, which stretches); "
@@ -228,7 +228,7 @@ class Concatenate(Merge):
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list and len(inputs) == 1:
-            raise ShapeProblem(
+            raise Problem(
                 "H002", "A `Concatenate` layer should be called on a list of at least 1 input. "
                         f"Received: input_shape={format_shape(inputs[0].shape)}",
                 f"Give `{self.name}` a list, e.g. `inputs: [a, b]`.")
@@ -244,7 +244,7 @@ class Concatenate(Merge):
                 del rest[axis]
             reduced.append(tuple(rest))
         if len(set(reduced)) != 1:
-            error = ShapeProblem(
+            error = Problem(
                 "H004", "A `Concatenate` layer requires inputs with matching shapes except for the "
                         f"concatenation axis. Received: input_shape={_shapes_text(inputs)}",
                 f"Every axis but axis {axis} must have the same size; reshape or pool the inputs to match, "
@@ -288,7 +288,7 @@ class Concatenate(Merge):
 def _dot_axes(name: str, value) -> object:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise ArgumentError("S006", "Invalid format for argument `axes`: it should contain two elements. "
+            raise Problem("S006", "Invalid format for argument `axes`: it should contain two elements. "
                                         f"Received: axes={list(value)}", "Write e.g. `axes: [2, 1]`.")
         return tuple(integer(name, item) for item in value)
     return integer(name, value)
@@ -305,7 +305,7 @@ class Dot(Layer):
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if len(inputs) != 2:
-            raise ShapeProblem(
+            raise Problem(
                 "H002", "A `Dot` layer should be called on a list of 2 inputs. "
                         f"Received: input_shape={_shapes_text(inputs)}", "List exactly two tensors in `inputs:`.")
 
@@ -329,11 +329,11 @@ class Dot(Layer):
         axes = self._axes(tuple(first), tuple(second))
         for shape, axis in zip((first, second), axes):
             if not -len(shape) <= axis < len(shape):
-                raise ShapeProblem("H004", f"Dot axis {axis} is out of range for input {format_shape(shape)}.",
+                raise Problem("H004", f"Dot axis {axis} is out of range for input {format_shape(shape)}.",
                                    "Number axes from 1 (axis 0 is the batch).", argument="axes")
         # Keras compares the two sizes as they are: None differs from a known size.
         if first[axes[0]] != second[axes[1]]:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"Incompatible input shapes: axis values {first[axes[0]]} (at axis {axes[0]}) != "
                         f"{second[axes[1]]} (at axis {axes[1]}). Full input shapes: "
                         f"{format_shape(first)}, {format_shape(second)}",
@@ -388,13 +388,13 @@ class _AttentionBase(Layer):
         if not as_list:
             received = format_shape(inputs[0].shape) if len(inputs) == 1 else \
                 "(" + ", ".join(format_shape(tensor.shape) for tensor in inputs) + ")"
-            raise ShapeProblem(
+            raise Problem(
                 "H002", f"{self.keras_class} layer must be called on a list of inputs, namely [query, value] "
                         f"or [query, value, key]. Received: inputs={received}.",
                 "Keras's attention layers take a list, not the tuple a multi-output layer passes on in a "
                 "stack: use a graph spec with `inputs: [query, value]` (e.g. `[\"bi[0]\", \"bi[1]\"]`).")
         if not 2 <= len(inputs) <= 3:
-            raise ShapeProblem(
+            raise Problem(
                 "H002", f"{self.keras_class} layer accepts inputs list of length 2 or 3, namely "
                         f"[query, value] or [query, value, key]. Received length: {len(inputs)}.",
                 "Write `inputs: [query, value]` or `[query, value, key]`.")
@@ -409,7 +409,7 @@ class _AttentionBase(Layer):
         query, value, key = self._parts(inputs)
         if query[-1] is not None and key[-1] is not None and query[-1] != key[-1]:
             # Keras builds this but the score q·kᵀ fails when the model runs.
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"{self.keras_class}: the query's last axis ({query[-1]}) and the key's "
                         f"({key[-1]}) must be equal to score query against key; received query "
                         f"{format_shape(query)} and key {format_shape(key)}. Keras builds this model but "

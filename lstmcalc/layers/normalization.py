@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight,
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _resolve_axes(layer: Layer, shape: Shape) -> List[int]:
     resolved = []
     for item in axes:
         if not -rank <= item < rank:
-            raise ShapeProblem("H004", f"Invalid axis: {item} for input of rank {rank} "
+            raise Problem("H004", f"Invalid axis: {item} for input of rank {rank} "
                                        f"(shape {format_shape(shape)}).",
                                f"Use an axis between {-rank} and {rank - 1}; -1 is the features axis.",
                                argument="axis")
@@ -127,7 +127,7 @@ class BatchNormalization(Layer):
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         shape = inputs[0].shape
         if isinstance(self["axis"], tuple):
-            raise ShapeProblem("S005", "BatchNormalization takes one integer `axis`.",
+            raise Problem("S005", "BatchNormalization takes one integer `axis`.",
                                "Write e.g. `axis: -1`.", argument="axis")
         (index,) = _resolve_axes(self, shape)
         param_shape = (shape[index],)

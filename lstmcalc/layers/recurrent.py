@@ -13,7 +13,7 @@ from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Shape
 from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
-from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight, WeightArrays,
+from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 from .time_loop import Step, run_recurrence
 
@@ -131,17 +131,17 @@ class Recurrent(Layer):
 
     def check_input(self, sequence: Shape) -> None:
         if self["stateful"] and sequence[0] is None:
-            raise ShapeProblem(
+            raise Problem(
                 "T001",
                 "When using `stateful=True` in a RNN, the batch size must be static. "
                 f"Found dynamic batch size: sequence.shape={sequence}.",
                 "Give the model a fixed batch size (`batch_size: 32` at the top of the spec, or "
                 "--batch-size), or drop `stateful: true`.", argument="stateful")
 
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         sequence = inputs[0].shape
         if self["unroll"] and sequence[1] is None:
-            return [ShapeProblem(
+            return [Problem(
                 "T002",
                 f"unroll: true on sequences of unknown length {sequence}: Keras builds and runs this, "
                 "unrolling the loop again for every length it meets; memory grows with the length.",
@@ -195,7 +195,7 @@ class Recurrent(Layer):
         expected = [(batch, self.units) for _ in self.state_names]
         received = [tuple(state.shape) for state in initial_state]
         if received != expected:
-            raise ShapeProblem(
+            raise Problem(
                 "V004", f"{self.name} ({self.keras_class}) takes initial states of shapes {expected} "
                         f"({', '.join(self.state_names)}); it received {received}.",
                 f"Give {len(expected)} state(s) of shape (batch, units) = {expected[0]}.")
@@ -206,7 +206,7 @@ class Recurrent(Layer):
         """The layer's outputs: the sequence or last output, then the states with return_state."""
         np = numpy_module()
         if self.convention != "keras":
-            raise ShapeProblem("V005", f"The forward pass of {self.keras_class} uses Keras's weight layout; "
+            raise Problem("V005", f"The forward pass of {self.keras_class} uses Keras's weight layout; "
                                        f"this layer uses the {self.convention} layout.",
                                "Verify the model with Keras's conventions.")
         x = self.floating(sequence)
@@ -228,7 +228,7 @@ class Recurrent(Layer):
             if "glu" not in (self.config.get("activation"), self.config.get("recurrent_activation")):
                 raise
             # 'glu' halves a gate; like TensorFlow, NumPy broadcasts that only against 2 units.
-            raise ShapeProblem("V005", f"{self.keras_class}({self.units}) with a 'glu' activation fails: "
+            raise Problem("V005", f"{self.keras_class}({self.units}) with a 'glu' activation fails: "
                                        f"glu halves the units and the gates no longer fit ({error}).",
                                "Keras fails too when the model runs. Use another activation.") from None
         return [output] + states if self["return_state"] else [output]
@@ -252,7 +252,7 @@ def check_states(layer: "Recurrent", batch: Any, states: Sequence[TensorSpec], n
     expected = [(batch, layer.units) for _ in names]
     if len(states) != len(names):
         wanted = ", ".join(STATE_WORDS.get(name, name) for name in names)
-        raise ShapeProblem(
+        raise Problem(
             "T003", f"{owner} ({layer.keras_class}) takes {len(names)} initial state(s) — {wanted}, each "
                     f"(batch, {layer.units}) — but receives {len(states)}.",
             f"Pass [{', '.join(names)}] in that order; an LSTM encoder with return_state gives them as "
@@ -262,7 +262,7 @@ def check_states(layer: "Recurrent", batch: Any, states: Sequence[TensorSpec], n
         compatible = len(received) == 2 and all(
             a is None or b is None or a == b for a, b in zip(received, shape))
         if not compatible:
-            raise ShapeProblem(
+            raise Problem(
                 "T004", f"Initial state {offset + position} of {owner} ({STATE_WORDS.get(name, name)}) must "
                         f"be (batch, {layer.units}) = {shape}, but receives {received}. Keras builds this "
                         "model but fails when it runs.",

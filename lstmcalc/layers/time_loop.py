@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
-from .base import ShapeProblem, numpy_module
+from .base import Problem, numpy_module
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -55,6 +55,6 @@ def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarr
             sequence[:, position] = output
         previous, states = output, list(new_states)
     if previous is None:
-        raise ShapeProblem("V004", "A recurrent layer needs at least one time step; its input has 0.",
+        raise Problem("V004", "A recurrent layer needs at least one time step; its input has 0.",
                            "Give the sequence at least one step (--timesteps 1 or more).")
     return (sequence if return_sequences else previous), states  # type: ignore[return-value]

@@ -7,16 +7,16 @@ from typing import List, Optional, Sequence
 from ..arithmetic import number, plus, times
 from ..shapes import Shape, product
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
-from .base import (Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight, WeightArrays,
+from .base import (Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight, WeightArrays,
                    check_inputs, clone, numpy_module, register)
 from .recurrent import Recurrent, check_states
 
 
-def _frozen_wrapper_warning(wrapper: Layer) -> List[ShapeProblem]:
+def _frozen_wrapper_warning(wrapper: Layer) -> List[Problem]:
     if wrapper.trainable:
         return []
     inner = wrapper.config["layer"]
-    return [ShapeProblem(
+    return [Problem(
         "P001",
         f"trainable: false on {wrapper.keras_class} does not freeze {inner.name}: in Keras 3 the flag "
         "given to the wrapper's constructor does not reach the wrapped layer, whose weights still "
@@ -42,8 +42,8 @@ class Bidirectional(Layer):
         Arg("backward_layer", optional_layer_definition, None),
     )
 
-    def __init__(self, name, config, convention="keras"):
-        super().__init__(name, config, convention)
+    def __init__(self, name, config, convention="keras", locations=None):
+        super().__init__(name, config, convention, locations)
         inner = config["layer"]
         self.forward_layer = None
         self.backward_layer = None
@@ -57,14 +57,14 @@ class Bidirectional(Layer):
         for key in ("layer", "backward_layer"):
             inner = self.config.get(key)
             if inner is not None and not isinstance(inner, Recurrent):
-                raise ShapeProblem(
+                raise Problem(
                     "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN); "
                             f"`{key}` is a {inner.keras_class}.",
                     "Wrap an RNN, e.g. Bidirectional(LSTM(32)); use TimeDistributed for other layers.",
                     argument=key)
         forward, backward = self.forward_layer, self.backward_layer
         if forward["go_backwards"] == backward["go_backwards"]:
-            raise ShapeProblem(
+            raise Problem(
                 "S012", "Forward layer and backward layer should have different `go_backwards` value. "
                         f"Received: forward_layer.go_backwards={forward['go_backwards']}, "
                         f"backward_layer.go_backwards={backward['go_backwards']}.",
@@ -72,7 +72,7 @@ class Bidirectional(Layer):
                 "wrapped layer.", argument="layer")
         for attribute in ("stateful", "return_sequences", "return_state"):
             if forward[attribute] != backward[attribute]:
-                raise ShapeProblem(
+                raise Problem(
                     "S012", "Forward layer and backward layer are expected to have the same value "
                             f'for attribute "{attribute}", got "{forward[attribute]}" for forward layer '
                             f'and "{backward[attribute]}" for backward layer.',
@@ -86,7 +86,7 @@ class Bidirectional(Layer):
         forward, backward = self.forward_layer, self.backward_layer
         names = list(forward.state_names) + list(backward.state_names)
         if len(states) != len(names):
-            raise ShapeProblem(
+            raise Problem(
                 "T003", f"{self.name} (Bidirectional) takes {len(names)} initial states — the forward "
                         f"layer's {list(forward.state_names)} then the backward layer's "
                         f"{list(backward.state_names)} — but receives {len(states)}.",
@@ -128,12 +128,12 @@ class Bidirectional(Layer):
             per_step = plus(forward.per_step, backward.per_step)
         return MacCount(per_step, forward.steps)
 
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         findings = _frozen_wrapper_warning(self) + self.forward_layer.warnings(inputs)
         forward, backward = self.forward_layer.units, self.backward_layer.units
         if forward != backward:
             output = self.forward_layer.output_shapes(inputs)[0]
-            findings.append(ShapeProblem(
+            findings.append(Problem(
                 "H006", f"The forward layer has {forward} units and the backward layer {backward}: Keras "
                         f"declares the concatenated output as {output[:-1] + (2 * forward,)} (twice the "
                         f"forward units), but the model outputs {output[:-1] + (forward + backward,)} when it "
@@ -149,7 +149,7 @@ class Bidirectional(Layer):
         merge_mode = self.config["merge_mode"]
         forward_units, backward_units = self.forward_layer.units, self.backward_layer.units
         if merge_mode in ("sum", "mul", "ave") and forward_units != backward_units:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"merge_mode {merge_mode!r} combines the two directions element by element, but the "
                         f"forward layer has {forward_units} units and the backward layer {backward_units}: "
                         "Keras builds this model but fails when it runs.",
@@ -219,7 +219,7 @@ class Bidirectional(Layer):
             y_rev = y_rev[:, ::-1]
         merge_mode = self.config["merge_mode"]
         if merge_mode in ("sum", "ave", "mul") and y.shape != y_rev.shape:
-            raise ShapeProblem(
+            raise Problem(
                 "V005", f"Incompatible shapes: {list(y.shape)} vs. {list(y_rev.shape)}: merge_mode "
                         f"{merge_mode!r} combines the forward layer's {self.forward_layer.units} units with "
                         f"the backward layer's {self.backward_layer.units} element by element.",
@@ -258,7 +258,7 @@ class TimeDistributed(Layer):
     def _step_inputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shape = inputs[0].shape
         if len(shape) < 3:
-            raise ShapeProblem(
+            raise Problem(
                 "H001", "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
                         f"dimensions, received: {shape}",
                 "TimeDistributed applies its layer to each time step of (batch, time, ...); "
@@ -280,13 +280,13 @@ class TimeDistributed(Layer):
         steps = None if inner.steps is None or length is None else inner.steps * length
         return MacCount(inner.per_step, steps, "position")
 
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         return _frozen_wrapper_warning(self)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         step_outputs = self.inner.output_shapes(self._step_inputs(inputs))
         if len(step_outputs) != 1:
-            raise ShapeProblem(
+            raise Problem(
                 "H004", f"TimeDistributed needs a layer with one output; {self.inner.name} returns "
                         f"{len(step_outputs)}.", "Drop return_state from the wrapped layer.")
         step = step_outputs[0]

@@ -6,17 +6,9 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Diagnostic
+from ..quantities import readable_bytes
 from ..report import LayerReport, Report
 from ..shapes import Shape
-
-
-def readable_bytes(size: float) -> str:
-    """Keras's ``readable_memory_size``: 536.00 KB, 43.75 KB, 0.00 B."""
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if size / 1024 < 1:
-            return f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} PB"
 
 
 def where(diagnostic: Diagnostic) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ..diagnostics import SpecProblem
+from ..diagnostics import Problem
 from .model import Argument, LayerDef
 from .source import Location
 
@@ -21,10 +21,10 @@ def parse_call(text: str, location: Location) -> LayerDef:
         tree = ast.parse(stripped, mode="eval")
         return _layer_from_node(tree.body, text, location, lead)
     except (RecursionError, MemoryError):
-        raise SpecProblem("S008", "The layer is nested too deeply to read.", _HINT, location) from None
+        raise Problem("S008", "The layer is nested too deeply to read.", _HINT, location) from None
     except SyntaxError as error:
         column = (error.offset or 1) - 1 + lead
-        raise SpecProblem(
+        raise Problem(
             "S008", f"Cannot read layer {_short(text)!r}: {error.msg}.", _HINT,
             location.inside(0, column) if (error.lineno or 1) == 1 else location) from None
 
@@ -55,25 +55,25 @@ def _layer_from_node(node: ast.AST, text: str, location: Location, lead: int) ->
         # A bare class name, e.g. "Flatten", means the layer with default arguments.
         return LayerDef(_callee_name(node), here, here, source=source)
     if not isinstance(node, ast.Call):
-        raise SpecProblem("S008", f"Expected a layer constructor call, got {_short(text)!r}.", _HINT,
+        raise Problem("S008", f"Expected a layer constructor call, got {_short(text)!r}.", _HINT,
                           _where(node, location, lead))
     name = _callee_name(node.func)
     if name is None:
-        raise SpecProblem("S008", f"Cannot tell which layer {_short(text)!r} constructs.", _HINT,
+        raise Problem("S008", f"Cannot tell which layer {_short(text)!r} constructs.", _HINT,
                           _where(node.func, location, lead))
     positional = []
     for arg in node.args:
         if isinstance(arg, ast.Starred):
-            raise SpecProblem("S008", "`*args` cannot be read without running code.", _HINT,
+            raise Problem("S008", "`*args` cannot be read without running code.", _HINT,
                               _where(arg, location, lead))
         positional.append(Argument(_value(arg, text, location, lead), _where(arg, location, lead)))
     keywords = {}
     for keyword in node.keywords:
         if keyword.arg is None:
-            raise SpecProblem("S008", "`**kwargs` cannot be read without running code.", _HINT,
+            raise Problem("S008", "`**kwargs` cannot be read without running code.", _HINT,
                               _where(keyword.value, location, lead))
         if keyword.arg in keywords:
-            raise SpecProblem("S008", f"Keyword `{keyword.arg}` is given twice.",
+            raise Problem("S008", f"Keyword `{keyword.arg}` is given twice.",
                               f"Keep one `{keyword.arg}=`.", _where(keyword, location, lead))
         keywords[keyword.arg] = Argument(_value(keyword.value, text, location, lead),
                                          _where(keyword, location, lead))
@@ -87,7 +87,7 @@ def _value(node: ast.AST, text: str, location: Location, lead: int) -> Any:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         segment = ast.get_source_segment(text.strip(), node) or "this argument"
-        raise SpecProblem(
+        raise Problem(
             "S008", f"`{segment}` is not a literal; lstmcalc reads call syntax without running it.",
             "Use a literal value: a number, a string such as 'relu', True/False/None, or a tuple.",
             _where(node, location, lead)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional, Tuple
 
-from ..diagnostics import Diagnostic, SpecProblem
+from ..diagnostics import Diagnostic, Problem
 from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
@@ -29,14 +29,14 @@ class SpecReader:
         self.diagnostics: List[Diagnostic] = []
 
     def problem(self, code: str, message: str, hint: str, location: Location) -> None:
-        self.diagnostics.append(SpecProblem(code, message, hint, location).to_diagnostic())
+        self.diagnostics.append(Problem(code, message, hint, location).to_diagnostic())
 
     # -- documents -------------------------------------------------------------------------
 
     def read_text(self, text: str) -> Optional[ModelSpec]:
         try:
             document = load_yaml(text, self.file)
-        except SpecProblem as problem:
+        except Problem as problem:
             self.diagnostics.append(problem.to_diagnostic())
             return None
         return self.read_document(document)
@@ -257,7 +257,7 @@ class SpecReader:
         if isinstance(entry, str):
             try:
                 return parse_call(entry, where)
-            except SpecProblem as problem:
+            except Problem as problem:
                 self.diagnostics.append(problem.to_diagnostic())
                 return None
         if not isinstance(entry, LocatedMap):

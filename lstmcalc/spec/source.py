@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from ..diagnostics import SpecProblem
+from ..diagnostics import Problem
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _loader_class():
 
 
 def load_yaml(text: str, file: Optional[str]) -> Any:
-    """Parse YAML text safely into located values; raises SpecProblem(S001) on syntax errors."""
+    """Parse YAML text safely into located values; raises Problem(S001) on syntax errors."""
     import yaml
 
     loader = _loader_class()(text)
@@ -86,7 +86,7 @@ def load_yaml(text: str, file: Optional[str]) -> Any:
         column = mark.column + 1 if mark is not None else None
         problem = error.problem or "invalid YAML"
         context = f" ({error.context})" if error.context else ""
-        raise SpecProblem(
+        raise Problem(
             "S001",
             f"YAML syntax error: {problem}{context}",
             "Check indentation, quoting and brackets around this position; "
@@ -94,11 +94,11 @@ def load_yaml(text: str, file: Optional[str]) -> Any:
             Location(file, line, column),
         ) from None
     except RecursionError:
-        raise SpecProblem("S001", "The YAML document is nested too deeply to read.",
+        raise Problem("S001", "The YAML document is nested too deeply to read.",
                           "A spec needs only a few levels of nesting; check the brackets.",
                           Location(file, None, None)) from None
     except yaml.YAMLError as error:
-        raise SpecProblem("S001", f"YAML error: {error}", "Check the file is YAML.",
+        raise Problem("S001", f"YAML error: {error}", "Check the file is YAML.",
                           Location(file, None, None)) from None
     finally:
         loader.dispose()
@@ -128,10 +128,10 @@ def _convert(node, loader, file: Optional[str]) -> Any:
         for key_node, value_node in node.value:
             key = _convert(key_node, loader, file)
             if isinstance(key, (list, dict)):
-                raise SpecProblem("S002", "A mapping key must be a plain name.",
+                raise Problem("S002", "A mapping key must be a plain name.",
                                   "Use `name: value` pairs.", _location(key_node, file))
             if key in result:
-                raise SpecProblem(
+                raise Problem(
                     "S002", f"Duplicate key `{key}` in one mapping.",
                     f"Keep one `{key}:`; YAML would silently drop the first.",
                     _location(key_node, file))

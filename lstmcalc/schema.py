@@ -11,7 +11,7 @@ import json
 from typing import Any, Dict
 
 from .expect import LAYER_KEYS, MODEL_KEYS, SHAPE_KEYS, TOTAL_KEYS
-from .layers import LAYER_TYPES
+from .layers.registry import layer_class, type_names
 from .layers.arguments import json_schema_of
 from .spec.reader import DTYPES, TOP_LEVEL_KEYS, WIRING_KEYS
 
@@ -45,7 +45,8 @@ def _input_mapping(name_required: bool) -> Dict[str, Any]:
 
 def layer_type_schema(name: str) -> Dict[str, Any]:
     """One layer type in mapping form: `type` plus its Keras constructor keywords."""
-    cls = LAYER_TYPES[name]
+    cls = layer_class(name)
+    assert cls is not None, name
     properties: Dict[str, Any] = {"type": {"const": name}}
     for argument in cls.all_arguments():
         properties[argument.name] = json_schema_of(argument.check)
@@ -96,7 +97,7 @@ def _top_level() -> Dict[str, Any]:
 
 def spec_schema() -> Dict[str, Any]:
     """The whole schema (JSON Schema draft-07, which editors support best)."""
-    names = sorted(LAYER_TYPES)
+    names = type_names()
     mapping = {
         "type": "object",
         "required": ["type"],

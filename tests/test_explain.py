@@ -15,7 +15,7 @@ from lstmcalc import analyze, analyze_layers, analyze_text
 from lstmcalc.cli import cli
 from lstmcalc.explain import UnknownLayer, explain
 from lstmcalc.explain.equations import EQUATIONS
-from lstmcalc.layers.base import LAYER_TYPES
+from lstmcalc.layers.registry import all_layer_classes
 from lstmcalc.layers.recurrent import CELL_GATES
 from lstmcalc.render import EXPLAIN_RENDERERS, RenderOptions, get_renderer
 
@@ -248,7 +248,7 @@ def test_a_type_without_a_mac_rule_says_so(monkeypatch):
 
 
 def test_every_layer_type_has_equations():
-    assert set(LAYER_TYPES) <= set(EQUATIONS), sorted(set(LAYER_TYPES) - set(EQUATIONS))
+    assert set(all_layer_classes()) <= set(EQUATIONS), sorted(set(all_layer_classes()) - set(EQUATIONS))
 
 
 def test_unknown_layer_name():

@@ -1,7 +1,7 @@
-"""The layer registry: Keras class name → lstmcalc layer class."""
+"""Layer types: one class per type (the contract in base.py), one module per family, found
+through the lazily importing registry (registry.py)."""
 
-from . import conv, core, merge, normalization, recurrent, wrappers  # noqa: F401  (registration)
-from .base import LAYER_TYPES, Layer, Rank, Problem, TensorSpec, Weight, check_inputs, register
+from .base import Layer, TensorSpec, Weight
+from .registry import all_layer_classes, layer_class, type_names
 
-__all__ = ["LAYER_TYPES", "Layer", "Rank", "Problem", "TensorSpec", "Weight", "check_inputs",
-           "register"]
+__all__ = ["Layer", "TensorSpec", "Weight", "all_layer_classes", "layer_class", "type_names"]

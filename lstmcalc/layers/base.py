@@ -19,7 +19,7 @@ NumPy is imported inside the methods (``numpy_module()``) so that ``lstmcalc sum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 from ..arithmetic import ZERO, Expression
 from ..shapes import Shape, format_shape, product
@@ -272,6 +272,23 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{self.keras_class} {self.name!r}>"
+
+
+class PassThrough(Layer):
+    """Layers whose output has the shape and dtype of their input (in inference, the identity)."""
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # element-wise or a rearrangement: no products with a weight
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [inputs[0].shape]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        return [inputs[0]], self.passed_masks(masks, 1)
 
 
 LAYER_TYPES: Dict[str, Type[Layer]] = {}

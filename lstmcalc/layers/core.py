@@ -1,17 +1,16 @@
-"""Dense, Embedding, Masking, Dropout, SpatialDropout1D, Activation and the reshaping layers."""
+"""Dense, Embedding, Masking, Dropout, SpatialDropout1D and Activation."""
 
 from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
 from ..arithmetic import number as count_of, times
-from ..shapes import Shape, format_shape, num_elements, product
-from .arguments import (Arg, activation, anything, boolean, fraction, int_list, number, positive_int,
-                        text, BASE_ARGUMENTS, choice, described, optional)
+from ..diagnostics import Problem
+from ..shapes import Shape, num_elements
+from .arguments import Arg, activation, anything, boolean, fraction, number, positive_int, BASE_ARGUMENTS
 from .activations import apply as apply_activation
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight,
+from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, PassThrough, Rank, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
-
 
 
 @register
@@ -143,25 +142,8 @@ class Masking(Layer):
         return [np.where(keep[..., None], x, 0).astype(x.dtype, copy=False)], [keep]
 
 
-class _PassThrough(Layer):
-    """Layers whose output has the shape and dtype of their input (in inference, the identity)."""
-
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        return NO_MACS  # element-wise or a rearrangement: no products with a weight
-
-    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        return [inputs[0].shape]
-
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
-
-    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
-                initial_state: Optional[Arrays] = None) -> Forward:
-        return [inputs[0]], self.passed_masks(masks, 1)
-
-
 @register
-class Dropout(_PassThrough):
+class Dropout(PassThrough):
     keras_class = "Dropout"
     supports_masking = True
     maps_over_tensor_lists = True
@@ -173,7 +155,7 @@ class Dropout(_PassThrough):
 
 
 @register
-class SpatialDropout1D(_PassThrough):
+class SpatialDropout1D(PassThrough):
     keras_class = "SpatialDropout1D"
     supports_masking = True
     input_rank = Rank(ndim=3)
@@ -183,7 +165,7 @@ class SpatialDropout1D(_PassThrough):
 
 
 @register
-class Activation(_PassThrough):
+class Activation(PassThrough):
     keras_class = "Activation"
     supports_masking = True
     maps_over_tensor_lists = True
@@ -195,140 +177,3 @@ class Activation(_PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [apply_activation(self["activation"], self.floating(inputs[0]))], self.passed_masks(masks, 1)
-
-
-@register
-class RepeatVector(Layer):
-    """(batch, features) → (batch, n, features)."""
-
-    keras_class = "RepeatVector"
-    input_rank = Rank(ndim=2)
-    arguments = (Arg("n", positive_int),)
-
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        return NO_MACS
-
-    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        shape = inputs[0].shape
-        return [(shape[0], self["n"], shape[1])]
-
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
-
-    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
-                initial_state: Optional[Arrays] = None) -> Forward:
-        return [numpy_module().repeat(inputs[0][:, None, :], self["n"], axis=1)], [None]
-
-
-@register
-class Flatten(_PassThrough):
-    """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
-
-    keras_class = "Flatten"
-    input_rank = Rank(min_ndim=1)
-    arguments = (Arg("data_format", choice("channels_last", "channels_first", None, ignore_case=True), None),)
-
-    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        shape = inputs[0].shape
-        rest = shape[1:]
-        return [(shape[0], num_elements(rest) if rest else 1)]
-
-    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
-                initial_state: Optional[Arrays] = None) -> Forward:
-        x = inputs[0]
-        if self["data_format"] == "channels_first" and x.ndim > 1:
-            x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))  # to channels last, as Keras
-        return [x.reshape(x.shape[0], -1)], [None]
-
-
-@described({"type": "array", "items": {"type": "integer", "minimum": -1}})
-def _check_target_shape(name: str, value) -> tuple:
-    dims = int_list(name, value)
-    if any(dim < -1 for dim in dims) or list(dims).count(-1) > 1:
-        raise Problem("S006", f"Each dimension in `{name}` must be a non-negative integer, or -1 "
-                                    f"for a single unknown dimension. Received: {name}={tuple(dims)}.",
-                            "Use at most one -1, for the dimension to infer.")
-    return dims
-
-
-@register
-class Reshape(_PassThrough):
-    """Reshapes everything after the batch axis to ``target_shape`` (one -1 is inferred)."""
-
-    keras_class = "Reshape"
-    arguments = (Arg("target_shape", _check_target_shape),)
-
-    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
-        rest = inputs[0].shape[1:]
-        target = tuple(self["target_shape"])
-        if None in rest and -1 not in target:
-            known = product(dim for dim in rest if dim is not None)
-            size = product(target)
-            runs = f"only inputs with {size // known} there will run" if known and size % known == 0 \
-                else "no input length will run"
-            return [Problem(
-                "H005", f"Reshape to {format_shape(target)} needs exactly {size} values per sample, but it "
-                        f"receives {format_shape(inputs[0].shape)} whose size is unknown: Keras builds this, "
-                        f"and {runs}.",
-                "Give the input a fixed length, or use -1 in target_shape for the axis that varies.",
-                argument="target_shape")]
-        return []
-
-    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        shape = inputs[0].shape
-        target = tuple(self["target_shape"])
-        rest = shape[1:]
-        if None in rest:
-            return [(shape[0],) + tuple(None if dim == -1 else dim for dim in target)]
-        size = product(rest)  # type: ignore[arg-type]
-        if -1 not in target:
-            if size != product(target):
-                raise Problem(
-                    "H004", "The total size of the tensor must be unchanged. Received: "
-                            f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
-                    f"The input has {size} values per sample and the target {product(target)}; "
-                    "make the product of target_shape equal the input's, or use -1 for one dimension.",
-                    argument="target_shape")
-            return [(shape[0],) + target]
-        known = product(dim for dim in target if dim != -1)
-        if known == 0 or size % known != 0:
-            raise Problem(
-                "H004", "The total size of the tensor must be unchanged, however, the input size cannot "
-                        "by divided by the specified dimensions in target_shape. Received: "
-                        f"input_shape={format_shape(rest)}, target_shape={format_shape(target)}",
-                f"{size} values per sample are not a multiple of {known}.", argument="target_shape")
-        return [(shape[0],) + tuple(size // known if dim == -1 else dim for dim in target)]
-
-    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
-                initial_state: Optional[Arrays] = None) -> Forward:
-        x = inputs[0]
-        return [x.reshape((x.shape[0],) + tuple(self["target_shape"]))], [None]
-
-
-@described({"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True})
-def _check_permutation(name: str, value) -> tuple:
-    dims = int_list(name, value)
-    if sorted(dims) != list(range(1, len(dims) + 1)):
-        raise Problem("S006", "Invalid permutation argument `dims` for Permute Layer. The set of "
-                                    "indices in `dims` must be consecutive and start from 1. "
-                                    f"Received dims={list(dims)}",
-                            "Number the axes after the batch axis from 1, e.g. dims: [2, 1] swaps time "
-                            "and features.")
-    return dims
-
-
-@register
-class Permute(_PassThrough):
-    keras_class = "Permute"
-    arguments = (Arg("dims", _check_permutation),)
-
-    def expected_rank(self):
-        return Rank(ndim=len(self["dims"]) + 1)
-
-    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        shape = inputs[0].shape
-        return [(shape[0],) + tuple(shape[dim] for dim in self["dims"])]
-
-    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
-                initial_state: Optional[Arrays] = None) -> Forward:
-        return [inputs[0].transpose((0,) + tuple(self["dims"]))], [None]

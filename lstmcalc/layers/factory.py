@@ -12,7 +12,8 @@ from ..spec.model import LayerDef
 from ..spec.source import Location
 from ..suggest import closest
 from ..diagnostics import Problem
-from .base import LAYER_TYPES, Layer
+from .base import Layer
+from .registry import layer_class, type_names
 
 
 def snake_case(name: str) -> str:
@@ -43,12 +44,12 @@ class LayerFactory:
         self.namer = namer or Namer()
 
     def create(self, definition: LayerDef) -> Tuple[Optional[Layer], List[Diagnostic]]:
-        cls = LAYER_TYPES.get(definition.type_name)
+        cls = layer_class(definition.type_name)
         label = definition.explicit_name
         if cls is None:
-            suggestion = closest(definition.type_name, LAYER_TYPES)
+            suggestion = closest(definition.type_name, type_names())
             hint = (f"Did you mean `{suggestion}`?" if suggestion
-                    else "Supported: " + ", ".join(sorted(LAYER_TYPES)) + ".")
+                    else "Supported: " + ", ".join(type_names()) + ".")
             return None, [make("S003", f"Unknown layer type `{definition.type_name}`.", hint,
                                layer=label, location=definition.type_location)]
         problems: List[Diagnostic] = []

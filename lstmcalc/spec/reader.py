@@ -217,9 +217,9 @@ class SpecReader:
         # Keras's legacy form: input_shape= (or input_dim=) on the first layer of a Sequential.
         if spec.layers:
             first = spec.layers[0]
-            from ..layers import LAYER_TYPES
+            from ..layers.registry import layer_class
 
-            cls = LAYER_TYPES.get(first.type_name)
+            cls = layer_class(first.type_name)
             own = {argument.name for argument in cls.arguments} if cls else set()
             for key in ("input_shape", "input_dim"):
                 argument = first.keywords.get(key)

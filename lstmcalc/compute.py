@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from .layers.base import Layer, MacCount, TensorSpec, Weight
-from .layers.recurrent import Recurrent
-from .layers.wrappers import Bidirectional, TimeDistributed
+from .layers.base import Layer, TensorSpec, Weight
+from .layers.figures import Amount, MacCount, repeated
 from .report import DTYPE_BYTES, LayerReport, Report
 from .shapes import Shape
 
@@ -21,32 +20,6 @@ ADAM_MOMENTS = 2  # Adam keeps m and v, one value each per trainable parameter
 
 def dtype_bytes(dtype: str) -> int:
     return DTYPE_BYTES.get(dtype, 4)
-
-
-@dataclass(frozen=True)
-class Amount:
-    """``fixed + per_step × T``, where T is a length the spec leaves unknown (None)."""
-
-    fixed: int = 0
-    per_step: int = 0
-
-    def __add__(self, other: "Amount") -> "Amount":
-        return Amount(self.fixed + other.fixed, self.per_step + other.per_step)
-
-    def times(self, factor: int) -> "Amount":
-        return Amount(self.fixed * factor, self.per_step * factor)
-
-    @property
-    def known(self) -> bool:
-        return self.per_step == 0
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"value": self.fixed if self.known else None, "fixed": self.fixed, "per_step": self.per_step}
-
-
-def repeated(per_step: int, steps: Optional[int]) -> Amount:
-    """``per_step`` done ``steps`` times; an unknown count stays a per-step amount."""
-    return Amount(per_step * steps, 0) if steps is not None else Amount(0, per_step)
 
 
 def elements(shape: Shape) -> Amount:
@@ -62,24 +35,6 @@ def elements(shape: Shape) -> Amount:
 
 def mac_amount(macs: MacCount) -> Amount:
     return repeated(macs.per_step.value, macs.steps)
-
-
-def backprop_internals(layer: Layer, inputs: Sequence[TensorSpec]) -> Amount:
-    """Values per sample a recurrent layer keeps at every step for backpropagation through time:
-    its gate activations and its states, (gates + states) × units per step and direction."""
-    if isinstance(layer, Recurrent):
-        cell = layer.cell(inputs[0].shape[-1])
-        return repeated((cell.gates + len(layer.state_names)) * cell.units, inputs[0].shape[1])
-    if isinstance(layer, Bidirectional):
-        total = Amount()
-        for copy in layer.sublayers():
-            total = total + backprop_internals(copy, inputs)
-        return total
-    if isinstance(layer, TimeDistributed):
-        length = inputs[0].shape[1]
-        inner = backprop_internals(layer.inner, layer._step_inputs(inputs))
-        return inner.times(length) if length is not None else Amount(0, inner.fixed + inner.per_step)
-    return Amount()
 
 
 @dataclass
@@ -225,7 +180,7 @@ def layer_figures(report: Report, record: LayerReport, batch: int) -> Optional[L
     produced = Amount()
     for tensor in outputs:
         produced = produced + elements(tensor.shape).times(dtype_bytes(tensor.dtype))
-    internals = backprop_internals(layer, inputs).times(dtype_bytes(layer.compute_dtype))
+    internals = layer.kept_for_backprop(inputs).times(dtype_bytes(layer.compute_dtype))
     return LayerFigures(record.name, record.type, macs, produced.times(batch),
                         (produced + internals).times(batch), _weight_bytes(record.weights))
 

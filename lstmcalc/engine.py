@@ -225,10 +225,6 @@ class Propagation:
 
 
 
-SEQUENCE_LAYERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "Conv1D", "MaxPooling1D",
-                   "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "SpatialDropout1D"}
-
-
 def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[TensorSpec],
                           problem: Problem):
     """Say where the offending shape came from and how to fix it, in the learner's terms."""
@@ -241,7 +237,7 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
         message = (f"{axis_owner} cannot create its weights: they need the size of the last axis of "
                    f"its input, and it receives {format_shape(received)} from {source}, whose last "
                    f"axis is unknown. Keras: {problem.message}")
-        if producer is not None and producer.layer is not None and producer.layer.keras_class == "Flatten":
+        if producer is not None and producer.layer is not None and producer.layer.flattens:
             hint = ("Flatten of a sequence with unknown length gives (batch, None). Give the input a fixed "
                     "length (e.g. input: [50, 10]), or replace Flatten with GlobalAveragePooling1D, or end "
                     "the recurrent stack with return_sequences: false.")
@@ -249,13 +245,13 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
             hint = "Give the input a known feature size, e.g. input: [null, 10] rather than [null, null]."
         return message, hint
     rank = layer.expected_rank()
-    wants_sequence = rank is not None and rank.ndim == 3 and layer.keras_class in SEQUENCE_LAYERS
-    if wants_sequence and len(received) == 2:
-        message = (f"{layer.name} ({layer.keras_class}) expects a 3-D input (batch, timesteps, features) "
-                   f"but receives {format_shape(received)} from {source}: one vector per sample, not a "
-                   f"sequence.")
+    if layer.missing_time_axis(tensors[0]):
+        axes = layer.sequence_axes
+        message = (f"{layer.name} ({layer.keras_class}) expects a {len(axes)}-D input ({', '.join(axes)}) "
+                   f"but receives {format_shape(received)} from {source}: one "
+                   f"{'vector' if len(received) == 2 else 'frame'} per sample, not a sequence.")
         producer_layer = producer.layer if producer is not None else None
-        if producer_layer is not None and _returns_last_step_only(producer_layer):
+        if producer_layer is not None and producer_layer.returns_last_step_only():
             message += (f" {producer.name} has return_sequences: false, so it returns only its last "
                         f"output. Keras rejects this model: a {layer.keras_class} fed a single vector does "
                         f"not 'behave like a Dense layer', it does not build.")
@@ -271,14 +267,6 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
         hint = f"{layer.name} takes {expectation}; it receives {format_shape(received)} from {source}."
         return problem.message, hint
     return problem.message, problem.hint
-
-
-def _returns_last_step_only(layer: Layer) -> bool:
-    if layer.keras_class in ("LSTM", "GRU", "SimpleRNN"):
-        return not layer["return_sequences"]
-    if layer.keras_class == "Bidirectional":
-        return not layer.return_sequences
-    return False
 
 
 def _rank_words(rank) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from .diagnostics import Diagnostic, make
-from .layers.base import Layer
+from .layers.base import INPUT_TYPE, Layer
 from .layers.factory import Namer
 from .spec.model import InputDef, LayerDef, ModelSpec, Reference
 from .spec.source import Location
@@ -25,7 +25,7 @@ class Node:
     definition: Optional[LayerDef] = None
     inputs: List[Reference] = field(default_factory=list)
     initial_state: List[Reference] = field(default_factory=list)
-    type_name: str = "InputLayer"
+    type_name: str = INPUT_TYPE
 
     @property
     def is_input(self) -> bool:
@@ -39,12 +39,6 @@ class Node:
         return found if found is not None else self.location
 
 
-# Layers that keep the shape (rank and sizes) of what they receive: looking "through" them finds
-# the layer that actually shaped a tensor.
-SHAPE_KEEPING = {"Dropout", "SpatialDropout1D", "Activation", "Masking", "LayerNormalization",
-                 "BatchNormalization"}
-
-
 @dataclass
 class Graph:
     nodes: Dict[str, Node]
@@ -54,10 +48,9 @@ class Graph:
     in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
 
     def producer(self, node: Node) -> Optional[Node]:
-        """The node that made ``node``'s first input, looking through shape-keeping layers."""
+        """The node that made ``node``'s first input, looking through layers that keep the shape."""
         current = self.nodes.get(node.inputs[0].name) if node.inputs else None
-        while current is not None and current.layer is not None and \
-                current.layer.keras_class in SHAPE_KEEPING and current.inputs:
+        while current is not None and current.layer is not None and current.layer.keeps_shape and current.inputs:
             current = self.nodes.get(current.inputs[0].name)
         return current
 
@@ -73,7 +66,7 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
     nodes: Dict[str, Node] = {}
     input_names = []
     for input_def in spec.inputs:
-        name = input_def.name or namer.auto("InputLayer")
+        name = input_def.name or namer.auto(INPUT_TYPE)
         if name in nodes:
             problems.append(make("S009", f"Two inputs are named `{name}`.", "Give each input its own name.",
                                  location=input_def.location))

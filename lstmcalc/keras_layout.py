@@ -13,16 +13,13 @@ Two Keras behaviours matter:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Sequence, Tuple
 
+from .layers.base import TensorKey
 from .shapes import Shape
 
-TensorKey = Tuple[str, int]  # (producing node or operation, output index)
-
-MASK_CONSUMERS = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "GlobalAveragePooling1D"}
-MASK_PASS_THROUGH = {"Dense", "Dropout", "SpatialDropout1D", "Activation", "LayerNormalization",
-                     "BatchNormalization", "TimeDistributed"}
-ELEMENTWISE_MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+if TYPE_CHECKING:
+    from .layers.base import Layer
 
 
 @dataclass
@@ -45,74 +42,30 @@ class MaskTracker:
     mask_of: Dict[TensorKey, TensorKey] = field(default_factory=dict)
     consumed: Dict[str, TensorKey] = field(default_factory=dict)  # layer → mask tensor it takes
 
-    def _operation(self, type_name: str, shape: Shape, inputs: List[TensorKey]) -> TensorKey:
+    def operation(self, type_name: str, shape: Shape, inputs: List[TensorKey]) -> TensorKey:
+        """Record a mask operation Keras inserts (named as Keras names it: not_equal, any, ...)."""
         name = self.new_name(type_name)
         self.operations[name] = MaskOperation(name, type_name, tuple(shape), inputs)
         return (name, 0)
 
-    def _shape(self, key: TensorKey) -> Shape:
+    def shape_of(self, key: TensorKey) -> Shape:
+        """The shape of a layer's output or of a mask operation."""
         if key[0] in self.operations:
             return self.operations[key[0]].shape
         return self.shapes(key)
 
-    def layer_called(self, node: str, layer, inputs: Sequence[TensorKey], outputs: int) -> None:
-        """Record the masks of ``node``'s outputs, creating Keras's mask operations."""
-        kind = layer.keras_class
+    def layer_called(self, node: str, layer: "Layer", inputs: Sequence[TensorKey], outputs: int) -> None:
+        """Record the masks of ``node``'s outputs (the layer's own rule, ``Layer.keras_masks``)."""
         masks = [self.mask_of.get(key) for key in inputs]
-        if kind in MASK_CONSUMERS and masks and masks[0] is not None:
+        if layer.consumes_mask and masks and masks[0] is not None:
             self.consumed[node] = masks[0]
-        result: List[Optional[TensorKey]] = [None] * outputs
-        if kind == "Embedding":
-            if layer["mask_zero"]:
-                result = [self._operation("NotEqual", self.shapes(inputs[0]), [inputs[0]])] * outputs
-        elif kind == "Masking":
-            shape = self.shapes(inputs[0])
-            not_equal = self._operation("NotEqual", shape, [inputs[0]])
-            result = [self._operation("Any", shape[:-1], [not_equal])] * outputs
-        elif kind in ("LSTM", "GRU", "SimpleRNN"):
-            if layer["return_sequences"]:
-                result[0] = masks[0]
-        elif kind == "Bidirectional":
-            if layer.return_sequences:
-                merged = 2 if layer["merge_mode"] is None else 1
-                result[:merged] = [masks[0]] * merged
-        elif kind in MASK_PASS_THROUGH:
-            # Dropout applied to a list of tensors keeps each tensor's own mask.
-            result = list(masks) if len(masks) == outputs else [masks[0]] * outputs
-        elif kind in ELEMENTWISE_MERGES:
-            if masks and all(mask is not None for mask in masks):
-                merged = masks[0]
-                for mask in masks[1:]:
-                    merged = self._operation("LogicalOr", self._shape(merged), [merged, mask])
-                result = [merged] * outputs
-        elif kind == "Concatenate":
-            result = [self._concatenate(layer, inputs, masks)] * outputs
-        elif kind in ("Attention", "AdditiveAttention"):
-            result = [masks[0]] * outputs
-        for index, mask in enumerate(result):
+        for index, mask in enumerate(layer.keras_masks(inputs, masks, outputs, self)):
             if mask is not None:
                 self.mask_of[(node, index)] = mask
 
-    def _concatenate(self, layer, inputs: Sequence[TensorKey], masks) -> Optional[TensorKey]:
-        if all(mask is None for mask in masks):
-            return None
-        parts = []
-        for key, mask in zip(inputs, masks):
-            shape = self.shapes(key)
-            if mask is None:
-                parts.append(self._operation("OnesLike", shape, [key]))
-            elif len(self._shape(mask)) < len(shape):
-                expanded = self._operation("ExpandDims", tuple(self._shape(mask)) + (1,), [mask])
-                zeros = self._operation("ZerosLike", shape, [key])
-                parts.append(self._operation("LogicalOr", shape, [expanded, zeros]))
-            else:
-                parts.append(mask)
-        axis = layer["axis"]
-        shapes = [list(self._shape(part)) for part in parts]
-        joined = list(shapes[0])
-        joined[axis] = None if any(shape[axis] is None for shape in shapes) else sum(s[axis] for s in shapes)
-        concatenated = self._operation("Concatenate", tuple(joined), parts)
-        return self._operation("Any", tuple(joined[:-1]), [concatenated])
+
+# What a layer's mask rule may ask of the tracker: ``operation`` and ``shape_of``.
+MaskGraph = MaskTracker
 
 
 def operation_order(outputs: Sequence[TensorKey], parents: Callable[[str], List[TensorKey]],

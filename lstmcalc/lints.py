@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional
 
 from .diagnostics import Diagnostic, make
-from .graph import SHAPE_KEEPING
 from .graph import Node
 from .layers.base import TensorSpec
 from .report import LayerReport, Report
 from .shapes import format_shape
 
-RECURRENT = ("LSTM", "GRU", "SimpleRNN")
 # unroll: true on more steps than this draws L004. Keras only says unrolling "is only suitable for
 # short sequences"; the unrolled graph holds one copy of the step's ops and activations per step.
 UNROLL_MAX_STEPS = 100
@@ -73,7 +71,7 @@ class LintContext:
         found: List[Node] = []
         for name in self.graph.consumers(node.name):
             consumer = self.graph.nodes[name]
-            if consumer.layer is not None and consumer.layer.keras_class in SHAPE_KEEPING:
+            if consumer.layer is not None and consumer.layer.keeps_shape:
                 found.extend(self.consumers(consumer))
             else:
                 found.append(consumer)
@@ -114,13 +112,17 @@ def run_lints(report: Report) -> List[Diagnostic]:
 
 
 def _is_rnn(node: Optional[Node]) -> bool:
-    return node is not None and node.layer is not None and node.layer.keras_class in RECURRENT + ("Bidirectional",)
+    return node is not None and node.layer is not None and node.layer.is_recurrent
 
 
 def _rnn_config(node: Node):
     """The recurrent layer whose arguments decide (a Bidirectional's forward copy)."""
-    layer = node.layer
-    return layer.forward_layer if layer.keras_class == "Bidirectional" else layer
+    return node.layer.recurrent_copies()[0]
+
+
+def _per_position(node: Optional[Node]) -> bool:
+    """A layer applied at every time step alike: Dense, or one that keeps the shape."""
+    return node is not None and node.layer is not None and (node.layer.acts_on_last_axis or node.layer.keeps_shape)
 
 
 def _returns_sequences(node: Node) -> bool:
@@ -155,12 +157,11 @@ def per_step_output(context: LintContext) -> Iterable[Diagnostic]:
         if node is None or node.layer is None or not produced:
             continue
         shape = produced[0].shape
-        if len(shape) != 3 or shape[-1] != 1 or node.layer.keras_class not in ("Dense",) + tuple(SHAPE_KEEPING):
+        if len(shape) != 3 or shape[-1] != 1 or not _per_position(node):
             continue
         current, dense = node, None
-        while current is not None and current.layer is not None and \
-                current.layer.keras_class in ("Dense",) + tuple(SHAPE_KEEPING):
-            dense = current if current.layer.keras_class == "Dense" else dense
+        while _per_position(current):
+            dense = current if current.layer.acts_on_last_axis else dense
             current = context.graph.nodes.get(current.inputs[0].name) if current.inputs else None
         if dense is None or not _is_rnn(current) or not _returns_sequences(current):
             continue
@@ -168,11 +169,11 @@ def per_step_output(context: LintContext) -> Iterable[Diagnostic]:
         yield context.diagnostic(
             "L001",
             f"{current.name} has return_sequences: true, so its sequence {format_shape(sequence)} reaches "
-            f"{dense.name} (Dense), which is applied at every time step: the model outputs "
+            f"{dense.name} ({dense.layer.keras_class}), which is applied at every time step: the model outputs "
             f"{format_shape(shape)}, one prediction per step rather than one per sample.",
             f"For one prediction per sequence set `return_sequences: false` on `{current.name}` (its output "
             f"becomes {format_shape((sequence[0], sequence[-1]))}). If a prediction at every step is what you "
-            f"want, wrap the Dense in TimeDistributed to say so.", current, "return_sequences")
+            f"want, wrap the {dense.layer.keras_class} in TimeDistributed to say so.", current, "return_sequences")
 
 
 @lint("L002")
@@ -196,11 +197,11 @@ def repeat_vector_bridge(context: LintContext) -> Iterable[Diagnostic]:
           - {type: LSTM, units: 16, return_sequences: true}
     """
     for node in context.layer_nodes():
-        if node.layer.keras_class != "RepeatVector" or not context.ok(node):
+        if node.layer.repeats() is None or not context.ok(node):
             continue
         encoder = context.producer(node)
         decoders = [consumer for consumer in context.consumers(node) if _is_rnn(consumer)]
-        if not _is_rnn(encoder) or _returns_sequences(encoder) or not decoders or node.layer["n"] == 1:
+        if not _is_rnn(encoder) or _returns_sequences(encoder) or not decoders or node.layer.repeats() == 1:
             continue  # RepeatVector(1) into an RNN is L003's
         vector = context.produced(encoder.name)[0].shape
         repeated = context.produced(node.name)[0].shape
@@ -208,7 +209,7 @@ def repeat_vector_bridge(context: LintContext) -> Iterable[Diagnostic]:
         yield context.diagnostic(
             "L002",
             f"Encoder-decoder: {encoder.name} (return_sequences: false) gives one vector "
-            f"{format_shape(vector)} per sample; {node.name} copies it {node.layer['n']} times "
+            f"{format_shape(vector)} per sample; {node.name} copies it {node.layer.repeats()} times "
             f"{format_shape(repeated)}, so {decoder.name} reads the same vector at every step, not the "
             f"input sequence.",
             f"Nothing to fix if an encoder-decoder is meant. For {decoder.name} to read the sequence itself, "
@@ -243,8 +244,8 @@ def single_step_sequence(context: LintContext) -> Iterable[Diagnostic]:
             continue
         source = context.producer(node)
         repeat = source if source is not None and source.layer is not None and \
-            source.layer.keras_class == "RepeatVector" else None
-        origin = f" from {repeat.name} (RepeatVector(1))" if repeat else ""
+            source.layer.repeats() is not None else None
+        origin = f" from {repeat.name} ({repeat.layer.keras_class}(1))" if repeat else ""
         units = _rnn_config(node)["units"]
         yield make(
             "L003",
@@ -347,10 +348,10 @@ def mask_zero_vocabulary(context: LintContext) -> Iterable[Diagnostic]:
           - {type: Embedding, input_dim: 5001, output_dim: 16, mask_zero: true}
     """
     for node in context.layer_nodes():
-        layer = node.layer
-        if layer.keras_class != "Embedding" or not layer["mask_zero"]:
+        values = node.layer.input_values()
+        if values is None or not values.integer or values.padding != 0:
             continue
-        size = layer["input_dim"]
+        size = values.below
         if size > 1 and size % 100 != 0:
             continue
         if size <= 1:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .diagnostics import ERROR, WARNING, Diagnostic, make
-from .layers.base import ARRAY_DTYPES, Layer, Problem, TensorSpec, numpy_module
+from .layers.base import ARRAY_DTYPES, INPUT_TYPE, Layer, Problem, TensorSpec, numpy_module
 from .report import DTYPE_BYTES, Report
 from .shapes import Shape, format_shape, product
 from .spec.model import Reference
@@ -36,9 +36,6 @@ DEFAULT_BATCH_SIZE = 2
 DEFAULT_TIMESTEPS = 7
 DEFAULT_MAX_MEMORY = 1 << 30
 SCHEMA_ID = "lstmcalc.verify/1"
-
-# Weights that must be positive (variances and standard deviations).
-POSITIVE_WEIGHTS = ("moving_variance", "moving_stddev", "renorm_stddev")
 
 
 @dataclass(frozen=True)
@@ -369,7 +366,7 @@ class Verification:
             shape = self._input_shape(item.shape, inputs.get(item.name) if inputs else None)
             self.expected[item.name] = [TensorSpec(shape, item.dtype)]
             source = self.options.input_path or "given" if inputs else "random"
-            self.result.inputs.append(LayerCheck(item.name, "InputLayer", [TensorCheck(
+            self.result.inputs.append(LayerCheck(item.name, INPUT_TYPE, [TensorCheck(
                 item.name, item.shape, shape, propagated_masked=False)], source=source))
         first = self.report.inputs[0].name if self.report.inputs else None
         self.result.batch_size = self.expected[first][0].shape[0] if first else None
@@ -496,15 +493,17 @@ class Verification:
                 if node.layer is not None and any(ref.name == name for ref in node.inputs)]
 
     def _random_input(self, name: str, shape: Shape, dtype: str, rng) -> Tuple["ndarray", str]:
-        """Uniform floats in [-1, 1), or integers below the smallest Embedding input_dim. When a
-        consumer masks (Embedding mask_zero, Masking), the last third of the first sample's steps is
-        padding, so that the masked path runs too. Returns the array and a description."""
-        consumers = self._consumers(name)
-        embeddings = [layer for layer in consumers if layer.keras_class == "Embedding"]
+        """Uniform floats in [-1, 1), or integer ids below the smallest id range its consumers take
+        (an Embedding's input_dim). When a consumer masks padding (Embedding mask_zero, Masking),
+        the last third of the first sample's steps is padding, so that the masked path runs too.
+        Returns the array and a description."""
+        expected = [values for values in (layer.input_values() for layer in self._consumers(name))
+                    if values is not None]
+        integer = [values for values in expected if values.integer]
         padded = len(shape) >= 2 and shape[1] >= 3
-        if dtype.startswith(("int", "uint")) or embeddings:
-            high = min([layer["input_dim"] for layer in embeddings] or [10])
-            low = 1 if any(layer["mask_zero"] for layer in embeddings) and high > 1 else 0
+        if dtype.startswith(("int", "uint")) or integer:
+            high = min([values.below for values in integer if values.below is not None] or [10])
+            low = 1 if any(values.padding == 0 for values in integer) and high > 1 else 0
             array = rng.integers(low, high, size=shape).astype(dtype if dtype.startswith(("int", "uint"))
                                                                 else "int32")
             text = f"random integers in [{low}, {high})"
@@ -515,11 +514,11 @@ class Verification:
         if dtype == "bool":
             return rng.random(shape) < 0.5, "random booleans"
         array = rng.uniform(-1, 1, size=shape).astype(ARRAY_DTYPES.get(dtype, "float32"))
-        maskings = [layer for layer in consumers if layer.keras_class == "Masking"]
-        if maskings and padded and len(shape) >= 3:
-            array[0, shape[1] - shape[1] // 3:] = maskings[0]["mask_value"]
+        padding = [values.padding for values in expected if values.padding is not None]
+        if padding and padded and len(shape) >= 3:
+            array[0, shape[1] - shape[1] // 3:] = padding[0]
             return array, (f"random floats in [-1, 1); sample 0 ends with {shape[1] // 3} padding steps "
-                           f"({maskings[0]['mask_value']})")
+                           f"({padding[0]})")
         return array, "random floats in [-1, 1)"
 
     def _weights_of(self, name: str, given: Optional[Dict[str, "ndarray"]], rng) -> Dict[str, "ndarray"]:
@@ -529,7 +528,7 @@ class Verification:
             dtype = ARRAY_DTYPES.get(weight.dtype, "float32")
             if given is not None:
                 arrays[weight.name] = np.asarray(given[f"{name}/{weight.name}"]).astype(dtype, copy=False)
-            elif weight.name.split("/")[-1] in POSITIVE_WEIGHTS:
+            elif weight.initial == "positive":
                 arrays[weight.name] = rng.uniform(0.5, 1.5, size=weight.shape).astype(dtype)
             else:
                 # Glorot-like scale keeps activations away from saturation.

@@ -14,9 +14,8 @@ import lstmcalc
 from lstmcalc import analyze, analyze_layers, analyze_text
 from lstmcalc.cli import cli
 from lstmcalc.explain import UnknownLayer, explain
-from lstmcalc.explain.equations import EQUATIONS
 from lstmcalc.layers.registry import all_layer_classes
-from lstmcalc.layers.recurrent import CELL_GATES
+from lstmcalc.layers.base import Layer
 from lstmcalc.render import EXPLAIN_RENDERERS, RenderOptions, get_renderer
 
 from .conftest import SPECS, heavy_modules_imported
@@ -169,9 +168,10 @@ def test_simple_rnn_and_activations_follow_the_config():
     assert equations["f_t"].startswith("hard_sigmoid(")
 
 
-def test_every_cell_names_as_many_gates_as_it_has():
-    for kind, gates in (("lstm", 4), ("gru", 3), ("simple_rnn", 1)):
-        assert len(CELL_GATES[kind]) == gates
+@pytest.mark.parametrize("type_name, gates", [("LSTM", 4), ("GRU", 3), ("SimpleRNN", 1)])
+def test_every_cell_names_as_many_gates_as_it_has(type_name, gates):
+    cls = all_layer_classes()[type_name]
+    assert len(cls.cell_gates) == cls.gates == gates
 
 
 def test_bidirectional_two_copies_and_the_merge():
@@ -230,7 +230,9 @@ def test_rejection_without_a_correction():
 
 
 def test_a_type_without_equations_degrades(monkeypatch):
-    monkeypatch.delitem(EQUATIONS, "Dense")
+    from lstmcalc.layers.core import Dense
+
+    monkeypatch.setattr(Dense, "explain_math", Layer.explain_math)
     layer = layer_of([8], "Dense(2)")
     assert layer.blocks[0].equations == []
     assert "no equations for Dense yet" in layer.blocks[0].legend
@@ -248,7 +250,8 @@ def test_a_type_without_a_mac_rule_says_so(monkeypatch):
 
 
 def test_every_layer_type_has_equations():
-    assert set(all_layer_classes()) <= set(EQUATIONS), sorted(set(all_layer_classes()) - set(EQUATIONS))
+    without = [name for name, cls in all_layer_classes().items() if cls.explain_math is Layer.explain_math]
+    assert without == []
 
 
 def test_unknown_layer_name():

@@ -7,106 +7,19 @@ records and nothing else.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ..arithmetic import Expression
 from ..diagnostics import Diagnostic
-from ..shapes import Dim
+# The per-layer vocabulary belongs to the layer classes (lstmcalc.layers.explanation).
+from ..layers.explanation import Block, Formula, FrameworkView, Setting, TensorRow, WeightRow
+
+__all__ = ["Block", "Explanation", "Formula", "FrameworkView", "LayerExplanation", "MacText", "Rejection",
+           "Setting", "TensorRow", "WeightRow"]
 
 if TYPE_CHECKING:
     from ..compute import ComputeFigures
 
 SCHEMA_ID = "lstmcalc.explain/1"
-
-
-def tensor_text(shape: Sequence[Dim]) -> str:
-    """A tensor's shape with the batch axis named: ``(batch, 50, 10)``; a known batch stays a number."""
-    parts = ["batch" if index == 0 and dim is None else str(dim) for index, dim in enumerate(shape)]
-    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-
-
-def weight_text(shape: Sequence[Dim]) -> str:
-    """A weight's shape as Python prints the tuple: ``(10, 512)``, ``(512,)``."""
-    return str(tuple(shape))
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A count with its arithmetic: ``text`` = ``value``; ``general`` names the terms."""
-
-    text: str
-    value: int
-    general: Optional[str] = None
-
-    @classmethod
-    def of(cls, expression: Expression) -> "Formula":
-        general = expression.text(symbolic=True)
-        return cls(expression.text(), expression.value, general if general != expression.text() else None)
-
-
-@dataclass(frozen=True)
-class Equation:
-    lhs: str
-    rhs: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Symbol:
-    names: str
-    shape: str
-    meaning: str
-
-
-@dataclass
-class Block:
-    """A group of equations run together: one step of a recurrent cell, one copy of a wrapper."""
-
-    title: str
-    loop: str = ""
-    equations: List[Equation] = field(default_factory=list)
-    symbols: List[Symbol] = field(default_factory=list)
-    legend: str = ""
-
-
-@dataclass(frozen=True)
-class WeightRow:
-    name: str
-    shape: Tuple[Dim, ...]
-    size: int
-    layout: str = ""
-    trainable: bool = True
-
-
-@dataclass
-class FrameworkView:
-    """The same layer as another framework stores it (PyTorch for recurrent layers)."""
-
-    framework: str
-    module: str
-    equivalent: bool
-    weights: List[WeightRow] = field(default_factory=list)
-    parameters: Optional[Formula] = None
-    notes: List[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TensorRow:
-    role: str
-    shape: str
-    meaning: str
-    returned: bool = True
-
-
-@dataclass(frozen=True)
-class Setting:
-    """The layer's outputs under one return_sequences / return_state combination."""
-
-    return_sequences: bool
-    return_state: bool
-    shapes: Tuple[str, ...]
-    roles: Tuple[str, ...]
-    current: bool
 
 
 @dataclass(frozen=True)

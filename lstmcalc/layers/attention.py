@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 from ..arithmetic import number as count_of, plus, times
 from ..shapes import Shape, format_shape, num_elements
 from .arguments import Arg, anything, boolean, choice, fraction
+from .explanation import Context, Equation, Math, Symbol, one_block, tensor_text
 from .base import (Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
@@ -96,6 +97,27 @@ class _AttentionBase(Layer):
                          times(count_of(value_steps, "value steps"), count_of(value[-1], "value features")))
         return MacCount(per_query, num_elements(query[1:-1]), "query step")
 
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        return [masks[0] if masks else None] * count  # the query's mask
+
+    def score_text(self, key: str) -> str:
+        """e_ts, the score of query step t against key step s."""
+        raise NotImplementedError
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        names = ["q", "v", "k"]
+        symbols = ([Symbol(names[index], tensor_text(tensor.shape), ("query", "value", "key")[index])
+                    for index, tensor in enumerate(inputs)] + [Symbol("y", tensor_text(outputs[0]), "the output")])
+        equations = [Equation("e_ts", self.score_text("k" if len(inputs) > 2 else "v"),
+                              "a score for query step t against key step s"),
+                     Equation("a_t", "softmax_s(e_ts)", "weights over the key steps, summing to 1"),
+                     Equation("y_t", "Σ_s a_ts · v_s", "a weighted average of the values")]
+        words = [f"For each query step, {self.keras_class} scores every key step, turns the scores into "
+                 "weights with a softmax and averages the values with them: the output has the query's steps "
+                 "and the value's features."]
+        return one_block("each query step", equations, symbols, words=words,
+                         headline=f"{self.keras_class} over [{', '.join(names[:len(inputs)])}]")
+
 
 @register
 class Attention(_AttentionBase):
@@ -128,6 +150,12 @@ class Attention(_AttentionBase):
             summed = scale * summed
         return self.floating(weights["concat_score_weight"]) * np.tanh(summed).sum(axis=-1)
 
+    def score_text(self, key: str) -> str:
+        scale = "scale · " if self["use_scale"] else ""
+        if self["score_mode"] == "concat":
+            return f"{scale}w · Σ tanh(q_t + {key}_s)"
+        return f"{scale}q_t · {key}_s"
+
 
 @register
 class AdditiveAttention(_AttentionBase):
@@ -148,3 +176,6 @@ class AdditiveAttention(_AttentionBase):
         np = numpy_module()
         scale = self.floating(weights["scale"]) if self["use_scale"] else 1.0
         return (scale * np.tanh(np.expand_dims(query, -2) + np.expand_dims(key, -3))).sum(axis=-1)
+
+    def score_text(self, key: str) -> str:
+        return f"Σ tanh(q_t + {key}_s){' ⊙ scale' if self['use_scale'] else ''}"

@@ -21,18 +21,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
-from ..arithmetic import ZERO, Expression
+from ..arithmetic import Expression, plus, times
 from ..shapes import Shape, format_shape, product
 from ..diagnostics import Problem
 from .arguments import BASE_ARGUMENTS, Arg
+from .figures import NO_MACS, Amount, MacCount  # noqa: F401  (part of the contract's vocabulary)
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from ..keras_layout import MaskGraph
+    from .explanation import Context, FrameworkView, Math, Setting, TensorRow
 
 WeightArrays = Dict[str, "ndarray"]
 Arrays = List["ndarray"]
 Masks = List[Optional["ndarray"]]
 Forward = Tuple[Arrays, Masks]
+TensorKey = Tuple[str, int]  # (producing node or mask operation, output index) in a graph model
+
+# The type Keras gives a model's inputs (``keras.Input`` makes an InputLayer).
+INPUT_TYPE = "InputLayer"
 
 # NumPy has no bfloat16; the forward pass computes such layers in float32.
 ARRAY_DTYPES = {"float16": "float16", "bfloat16": "float32", "float32": "float32", "float64": "float64"}
@@ -67,6 +75,9 @@ class Weight:
     shape: Tuple[Optional[int], ...]
     trainable: bool = True
     dtype: str = "float32"
+    # The verifier's random values: "random" (Glorot-like, around 0) or "positive" (in [0.5, 1.5):
+    # variances and standard deviations, which must not be negative).
+    initial: str = "random"
 
     @property
     def size(self) -> int:
@@ -77,22 +88,18 @@ class Weight:
 
 
 @dataclass(frozen=True)
-class MacCount:
-    """Multiply–accumulate operations of one sample's forward pass: ``per_step`` (an Expression,
-    so its arithmetic can be shown) done ``steps`` times — time steps for a recurrent layer,
-    positions for a layer applied along a sequence, 1 otherwise; None when the length is unknown.
-    Only products with a weight (matrix products, convolutions) count: docs/compute.md."""
+class InputValues:
+    """What a layer expects to receive: integer ids below ``below`` (an Embedding's input_dim), or
+    floats; ``padding`` is the value of padding steps it masks (0 with mask_zero, mask_value)."""
 
-    per_step: Expression
-    steps: Optional[int] = 1
-    unit: str = "step"  # what one of the ``steps`` is: "step" or "position"
-
-    @property
-    def total(self) -> Optional[int]:
-        return None if self.steps is None else self.per_step.value * self.steps
+    integer: bool = False
+    below: Optional[int] = None
+    padding: Optional[float] = None
 
 
-NO_MACS = MacCount(ZERO)
+def weights_expression(weights: Sequence[Weight]) -> Expression:
+    """The sum of each weight's shape product: ``64 × 128 + 128``."""
+    return plus(*(times(*weight.shape) for weight in weights))
 
 
 @dataclass(frozen=True)
@@ -229,10 +236,117 @@ class Layer:
         dtypes = self.output_dtypes(inputs, len(shapes))
         return [TensorSpec(tuple(shape), dtype, mask) for shape, dtype, mask in zip(shapes, dtypes, masks)]
 
+    # -- traits: what the engine, the lints and explain ask instead of matching type names -------
+
+    # The output has the input's shape (Dropout, Activation, normalisation, ...): looking through
+    # such layers finds the layer that shaped a tensor.
+    keeps_shape: ClassVar[bool] = False
+    # Keras's call() takes a `mask` argument (the RNNs, the wrappers, GlobalAveragePooling1D): in a
+    # graph model the layer is connected to the mask tensor that reaches it.
+    consumes_mask: ClassVar[bool] = False
+    # Acts on the last axis alone, the same way at every position before it (Dense).
+    acts_on_last_axis: ClassVar[bool] = False
+    # Joins every axis after the batch axis into one (Flatten): an unknown length makes it unknown.
+    flattens: ClassVar[bool] = False
+    # The axes of the sequence the layer reads along its time axis, batch first, e.g.
+    # ("batch", "timesteps", "features"); () for layers that do not read a sequence.
+    sequence_axes: ClassVar[Tuple[str, ...]] = ()
+
+    def recurrent_copies(self) -> List["Layer"]:
+        """The recurrent layers that run this layer's loop — itself for an RNN, a Bidirectional's
+        two directions — whose arguments (return_sequences, units, dropout, ...) decide what it
+        returns; [] for layers that are not recurrent."""
+        return []
+
+    @property
+    def is_recurrent(self) -> bool:
+        return bool(self.recurrent_copies())
+
+    def returns_last_step_only(self) -> bool:
+        """A recurrent layer with return_sequences false passes only its last output on."""
+        copies = self.recurrent_copies()
+        return bool(copies) and not copies[0].config["return_sequences"]
+
+    def missing_time_axis(self, received: TensorSpec) -> bool:
+        """This layer reads a sequence and ``received`` lacks just its time axis (one vector or
+        one frame per sample)."""
+        rank = self.expected_rank()
+        return bool(self.sequence_axes) and rank is not None and rank.ndim == received.rank + 1
+
+    def repeats(self) -> Optional[int]:
+        """How many times the layer copies its input vector along a new time axis (RepeatVector)."""
+        return None
+
+    def input_values(self) -> Optional["InputValues"]:
+        """The values the layer expects to receive (integer ids, a padding value), for the
+        verifier's random inputs and the lints; None when any floats will do."""
+        return None
+
+    # -- masks in a Keras graph model (lstmcalc.keras_layout) -----------------------------------
+
+    def keras_masks(self, inputs: Sequence[TensorKey], masks: Sequence[Optional[TensorKey]], count: int,
+                    graph: "MaskGraph") -> List[Optional[TensorKey]]:
+        """The mask tensors of the layer's ``count`` outputs, as Keras's ``compute_mask`` builds them
+        in a graph model: ``masks`` are the inputs' (None: unmasked); a new mask operation
+        (``not_equal``, ``any``, ...) is ``graph.operation(type, shape, inputs)``. By default a
+        layer that supports masking passes its inputs' masks on and the others drop them."""
+        if not self.supports_masking or not masks:
+            return [None] * count
+        return list(masks) if len(masks) == count else [masks[0]] * count
+
+    # -- compute figures (lstmcalc.compute) ------------------------------------------------------
+
+    def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
+        """Values per sample the layer keeps inside it for backpropagation, besides its outputs
+        (a recurrent layer's gate activations and states at every step)."""
+        return Amount()
+
+    # -- explanation (lstmcalc.explain) ----------------------------------------------------------
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape],
+                     context: "Context") -> "Math":
+        """The layer's equations with the dimensions of these tensors, in words too."""
+        from .explanation import Block, Math
+
+        return Math(blocks=[Block(self.keras_class, legend=(
+            f"lstmcalc has no equations for {self.keras_class} yet; the shapes, weights and parameter "
+            "count shown are exact."))])
+
+    def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
+        """The parameter count as arithmetic. Its value must equal the sum of the weights' sizes
+        (tests/test_layer_contract.py checks it for every type); by default it is that sum."""
+        return weights_expression(self.weight_shapes(inputs))
+
+    def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional["FrameworkView"]:
+        """The same layer as another framework stores it (PyTorch for recurrent layers), or None."""
+        return None
+
+    def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List["TensorRow"]:
+        """Each output with what it holds."""
+        from .explanation import TensorRow, tensor_text
+
+        return [TensorRow("output" if len(outputs) == 1 else f"output {index}", tensor_text(shape), "")
+                for index, shape in enumerate(outputs)]
+
+    def return_settings(self, inputs: Sequence[TensorSpec]) -> List["Setting"]:
+        """The outputs under every return_sequences / return_state setting (recurrent layers)."""
+        return []
+
+    def missing_time_axis_reason(self, received: TensorSpec, source: str, mismatch: str) -> Optional[str]:
+        """Why the layer cannot run on ``received`` (``missing_time_axis``), in the terms of its
+        equations; None to keep the engine's diagnostic as the reason."""
+        return None
+
+    def compared_with_dense(self, received: TensorSpec, params: int) -> str:
+        """A sentence comparing the layer, given a sequence, with a Dense layer on ``received``
+        (the vector it got instead); "" when the comparison says nothing."""
+        return ""
+
     # -- helpers for subclasses --------------------------------------------------------------
 
-    def weight(self, name: str, shape: Sequence[Optional[int]], trainable: bool = True) -> Weight:
-        return Weight(name, tuple(shape), trainable and self.trainable, self.variable_dtype)
+    def weight(self, name: str, shape: Sequence[Optional[int]], trainable: bool = True,
+               initial: str = "random") -> Weight:
+        return Weight(name, tuple(shape), trainable and self.trainable, self.variable_dtype, initial)
 
     # -- forward pass (lstmcalc.verify) ------------------------------------------------------
 

@@ -8,6 +8,7 @@ from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape, product
 from .activations import apply as apply_activation
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, positive_int
+from .explanation import Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text, weight_text
 from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 
@@ -64,6 +65,7 @@ def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
 @register
 class Conv1D(Layer):
     keras_class = "Conv1D"
+    sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(min_ndim=3)
     arguments = (
         Arg("filters", positive_int),
@@ -186,3 +188,21 @@ class Conv1D(Layer):
             y += self.floating(weights["bias"])
         y = apply_activation(self["activation"], y)
         return [to_channels_last(self, y)], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        kernel = self.weight_shapes(inputs)[0].shape
+        k, per_group, filters = kernel
+        stride, dilation = self["strides"][0], self["dilation_rate"][0]
+        bias = " + b" if self["use_bias"] else ""
+        index = "t" if stride == 1 else f"{stride}·t"
+        offset = "k" if dilation == 1 else f"{dilation}·k"
+        steps = outputs[0][1] if self["data_format"] != "channels_first" else outputs[0][2]
+        symbols = [Symbol("x_t", tensor_text((inputs[0].shape[0], per_group * self["groups"])), "one input step"),
+                   Symbol("W_k", weight_text((per_group, filters)), f"kernel[k], k = 0, …, {k - 1}"),
+                   ] + ([Symbol("b", weight_text((filters,)), "bias")] if self["use_bias"] else []) + [
+                   Symbol("y_t", tensor_text((outputs[0][0], filters)), "one output step")]
+        return one_block("each output step", [Equation(
+            "y_t", applied(self["activation"], f"Σ_k x_{{{index} + {offset}}}·W_k{bias}"),
+            f"padding: {self['padding']}")], symbols, f"for t over {count_text(steps)} output steps",
+            legend(self["activation"]), {"kernel": f"[W_0 … W_{k - 1}]", "bias": "b"},
+            headline=f"Conv1D with {filters} filters of width {k}")

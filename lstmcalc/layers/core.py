@@ -9,8 +9,10 @@ from ..diagnostics import Problem
 from ..shapes import Shape, num_elements
 from .arguments import Arg, activation, anything, boolean, fraction, number, positive_int, BASE_ARGUMENTS
 from .activations import apply as apply_activation
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, PassThrough, Rank, TensorSpec, Weight,
-                   WeightArrays, numpy_module, register)
+from .base import (NO_MACS, Arrays, Forward, InputValues, Layer, MacCount, Masks, PassThrough, Rank, TensorKey,
+                   TensorSpec, Weight, WeightArrays, numpy_module, register)
+from .explanation import (Context, Equation, Math, Symbol, applied, count_text, io_symbols, legend, one_block,
+                          plural, tensor_text, weight_text)
 
 
 @register
@@ -20,6 +22,7 @@ class Dense(Layer):
     keras_class = "Dense"
     input_rank = Rank(min_ndim=2)
     supports_masking = True
+    acts_on_last_axis = True
     arguments = (
         Arg("units", positive_int),
         Arg("activation", activation, None),
@@ -61,6 +64,29 @@ class Dense(Layer):
             y += self.floating(weights["bias"])
         return [apply_activation(self["activation"], y)], self.passed_masks(masks, 1)
 
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        shape = inputs[0].shape
+        n, units = shape[-1], self["units"]
+        bias = " + b" if self["use_bias"] else ""
+        positions = shape[1:-1]
+        loop = ""
+        x, y = "x", "y"
+        if positions:
+            loop = ("at each position of " + " × ".join(count_text(d) for d in positions)
+                    + " separately, with the same W: Dense acts on the last axis only")
+            x, y = "x_t", "y_t"
+        symbols = [Symbol(x, tensor_text((shape[0], n)), f"{plural(n, 'input value')}"),
+                   Symbol("W", weight_text((n, units)), "kernel: one column of weights per unit"),
+                   ] + ([Symbol("b", weight_text((units,)), "bias")] if self["use_bias"] else []) + [
+                   Symbol(y, tensor_text((shape[0], units)), f"{plural(units, 'output')}, one per unit")]
+        each = f"Each of the {units:,} units" if units > 1 else "The unit"
+        words = [f"{each} sums all {plural(n, 'input')}, each through its own weight: "
+                 f"{n} × {units} weights" + (f" plus {plural(units, 'bias')}." if self["use_bias"] else ".")]
+        return one_block("once per sample" if not positions else "each position",
+                         [Equation(y, applied(self["activation"], f"{x}·W{bias}"), "")], symbols, loop,
+                         legend(self["activation"]), {"kernel": "W", "bias": "b"}, words,
+                         f"Dense with {plural(units, 'unit')} on {plural(n, 'input')}")
+
 
 @register
 class Embedding(Layer):
@@ -94,6 +120,28 @@ class Embedding(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [bool(self["mask_zero"])] * count
 
+    def keras_masks(self, inputs: Sequence[TensorKey], masks, count: int, graph) -> List[Optional[TensorKey]]:
+        if not self["mask_zero"]:
+            return [None] * count
+        return [graph.operation("NotEqual", graph.shape_of(inputs[0]), [inputs[0]])] * count
+
+    def input_values(self) -> InputValues:
+        return InputValues(integer=True, below=self["input_dim"], padding=0 if self["mask_zero"] else None)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        rows, width = self["input_dim"], self["output_dim"]
+        words = [f"Each integer id 0 … {rows - 1:,} selects one row of E: a learned vector of {width} values. "
+                 "Nothing is multiplied."]
+        if self["mask_zero"]:
+            words.append("mask_zero: true — id 0 is padding: the mask marks those steps, and the layers that "
+                         "use masks (LSTM, GRU, GlobalAveragePooling1D, ...) skip them.")
+        return one_block("each id", [Equation("y[…, :]", "E[x[…]]", "row lookup")],
+                         [Symbol("x", tensor_text(inputs[0].shape), "integer ids"),
+                          Symbol("E", weight_text((rows, width)), "embeddings: one row per id"),
+                          Symbol("y", tensor_text(outputs[0]), "one vector per id")],
+                         layouts={"embeddings": "E"}, words=words,
+                         headline=f"Embedding of {rows:,} ids into {width} values")
+
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         """Rows of ``embeddings`` picked by the indices; mask_zero masks index 0."""
@@ -119,6 +167,7 @@ class Masking(Layer):
 
     keras_class = "Masking"
     supports_masking = True
+    keeps_shape = True
     arguments = (Arg("mask_value", number, 0.0),)
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
@@ -129,6 +178,21 @@ class Masking(Layer):
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [True] * count
+
+    def keras_masks(self, inputs: Sequence[TensorKey], masks, count: int, graph) -> List[Optional[TensorKey]]:
+        shape = graph.shape_of(inputs[0])
+        not_equal = graph.operation("NotEqual", shape, [inputs[0]])
+        return [graph.operation("Any", shape[:-1], [not_equal])] * count
+
+    def input_values(self) -> InputValues:
+        return InputValues(padding=self["mask_value"])
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        value = self["mask_value"]
+        return one_block("each step", [Equation("mask_t", f"any(x_t ≠ {value})", "a step is padding when all "
+                                                                                 "its features equal mask_value"),
+                                       Equation("y", "x", "values unchanged; the mask travels with y")],
+                         io_symbols(inputs, outputs), headline=f"Masking of steps equal to {value}")
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count
@@ -142,10 +206,29 @@ class Masking(Layer):
         return [np.where(keep[..., None], x, 0).astype(x.dtype, copy=False)], [keep]
 
 
-@register
-class Dropout(PassThrough):
-    keras_class = "Dropout"
+class _Dropout(PassThrough):
+    """Dropout and SpatialDropout1D: random zeros while training, the identity at inference."""
+
     supports_masking = True
+    keeps_shape = True
+
+    def dropped_shape(self, shape: Shape) -> str:
+        """The shape of the random 0/1 tensor, as words."""
+        return "x's shape"
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        rate = self["rate"]
+        return one_block("training only", [
+            Equation("y", f"x ⊙ m / (1 − {rate})", f"while training: m is random 0/1 with P(1) = {1 - rate:g}, "
+                                                  f"shape {self.dropped_shape(inputs[0].shape)}"),
+            Equation("y", "x", "at inference")],
+            io_symbols(inputs, outputs), legend_text="⊙ = element-wise product",
+            headline=f"{self.keras_class} of rate {rate}")
+
+
+@register
+class Dropout(_Dropout):
+    keras_class = "Dropout"
     maps_over_tensor_lists = True
     arguments = (
         Arg("rate", fraction),
@@ -155,13 +238,16 @@ class Dropout(PassThrough):
 
 
 @register
-class SpatialDropout1D(PassThrough):
+class SpatialDropout1D(_Dropout):
     keras_class = "SpatialDropout1D"
-    supports_masking = True
     input_rank = Rank(ndim=3)
+    sequence_axes = ("batch", "timesteps", "features")
     arguments = (Arg("rate", fraction), Arg("seed", anything, None))
     # Keras's constructor is (rate, seed=None, name=None, dtype=None): no other Layer keywords.
     base_arguments = tuple(argument for argument in BASE_ARGUMENTS if argument.name in ("name", "dtype"))
+
+    def dropped_shape(self, shape: Shape) -> str:
+        return tensor_text((shape[0], 1, shape[-1]))  # whole channels are dropped
 
 
 @register
@@ -169,6 +255,7 @@ class Activation(PassThrough):
     keras_class = "Activation"
     supports_masking = True
     maps_over_tensor_lists = True
+    keeps_shape = True
     arguments = (Arg("activation", activation),)
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
@@ -177,3 +264,8 @@ class Activation(PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [apply_activation(self["activation"], self.floating(inputs[0]))], self.passed_masks(masks, 1)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return one_block("element-wise", [Equation("y", applied(self["activation"], "x"), "")],
+                         io_symbols(inputs, outputs), legend_text=legend(self["activation"]),
+                         headline=f"Activation {self['activation']}")

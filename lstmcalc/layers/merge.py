@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Sequence
 
 from ..arithmetic import number as count_of, times
 from ..shapes import Shape, format_shape, num_elements
 from .arguments import Arg, boolean, integer
+from .explanation import Context, Equation, Math, Symbol, one_block, plural, subscript, tensor_text
 from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, WeightArrays,
                    numpy_module, register)
 
@@ -38,6 +39,11 @@ def _or_masks(masks: Masks) -> Optional["ndarray"]:
     return merged
 
 
+def merge_symbols(inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List[Symbol]:
+    return ([Symbol(f"x{subscript(index + 1)}", tensor_text(tensor.shape), f"input {index + 1}")
+             for index, tensor in enumerate(inputs)] + [Symbol("y", tensor_text(outputs[0]), "the output")])
+
+
 def _shapes_text(inputs: Sequence[TensorSpec]) -> str:
     return "[" + ", ".join(format_shape(tensor.shape) for tensor in inputs) + "]"
 
@@ -50,6 +56,8 @@ class Merge(Layer):
     supports_masking = True
     # Subtract takes exactly two tensors; the others any number (Keras accepts a list of one).
     exact_count: Optional[int] = None
+    # The operation as the equations write it: "x₁ + x₂ + …".
+    formula: ClassVar[str] = ""
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list and len(inputs) == 1:
@@ -81,6 +89,22 @@ class Merge(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         # Keras ORs the masks, and only when every input has one.
         return [all(tensor.masked for tensor in inputs)] * count
+
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        # Keras ORs the masks (a logical_or operation per extra input), only when every input has one.
+        if not masks or any(mask is None for mask in masks):
+            return [None] * count
+        merged = masks[0]
+        for mask in masks[1:]:
+            merged = graph.operation("LogicalOr", graph.shape_of(merged), [merged, mask])
+        return [merged] * count
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        words = ["Element by element: the inputs must have equal sizes after the batch axis, where a size "
+                 "of 1 stretches to match (shapes align on the right). No weights."]
+        return one_block("element-wise", [Equation("y", self.formula, "")], merge_symbols(inputs, outputs),
+                         legend_text="⊙ = element-wise product", words=words,
+                         headline=f"{self.keras_class} of {plural(len(inputs), 'tensor')}")
 
 
 def _broadcast(first: Shape, second: Shape) -> Shape:
@@ -120,6 +144,7 @@ class _ArithmeticMerge(Merge):
 @register
 class Add(_ArithmeticMerge):
     keras_class = "Add"
+    formula = "x₁ + x₂ + …"
 
     def combine(self, inputs: Arrays) -> "ndarray":
         total = inputs[0]
@@ -131,6 +156,7 @@ class Add(_ArithmeticMerge):
 @register
 class Subtract(_ArithmeticMerge):
     keras_class = "Subtract"
+    formula = "x₁ − x₂"
     exact_count = 2
 
     def combine(self, inputs: Arrays) -> "ndarray":
@@ -140,6 +166,7 @@ class Subtract(_ArithmeticMerge):
 @register
 class Average(_ArithmeticMerge):
     keras_class = "Average"
+    formula = "(x₁ + x₂ + …) / n"
 
     def combine(self, inputs: Arrays) -> "ndarray":
         return Add.combine(self, inputs) / len(inputs)
@@ -153,6 +180,7 @@ def _expanded(mask: "ndarray", like: "ndarray") -> "ndarray":
 @register
 class Multiply(Merge):
     keras_class = "Multiply"
+    formula = "x₁ ⊙ x₂ ⊙ …"
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -207,6 +235,7 @@ class _ExtremumMerge(Merge):
 @register
 class Maximum(_ExtremumMerge):
     keras_class = "Maximum"
+    formula = "max(x₁, x₂, …)"
 
     def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
         return numpy_module().maximum(a, b)
@@ -215,6 +244,7 @@ class Maximum(_ExtremumMerge):
 @register
 class Minimum(_ExtremumMerge):
     keras_class = "Minimum"
+    formula = "min(x₁, x₂, …)"
 
     def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
         return numpy_module().minimum(a, b)
@@ -284,6 +314,37 @@ class Concatenate(Merge):
             else:
                 parts.append(mask)
         return [output], [np.any(np.concatenate(parts, axis=self["axis"]), axis=-1)]
+
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        """Keras's Concatenate.compute_mask: unmasked inputs get a mask of ones, masks of a lower rank
+        are expanded, the masks are concatenated along the axis, then reduced with any()."""
+        if all(mask is None for mask in masks):
+            return [None] * count
+        parts = []
+        for key, mask in zip(inputs, masks):
+            shape = graph.shape_of(key)
+            if mask is None:
+                parts.append(graph.operation("OnesLike", shape, [key]))
+            elif len(graph.shape_of(mask)) < len(shape):
+                expanded = graph.operation("ExpandDims", tuple(graph.shape_of(mask)) + (1,), [mask])
+                zeros = graph.operation("ZerosLike", shape, [key])
+                parts.append(graph.operation("LogicalOr", shape, [expanded, zeros]))
+            else:
+                parts.append(mask)
+        axis = self["axis"]
+        shapes = [list(graph.shape_of(part)) for part in parts]
+        joined = list(shapes[0])
+        joined[axis] = None if any(shape[axis] is None for shape in shapes) else sum(s[axis] for s in shapes)
+        concatenated = graph.operation("Concatenate", tuple(joined), parts)
+        return [graph.operation("Any", tuple(joined[:-1]), [concatenated])] * count
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis = self["axis"]
+        return one_block("once per sample", [Equation("y", f"[x₁ ‖ x₂ ‖ …] along axis {axis}",
+                                                      "every other axis must match")],
+                         merge_symbols(inputs, outputs), legend_text="‖ = joined end to end",
+                         words=["The inputs' values side by side: sizes along the axis add up. No weights."],
+                         headline=f"Concatenate along axis {axis}")
 
 
 def _dot_axes(name: str, value) -> object:
@@ -368,6 +429,20 @@ class Dot(Layer):
         if output.ndim == 1:
             output = output.reshape(batch, 1)
         return [output], [None]
+
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        return [None] * count  # Keras's Dot computes no mask
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axes = self["axes"]
+        axes_text = (f"axis {axes} of each" if isinstance(axes, int)
+                     else f"axis {axes[0]} of x₁ with axis {axes[1]} of x₂")
+        note = "each input L2-normalised first: cosine similarity" if self["normalize"] else ""
+        return one_block("once per sample", [Equation("y", f"Σ x₁ · x₂ over {axes_text}", note)],
+                         merge_symbols(inputs, outputs),
+                         words=["A batch of dot products: the summed axes disappear, the others remain. "
+                                "No weights."],
+                         headline="Dot product")
 
 
 def _l2_normalize(x: "ndarray", axis: int) -> "ndarray":

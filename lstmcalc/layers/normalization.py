@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
+from .explanation import Context, Equation, Math, io_symbols, one_block
 from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
@@ -41,9 +42,25 @@ def _resolve_axes(layer: Layer, shape: Shape) -> List[int]:
     return resolved
 
 
+def normalization_math(layer: Layer, where: str, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> Math:
+    """y = γ ⊙ (x − μ) / √(σ² + ε) + β, with what μ and σ² are for this layer."""
+    epsilon = layer["epsilon"]
+    scale = "γ ⊙ " if layer.config.get("scale", True) or layer.config.get("rms_scaling") else ""
+    shift = " + β" if layer.config.get("center", True) and not layer.config.get("rms_scaling") else ""
+    rhs = f"{scale}(x − μ) / √(σ² + {epsilon}){shift}"
+    if layer.config.get("rms_scaling"):
+        # Keras 3.15 divides by √(var(x) + ε) here, not by the root mean square, and does not centre.
+        rhs, where = f"γ ⊙ x / √(σ² + {epsilon})", "rms_scaling: σ² = variance over the axes; x is not centred"
+    return one_block("element-wise", [Equation("y", rhs, where)], io_symbols(inputs, outputs),
+                     legend_text="⊙ = element-wise product", layouts={"gamma": "γ", "beta": "β"},
+                     headline=f"{layer.keras_class}")
+
+
 @register
 class LayerNormalization(Layer):
     keras_class = "LayerNormalization"
+    keeps_shape = True
+    statistics = ("μ, σ² = mean and variance of each sample over the normalised axes")
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),
@@ -99,10 +116,16 @@ class LayerNormalization(Layer):
             y = x * inv + shift
         return [self.floating(y)], self.passed_masks(masks, 1)
 
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return normalization_math(self, self.statistics, inputs, outputs)
+
 
 @register
 class BatchNormalization(Layer):
     keras_class = "BatchNormalization"
+    keeps_shape = True
+    statistics = ("μ, σ² = the batch's mean and variance per feature while training; moving_mean and "
+                "moving_variance at inference")
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),
@@ -137,10 +160,11 @@ class BatchNormalization(Layer):
         if self["center"]:
             weights.append(self.weight("beta", param_shape))
         weights.append(self.weight("moving_mean", param_shape, trainable=False))
-        weights.append(self.weight("moving_variance", param_shape, trainable=False))
+        weights.append(self.weight("moving_variance", param_shape, trainable=False, initial="positive"))
         if self["renorm"]:
             for name in ("moving_stddev", "renorm_mean", "renorm_stddev"):
-                weights.append(self.weight(name, param_shape, trainable=False))
+                initial = "random" if name == "renorm_mean" else "positive"  # deviations are positive
+                weights.append(self.weight(name, param_shape, trainable=False, initial=initial))
         return weights
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
@@ -168,3 +192,6 @@ class BatchNormalization(Layer):
         if self["center"]:
             shift = shift + weight("beta")
         return [self.floating(x * inv + shift)], self.passed_masks(masks, 1)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return normalization_math(self, self.statistics, inputs, outputs)

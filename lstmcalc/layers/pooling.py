@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, boolean, choice, int_tuple, optional
 from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec,
                    WeightArrays, numpy_module, register)
+from .explanation import Context, Equation, Math, io_symbols, one_block
 from .conv import DATA_FORMAT, channels_first, pool_length, same_padding, to_channels_last, window_taps
 
 if TYPE_CHECKING:
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 
 class _Pooling1D(Layer):
+    function: ClassVar[str] = ""  # max or mean, as the equations write it
+    sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(ndim=3)
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
@@ -59,6 +62,13 @@ class _Pooling1D(Layer):
         pooled = self.reduce(x[:, taps, :], inside[None, :, :, None]).astype(x.dtype, copy=False)
         return [to_channels_last(self, pooled)], [None]
 
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        pool, stride = self["pool_size"][0], self["strides"][0]
+        return one_block("each output step", [Equation(
+            "y_t", f"{self.function}(x_{{{stride}·t}}, …, x_{{{stride}·t + {pool - 1}}})",
+            f"padding: {self['padding']}")], io_symbols(inputs, outputs),
+            headline=f"{self.keras_class} over {pool} steps")
+
 
 _POOL_TAIL = (
     Arg("strides", optional(int_tuple(1, minimum=1)), None),
@@ -70,6 +80,7 @@ _POOL_TAIL = (
 @register
 class MaxPooling1D(_Pooling1D):
     keras_class = "MaxPooling1D"
+    function = "max"
     arguments = (Arg("pool_size", int_tuple(1), (2,)),) + _POOL_TAIL
 
     def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
@@ -80,6 +91,7 @@ class MaxPooling1D(_Pooling1D):
 @register
 class AveragePooling1D(_Pooling1D):
     keras_class = "AveragePooling1D"
+    function = "mean"
     arguments = (Arg("pool_size", int_tuple(1)),) + _POOL_TAIL
 
     def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
@@ -89,6 +101,8 @@ class AveragePooling1D(_Pooling1D):
 
 
 class _GlobalPooling1D(Layer):
+    function: ClassVar[str] = ""
+    sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(ndim=3)
     arguments = (Arg("data_format", DATA_FORMAT, None), Arg("keepdims", boolean, False))
 
@@ -104,6 +118,9 @@ class _GlobalPooling1D(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [False] * count
 
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        return [None] * count  # the steps are gone, and their mask with them
+
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axis: int) -> "ndarray":
         raise NotImplementedError
 
@@ -113,13 +130,20 @@ class _GlobalPooling1D(Layer):
         mask = masks[0] if masks and self.supports_masking else None
         return [self.reduce(inputs[0], mask, axis)], [None]
 
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        note = "over the steps not masked" if self.consumes_mask else "over all steps"
+        return one_block("once per sample", [Equation("y", f"{self.function}_t x_t", note)],
+                         io_symbols(inputs, outputs), headline=f"{self.keras_class}: one vector per sample")
+
 
 @register
 class GlobalAveragePooling1D(_GlobalPooling1D):
     """Averages over time; with a mask, only over the unmasked steps (as Keras)."""
 
     keras_class = "GlobalAveragePooling1D"
+    function = "mean"
     supports_masking = True
+    consumes_mask = True  # it averages over the steps the mask keeps
 
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axis: int) -> "ndarray":
         np = numpy_module()
@@ -136,6 +160,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 @register
 class GlobalMaxPooling1D(_GlobalPooling1D):
     keras_class = "GlobalMaxPooling1D"
+    function = "max"
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count

@@ -7,14 +7,18 @@ so ``framework: pytorch`` changes names and shapes without a second copy of each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
+from ..diagnostics import Problem
 from ..shapes import Shape
 from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
-from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight, WeightArrays,
-                   numpy_module, register)
+from .base import (Amount, Arrays, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
+                   clone, numpy_module, register)
+from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
+                          WeightRow, applied, count_text, legend, tensor_text, weight_text)
+from .figures import repeated
 from .time_loop import Step, run_recurrence
 
 if TYPE_CHECKING:
@@ -25,12 +29,23 @@ if TYPE_CHECKING:
 class Cell:
     """What determines a recurrent layer's weights, independent of how a framework stores them."""
 
-    kind: str             # "lstm", "gru", "simple_rnn"
     input_dim: Optional[int]
     units: int
     gates: int            # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN
     use_bias: bool
     separate_recurrent_bias: bool  # GRU with reset_after=True keeps an input and a recurrent bias
+
+    def parameters(self, convention: str = "keras") -> Expression:
+        """The count as the layout of ``convention`` stores the cell: gates × (units × (features +
+        units) + bias), where Keras keeps one bias of units (two with GRU's reset_after) and PyTorch
+        always two (bias_ih and bias_hh)."""
+        units = count_of(self.units, "units")
+        inner: List[Expression] = [times(units, plus(count_of(self.input_dim, "features"), units))]
+        if self.use_bias:
+            two_biases = self.separate_recurrent_bias or convention == "pytorch"
+            inner.append(times(count_of(2, "2"), units) if two_biases else units)
+        total = plus(*inner)
+        return times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
 
     def step_macs(self) -> Expression:
         """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
@@ -47,22 +62,6 @@ class Gate:
     symbol: str
     role: str
     activation: str  # the config key of its activation
-    pytorch: str     # PyTorch's letter for the same block
-
-
-# Keras's block order inside kernel, recurrent_kernel and bias (columns), per cell kind.
-CELL_GATES = {
-    "lstm": (Gate("i", "input gate", "recurrent_activation", "i"),
-             Gate("f", "forget gate", "recurrent_activation", "f"),
-             Gate("c", "candidate cell state", "activation", "g"),
-             Gate("o", "output gate", "recurrent_activation", "o")),
-    "gru": (Gate("z", "update gate", "recurrent_activation", "z"),
-            Gate("r", "reset gate", "recurrent_activation", "r"),
-            Gate("h", "candidate hidden state", "activation", "n")),
-    "simple_rnn": (Gate("", "new hidden state", "activation", ""),),
-}
-# PyTorch stacks the same blocks in another order (rows of weight_ih_l0 / weight_hh_l0).
-PYTORCH_GATE_ORDER = {"lstm": "ifgo", "gru": "rzn", "simple_rnn": ""}
 
 
 def keras_cell_weights(cell: Cell, layer: Layer) -> List[Weight]:
@@ -109,13 +108,11 @@ class Recurrent(Layer):
 
     input_rank = Rank(ndim=3)
     supports_masking = True
-    cell_kind: ClassVar[str] = ""
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
 
     def cell(self, input_dim: Optional[int]) -> Cell:
-        return Cell(self.cell_kind, input_dim, self["units"], self.gates, self["use_bias"],
-                    separate_recurrent_bias=False)
+        return Cell(input_dim, self["units"], self.gates, self["use_bias"], separate_recurrent_bias=False)
 
     @property
     def units(self) -> int:
@@ -242,6 +239,191 @@ class Recurrent(Layer):
         return outputs, [mask if self["return_sequences"] else None] + [None] * (len(outputs) - 1)
 
 
+    # -- traits ----------------------------------------------------------------------------------
+
+    consumes_mask = True
+    sequence_axes = ("batch", "timesteps", "features")
+    # The cell's gates in Keras's block order; what the equations call the gates' values.
+    cell_gates: ClassVar[Tuple["Gate", ...]] = ()
+    gate_values: ClassVar[str] = ""
+    # The PyTorch module computing the same cell, and its order of the gate blocks.
+    pytorch_module: ClassVar[str] = ""
+    pytorch_gate_order: ClassVar[str] = ""
+
+    def recurrent_copies(self) -> List[Layer]:
+        return [self]
+
+    def state_shapes_of(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        """The shapes of the states it carries from step to step (h, and c for LSTM)."""
+        return self.state_shapes(inputs[0].shape[0])
+
+    def with_return(self, return_sequences: bool, return_state: bool) -> Layer:
+        """A copy with other return settings (for the table of settings)."""
+        return clone(self, self.name, return_sequences=return_sequences, return_state=return_state)
+
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        # The output keeps the input's mask only when it is a sequence; the states never do.
+        first = masks[0] if masks and self["return_sequences"] else None
+        return [first] + [None] * (count - 1)
+
+    # -- compute figures -------------------------------------------------------------------------
+
+    def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
+        """Backpropagation through time keeps, at every step, the gate activations and the
+        states: (gates + states) × units values per sample."""
+        cell = self.cell(inputs[0].shape[-1])
+        return repeated((cell.gates + len(self.state_names)) * cell.units, inputs[0].shape[1])
+
+    # -- explanation -----------------------------------------------------------------------------
+
+    def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
+        return self.cell(inputs[0].shape[-1]).parameters(self.convention)
+
+    def cell_equations(self, cell: Cell) -> List[Equation]:
+        """One step of the cell, gate by gate."""
+        raise NotImplementedError
+
+    def gate_input(self, cell: Cell, gate: "Gate", bias: str) -> str:
+        suffix = f"_{gate.symbol}" if gate.symbol else ""
+        terms = [f"x_t·W{suffix}", f"h_{{t−1}}·U{suffix}"]
+        if cell.use_bias:
+            terms.append(f"{bias}{suffix}")
+        return " + ".join(terms)
+
+    def weight_layouts(self, cell: Cell) -> Dict[str, str]:
+        """What the Keras weights hold: column blocks, one per gate, in Keras's order."""
+        f, u, g = cell.input_dim, cell.units, cell.gates
+        if g == 1:
+            return {"kernel": f"W: {f} features × {u} units", "recurrent_kernel": f"U: {u} units × {u} units",
+                    "bias": f"b: {u} units"}
+        layouts = {
+            "kernel": f"{_block_list(_gate_names(self.cell_gates, 'W'))}: {f} features × ({g} gates × {u} units)",
+            "recurrent_kernel": (f"{_block_list(_gate_names(self.cell_gates, 'U'))}: {u} units × "
+                                 f"({g} gates × {u} units)"),
+            "bias": f"{_block_list(_gate_names(self.cell_gates, 'b'))}: {g} gates × {u} units",
+        }
+        if cell.separate_recurrent_bias:
+            layouts["bias"] = (f"rows {_block_list(_gate_names(self.cell_gates, 'b', 'x'))} and "
+                               f"{_block_list(_gate_names(self.cell_gates, 'b', 'h'))}: 2 × ({g} gates × {u} units)")
+        return layouts
+
+    def loop_text(self, steps: Optional[int], initial_state: bool) -> str:
+        states = " = ".join(f"{name}_0" for name in self.state_names)
+        start = (f"starting from {', '.join(n + '_0' for n in self.state_names)} = the initial_state tensors"
+                 if initial_state else f"starting from {states} = 0")
+        if self["go_backwards"]:
+            order = f"for t = {count_text(steps)}, …, 1 (go_backwards: the sequence is read from its end)"
+        else:
+            order = f"for t = 1, …, {count_text(steps)}"
+        length = " (T = the length of each batch: unknown)" if steps is None else ""
+        return f"{order}{length}, {start}, the same weights at every step"
+
+    def cell_symbols(self, cell: Cell, batch: Optional[int]) -> List[Symbol]:
+        gates = self.cell_gates
+        f, u = cell.input_dim, cell.units
+        row = (batch,)
+        symbols = [Symbol("x_t", tensor_text(row + (f,)), f"the input at step t: {f} features per sample"),
+                   Symbol("h_{t−1}, h_t", tensor_text(row + (u,)), f"hidden state: one value per unit, {u} units")]
+        if "c" in self.state_names:
+            symbols.append(Symbol("c_{t−1}, c_t", tensor_text(row + (u,)), "cell state: the LSTM's memory, "
+                                                                           "one value per unit"))
+        several = cell.gates > 1
+        symbols.append(Symbol(", ".join(_gate_names(gates, "W")), weight_text((f, u)),
+                              "input weights" + (", one block of kernel per gate" if several else " (kernel)")))
+        symbols.append(Symbol(", ".join(_gate_names(gates, "U")), weight_text((u, u)),
+                              "recurrent weights" + (", one block of recurrent_kernel per gate" if several
+                                                     else " (recurrent_kernel)")))
+        if cell.use_bias:
+            if cell.separate_recurrent_bias:
+                symbols.append(Symbol(", ".join(_gate_names(gates, "b", "x")), weight_text((u,)),
+                                      "input biases (bias[0])"))
+                symbols.append(Symbol(", ".join(_gate_names(gates, "b", "h")), weight_text((u,)),
+                                      "recurrent biases (bias[1])"))
+            else:
+                symbols.append(Symbol(", ".join(_gate_names(gates, "b")), weight_text((u,)),
+                                      "biases" + (", one block of bias per gate" if several else "")))
+        if several:
+            symbols.append(Symbol(self.gate_values, tensor_text(row + (u,)), "gate values at step t"))
+        return symbols
+
+    def cell_block(self, inputs: Sequence[TensorSpec], title: str, initial_state: bool = False) -> Block:
+        shape = inputs[0].shape
+        cell = self.cell(shape[-1])
+        activations = [self[gate.activation] for gate in self.cell_gates] + [self["activation"]]
+        return Block(title, self.loop_text(shape[1], initial_state), self.cell_equations(cell),
+                     self.cell_symbols(cell, shape[0]),
+                     legend(*activations, extra="⊙ = element-wise product" if cell.gates > 1 else ""))
+
+    def in_words(self, inputs: Sequence[TensorSpec]) -> List[str]:
+        shape = inputs[0].shape
+        cell = self.cell(shape[-1])
+        f, u, steps = cell.input_dim, cell.units, count_text(shape[1])
+        memory = " and of c_t" if "c" in self.state_names else ""
+        gates = f"each of the {cell.gates} gates" if cell.gates > 1 else "the cell"
+        words = [
+            f"A unit is one value of h_t{memory}: {self.keras_class}({u}) carries {u} numbers per sample from "
+            f"step to step. The number of units is chosen freely; it does not have to match the {f} input "
+            "features.",
+            f"How the {f} features enter: at every step {gates} multiplies x_t {tensor_text((shape[0], f))} by "
+            f"its own W {weight_text((f, u))}, so every feature reaches every unit through its own weight — "
+            f"as in a Dense({u}) layer — and adds h_{{t−1}}·U, the previous step's hidden state through "
+            f"U {weight_text((u, u))}.",
+            f"The layer runs this step {steps} times, one step after the other, with the same weights at "
+            "every step: it does not take the steps at once, and it has no weights per step.",
+        ]
+        if self["return_sequences"]:
+            words.append(f"return_sequences: true — it returns h_t of every step: "
+                         f"{tensor_text((shape[0], shape[1], u))}, {u} values per step and sample.")
+        else:
+            words.append(f"return_sequences: false — it returns only the last hidden state h_{steps}: "
+                         f"{tensor_text((shape[0], u))}, one vector of {u} values per sample and no value per "
+                         "step.")
+        if "c" in self.state_names:
+            words.append("Hidden state vs cell state: h_t is the output (and what the gates see at the next "
+                         "step); c_t is the memory the gates write to and read from. c_t leaves the layer only "
+                         "with return_state: true.")
+        return words
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        shape = inputs[0].shape
+        cell = self.cell(shape[-1])
+        headline = (f"{self.keras_class} with {cell.units} units, reading {count_text(shape[1])} steps of "
+                    f"{cell.input_dim} features")
+        return Math([self.cell_block(inputs, "one step", context.initial_state)], self.in_words(inputs),
+                    self.weight_layouts(cell), headline)
+
+    def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List[TensorRow]:
+        return recurrent_output_rows(self, inputs, outputs)
+
+    def return_settings(self, inputs: Sequence[TensorSpec]) -> List[Setting]:
+        return recurrent_settings(self, inputs)
+
+    def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional[FrameworkView]:
+        return pytorch_view(self, inputs)
+
+    def pytorch_differences(self, cell: Cell) -> List[str]:
+        """Why PyTorch's module would compute another function, or [] when it is the same."""
+        fixed = ("tanh", "sigmoid")
+        if (self["activation"], self["recurrent_activation"]) != fixed:
+            return [f"No PyTorch equivalent: nn.{self.pytorch_module} always uses tanh and sigmoid; this layer "
+                    f"has activation={self['activation']!r}, recurrent_activation={self['recurrent_activation']!r}."]
+        return []
+
+    def pytorch_order_note(self) -> str:
+        raise NotImplementedError
+
+    def pytorch_arguments(self) -> List[str]:
+        """Arguments of the PyTorch module beyond sizes, bias and layout."""
+        return []
+
+    def missing_time_axis_reason(self, received: TensorSpec, source: str, mismatch: str) -> Optional[str]:
+        return time_axis_reason(self, self.name, self.keras_class, received, source, mismatch)
+
+    def compared_with_dense(self, received: TensorSpec, params: int) -> str:
+        """What a Dense layer of the same width would be, next to this layer given a sequence."""
+        return dense_comparison(self.name, self.units, received, params)
+
+
 STATE_WORDS = {"h": "hidden state h", "c": "cell state c"}
 
 
@@ -277,8 +459,9 @@ _COMMON_HEAD = (Arg("units", positive_int),)
 @register
 class SimpleRNN(Recurrent):
     keras_class = "SimpleRNN"
-    cell_kind = "simple_rnn"
     gates = 1
+    cell_gates = (Gate("", "new hidden state", "activation"),)
+    pytorch_module = "RNN"
     arguments = _COMMON_HEAD + (
         Arg("activation", activation, "tanh"),
         Arg("use_bias", boolean, True),
@@ -300,12 +483,33 @@ class SimpleRNN(Recurrent):
             return output, [output]
         return step
 
+    def cell_equations(self, cell: Cell) -> List[Equation]:
+        return [Equation("h_t", applied(self["activation"], self.gate_input(cell, self.cell_gates[0], "b")),
+                         "new hidden state = output at step t")]
+
+    def pytorch_differences(self, cell: Cell) -> List[str]:
+        if self["activation"] not in ("tanh", "relu"):
+            return [f"No PyTorch equivalent: nn.RNN offers tanh or relu; this layer has "
+                    f"activation={self['activation']!r}."]
+        return []
+
+    def pytorch_arguments(self) -> List[str]:
+        return ["nonlinearity='relu'"] if self["activation"] == "relu" else []
+
+    def pytorch_order_note(self) -> str:
+        return "weight_ih_l0 is Keras's kernel transposed, weight_hh_l0 its recurrent_kernel transposed."
+
 
 @register
 class GRU(Recurrent):
     keras_class = "GRU"
-    cell_kind = "gru"
     gates = 3
+    cell_gates = (Gate("z", "update gate", "recurrent_activation"),
+                  Gate("r", "reset gate", "recurrent_activation"),
+                  Gate("h", "candidate hidden state", "activation"))
+    gate_values = "z_t, r_t, h̃_t"
+    pytorch_module = "GRU"
+    pytorch_gate_order = "rzn"
     arguments = _COMMON_HEAD + (
         Arg("activation", activation, "tanh"),
         Arg("recurrent_activation", activation, "sigmoid"),
@@ -324,7 +528,7 @@ class GRU(Recurrent):
     )
 
     def cell(self, input_dim: Optional[int]) -> Cell:
-        return Cell(self.cell_kind, input_dim, self.units, self.gates, self["use_bias"],
+        return Cell(input_dim, self.units, self.gates, self["use_bias"],
                     separate_recurrent_bias=self["reset_after"])
 
     def input_bias(self, weights: WeightArrays) -> Optional["ndarray"]:
@@ -364,12 +568,58 @@ class GRU(Recurrent):
             return output, [output]
         return step
 
+    def cell_equations(self, cell: Cell) -> List[Equation]:
+        z, r, h = self.cell_gates
+        sigma, act = self["recurrent_activation"], self["activation"]
+        if cell.separate_recurrent_bias:
+            def gate_input(gate: Gate):
+                x_part = f"x_t·W_{gate.symbol}" + (f" + b_x{gate.symbol}" if cell.use_bias else "")
+                h_part = f"h_{{t−1}}·U_{gate.symbol}" + (f" + b_h{gate.symbol}" if cell.use_bias else "")
+                return x_part, h_part
+
+            equations = []
+            for gate, name in ((z, "z_t"), (r, "r_t")):
+                x_part, h_part = gate_input(gate)
+                equations.append(Equation(name, applied(sigma, f"{x_part} + {h_part}"), gate.role))
+            x_part, h_part = gate_input(h)
+            equations.append(Equation("h̃_t", applied(act, f"{x_part} + r_t ⊙ ({h_part})"),
+                                      "candidate, reset after the product"))
+        else:
+            equations = [Equation("z_t", applied(sigma, self.gate_input(cell, z, "b")), z.role),
+                         Equation("r_t", applied(sigma, self.gate_input(cell, r, "b")), r.role)]
+            bias = " + b_h" if cell.use_bias else ""
+            equations.append(Equation("h̃_t", applied(act, f"x_t·W_h + (r_t ⊙ h_{{t−1}})·U_h{bias}"),
+                                      "candidate, reset before the product"))
+        equations.append(Equation("h_t", "z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t",
+                                  "new hidden state = output at step t"))
+        return equations
+
+    def pytorch_differences(self, cell: Cell) -> List[str]:
+        problems = []
+        if not cell.separate_recurrent_bias:
+            problems.append("No PyTorch equivalent: nn.GRU always applies the reset gate after the matrix "
+                            "product (Keras's reset_after: true); this layer has reset_after: false, which "
+                            "PyTorch does not offer.")
+        return problems + super().pytorch_differences(cell)
+
+    def pytorch_order_note(self) -> str:
+        keras = ", ".join(gate.symbol for gate in self.cell_gates)
+        return (f"Gate blocks: Keras orders them {keras}, PyTorch {', '.join(self.pytorch_gate_order)} (PyTorch's "
+                "n is Keras's candidate h): swap the first two blocks and transpose to go from kernel to "
+                "weight_ih_l0.")
+
 
 @register
 class LSTM(Recurrent):
     keras_class = "LSTM"
-    cell_kind = "lstm"
     gates = 4
+    cell_gates = (Gate("i", "input gate", "recurrent_activation"),
+                  Gate("f", "forget gate", "recurrent_activation"),
+                  Gate("c", "candidate cell state", "activation"),
+                  Gate("o", "output gate", "recurrent_activation"))
+    gate_values = "i_t, f_t, c̃_t, o_t"
+    pytorch_module = "LSTM"
+    pytorch_gate_order = "ifgo"
     state_names = ("h", "c")
     arguments = _COMMON_HEAD + (
         Arg("activation", activation, "tanh"),
@@ -407,3 +657,199 @@ class LSTM(Recurrent):
             h = o * activation(c)
             return h, [h, c]
         return step
+
+    def cell_equations(self, cell: Cell) -> List[Equation]:
+        names = {"i": "i_t", "f": "f_t", "c": "c̃_t", "o": "o_t"}
+        equations = [Equation(names[gate.symbol], applied(self[gate.activation], self.gate_input(cell, gate, "b")),
+                              gate.role) for gate in self.cell_gates]
+        equations.append(Equation("c_t", "f_t ⊙ c_{t−1} + i_t ⊙ c̃_t", "new cell state"))
+        equations.append(Equation("h_t", "o_t ⊙ " + applied(self["activation"], "c_t"),
+                                  "new hidden state = output at step t"))
+        return equations
+
+    def pytorch_order_note(self) -> str:
+        keras = ", ".join(gate.symbol for gate in self.cell_gates)
+        return (f"Gate blocks: Keras orders them {keras}, PyTorch {', '.join(self.pytorch_gate_order)} — the same "
+                "order (PyTorch calls the candidate g); weight_ih_l0 is Keras's kernel transposed.")
+
+
+# -- explanation shared by the recurrent layers and Bidirectional --------------------------------
+
+def _gate_names(gates: Sequence[Gate], letter: str, prefix: str = "") -> List[str]:
+    return [f"{letter}_{prefix}{gate.symbol}" if gate.symbol else f"{letter}" for gate in gates]
+
+
+def _block_list(names: Sequence[str], separator: str = " | ") -> str:
+    return "[" + separator.join(names) + "]"
+
+
+def time_axis_reason(copy: Layer, name: str, type_name: str, received: TensorSpec, source: str,
+                     mismatch: str) -> str:
+    """A recurrent layer fed one vector per sample, in the terms of its equations."""
+    axes = copy.sequence_axes
+    step = ", ".join(axes[:1] + axes[2:])
+    return (f"{name} ({type_name}) runs its equations once per time step t over x_t ({step}), so it needs a "
+            f"{len(axes)}-D input ({', '.join(axes)}). It receives {tensor_text(received.shape)}{source}: one "
+            f"vector of {received.shape[-1]} values per sample, not a sequence — there is no t to loop over "
+            f"(Keras: {mismatch}).")
+
+
+def dense_comparison(name: str, units: int, received: TensorSpec, params: int) -> str:
+    n = received.shape[-1]
+    dense = n * units + units
+    return (f" A Dense({units}) on {tensor_text(received.shape)} would compute y = x·W + b with W "
+            f"{weight_text((n, units))}: {dense:,} parameters; {name}, given a sequence, has {params:,} and "
+            "loops over the steps with its gates and states.")
+
+
+def _state_word(name: str) -> str:
+    return "hidden state" if name == "h" else "cell state"
+
+
+def _state_meaning(name: str, sequences: bool) -> str:
+    if name == "h":
+        same = "the same values as the output" if not sequences else "the output's last step"
+        return f"final hidden state ({same})"
+    return "final cell state: the memory after the last step"
+
+
+def recurrent_output_rows(layer: Layer, inputs: Sequence[TensorSpec], outputs: Sequence[Shape],
+                          merged: int = 1) -> List[TensorRow]:
+    """The output(s) and the states of a recurrent layer or of a Bidirectional (``merged`` = 2
+    when merge_mode None returns the two directions apart), returned or not."""
+    copies = layer.recurrent_copies()
+    forward = copies[0]
+    batch, steps = inputs[0].shape[0], count_text(inputs[0].shape[1])
+    sequences = forward["return_sequences"]
+    last = f"h_{steps}"
+    bidirectional = len(copies) == 2
+    rows = []
+    for index in range(merged):
+        what = (f"h_1 … h_{steps}: the hidden state of every step" if sequences
+                else f"{last}: the hidden state after the last step")
+        if bidirectional:
+            what = ("both copies' hidden states, merged" if merged == 1
+                    else ("the forward" if index == 0 else "the backward") + " copy's hidden states")
+            what += " at every step" if sequences else ", last step"
+        rows.append(TensorRow("output" if merged == 1 else f"output {index + 1}", tensor_text(outputs[index]),
+                              what))
+    states = list(outputs[merged:])
+    directions = [""] if len(copies) == 1 else ["forward ", "backward "]
+    position = 0
+    for direction, copy in zip(directions, copies):
+        for name in copy.state_names:
+            meaning = _state_meaning(name, sequences)
+            shape = tensor_text((batch, copy.units))
+            if states:
+                rows.append(TensorRow(f"{direction}state {name}_{steps}", tensor_text(states[position]), meaning))
+                position += 1
+            else:
+                rows.append(TensorRow(f"{direction}{_state_word(name)} {name}_t", shape,
+                                      "at every step; not returned (return_state: false)", returned=False))
+    return rows
+
+
+def recurrent_settings(layer: Layer, inputs: Sequence[TensorSpec]) -> List[Setting]:
+    """The outputs of a recurrent layer (or Bidirectional) under the four return settings."""
+    copies = layer.recurrent_copies()
+    current = (copies[0]["return_sequences"], copies[0]["return_state"])
+    steps = count_text(inputs[0].shape[1])
+    directions = [""] if len(copies) == 1 else ["forward ", "backward "]
+    states = tuple(f"{direction}{name}_{steps}" for direction, copy in zip(directions, copies)
+                   for name in copy.state_names)
+    rows = []
+    for sequences in (False, True):
+        for state in (False, True):
+            shapes = layer.with_return(sequences, state).output_shapes(inputs)
+            outputs = len(shapes) - (len(states) if state else 0)
+            roles = ("output",) if outputs == 1 else ("forward output", "backward output")
+            rows.append(Setting(sequences, state, tuple(tensor_text(shape) for shape in shapes),
+                                roles + (states if state else ()), (sequences, state) == current))
+    return rows
+
+
+def _two_copies(first: Expression, second: Expression) -> Expression:
+    if first == second:
+        return times(count_of(2, "directions"), first)
+    return plus(first, second)
+
+
+def copies_expression(counts: Sequence[Expression]) -> Expression:
+    """One direction's count, or both directions' (2 × when they are equal)."""
+    return counts[0] if len(counts) == 1 else _two_copies(*counts)
+
+
+def _pytorch_rows(cell: Cell, layer: "Recurrent", suffix: str) -> List[WeightRow]:
+    order = layer.pytorch_gate_order
+    f, u, g = cell.input_dim, cell.units, cell.gates
+    if g > 1:
+        stack_ih = "[" + "; ".join(f"W_i{letter}" for letter in order) + "]"
+        stack_hh = "[" + "; ".join(f"W_h{letter}" for letter in order) + "]"
+        layouts = {"weight_ih": f"{stack_ih}: ({g} gates × {u} units) × {f} features",
+                   "weight_hh": f"{stack_hh}: ({g} gates × {u} units) × {u} units",
+                   "bias_ih": f"{g} gates × {u} units, input side",
+                   "bias_hh": f"{g} gates × {u} units, hidden side"}
+    else:
+        layouts = {"weight_ih": f"{u} units × {f} features", "weight_hh": f"{u} units × {u} units",
+                   "bias_ih": f"{u} units, input side", "bias_hh": f"{u} units, hidden side"}
+    rows = []
+    for weight in pytorch_cell_weights(cell, layer, 0, suffix):
+        stem = weight.name.split("_l0")[0]
+        rows.append(WeightRow(weight.name, weight.shape, weight.size, layouts[stem], weight.trainable))
+    return rows
+
+
+def _pytorch_call(cell: Cell, layer: "Recurrent", bidirectional: bool) -> str:
+    arguments = [str(cell.input_dim), str(cell.units)] + layer.pytorch_arguments()
+    if not cell.use_bias:
+        arguments.append("bias=False")
+    arguments.append("batch_first=True")
+    if bidirectional:
+        arguments.append("bidirectional=True")
+    return f"nn.{layer.pytorch_module}({', '.join(arguments)})"
+
+
+def _count_note(keras: int, pytorch: int, cell: Cell, copies: int) -> str:
+    if not cell.use_bias:
+        return f"Same count ({pytorch:,}): without biases both store the same two matrices."
+    extra = pytorch - keras
+    vector = f"({cell.gates * cell.units},)"
+    if cell.separate_recurrent_bias:
+        return (f"Same count ({pytorch:,}): Keras's bias (2, {cell.gates * cell.units}) holds the same two "
+                f"vectors as bias_ih_l0 and bias_hh_l0.")
+    per = " per direction" if copies > 1 else ""
+    return (f"PyTorch: {pytorch:,} = {keras:,} + {extra:,}. PyTorch keeps two bias vectors{per}, bias_ih_l0 "
+            f"and bias_hh_l0 {vector}, where Keras keeps one bias {vector}; the two are only ever added "
+            f"together, so the extra {extra:,} parameters compute nothing Keras's layer cannot.")
+
+
+def pytorch_view(layer: Layer, inputs: Sequence[TensorSpec]) -> FrameworkView:
+    """How PyTorch stores a recurrent layer (or a Bidirectional's two copies) and how it differs."""
+    copies: List[Recurrent] = layer.recurrent_copies()  # type: ignore[assignment]
+    features = inputs[0].shape[-1]
+    cells = [copy.cell(features) for copy in copies]
+    bidirectional = len(copies) == 2
+    notes: List[str] = []
+    for copy, cell in zip(copies, cells):
+        for problem in copy.pytorch_differences(cell):
+            if problem not in notes:
+                notes.append(problem)
+    if bidirectional and cells[0] != cells[1]:
+        notes.append("No single PyTorch module: nn.LSTM/nn.GRU(bidirectional=True) needs both directions "
+                     "to have the same size and options.")
+    rows: List[WeightRow] = []
+    for cell, copy, suffix in zip(cells, copies, ("", "_reverse")):
+        rows += _pytorch_rows(cell, copy, suffix)
+    pytorch = copies_expression([cell.parameters("pytorch") for cell in cells])
+    keras = sum(cell.parameters("keras").value for cell in cells)
+    equivalent = not notes
+    notes.append(_count_note(keras, pytorch.value, cells[0], len(copies)))
+    notes.append(copies[0].pytorch_order_note())
+    if bidirectional:
+        merge_mode = layer.config["merge_mode"]
+        notes.append("The _reverse weights belong to the backward copy.")
+        if merge_mode != "concat":
+            notes.append(f"PyTorch's bidirectional output always concatenates the two directions; Keras's "
+                         f"merge_mode: {merge_mode} is applied to the two halves afterwards.")
+    return FrameworkView("PyTorch", _pytorch_call(cells[0], copies[0], bidirectional), equivalent, rows,
+                         Formula.of(pytorch), notes)

@@ -9,6 +9,13 @@ from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import Arg, choice, described, int_list, positive_int
 from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, PassThrough, Rank, TensorSpec,
                    WeightArrays, numpy_module, register)
+from .explanation import Context, Equation, Math, io_symbols, one_block, tensor_text
+
+
+def rearrangement_math(layer: Layer, rhs: str, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> Math:
+    """The one equation of a layer that moves values without changing them."""
+    return one_block("once per sample", [Equation("y", rhs, "the same values, rearranged")],
+                     io_symbols(inputs, outputs), headline=layer.keras_class)
 
 
 @register
@@ -33,12 +40,24 @@ class RepeatVector(Layer):
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [numpy_module().repeat(inputs[0][:, None, :], self["n"], axis=1)], [None]
 
+    def repeats(self) -> int:
+        return self["n"]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        n = self["n"]
+        return one_block("each step", [Equation("y_t", "x", f"for t = 1, …, {n}: the same vector at every step")],
+                         io_symbols(inputs, outputs),
+                         words=[f"Turns one vector per sample into a sequence of {n} equal steps, e.g. to feed "
+                                "a recurrent layer."],
+                         headline=f"RepeatVector {n} times")
+
 
 @register
 class Flatten(PassThrough):
     """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
 
     keras_class = "Flatten"
+    flattens = True
     input_rank = Rank(min_ndim=1)
     arguments = (Arg("data_format", choice("channels_last", "channels_first", None, ignore_case=True), None),)
 
@@ -53,6 +72,9 @@ class Flatten(PassThrough):
         if self["data_format"] == "channels_first" and x.ndim > 1:
             x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))  # to channels last, as Keras
         return [x.reshape(x.shape[0], -1)], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return rearrangement_math(self, f"reshape(x, {tensor_text(outputs[0])})", inputs, outputs)
 
 
 @described({"type": "array", "items": {"type": "integer", "minimum": -1}})
@@ -118,6 +140,9 @@ class Reshape(PassThrough):
         x = inputs[0]
         return [x.reshape((x.shape[0],) + tuple(self["target_shape"]))], [None]
 
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return rearrangement_math(self, f"reshape(x, {tensor_text(outputs[0])})", inputs, outputs)
+
 
 @described({"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True})
 def _check_permutation(name: str, value) -> tuple:
@@ -146,3 +171,7 @@ class Permute(PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [inputs[0].transpose((0,) + tuple(self["dims"]))], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axes = ", ".join(str(dim) for dim in self["dims"])
+        return rearrangement_math(self, f"transpose(x, axes=(0, {axes}))", inputs, outputs)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-from ..arithmetic import number, plus, times
+from ..arithmetic import Expression, number, plus, times
+from ..diagnostics import Problem
 from ..shapes import Shape, product
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
-from .base import (Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight, WeightArrays,
+from .base import (Amount, Arrays, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    check_inputs, clone, numpy_module, register)
-from .recurrent import Recurrent, check_states
+from .explanation import (Block, Context, Equation, FrameworkView, Math, Setting, Symbol, TensorRow, count_text,
+                          tensor_text)
+from .recurrent import (check_states, copies_expression, dense_comparison, pytorch_view, recurrent_output_rows,
+                        recurrent_settings, time_axis_reason)
 
 
 def _frozen_wrapper_warning(wrapper: Layer) -> List[Problem]:
@@ -25,8 +29,22 @@ def _frozen_wrapper_warning(wrapper: Layer) -> List[Problem]:
         f"`{wrapper.name}.trainable = False` after building the model.", argument="trainable")]
 
 
+def _is_single_recurrent(layer: Layer) -> bool:
+    """A recurrent layer itself (not a wrapper of one): what Bidirectional can copy."""
+    return layer.recurrent_copies() == [layer]
+
+
 def _without_prefix(name: str, prefix: str) -> str:
     return name[len(prefix):] if name.startswith(prefix) else name
+
+
+# How merge_mode joins the two directions, as the equations write it.
+MERGE_EQUATIONS = {
+    "concat": ("[h→ ; h←]", "the two halves side by side: last axis doubled"),
+    "sum": ("h→ + h←", "element-wise sum"),
+    "ave": ("(h→ + h←) / 2", "element-wise mean"),
+    "mul": ("h→ ⊙ h←", "element-wise product"),
+}
 
 
 @register
@@ -35,6 +53,7 @@ class Bidirectional(Layer):
 
     keras_class = "Bidirectional"
     supports_masking = True
+    consumes_mask = True
     arguments = (
         Arg("layer", layer_definition),
         Arg("merge_mode", choice("sum", "mul", "ave", "concat", None), "concat"),
@@ -47,7 +66,7 @@ class Bidirectional(Layer):
         inner = config["layer"]
         self.forward_layer = None
         self.backward_layer = None
-        if isinstance(inner, Recurrent):
+        if _is_single_recurrent(inner):
             self.forward_layer = clone(inner, "forward_" + _without_prefix(inner.name, "forward_"))
             given = config.get("backward_layer")
             self.backward_layer = given if given is not None else clone(
@@ -56,7 +75,7 @@ class Bidirectional(Layer):
     def check_config(self) -> None:
         for key in ("layer", "backward_layer"):
             inner = self.config.get(key)
-            if inner is not None and not isinstance(inner, Recurrent):
+            if inner is not None and not _is_single_recurrent(inner):
                 raise Problem(
                     "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN); "
                             f"`{key}` is a {inner.keras_class}.",
@@ -80,6 +99,94 @@ class Bidirectional(Layer):
 
     def sublayers(self) -> List[Layer]:
         return [layer for layer in (self.forward_layer, self.backward_layer) if layer is not None]
+
+    def recurrent_copies(self) -> List[Layer]:
+        return self.sublayers()
+
+    @property
+    def sequence_axes(self):  # type: ignore[override]  # the wrapped layer's
+        return self.forward_layer.sequence_axes
+
+    @property
+    def merged_outputs(self) -> int:
+        """merge_mode None returns the two directions' outputs apart."""
+        return 2 if self.config["merge_mode"] is None else 1
+
+    def with_return(self, return_sequences: bool, return_state: bool) -> Layer:
+        overrides = {"return_sequences": return_sequences, "return_state": return_state}
+        config = dict(self.config)
+        config["layer"] = clone(config["layer"], config["layer"].name, **overrides)
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = clone(config["backward_layer"], config["backward_layer"].name, **overrides)
+        return Bidirectional(self.name, config, self.convention)
+
+    def keras_masks(self, inputs, masks, count: int, graph) -> list:
+        mask = masks[0] if masks and self.return_sequences else None
+        return [mask] * self.merged_outputs + [None] * (count - self.merged_outputs)
+
+    def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
+        return self.forward_layer.kept_for_backprop(inputs) + self.backward_layer.kept_for_backprop(inputs)
+
+    def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
+        return copies_expression([copy.parameter_expression(inputs) for copy in self.sublayers()])
+
+    def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional[FrameworkView]:
+        return pytorch_view(self, inputs)
+
+    def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List[TensorRow]:
+        return recurrent_output_rows(self, inputs, outputs, self.merged_outputs)
+
+    def return_settings(self, inputs: Sequence[TensorSpec]) -> List[Setting]:
+        return recurrent_settings(self, inputs)
+
+    def missing_time_axis_reason(self, received: TensorSpec, source: str, mismatch: str) -> Optional[str]:
+        return time_axis_reason(self.forward_layer, self.name, self.keras_class, received, source, mismatch)
+
+    def compared_with_dense(self, received: TensorSpec, params: int) -> str:
+        return dense_comparison(self.name, self.forward_layer.units, received, params)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        forward, backward = self.forward_layer, self.backward_layer
+        shape = inputs[0].shape
+        steps = count_text(shape[1])
+        backward_block = backward.cell_block(inputs, f"backward copy {backward.name}: the same equations with "
+                                                     "its own weights", context.initial_state)
+        backward_block.symbols, backward_block.legend = [], ""  # as for the forward copy
+        blocks = [forward.cell_block(inputs, f"forward copy {forward.name}", context.initial_state),
+                  backward_block]
+        merge_mode = self.config["merge_mode"]
+        units = forward.units
+        if self.return_sequences:
+            subject = "y_t"
+            what = ("for every t: h→_t of the forward copy and h←_t of the backward copy (Keras reverses the "
+                    "backward outputs so both describe step t)")
+        else:
+            subject = "y"
+            what = (f"h→ = h_{steps} of the forward copy, h← = the backward copy's last output, which has "
+                    f"read the sequence from step {steps} back to step 1")
+        if merge_mode is None:
+            equations = [Equation(f"{subject} (output 1)", "h→", "merge_mode: None returns both"),
+                         Equation(f"{subject} (output 2)", "h←", "")]
+        else:
+            rhs, note = MERGE_EQUATIONS[merge_mode]
+            equations = [Equation(subject, rhs, f"merge_mode: {merge_mode} — {note}")]
+        width = 2 * units if merge_mode == "concat" else units
+        blocks.append(Block("merge", "", equations,
+                            [Symbol("h→, h←", tensor_text((shape[0], units)), what),
+                             Symbol(subject, tensor_text((shape[0], width)), "the merged output"
+                                    + (" at step t" if self.return_sequences else ""))],
+                            "⊙ = element-wise product" if merge_mode == "mul" else ""))
+        words = forward.in_words(inputs)[:2]
+        words.append(f"Bidirectional runs two independent copies of {forward.keras_class}({units}): one reads "
+                     f"the {steps} steps forwards, the other backwards; each has its own weights, so the "
+                     "parameter count doubles.")
+        layouts = {}
+        for direction, copy in (("forward", forward), ("backward", backward)):
+            for name, text in copy.weight_layouts(copy.cell(shape[-1])).items():
+                layouts[f"{direction}/{name}"] = text
+        headline = (f"Bidirectional {forward.keras_class} with {units} units per direction, reading "
+                    f"{steps} steps of {shape[-1]} features both ways")
+        return Math(blocks, words, layouts, headline)
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         # Keras splits the list in half: forward states, then backward states.
@@ -246,6 +353,7 @@ class TimeDistributed(Layer):
 
     keras_class = "TimeDistributed"
     supports_masking = True
+    consumes_mask = True
     arguments = (Arg("layer", layer_definition),)
 
     @property
@@ -304,3 +412,22 @@ class TimeDistributed(Layer):
         outputs, _ = self.inner.forward(weights, [x.reshape((batch * steps,) + x.shape[2:])], [None])
         y = outputs[0]
         return [y.reshape((batch, steps) + y.shape[1:])], self.passed_masks(masks, 1)
+
+    def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
+        length = inputs[0].shape[1]
+        inner = self.inner.kept_for_backprop(self._step_inputs(inputs))
+        return inner.times(length) if length is not None else Amount(0, inner.fixed + inner.per_step)
+
+    def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
+        return self.inner.parameter_expression(self._step_inputs(inputs))
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        inner = self.inner
+        step_inputs = self._step_inputs(inputs)
+        inner_math = inner.explain_math(step_inputs, inner.output_shapes(step_inputs), context)
+        steps = count_text(inputs[0].shape[1])
+        wrapper = Block("each step", f"for t = 1, …, {steps}, the same {inner.keras_class} weights at every step",
+                        [Equation("y_t", f"{inner.name}(x_t)", f"{inner.keras_class} applied to one step")],
+                        [Symbol("x_t", tensor_text(step_inputs[0].shape), "one step of the input")])
+        return Math([wrapper] + inner_math.blocks, inner_math.in_words, inner_math.weight_layouts,
+                    f"{inner.keras_class} applied to each of {steps} steps")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Diagnostic
+from ..layers.base import INPUT_TYPE
 from ..quantities import readable_bytes
 from ..report import LayerReport, Report
 from ..shapes import Shape
@@ -127,7 +128,7 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
     rows = []
     for name in report.row_order or list(inputs) + list(layers):
         if name in inputs:
-            rows.append(SummaryRow(name, "InputLayer", [inputs[name].shape], weightless, []))
+            rows.append(SummaryRow(name, INPUT_TYPE, [inputs[name].shape], weightless, []))
         elif name in layers:
             rows.append(layer_row(layers[name]))
         elif name in operations:

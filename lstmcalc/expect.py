@@ -20,6 +20,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from .diagnostics import Diagnostic, make
 from .report import LayerReport, Report
 from .shapes import Shape, format_shape
+from .spec.rewrite import YamlRewriter, compose, find, flow_yaml, node_value
 from .spec.source import LocatedMap, Location
 from .suggest import closest
 
@@ -79,15 +80,6 @@ def layer_value(layer: LayerReport, key: str) -> Any:
         shapes = layer.output_shapes
         return _as_list(shapes[0]) if len(shapes) == 1 else [_as_list(shape) for shape in shapes]
     return [_as_list(shape) for shape in layer.output_shapes]
-
-
-def as_yaml(value: Any) -> str:
-    """A value in YAML flow style: ``137217``, ``[null, 64]``, ``[[null, 64], [null, 64]]``."""
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "[" + ", ".join(as_yaml(item) for item in value) + "]"
-    return str(value)
 
 
 # -- checking ------------------------------------------------------------------------------------
@@ -172,7 +164,7 @@ class _Reader:
             shown = ", ".join(format_shape(shape) for shape in actual)
             self.problem(code, f"`{path}.output_shape` expects one shape {format_shape(expected)} but {owner} "
                                f"{len(actual)} tensors: {shown}.",
-                         f"Write `output_shapes: {as_yaml(actual)}` (one shape per output).", where, layer)
+                         f"Write `output_shapes: {flow_yaml(actual)}` (one shape per output).", where, layer)
             return
         if expected != actual:
             if key == "output_shapes":
@@ -181,7 +173,7 @@ class _Reader:
             else:
                 found, wanted = format_shape(actual), format_shape(expected)
             self.problem(code, f"`{path}.{key}` expects {wanted} but {owner} {found} "
-                               f"(in the spec: {as_yaml(actual)}).", UPDATE_HINT, where, layer)
+                               f"(in the spec: {flow_yaml(actual)}).", UPDATE_HINT, where, layer)
 
     def _well_formed(self, path: str, key: str, value: Any, where: Location, layer: Optional[str]) -> bool:
         if key in TOTAL_KEYS:
@@ -227,14 +219,7 @@ def check_expectations(report: Report) -> List[Diagnostic]:
     return _Reader(report, block).run()
 
 
-# -- rewriting -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Edit:
-    start: int
-    end: int
-    text: str
+# -- rewriting ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -243,73 +228,40 @@ class Update:
     changes: List[str]
 
 
-def _content_end(node) -> int:
-    """Where a node's own text ends (a block collection's end mark lies past trailing comments)."""
-    import yaml
+class _ExpectationWriter:
+    """Writes the report's numbers into the `expect:` block through a YamlRewriter."""
 
-    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return _content_end(node.value[-1])
-    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return _content_end(node.value[-1][1])
-    return node.end_mark.index
-
-
-def _find(mapping, key: str):
-    import yaml
-
-    if not isinstance(mapping, yaml.MappingNode):
-        return None, None
-    for key_node, value_node in mapping.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return key_node, value_node
-    return None, None
-
-
-def _current(node) -> Any:
-    import yaml
-
-    return yaml.safe_load(yaml.serialize(node)) if node is not None else None
-
-
-class _Rewriter:
     def __init__(self, text: str, report: Report):
-        self.text = text
+        self.rewriter = YamlRewriter(text)
         self.report = report
-        self.edits: List[Edit] = []
         self.changes: List[str] = []
 
     def replace(self, path: str, key_node, value_node, value: Any) -> None:
-        import yaml
-
-        old = _current(value_node)
+        old = node_value(value_node)
         if old == value:
             return
         key = key_node.value
         if key == "output_shape" and value and isinstance(value[0], list):
             # Several outputs: the key itself becomes output_shapes.
-            self.edits.append(Edit(key_node.start_mark.index, key_node.end_mark.index, "output_shapes"))
+            self.rewriter.rename_key(key_node, "output_shapes")
             key = "output_shapes"
-        end = _content_end(value_node)
-        if isinstance(value_node, yaml.ScalarNode) and value_node.value == "" and value_node.style is None:
-            self.edits.append(Edit(value_node.start_mark.index, end, " " + as_yaml(value)))
-        else:
-            self.edits.append(Edit(value_node.start_mark.index, end, as_yaml(value)))
-        self.changes.append(f"{path}.{key}: {as_yaml(old)} → {as_yaml(value)}")
+        self.rewriter.replace_value(value_node, value)
+        self.changes.append(f"{path}.{key}: {flow_yaml(old)} → {flow_yaml(value)}")
 
     def run(self, root) -> None:
         import yaml
 
-        key_node, block = _find(root, "expect")
+        key_node, block = find(root, "expect")
         if key_node is None:
-            self._append_block()
+            self.rewriter.append_block("expect", self._default_lines())
             return
         if isinstance(block, yaml.ScalarNode) and block.value in ("", "~", "null", "Null", "NULL"):
-            self._fill_empty(key_node, block)
+            self.rewriter.fill_empty(key_node, block, self._default_lines())
             return
         if not isinstance(block, yaml.MappingNode):
             return  # reported as X006; not ours to guess
         if not block.value:
-            self._fill_empty(key_node, block)
+            self.rewriter.fill_empty(key_node, block, self._default_lines())
             return
         for item_key, item_value in block.value:
             name = getattr(item_key, "value", None)
@@ -334,30 +286,13 @@ class _Rewriter:
                     self.replace(f"expect.layers.{layer.name}", item_key, item_value, value)
 
     def _default_lines(self) -> List[str]:
-        lines = [f"{key}: {as_yaml(model_value(self.report, key))}" for key in DEFAULT_KEYS]
+        lines = [f"{key}: {flow_yaml(model_value(self.report, key))}" for key in DEFAULT_KEYS]
         shapes = model_output_shapes(self.report)
         if shapes is not None:
             key = "output_shape" if len(shapes) == 1 else "output_shapes"
-            lines.append(f"{key}: {as_yaml(model_value(self.report, key))}")
+            lines.append(f"{key}: {flow_yaml(model_value(self.report, key))}")
         self.changes.extend(f"expect.{line}" for line in lines)
         return lines
-
-    def _append_block(self) -> None:
-        lines = self._default_lines()
-        prefix = "" if not self.text or self.text.endswith("\n") else "\n"
-        newline = "\r\n" if "\r\n" in self.text else "\n"
-        block = prefix + "expect:" + newline + "".join(f"  {line}{newline}" for line in lines)
-        self.edits.append(Edit(len(self.text), len(self.text), block))
-
-    def _fill_empty(self, key_node, block) -> None:
-        indent = " " * (key_node.start_mark.column + 2)
-        newline = "\r\n" if "\r\n" in self.text else "\n"
-        lines = self._default_lines()
-        colon = self.text.index(":", key_node.end_mark.index)
-        # An empty value's marks may lie on a later line, past comments: insert after the colon.
-        end = colon + 1 if block.value in ("", []) and not getattr(block, "flow_style", False) \
-            else _content_end(block)
-        self.edits.append(Edit(colon + 1, end, "".join(f"{newline}{indent}{line}" for line in lines)))
 
 
 def updated_text(text: str, report: Report) -> Optional[Update]:
@@ -366,17 +301,9 @@ def updated_text(text: str, report: Report) -> Optional[Update]:
     Only the values of keys already in the block are rewritten (and, for a missing or empty block,
     the totals and output shape are added at its place), so comments and layout survive.
     """
-    import yaml
-
     if not report.ok:
         return None
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    rewriter = _Rewriter(text, report)
-    rewriter.run(root)
-    if not rewriter.edits:
-        return None
-    result = text
-    for edit in sorted(rewriter.edits, key=lambda edit: edit.start, reverse=True):
-        result = result[:edit.start] + edit.text + result[edit.end:]
-    return Update(result, rewriter.changes)
-
+    writer = _ExpectationWriter(text, report)
+    writer.run(compose(text))
+    result = writer.rewriter.result()
+    return None if result is None else Update(result, writer.changes)

@@ -1,4 +1,4 @@
-"""The verifier: a NumPy forward pass over the engine's own layer objects that checks every shape
+"""Running the verifier: a NumPy forward pass over the engine's own layer objects that checks every shape
 the engine propagated — and, given real weights, computes Keras's numbers.
 
     report = lstmcalc.analyze("specs/cnn_lstm.yaml")
@@ -17,160 +17,19 @@ verifier refuses (V002). NumPy is imported only inside the functions that comput
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
-from .diagnostics import ERROR, WARNING, Diagnostic, make
-from .layers.base import ARRAY_DTYPES, INPUT_TYPE, Layer, Problem, TensorSpec, numpy_module
-from .report import DTYPE_BYTES, Report
-from .shapes import Shape, format_shape, product
-from .spec.model import Reference
-from .spec.source import Location
-from .suggest import closest
+from ..diagnostics import ERROR, WARNING, make
+from ..layers.base import ARRAY_DTYPES, INPUT_TYPE, Layer, Problem, TensorSpec, numpy_module
+from ..report import DTYPE_BYTES, Report
+from ..shapes import Shape, format_shape, product
+from ..spec.model import Reference
+from ..spec.source import Location
+from .arrays import ArrayContext, given_inputs, given_weights
+from .result import LayerCheck, MemoryEstimate, TensorCheck, VerifyOptions, VerifyResult
 
 if TYPE_CHECKING:
     from numpy import ndarray
-
-DEFAULT_BATCH_SIZE = 2
-DEFAULT_TIMESTEPS = 7
-DEFAULT_MAX_MEMORY = 1 << 30
-SCHEMA_ID = "lstmcalc.verify/1"
-
-
-@dataclass(frozen=True)
-class VerifyOptions:
-    """How to run the verifier. ``weights`` (``<layer>/<weight>`` → array) and ``inputs`` (input
-    name → array) replace the random ones; ``weights_path``/``input_path`` load them from .npz
-    (or .npy for a single input) files. ``initial_states`` gives RNN layers (by name) their
-    initial states, as Keras's ``layer(x, initial_state=[...])``: h (and c for LSTM); for
-    Bidirectional the forward then the backward states."""
-
-    batch_size: int = DEFAULT_BATCH_SIZE
-    timesteps: int = DEFAULT_TIMESTEPS
-    seed: int = 0
-    max_memory: int = DEFAULT_MAX_MEMORY
-    weights_path: Optional[str] = None
-    input_path: Optional[str] = None
-    weights: Optional[Mapping[str, "ndarray"]] = None
-    inputs: Optional[Mapping[str, "ndarray"]] = None
-    initial_states: Optional[Mapping[str, Sequence["ndarray"]]] = None
-
-
-@dataclass
-class TensorCheck:
-    """One tensor: the engine's shape (None = unknown), the shape expected at this run's sizes,
-    and what the forward pass computed (None when it did not run)."""
-
-    reference: str
-    propagated: Shape
-    expected: Optional[Shape] = None
-    computed: Optional[Shape] = None
-    propagated_masked: bool = False
-    computed_masked: Optional[bool] = None
-    # Keras itself computes another shape than it declares (Layer.computed_shapes); ``expected``
-    # is then what Keras computes.
-    keras_differs: bool = False
-
-    @property
-    def agrees(self) -> bool:
-        if self.computed is None or self.expected is None:
-            return False
-        compatible = self.keras_differs or (len(self.propagated) == len(self.computed) and all(
-            dim is None or dim == actual for dim, actual in zip(self.propagated, self.computed)))
-        return compatible and self.computed == self.expected and self.computed_masked == self.propagated_masked
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"reference": self.reference, "propagated": list(self.propagated),
-                "expected": None if self.expected is None else list(self.expected),
-                "computed": None if self.computed is None else list(self.computed),
-                "propagated_masked": self.propagated_masked, "computed_masked": self.computed_masked,
-                "keras_differs": self.keras_differs, "agrees": self.agrees}
-
-
-@dataclass
-class LayerCheck:
-    """One input or layer. ``status``: agrees, differs, failed (the forward pass raised),
-    skipped (an earlier layer failed) or not-run (the pass was refused)."""
-
-    name: str
-    type: str
-    tensors: List[TensorCheck] = field(default_factory=list)
-    status: str = "not-run"
-    source: str = ""  # for inputs: where the array came from
-
-    def to_dict(self) -> Dict[str, Any]:
-        entry = {"name": self.name, "type": self.type, "status": self.status,
-                 "tensors": [tensor.to_dict() for tensor in self.tensors]}
-        if self.source:
-            entry["source"] = self.source
-        return entry
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Bytes the forward pass allocates: weights, the activations it keeps (every input, output and
-    mask), and the largest temporary arrays of one layer."""
-
-    weights: int = 0
-    activations: int = 0
-    scratch: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.activations + self.scratch
-
-    def to_dict(self) -> Dict[str, int]:
-        return {"weights": self.weights, "activations": self.activations, "scratch": self.scratch,
-                "total": self.total}
-
-
-@dataclass
-class VerifyResult:
-    """What the verifier found. ``diagnostics`` holds only the verifier's own findings (V codes)."""
-
-    report: Report
-    options: VerifyOptions
-    ran: bool = False
-    batch_size: Optional[int] = None
-    timesteps: Optional[int] = None
-    weights_source: str = ""
-    inputs: List[LayerCheck] = field(default_factory=list)
-    layers: List[LayerCheck] = field(default_factory=list)
-    memory: MemoryEstimate = MemoryEstimate()
-    outputs: Dict[str, "ndarray"] = field(default_factory=dict)
-    output_path: Optional[str] = None  # set by save_outputs
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """The pass ran, every tensor agrees, and nothing is an error."""
-        return (self.ran and self.report.ok and all(tensor.agrees for tensor in self.tensors)
-                and not any(d.severity == ERROR for d in self.diagnostics))
-
-    @property
-    def tensors(self) -> List[TensorCheck]:
-        return [tensor for check in self.inputs + self.layers for tensor in check.tensors]
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "schema": SCHEMA_ID,
-            "ok": self.ok,
-            "ran": self.ran,
-            "name": self.report.name,
-            "file": self.report.file,
-            "batch_size": self.batch_size,
-            "timesteps": self.timesteps,
-            "seed": self.options.seed,
-            "weights": self.weights_source,
-            "memory": dict(self.memory.to_dict(), max_memory=self.options.max_memory),
-            "inputs": [check.to_dict() for check in self.inputs],
-            "layers": [check.to_dict() for check in self.layers],
-            "outputs": {name: list(array.shape) for name, array in self.outputs.items()},
-            "output_file": self.output_path,
-            "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
-            "model_diagnostics": [diagnostic.to_dict() for diagnostic in self.report.diagnostics],
-        }
 
 
 def verify_report(report: Report, options: VerifyOptions = VerifyOptions()) -> VerifyResult:
@@ -198,14 +57,6 @@ def output_names(report: Report) -> List[Tuple[str, str, int]]:
     return names
 
 
-def save_outputs(result: VerifyResult, path: str) -> None:
-    """Write the model's outputs to a .npz keyed as ``output_names`` (raises OSError)."""
-    np = numpy_module()
-    with open(path, "wb") as handle:
-        np.savez(handle, **result.outputs)
-    result.output_path = path
-
-
 class Verification:
     """One run: prepare the arrays' shapes, estimate memory, then compute layer by layer."""
 
@@ -224,8 +75,9 @@ class Verification:
     # -- steps -----------------------------------------------------------------------------------
 
     def run(self) -> None:
-        weights = self._given_weights()
-        inputs = self._given_inputs()
+        context = ArrayContext(self.report, self.options, self.result.diagnostics)
+        weights = given_weights(context)
+        inputs = given_inputs(context)
         if self.result.diagnostics:
             return
         self.result.weights_source = (self.options.weights_path or "given" if weights is not None
@@ -242,115 +94,6 @@ class Verification:
         for node in self._layer_nodes():
             self._compute(node, weights, rng)
         self._collect_outputs()
-
-    # -- given arrays ------------------------------------------------------------------------------
-
-    def _given_weights(self) -> Optional[Dict[str, "ndarray"]]:
-        path = self.options.weights_path
-        given = self.options.weights
-        if given is None and path is None:
-            return None
-        if given is None:
-            given = self._load(path, "V003", "weights")
-            if given is None:
-                return None
-            if not isinstance(given, dict):
-                self._problem("V003", f"{path} holds one array; the weights are several, named.",
-                              "Save them with numpy.savez('weights.npz', **weights), keyed <layer>/<weight> "
-                              "(see the README's export recipe).", location=Location(path, None, None))
-                return None
-        given = {key: numpy_module().asarray(value) for key, value in given.items()}
-        expected = {f"{layer.name}/{weight.name}": (layer, weight) for layer in self.report.layers
-                    for weight in layer.weights}
-        where = Location(path, None, None) if path else None
-        missing = [key for key in expected if key not in given]
-        extra = [key for key in given if key not in expected]
-        if missing:
-            shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-            self._problem("V003", f"The weights{_in(path)} lack {len(missing)} of the model's "
-                                  f"{len(expected)} weight(s): {shown}.",
-                          "Keys are `<layer>/<weight>`, e.g. `lstm/kernel` (Bidirectional: "
-                          "`<layer>/forward/<weight>`); see `lstmcalc summary --format json` for the "
-                          "names, and the README for exporting them from Keras.", location=where)
-        if extra:
-            suggestion = closest(extra[0], list(expected))
-            self._problem("V003", f"The weights{_in(path)} have {len(extra)} key(s) the model does not: "
-                                  + ", ".join(extra[:6]) + ".",
-                          (f"Did you mean `{suggestion}` for `{extra[0]}`? " if suggestion else "")
-                          + "The weights must come from a model with the same layers and names.",
-                          location=where)
-        for key, (layer, weight) in expected.items():
-            if key in given and tuple(given[key].shape) != tuple(weight.shape):
-                self._problem("V003", f"`{key}` has shape {format_shape(given[key].shape)}{_in(path)}; "
-                                      f"{layer.name} ({layer.type}) needs {format_shape(weight.shape)}.",
-                              "Export the weights from a model built with the same spec (same units, "
-                              "input features and layer types).", layer=layer.name, location=where)
-        if self.result.diagnostics:
-            return None
-        return dict(given)
-
-    def _given_inputs(self) -> Optional[Dict[str, "ndarray"]]:
-        path = self.options.input_path
-        given = self.options.inputs
-        if given is None and path is None:
-            return None
-        names = [item.name for item in self.report.inputs]
-        where = Location(path, None, None) if path else None
-        if given is None:
-            loaded = self._load(path, "V004", "input")
-            if loaded is None:
-                return None
-            if not isinstance(loaded, dict):
-                if len(names) != 1:
-                    self._problem("V004", f"{path} holds one array, but the model has {len(names)} inputs "
-                                          f"({', '.join(names)}).",
-                                  "Save the inputs in a .npz keyed by input name: "
-                                  "np.savez('x.npz', " + ", ".join(f"{n}=..." for n in names) + ").",
-                                  location=where)
-                    return None
-                loaded = {names[0]: loaded}
-            elif len(names) == 1 and len(loaded) == 1:
-                loaded = {names[0]: next(iter(loaded.values()))}  # np.savez('x.npz', x) keys it arr_0
-            given = loaded
-        given = {key: numpy_module().asarray(value) for key, value in given.items()}
-        missing = [name for name in names if name not in given]
-        extra = [key for key in given if key not in names]
-        if missing or extra:
-            self._problem("V004", f"The input arrays{_in(path)} are keyed {sorted(given)}; the model's inputs "
-                                  f"are {names}.", "Key each array by its input's name.", location=where)
-            return None
-        batches = set()
-        for item in self.report.inputs:
-            array = given[item.name]
-            fits = array.ndim == len(item.shape) and all(
-                dim is None or dim == actual for dim, actual in zip(item.shape, array.shape))
-            if not fits:
-                self._problem("V004", f"Input `{item.name}` has shape {format_shape(array.shape)}{_in(path)}; "
-                                      f"the model takes {format_shape(item.shape)} (None: any size).",
-                              f"Give an array of rank {len(item.shape)}, batch axis first.", location=where)
-            batches.add(array.shape[0] if array.ndim else None)
-        if len(batches) > 1:
-            self._problem("V004", f"The input arrays have different batch sizes: {sorted(batches)}.",
-                          "Give every input the same number of samples.", location=where)
-        return None if self.result.diagnostics else dict(given)
-
-    def _load(self, path: str, code: str, what: str):
-        np = numpy_module()
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if hasattr(loaded, "files"):
-                with loaded:
-                    return {key: loaded[key] for key in loaded.files}
-            return loaded
-        except (OSError, ValueError, EOFError) as error:
-            self._problem(code, f"Cannot read the {what} file {path}: {error}",
-                          "Save the arrays with numpy.save (.npy) or numpy.savez (.npz), without Python "
-                          "objects.", location=Location(path, None, None))
-        except Exception as error:  # zipfile.BadZipFile and friends: the file is not what it claims
-            self._problem(code, f"Cannot read the {what} file {path}: {type(error).__name__}: {error}",
-                          "Save the arrays with numpy.save (.npy) or numpy.savez (.npz).",
-                          location=Location(path, None, None))
-        return None
 
     # -- shapes before arrays --------------------------------------------------------------------
 
@@ -452,7 +195,7 @@ class Verification:
         return Location(self.report.file, first.line if first else None, first.column if first else None)
 
     def _refuse(self) -> None:
-        from .quantities import readable_bytes
+        from ..quantities import readable_bytes
 
         memory = self.result.memory
         self._problem(
@@ -632,7 +375,7 @@ _REPORT_HINT = ("Please report it with this spec at the lstmcalc issue tracker; 
 def expected_outputs(node, specs: List[TensorSpec]) -> List[TensorSpec]:
     """The node's outputs for concrete inputs, by the layer's shape rules as the engine applies
     them (initial states are checked by the engine; their shapes do not change the outputs)."""
-    from .engine import apply_layer
+    from ..engine import apply_layer
 
     as_list = bool(node.definition is not None and node.definition.inputs_as_list)
     return apply_layer(node.layer, specs, (), as_list)[0]
@@ -651,18 +394,3 @@ def _disagreement(name: str, type_name: str, tensor: TensorCheck, sizes: str) ->
 
 def _itemsize(dtype: str) -> int:
     return DTYPE_BYTES.get(ARRAY_DTYPES.get(dtype, dtype), 4)
-
-
-def _in(path: Optional[str]) -> str:
-    return f" in {path}" if path else ""
-
-
-_MEMORY_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt]?)(?:i?b)?$")
-
-
-def parse_memory_size(text: str) -> int:
-    """``1GiB``, ``512M``, ``2gb``, ``1000000`` → bytes; K, M, G and T are powers of 1024."""
-    match = _MEMORY_SIZE.match(text.strip().lower().replace(" ", ""))
-    if match is None or float(match.group(1)) <= 0:
-        raise ValueError(f"{text!r} is not a memory size")
-    return int(float(match.group(1)) * 1024 ** ("_kmgt".index(match.group(2) or "_")))

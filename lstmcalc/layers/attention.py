@@ -8,8 +8,8 @@ from ..arithmetic import number as count_of, plus, times
 from ..shapes import Shape, format_shape, num_elements
 from .arguments import Arg, anything, boolean, choice, fraction
 from .explanation import Context, Equation, Math, Symbol, one_block, tensor_text
-from .base import (Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
-                   WeightArrays, numpy_module, register)
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight, WeightArrays,
+                   numpy_module, register)
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -124,6 +124,7 @@ class Attention(_AttentionBase):
     """Dot-product (Luong) attention."""
 
     keras_class = "Attention"
+    examples = (Example("Attention()", ((4, 3), (5, 3))),)
     arguments = (
         Arg("use_scale", boolean, False),
         Arg("score_mode", choice("dot", "concat"), "dot"),
@@ -162,6 +163,7 @@ class AdditiveAttention(_AttentionBase):
     """Additive (Bahdanau) attention; ``use_scale`` learns one scale per query feature."""
 
     keras_class = "AdditiveAttention"
+    examples = (Example("AdditiveAttention()", ((4, 3), (5, 3))),)
     arguments = (
         Arg("use_scale", boolean, True),
         Arg("dropout", fraction, 0.0),

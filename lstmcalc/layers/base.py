@@ -88,6 +88,17 @@ class Weight:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A working use of a layer type — for the conformance test (tests/test_layer_contract.py) and
+    the reference documentation: the layer in Keras call syntax, and the shapes it receives
+    without the batch axis (several for a merge)."""
+
+    call: str
+    inputs: Tuple[Tuple[Optional[int], ...], ...]
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
 class InputValues:
     """What a layer expects to receive: integer ids below ``below`` (an Embedding's input_dim), or
     floats; ``padding`` is the value of padding steps it masks (0 with mask_zero, mask_value)."""
@@ -134,6 +145,8 @@ class Layer:
     maps_over_tensor_lists: ClassVar[bool] = False
     # Layers that take several tensors by design (merges).
     takes_tensor_list: ClassVar[bool] = False
+    # At least one working use of the type (checked for every type by the conformance test).
+    examples: ClassVar[Tuple[Example, ...]] = ()
 
     def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras",
                  locations: Optional[Dict[str, Any]] = None):

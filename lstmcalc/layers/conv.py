@@ -8,8 +8,9 @@ from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape, product
 from .activations import apply as apply_activation
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, positive_int
-from .explanation import Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text, weight_text
-from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, Problem, TensorSpec, Weight, WeightArrays,
+from .explanation import (Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text,
+                          weight_text)
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
 @register
 class Conv1D(Layer):
     keras_class = "Conv1D"
+    examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
+                Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
     sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(min_ndim=3)
     arguments = (
@@ -197,7 +200,8 @@ class Conv1D(Layer):
         index = "t" if stride == 1 else f"{stride}·t"
         offset = "k" if dilation == 1 else f"{dilation}·k"
         steps = outputs[0][1] if self["data_format"] != "channels_first" else outputs[0][2]
-        symbols = [Symbol("x_t", tensor_text((inputs[0].shape[0], per_group * self["groups"])), "one input step"),
+        batch = inputs[0].shape[0]
+        symbols = [Symbol("x_t", tensor_text((batch, per_group * self["groups"])), "one input step"),
                    Symbol("W_k", weight_text((per_group, filters)), f"kernel[k], k = 0, …, {k - 1}"),
                    ] + ([Symbol("b", weight_text((filters,)), "bias")] if self["use_bias"] else []) + [
                    Symbol("y_t", tensor_text((outputs[0][0], filters)), "one output step")]

@@ -9,8 +9,8 @@ from ..diagnostics import Problem
 from ..shapes import Shape, num_elements
 from .arguments import Arg, activation, anything, boolean, fraction, number, positive_int, BASE_ARGUMENTS
 from .activations import apply as apply_activation
-from .base import (NO_MACS, Arrays, Forward, InputValues, Layer, MacCount, Masks, PassThrough, Rank, TensorKey,
-                   TensorSpec, Weight, WeightArrays, numpy_module, register)
+from .base import (Arrays, Example, Forward, InputValues, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank,
+                   TensorKey, TensorSpec, Weight, WeightArrays, numpy_module, register)
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, io_symbols, legend, one_block,
                           plural, tensor_text, weight_text)
 
@@ -20,6 +20,8 @@ class Dense(Layer):
     """Acts on the last axis of inputs of any rank ≥ 2."""
 
     keras_class = "Dense"
+    examples = (Example("Dense(4, activation='relu')", ((6, 3),)),
+                Example("Dense(2)", ((5,),)))
     input_rank = Rank(min_ndim=2)
     supports_masking = True
     acts_on_last_axis = True
@@ -93,6 +95,7 @@ class Embedding(Layer):
     """Integer indices below ``input_dim`` → vectors of ``output_dim``; adds a dimension."""
 
     keras_class = "Embedding"
+    examples = (Example("Embedding(50, 8, mask_zero=True)", ((7,),), "int32"),)
     supports_masking = True
     arguments = (
         Arg("input_dim", positive_int),
@@ -166,6 +169,7 @@ class Masking(Layer):
     """Marks time steps whose features all equal ``mask_value`` as padding."""
 
     keras_class = "Masking"
+    examples = (Example("Masking(0.0)", ((7, 3),)),)
     supports_masking = True
     keeps_shape = True
     arguments = (Arg("mask_value", number, 0.0),)
@@ -229,6 +233,7 @@ class _Dropout(PassThrough):
 @register
 class Dropout(_Dropout):
     keras_class = "Dropout"
+    examples = (Example("Dropout(0.5)", ((7, 3),)),)
     maps_over_tensor_lists = True
     arguments = (
         Arg("rate", fraction),
@@ -240,6 +245,7 @@ class Dropout(_Dropout):
 @register
 class SpatialDropout1D(_Dropout):
     keras_class = "SpatialDropout1D"
+    examples = (Example("SpatialDropout1D(0.2)", ((7, 3),)),)
     input_rank = Rank(ndim=3)
     sequence_axes = ("batch", "timesteps", "features")
     arguments = (Arg("rate", fraction), Arg("seed", anything, None))
@@ -253,6 +259,7 @@ class SpatialDropout1D(_Dropout):
 @register
 class Activation(PassThrough):
     keras_class = "Activation"
+    examples = (Example("Activation('tanh')", ((7, 3),)),)
     supports_masking = True
     maps_over_tensor_lists = True
     keeps_shape = True

@@ -8,7 +8,7 @@ from ..arithmetic import number as count_of, times
 from ..shapes import Shape, format_shape, num_elements
 from .arguments import Arg, boolean, integer
 from .explanation import Context, Equation, Math, Symbol, one_block, plural, subscript, tensor_text
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, WeightArrays,
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, Problem, TensorSpec, WeightArrays,
                    numpy_module, register)
 
 if TYPE_CHECKING:
@@ -144,6 +144,7 @@ class _ArithmeticMerge(Merge):
 @register
 class Add(_ArithmeticMerge):
     keras_class = "Add"
+    examples = (Example("Add()", ((4, 3), (4, 3))),)
     formula = "x₁ + x₂ + …"
 
     def combine(self, inputs: Arrays) -> "ndarray":
@@ -156,6 +157,7 @@ class Add(_ArithmeticMerge):
 @register
 class Subtract(_ArithmeticMerge):
     keras_class = "Subtract"
+    examples = (Example("Subtract()", ((4, 3), (4, 3))),)
     formula = "x₁ − x₂"
     exact_count = 2
 
@@ -166,6 +168,7 @@ class Subtract(_ArithmeticMerge):
 @register
 class Average(_ArithmeticMerge):
     keras_class = "Average"
+    examples = (Example("Average()", ((4, 3), (4, 3))),)
     formula = "(x₁ + x₂ + …) / n"
 
     def combine(self, inputs: Arrays) -> "ndarray":
@@ -180,6 +183,7 @@ def _expanded(mask: "ndarray", like: "ndarray") -> "ndarray":
 @register
 class Multiply(Merge):
     keras_class = "Multiply"
+    examples = (Example("Multiply()", ((4, 3), (4, 3))),)
     formula = "x₁ ⊙ x₂ ⊙ …"
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
@@ -235,6 +239,7 @@ class _ExtremumMerge(Merge):
 @register
 class Maximum(_ExtremumMerge):
     keras_class = "Maximum"
+    examples = (Example("Maximum()", ((4, 3), (4, 3))),)
     formula = "max(x₁, x₂, …)"
 
     def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
@@ -244,6 +249,7 @@ class Maximum(_ExtremumMerge):
 @register
 class Minimum(_ExtremumMerge):
     keras_class = "Minimum"
+    examples = (Example("Minimum()", ((4, 3), (4, 3))),)
     formula = "min(x₁, x₂, …)"
 
     def operation(self, a: "ndarray", b: "ndarray") -> "ndarray":
@@ -255,6 +261,7 @@ class Concatenate(Merge):
     """Joins tensors along ``axis``; every other axis must match (None matches anything)."""
 
     keras_class = "Concatenate"
+    examples = (Example("Concatenate()", ((4, 3), (4, 5))),)
     arguments = (Arg("axis", integer, -1),)
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
@@ -361,6 +368,7 @@ class Dot(Layer):
     """Dot product of two tensors along ``axes`` (one per tensor)."""
 
     keras_class = "Dot"
+    examples = (Example("Dot(axes=2)", ((4, 3), (5, 3))),)
     takes_tensor_list = True
     supports_masking = True
     arguments = (Arg("axes", _dot_axes), Arg("normalize", boolean, False))

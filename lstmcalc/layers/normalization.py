@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
 from .explanation import Context, Equation, Math, io_symbols, one_block
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight,
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ def normalization_math(layer: Layer, where: str, inputs: Sequence[TensorSpec], o
 @register
 class LayerNormalization(Layer):
     keras_class = "LayerNormalization"
+    examples = (Example("LayerNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = mean and variance of each sample over the normalised axes")
     supports_masking = True
@@ -123,6 +124,7 @@ class LayerNormalization(Layer):
 @register
 class BatchNormalization(Layer):
     keras_class = "BatchNormalization"
+    examples = (Example("BatchNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = the batch's mean and variance per feature while training; moving_mean and "
                 "moving_variance at inference")

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, ClassVar, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, boolean, choice, int_tuple, optional
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec,
-                   WeightArrays, numpy_module, register)
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, Problem, Rank, TensorSpec, WeightArrays,
+                   numpy_module, register)
 from .explanation import Context, Equation, Math, io_symbols, one_block
 from .conv import DATA_FORMAT, channels_first, pool_length, same_padding, to_channels_last, window_taps
 
@@ -80,6 +80,7 @@ _POOL_TAIL = (
 @register
 class MaxPooling1D(_Pooling1D):
     keras_class = "MaxPooling1D"
+    examples = (Example("MaxPooling1D(2)", ((9, 2),)),)
     function = "max"
     arguments = (Arg("pool_size", int_tuple(1), (2,)),) + _POOL_TAIL
 
@@ -91,6 +92,7 @@ class MaxPooling1D(_Pooling1D):
 @register
 class AveragePooling1D(_Pooling1D):
     keras_class = "AveragePooling1D"
+    examples = (Example("AveragePooling1D(3, strides=1, padding='same')", ((9, 2),)),)
     function = "mean"
     arguments = (Arg("pool_size", int_tuple(1)),) + _POOL_TAIL
 
@@ -141,6 +143,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     """Averages over time; with a mask, only over the unmasked steps (as Keras)."""
 
     keras_class = "GlobalAveragePooling1D"
+    examples = (Example("GlobalAveragePooling1D()", ((9, 2),)),)
     function = "mean"
     supports_masking = True
     consumes_mask = True  # it averages over the steps the mask keeps
@@ -160,6 +163,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 @register
 class GlobalMaxPooling1D(_GlobalPooling1D):
     keras_class = "GlobalMaxPooling1D"
+    examples = (Example("GlobalMaxPooling1D(keepdims=True)", ((9, 2),)),)
     function = "max"
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:

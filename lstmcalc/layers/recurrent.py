@@ -14,7 +14,7 @@ from ..diagnostics import Problem
 from ..shapes import Shape
 from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
-from .base import (Amount, Arrays, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
+from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
                    clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
                           WeightRow, applied, count_text, legend, tensor_text, weight_text)
@@ -459,6 +459,7 @@ _COMMON_HEAD = (Arg("units", positive_int),)
 @register
 class SimpleRNN(Recurrent):
     keras_class = "SimpleRNN"
+    examples = (Example("SimpleRNN(4, return_sequences=True)", ((6, 3),)),)
     gates = 1
     cell_gates = (Gate("", "new hidden state", "activation"),)
     pytorch_module = "RNN"
@@ -503,6 +504,8 @@ class SimpleRNN(Recurrent):
 @register
 class GRU(Recurrent):
     keras_class = "GRU"
+    examples = (Example("GRU(4, return_state=True)", ((6, 3),)),
+                Example("GRU(4, reset_after=False)", ((6, 3),)))
     gates = 3
     cell_gates = (Gate("z", "update gate", "recurrent_activation"),
                   Gate("r", "reset gate", "recurrent_activation"),
@@ -612,6 +615,8 @@ class GRU(Recurrent):
 @register
 class LSTM(Recurrent):
     keras_class = "LSTM"
+    examples = (Example("LSTM(4)", ((6, 3),)),
+                Example("LSTM(4, return_sequences=True, return_state=True, go_backwards=True)", ((6, 3),)))
     gates = 4
     cell_gates = (Gate("i", "input gate", "recurrent_activation"),
                   Gate("f", "forget gate", "recurrent_activation"),

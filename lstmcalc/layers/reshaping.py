@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import Arg, choice, described, int_list, positive_int
-from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, PassThrough, Rank, TensorSpec,
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank, TensorSpec,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, io_symbols, one_block, tensor_text
 
@@ -23,6 +23,7 @@ class RepeatVector(Layer):
     """(batch, features) → (batch, n, features)."""
 
     keras_class = "RepeatVector"
+    examples = (Example("RepeatVector(4)", ((3,),)),)
     input_rank = Rank(ndim=2)
     arguments = (Arg("n", positive_int),)
 
@@ -57,6 +58,7 @@ class Flatten(PassThrough):
     """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
 
     keras_class = "Flatten"
+    examples = (Example("Flatten()", ((7, 3),)),)
     flattens = True
     input_rank = Rank(min_ndim=1)
     arguments = (Arg("data_format", choice("channels_last", "channels_first", None, ignore_case=True), None),)
@@ -92,6 +94,8 @@ class Reshape(PassThrough):
     """Reshapes everything after the batch axis to ``target_shape`` (one -1 is inferred)."""
 
     keras_class = "Reshape"
+    examples = (Example("Reshape((3, 7))", ((7, 3),)),
+                Example("Reshape((-1, 1))", ((7, 3),)))
     arguments = (Arg("target_shape", _check_target_shape),)
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
@@ -159,6 +163,7 @@ def _check_permutation(name: str, value) -> tuple:
 @register
 class Permute(PassThrough):
     keras_class = "Permute"
+    examples = (Example("Permute((2, 1))", ((7, 3),)),)
     arguments = (Arg("dims", _check_permutation),)
 
     def expected_rank(self):

@@ -8,7 +8,7 @@ from ..arithmetic import Expression, number, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, product
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
-from .base import (Amount, Arrays, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
+from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    check_inputs, clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, FrameworkView, Math, Setting, Symbol, TensorRow, count_text,
                           tensor_text)
@@ -52,6 +52,8 @@ class Bidirectional(Layer):
     """Two copies of a recurrent layer, one reading backwards, merged by ``merge_mode``."""
 
     keras_class = "Bidirectional"
+    examples = (Example("Bidirectional(LSTM(4, return_sequences=True))", ((6, 3),)),
+                Example("Bidirectional(GRU(3, return_state=True), merge_mode='sum')", ((6, 3),)))
     supports_masking = True
     consumes_mask = True
     arguments = (
@@ -352,6 +354,7 @@ class TimeDistributed(Layer):
     """Applies the wrapped layer to every time step: (batch, time, ...) → (batch, time, ...)."""
 
     keras_class = "TimeDistributed"
+    examples = (Example("TimeDistributed(Dense(5))", ((6, 3),)),)
     supports_masking = True
     consumes_mask = True
     arguments = (Arg("layer", layer_definition),)

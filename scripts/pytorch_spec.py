@@ -22,6 +22,7 @@ from the spec as written. A recurrent module passes `output` (element 0 of its r
 Modules run in eval mode (inter-layer dropout and Dropout off).
 """
 
+import hashlib
 import json
 import re
 import warnings
@@ -132,6 +133,11 @@ def make_input(spec, rng, unbatched=False, shape=None, value_range=None):
     return torch.from_numpy(rng.uniform(low, high, size=shape).astype(dtype))
 
 
+def seeded_rng(case_id):
+    """A NumPy generator seeded from the case id, so each case is reproducible on its own."""
+    return np.random.default_rng(int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16))
+
+
 def randomise(module, rng, low=-0.7, high=0.7):
     """Every parameter (biases included) to seeded uniform values, so layouts and gate orders matter."""
     with torch.no_grad():
@@ -193,6 +199,7 @@ class SpecRun:
         self.model = nn.Module()
         self.layers, self.outputs, self.warnings = [], {}, []
         self.initial_state, self.error = None, None
+        self.weights_before = {}    # the state_dict as constructed (and initialised), before any forward
         self._run(initial_state or {}, initialise, rng, reverse_time)
 
     @staticmethod
@@ -247,6 +254,7 @@ class SpecRun:
             if initialise is not None:
                 initialise(module)
             self.model.add_module(name, module)
+            self.weights_before.update({f"{name}.{key}": value.clone() for key, value in module.state_dict().items()})
             record = {"index": index, "name": name, "type": entry["type"], "step": entry["type"] in STEPS,
                       "torch_kwargs": arguments, "inferred": inferred, "module": repr(module),
                       "input_shapes": [list(tensor.shape)], "input_dtypes": [str(tensor.dtype)],

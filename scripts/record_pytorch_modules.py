@@ -42,7 +42,6 @@ Output is deterministic (seed per case from its id, sorted keys).
 """
 
 import copy
-import hashlib
 import itertools
 import os
 import sys
@@ -52,10 +51,9 @@ from recorder_cases import parse_arguments, pin_hash_seed  # noqa: E402
 
 pin_hash_seed()  # torch messages print Python sets (e.g. Conv1d's allowed padding strings)
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from pytorch_spec import SpecRun, json_text, make_input  # noqa: E402
+from pytorch_spec import SpecRun, json_text, make_input, seeded_rng  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CASES = os.path.join(ROOT, "tests", "fixtures", "pytorch", "modules_cases.yaml")
@@ -87,12 +85,8 @@ def expand_grid(cases):
     return expanded
 
 
-def case_rng(case_id):
-    return np.random.default_rng(int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16))
-
-
 def record(case):
-    rng = case_rng(case["id"])
+    rng = seeded_rng(case["id"])
     torch.manual_seed(0)
     spec = case["spec"]
     x = make_input(spec, rng, unbatched=case.get("unbatched", False), shape=case.get("feed_shape"),

@@ -229,6 +229,9 @@ class SpecRun:
         return getattr(nn, kind)(**arguments), arguments, inferred
 
     def _states(self, request, module, tensor, rng):
+        if "values" in request:    # given tensors: (h_0, c_0) for an LSTM, h_0 otherwise
+            values = list(request["values"])
+            return tuple(values) if isinstance(module, nn.LSTM) else values[0]
         if "shape" in request:     # a bare tensor where torch expects (h_0, c_0) or h_0
             return torch.from_numpy(rng.uniform(-1, 1, size=request["shape"]).astype(np.float32))
         shapes = request.get("shapes") or state_shapes(module, tensor)
@@ -252,7 +255,7 @@ class SpecRun:
                 return
             module.eval()
             if initialise is not None:
-                initialise(module)
+                initialise(module, name)
             self.model.add_module(name, module)
             self.weights_before.update({f"{name}.{key}": value.clone() for key, value in module.state_dict().items()})
             record = {"index": index, "name": name, "type": entry["type"], "step": entry["type"] in STEPS,

@@ -57,7 +57,7 @@ def run_case(case):
         raise SystemExit(f"{case['id']}: every layer needs a name (the weights are keyed by it): {unnamed}")
     x = make_input(spec, rng, unbatched=case.get("unbatched", False))
     run = SpecRun(spec, x, initial_state=case.get("initial_state"), rng=rng,
-                  initialise=lambda module: randomise(module, rng))
+                  initialise=lambda module, name: randomise(module, rng))
     if not run.ok:
         raise SystemExit(f"{case['id']}: torch refused the case: {run.error}")
     return run

@@ -24,7 +24,9 @@ Modules run in eval mode (inter-layer dropout and Dropout off).
 
 import hashlib
 import json
+import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -94,6 +96,17 @@ def json_text(document, width=110):
             return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
         return "[\n" + ",\n".join(pad + render(item, indent + 1) for item in value) + "\n" + " " * indent + "]"
     return render(document, 0) + "\n"
+
+
+def write_reference(args, document, root):
+    """A JSON recorder's output: printed with --only, else written to --out."""
+    text = json_text(document)
+    if args.only:
+        sys.stdout.write(text)
+        return
+    with open(args.out, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(f"wrote {len(document['cases'])} cases to {os.path.relpath(args.out, root)}", file=sys.stderr)
 
 
 def parse_input(spec):
@@ -310,6 +323,21 @@ class SpecRun:
         name = name if name is not None else self.layers[-1]["name"]
         returned = self.outputs[name]
         return {(name if i == 0 else f"{name}[{i}]"): t.numpy() for i, t in enumerate(returned)}
+
+    def arrays(self):
+        """The run in the npz layout the verifier reads: `weights/<layer>.<parameter>` (as loaded,
+        before the forward pass), `inputs/input`, `initial_state/<i>`, `outputs/<key>` for the
+        last layer and `intermediate/<key>` for the others."""
+        last = self.layers[-1]["name"]
+        arrays = {f"weights/{key}": value.numpy() for key, value in self.weights_before.items()}
+        arrays["inputs/input"] = self.x.numpy()
+        for index, state in enumerate(self.initial_state or []):
+            arrays[f"initial_state/{index}"] = state.numpy()
+        for layer in self.layers:
+            group = "outputs" if layer["name"] == last else "intermediate"
+            for key, value in self.output_keys(layer["name"]).items():
+                arrays[f"{group}/{key}"] = value
+        return arrays
 
     def summary(self):
         """The JSON-able record of the run."""

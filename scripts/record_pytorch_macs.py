@@ -44,7 +44,7 @@ import ptflops  # noqa: E402
 import thop  # noqa: E402
 import torchinfo  # noqa: E402
 
-from pytorch_spec import batch_axis, input_shape, json_text  # noqa: E402
+from pytorch_spec import batch_axis, input_shape, write_reference  # noqa: E402
 from record_pytorch_modules import expand_grid  # noqa: E402
 
 try:
@@ -223,13 +223,7 @@ def main(argv=None):
     document["cases"] = results
     mismatches = [(case_id, key) for case_id, result in results.items()
                   for key, formula in result["formulas"].items() if formula["matches"] is False]
-    text = json_text(document)
-    if args.only:
-        sys.stdout.write(text)
-    else:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {len(cases)} cases to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+    write_reference(args, document, ROOT)
     if mismatches:
         print(f"formula mismatches: {mismatches}", file=sys.stderr)
         return 1

@@ -53,7 +53,7 @@ pin_hash_seed()  # torch messages print Python sets (e.g. Conv1d's allowed paddi
 
 import torch  # noqa: E402
 
-from pytorch_spec import SpecRun, json_text, make_input, seeded_rng  # noqa: E402
+from pytorch_spec import SpecRun, make_input, seeded_rng, write_reference  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CASES = os.path.join(ROOT, "tests", "fixtures", "pytorch", "modules_cases.yaml")
@@ -102,13 +102,7 @@ def record(case):
 def main(argv=None):
     args, cases = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv, expand=expand_grid)
     document = {"torch_version": torch.__version__, "cases": {case["id"]: record(case) for case in cases}}
-    text = json_text(document)
-    if args.only:
-        sys.stdout.write(text)
-    else:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {len(cases)} cases to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+    write_reference(args, document, ROOT)
     return 0
 
 

@@ -63,8 +63,7 @@ def run_case(case):
     return run
 
 
-def arrays_of(case, run, weights):
-    last = run.layers[-1]["name"]
+def arrays_of(case, run):
     meta = {"torch_version": torch.__version__, "note": case.get("note"),
             "initial_state": (case.get("initial_state") or {}).get("layer"),
             "unbatched": case.get("unbatched", False),
@@ -72,18 +71,9 @@ def arrays_of(case, run, weights):
                          for layer in run.layers if layer["inferred"]},
             "warnings": [w["core_message"] for w in run.warnings]}
     arrays = {"spec": np.array(json.dumps(case["spec"], sort_keys=True)),
-              "meta": np.array(json.dumps(meta, sort_keys=True))}
-    for key, value in weights.items():
-        arrays[f"weights/{key}"] = value.numpy()
-    arrays["inputs/input"] = run.x.numpy()
-    for index, state in enumerate(run.initial_state or []):
-        arrays[f"initial_state/{index}"] = state.numpy()
-    for layer in run.layers:
-        group = "outputs" if layer["name"] == last else "intermediate"
-        for key, value in run.output_keys(layer["name"]).items():
-            arrays[f"{group}/{key}"] = value
+              "meta": np.array(json.dumps(meta, sort_keys=True)), **run.arrays()}
     for key, value in run.model.state_dict().items():
-        if not torch.equal(value, weights[key]):
+        if not torch.equal(value, run.weights_before[key]):
             arrays[f"weights_after/{key}"] = value.numpy()
     return arrays
 
@@ -93,7 +83,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     for case in cases:
         run = run_case(case)
-        write_npz(os.path.join(args.out, case["id"] + ".npz"), arrays_of(case, run, run.weights_before))
+        write_npz(os.path.join(args.out, case["id"] + ".npz"), arrays_of(case, run))
     print(f"recorded {len(cases)} cases with torch {torch.__version__} -> {os.path.relpath(args.out, ROOT)}",
           file=sys.stderr)
     return 0

@@ -191,7 +191,6 @@ def literal_last_row_difference(run, case):
 
 
 def arrays_of(case, run, keras, keras_outputs, rules, pairs):
-    last = run.layers[-1]["name"]
     keras_meta = json.loads(str(keras["meta"]))
     meta = {"keras_case": case["keras"], "keras_version": keras_meta["keras_version"],
             "tensorflow_version": keras_meta["tensorflow_version"], "torch_version": torch.__version__,
@@ -200,16 +199,7 @@ def arrays_of(case, run, keras, keras_outputs, rules, pairs):
             "tolerance": TOLERANCE, "literal_last_row_max_abs_diff": literal_last_row_difference(run, case)}
     arrays = {"spec": np.array(json.dumps(case["spec"], sort_keys=True)),
               "keras_spec": keras["spec"],
-              "meta": np.array(json.dumps(meta, sort_keys=True))}
-    for key, value in run.weights_before.items():
-        arrays[f"weights/{key}"] = value.numpy()
-    arrays["inputs/input"] = run.x.numpy()
-    for index, state in enumerate(run.initial_state or []):
-        arrays[f"initial_state/{index}"] = state.numpy()
-    for layer in run.layers:
-        group = "outputs" if layer["name"] == last else "intermediate"
-        for key, value in run.output_keys(layer["name"]).items():
-            arrays[f"{group}/{key}"] = value
+              "meta": np.array(json.dumps(meta, sort_keys=True)), **run.arrays()}
     for key, value in keras_outputs.items():
         arrays[f"keras_outputs/{key}"] = value
     return arrays

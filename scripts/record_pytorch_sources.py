@@ -40,7 +40,7 @@ pin_hash_seed()
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from pytorch_spec import json_text, parameter_records, seeded_rng, warning_records  # noqa: E402
+from pytorch_spec import parameter_records, seeded_rng, warning_records, write_reference  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "pytorch")
@@ -143,13 +143,7 @@ def main(argv=None):
     args, cases = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv,
                                   required=("id", "file", "class", "input", "batch_size", "reader"))
     document = {"torch_version": torch.__version__, "cases": {case["id"]: record(case) for case in cases}}
-    text = json_text(document)
-    if args.only:
-        sys.stdout.write(text)
-    else:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {len(cases)} cases to {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+    write_reference(args, document, ROOT)
     return 0
 
 

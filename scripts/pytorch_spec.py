@@ -1,7 +1,7 @@
 """Build and run an lstmcalc `framework: pytorch` spec in REAL torch.
 
-The machinery the PyTorch recorders share (record_pytorch_modules.py, record_pytorch_numerics.py,
-record_pytorch_porting.py). A spec is issue 10's format:
+The machinery the PyTorch recorders share (record_pytorch_modules.py, _numerics.py, _porting.py,
+and the helpers _macs.py, _sources.py and _reference.py use). A spec is issue 10's format:
 
     framework: pytorch
     batch_size: 4                       # the concrete batch
@@ -230,12 +230,11 @@ class SpecRun:
             arguments[inference[kind]] = int(tensor.shape[axis])
             inferred.append(inference[kind])
         if kind == "LastStep":
-            recurrent = previous if isinstance(previous, nn.RNNBase) else None
-            time_axis = 0 if tensor.dim() == 2 else (1 if batch_axis(self.spec) == 0 else 0)
-            if recurrent is not None:
-                time_axis = 0 if (tensor.dim() == 2 or not recurrent.batch_first) else 1
-                directions = 2 if recurrent.bidirectional else 1
+            if isinstance(previous, nn.RNNBase):
+                time_axis = 0 if (tensor.dim() == 2 or not previous.batch_first) else 1
+                directions = 2 if previous.bidirectional else 1
                 return LastStep(time_axis, directions, tensor.shape[-1] // directions), arguments, inferred
+            time_axis = 0 if tensor.dim() == 2 else (1 if batch_axis(self.spec) == 0 else 0)
             return LastStep(time_axis), arguments, inferred
         if kind == "Permute":
             return Permute(arguments["dims"]), arguments, inferred

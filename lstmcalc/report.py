@@ -6,10 +6,10 @@ Records hold facts only; totals are computed by ``compute_totals`` and formattin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .diagnostics import ERROR, Diagnostic
-from .layers.base import Weight
+from .layers.base import Layer, Weight
 from .shapes import Shape
 
 SCHEMA_ID = "lstmcalc.summary/1"
@@ -52,6 +52,9 @@ class LayerReport:
     line: Optional[int] = None
     column: Optional[int] = None
     config: Dict[str, Any] = field(default_factory=dict)
+    # For diagrams, not serialised: the layer's display_settings() and the layers it wraps.
+    settings: List[Tuple[str, str]] = field(default_factory=list)
+    wrapped: List["LayerReport"] = field(default_factory=list)
 
     @property
     def params(self) -> int:
@@ -88,6 +91,14 @@ class LayerReport:
             "line": self.line,
             "column": self.column,
         }
+
+
+def wrapped_reports(layer: Layer) -> List[LayerReport]:
+    """The layers a wrapper holds (Bidirectional's two copies, TimeDistributed's layer), with their
+    settings, for diagrams."""
+    return [LayerReport(name=inner.name, type=inner.keras_class, config=dict(inner.config),
+                        settings=inner.display_settings(), wrapped=wrapped_reports(inner))
+            for inner in layer.sublayers()]
 
 
 @dataclass

@@ -64,6 +64,7 @@ def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
 @register
 class Conv1D(Layer):
     keras_class = "Conv1D"
+    displayed_arguments = ("filters", "kernel_size", "strides", "padding", "activation")
     input_rank = Rank(min_ndim=3)
     arguments = (
         Arg("filters", positive_int),
@@ -189,6 +190,7 @@ class Conv1D(Layer):
 
 
 class _Pooling1D(Layer):
+    displayed_arguments = ("pool_size", "strides", "padding")
     input_rank = Rank(ndim=3)
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
@@ -263,6 +265,7 @@ class AveragePooling1D(_Pooling1D):
 
 
 class _GlobalPooling1D(Layer):
+    displayed_arguments = ("keepdims",)
     input_rank = Rank(ndim=3)
     arguments = (Arg("data_format", DATA_FORMAT, None), Arg("keepdims", boolean, False))
 

@@ -19,6 +19,7 @@ class Dense(Layer):
     """Acts on the last axis of inputs of any rank ≥ 2."""
 
     keras_class = "Dense"
+    displayed_arguments = ("units", "activation")
     input_rank = Rank(min_ndim=2)
     supports_masking = True
     arguments = (
@@ -68,6 +69,7 @@ class Embedding(Layer):
     """Integer indices below ``input_dim`` → vectors of ``output_dim``; adds a dimension."""
 
     keras_class = "Embedding"
+    displayed_arguments = ("input_dim", "output_dim", "mask_zero")
     supports_masking = True
     arguments = (
         Arg("input_dim", positive_int),
@@ -119,6 +121,7 @@ class Masking(Layer):
     """Marks time steps whose features all equal ``mask_value`` as padding."""
 
     keras_class = "Masking"
+    displayed_arguments = ("mask_value",)
     supports_masking = True
     arguments = (Arg("mask_value", number, 0.0),)
 
@@ -163,6 +166,7 @@ class _PassThrough(Layer):
 @register
 class Dropout(_PassThrough):
     keras_class = "Dropout"
+    displayed_arguments = ("rate",)
     supports_masking = True
     maps_over_tensor_lists = True
     arguments = (
@@ -175,6 +179,7 @@ class Dropout(_PassThrough):
 @register
 class SpatialDropout1D(_PassThrough):
     keras_class = "SpatialDropout1D"
+    displayed_arguments = ("rate",)
     supports_masking = True
     input_rank = Rank(ndim=3)
     arguments = (Arg("rate", fraction), Arg("seed", anything, None))
@@ -185,6 +190,7 @@ class SpatialDropout1D(_PassThrough):
 @register
 class Activation(_PassThrough):
     keras_class = "Activation"
+    displayed_arguments = ("activation",)
     supports_masking = True
     maps_over_tensor_lists = True
     arguments = (Arg("activation", activation),)
@@ -202,6 +208,7 @@ class RepeatVector(Layer):
     """(batch, features) → (batch, n, features)."""
 
     keras_class = "RepeatVector"
+    displayed_arguments = ("n",)
     input_rank = Rank(ndim=2)
     arguments = (Arg("n", positive_int),)
 
@@ -257,6 +264,7 @@ class Reshape(_PassThrough):
     """Reshapes everything after the batch axis to ``target_shape`` (one -1 is inferred)."""
 
     keras_class = "Reshape"
+    displayed_arguments = ("target_shape",)
     arguments = (Arg("target_shape", _check_target_shape),)
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[ShapeProblem]:
@@ -322,6 +330,7 @@ def _check_permutation(name: str, value) -> tuple:
 @register
 class Permute(_PassThrough):
     keras_class = "Permute"
+    displayed_arguments = ("dims",)
     arguments = (Arg("dims", _check_permutation),)
 
     def expected_rank(self):

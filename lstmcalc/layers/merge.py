@@ -224,6 +224,7 @@ class Concatenate(Merge):
     """Joins tensors along ``axis``; every other axis must match (None matches anything)."""
 
     keras_class = "Concatenate"
+    displayed_arguments = ("axis",)
     arguments = (Arg("axis", integer, -1),)
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
@@ -299,6 +300,7 @@ class Dot(Layer):
     """Dot product of two tensors along ``axes`` (one per tensor)."""
 
     keras_class = "Dot"
+    displayed_arguments = ("axes", "normalize")
     takes_tensor_list = True
     supports_masking = True
     arguments = (Arg("axes", _dot_axes), Arg("normalize", boolean, False))
@@ -466,6 +468,7 @@ class Attention(_AttentionBase):
     """Dot-product (Luong) attention."""
 
     keras_class = "Attention"
+    displayed_arguments = ("use_scale", "score_mode")
     arguments = (
         Arg("use_scale", boolean, False),
         Arg("score_mode", choice("dot", "concat"), "dot"),
@@ -498,6 +501,7 @@ class AdditiveAttention(_AttentionBase):
     """Additive (Bahdanau) attention; ``use_scale`` learns one scale per query feature."""
 
     keras_class = "AdditiveAttention"
+    displayed_arguments = ("use_scale",)
     arguments = (
         Arg("use_scale", boolean, True),
         Arg("dropout", fraction, 0.0),

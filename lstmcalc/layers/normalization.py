@@ -44,6 +44,7 @@ def _resolve_axes(layer: Layer, shape: Shape) -> List[int]:
 @register
 class LayerNormalization(Layer):
     keras_class = "LayerNormalization"
+    displayed_arguments = ("axis",)
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),
@@ -103,6 +104,7 @@ class LayerNormalization(Layer):
 @register
 class BatchNormalization(Layer):
     keras_class = "BatchNormalization"
+    displayed_arguments = ("axis",)
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),

@@ -112,6 +112,7 @@ class Recurrent(Layer):
     cell_kind: ClassVar[str] = ""
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
+    displayed_arguments = ("units", "return_sequences", "return_state")
 
     def cell(self, input_dim: Optional[int]) -> Cell:
         return Cell(self.cell_kind, input_dim, self["units"], self.gates, self["use_bias"],

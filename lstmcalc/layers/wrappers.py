@@ -34,6 +34,7 @@ class Bidirectional(Layer):
     """Two copies of a recurrent layer, one reading backwards, merged by ``merge_mode``."""
 
     keras_class = "Bidirectional"
+    displayed_arguments = ("merge_mode",)
     supports_masking = True
     arguments = (
         Arg("layer", layer_definition),

@@ -12,6 +12,7 @@ from . import __version__
 
 from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
                      SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
+from .render import DIAGRAM_EXTENSIONS, DIAGRAM_RENDERERS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -309,6 +310,73 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     render_options = RenderOptions(color=use_color(color), width=width)
     emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
+
+
+def diagram_format(output_format: Optional[str], output_path: Optional[str]) -> str:
+    """--format, else the format of -o's extension, else svg; a usage error when they disagree."""
+    if output_path is None:
+        return output_format or "svg"
+    extension = os.path.splitext(output_path)[1].lower()
+    implied = DIAGRAM_EXTENSIONS.get(extension)
+    if output_format is None and implied is None:
+        raise click.BadParameter(
+            f"cannot tell the format from {output_path!r}; name the file "
+            f"{', '.join('*' + name for name in DIAGRAM_EXTENSIONS)} or give --format",
+            param_hint="-o")
+    if output_format is not None and implied is not None and implied != output_format:
+        raise click.UsageError(f"--format {output_format} does not match -o {output_path} "
+                               f"({extension} is {implied})")
+    return output_format or implied
+
+
+def write_output(path: str, text: str, option: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {path}: {error.strerror or error}", param_hint=option)
+
+
+def report_errors(report) -> None:
+    """An invalid model's errors on standard error (its picture goes to standard output or -o)."""
+    from .render.text import diagnostic_lines
+
+    lines = [line for diagnostic in report.errors for line in diagnostic_lines(diagnostic)]
+    if lines:
+        click.echo("\n".join(lines), err=True)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC", type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(list(DIAGRAM_RENDERERS)),
+              help="svg (standalone, no Graphviz needed), mermaid (renders in GitHub Markdown) or dot "
+                   "(Graphviz).  [default: from -o's extension, else svg]")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the diagram to FILE; its extension picks the format: "
+                   + ", ".join(DIAGRAM_EXTENSIONS) + ".")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+def diagram(spec, output_format, output_path, batch_size):
+    """Draw the layer graph, as Keras's plot_model(show_shapes=True) does, without Graphviz: a box
+    per layer with its settings, the shapes on the edges, rejected layers in red with their
+    diagnostic code, layers never reached greyed.
+
+    \b
+    lstmcalc diagram specs/seq2seq.yaml -o seq2seq.svg
+    lstmcalc diagram specs/seed_000_stacked_lstm.yaml --format mermaid
+    lstmcalc diagram specs/two_input_concatenate.yaml --format dot | dot -Tpng -o model.png
+
+    Exit status: 0 valid model, 1 invalid model (drawn all the same; its errors go to standard
+    error), 2 usage errors.
+    """
+    chosen = diagram_format(output_format, output_path)
+    report = _load_report([spec], None, batch_size, None, "float32")
+    text = get_renderer(chosen, DIAGRAM_RENDERERS)(report, RenderOptions())
+    if output_path is not None:
+        write_output(output_path, text, "-o")
+    else:
+        emit(text)
+    report_errors(report)
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -395,6 +395,7 @@ def test_dot_quotes_hostile_names():
         outside = re.sub(string, "S", line)
         assert '"' not in outside and "<" not in outside, line
     assert '\\"' in text  # the input's quote, escaped
+    assert 'b x=\\"&amp;amp;\\"' in text  # Graphviz would decode a bare &amp;
     assert "a-->b\\\\x0anew line]\\\\ (Dense)" in text
 
 

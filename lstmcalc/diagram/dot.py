@@ -19,8 +19,10 @@ STYLES = {
 
 
 def dot_string(text: str) -> str:
-    """``text`` as a quoted DOT string: backslashes and quotes escaped, controls made visible."""
-    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a quoted DOT string: backslashes and quotes escaped, controls made visible, and
+    ``&`` as ``&amp;`` (Graphviz decodes HTML entities even in plain labels)."""
+    escaped = printable(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped + '"'
 
 
 def _settings(settings) -> str:

@@ -15,7 +15,7 @@ CLASS_DEFINITIONS = [
     "classDef layer fill:#ddf4ff,stroke:#0969da,color:#1f2328",
     "classDef input fill:#f6f8fa,stroke:#59636e,color:#1f2328",
     "classDef output fill:#f6f8fa,stroke:#59636e,color:#1f2328",
-    "classDef error fill:#ffebe9,stroke:#cf222e,stroke-width:2px,color:#1f2328",
+    "classDef rejected fill:#ffebe9,stroke:#cf222e,stroke-width:2px,color:#1f2328",
     "classDef notreached fill:#eaeef2,stroke:#8c959f,stroke-dasharray:5 3,color:#59636e",
 ]
 
@@ -52,7 +52,7 @@ def node_label(node: DiagramNode) -> str:
 
 
 def _class(node: DiagramNode) -> str:
-    return {"error": "error", "not-reached": "notreached"}.get(node.status, node.kind)
+    return {"error": "rejected", "not-reached": "notreached"}.get(node.status, node.kind)
 
 
 def diagram_mermaid(diagram: Diagram, direction: str = "TD") -> str:

@@ -124,17 +124,23 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
 @FORMAT_OPTION
+@click.option("--diagram", is_flag=True, help="With --format markdown: add a Mermaid diagram of the model "
+                                              "(GitHub draws it in a pull-request comment).")
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, diagram, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
     lstmcalc summary specs/seed_001_stacked_lstm.yaml
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
+    lstmcalc summary specs/seq2seq.yaml --format markdown --diagram
     """
+    if diagram and output_format != "markdown":
+        raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
+                               "lstmcalc diagram)")
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
-    options = RenderOptions(color=use_color(color), width=width, columns=columns)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 

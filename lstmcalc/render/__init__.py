@@ -27,6 +27,8 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "table": ("lstmcalc.render.table", "render_summary"),
     "json": ("lstmcalc.render.json_format", "render_summary"),
     "markdown": ("lstmcalc.render.markdown", "render_summary"),
+    "csv": ("lstmcalc.render.csv_format", "render_summary"),
+    "html": ("lstmcalc.render.html", "render_summary"),
 }
 
 

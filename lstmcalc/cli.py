@@ -12,7 +12,7 @@ from . import __version__
 
 from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
                      SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
-from .render import DIAGRAM_EXTENSIONS, DIAGRAM_RENDERERS
+from .render import DIAGRAM_EXTENSIONS, DIAGRAM_RENDERERS, DIFF_RENDERERS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -383,6 +383,49 @@ def diagram(spec, output_format, output_path, batch_size):
         emit(text)
     report_errors(report)
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+EXIT_DIFFERENT = 1  # lstmcalc diff, as diff(1): 0 same, 1 different, 2 trouble
+
+
+@cli.command(name="diff")
+@click.argument("old", metavar="OLD", type=click.Path())
+@click.argument("new", metavar="[NEW]", type=click.Path(), required=False)
+@click.option("--rev", metavar="REV", help="Compare OLD as committed at git revision REV (e.g. HEAD~1, "
+                                            "main) with the file as it is now.")
+@click.option("--format", "output_format", type=click.Choice(list(DIFF_RENDERERS)), default="table",
+              show_default=True, help="Output format (markdown for a pull-request comment).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
+def diff_command(old, new, rev, output_format, batch_size):
+    """Compare two specs: layers added, removed, renamed or changed (settings, shapes, parameters),
+    the totals, and whether the model became invalid (with the new findings).
+
+    \b
+    lstmcalc diff specs/seed_000_stacked_lstm.yaml specs/seed_000_return_sequences.yaml
+    lstmcalc diff specs/seq2seq.yaml --rev HEAD~1
+    lstmcalc diff old.yaml new.yaml --format markdown
+
+    Exit status: 0 when they are the same, 1 when they differ, 2 usage errors (also an unknown
+    revision, or --rev outside a git repository).
+    """
+    from .diff import RevisionError, compare, report_at_revision
+
+    if rev is None and new is None:
+        raise click.UsageError("give two specs (lstmcalc diff OLD NEW), or one spec and --rev REV")
+    if rev is not None and new is not None:
+        raise click.UsageError("with --rev, give one spec: it is compared with itself at that revision")
+    if rev is not None:
+        new_report = _load_report([old], None, batch_size, None, "float32")
+        try:
+            old_report = report_at_revision(old, rev, batch_size)
+        except RevisionError as error:
+            raise click.BadParameter(str(error), param_hint="--rev") from None
+    else:
+        old_report = _load_report([old], None, batch_size, None, "float32")
+        new_report = _load_report([new], None, batch_size, None, "float32")
+    result = compare(old_report, new_report)
+    emit(get_renderer(output_format, DIFF_RENDERERS)(result, RenderOptions()))
+    sys.exit(EXIT_OK if result.same else EXIT_DIFFERENT)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

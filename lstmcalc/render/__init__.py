@@ -67,6 +67,12 @@ DIAGRAM_RENDERERS: Dict[str, Tuple[str, str]] = {
     "mermaid": ("lstmcalc.diagram.mermaid", "render_mermaid"),
     "dot": ("lstmcalc.diagram.dot", "render_dot"),
 }
+# `lstmcalc diff --format`: functions of (lstmcalc.diff.ModelDiff, RenderOptions) -> str.
+DIFF_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "table": ("lstmcalc.render.diff_text", "render_diff"),
+    "markdown": ("lstmcalc.render.diff_markdown", "render_diff"),
+    "json": ("lstmcalc.render.json_format", "render_diff"),
+}
 DIAGRAM_EXTENSIONS: Dict[str, str] = {".svg": "svg", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
                                       ".gv": "dot"}
 

@@ -111,7 +111,7 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 
 
 @cli.command()
-@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...")
+@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...", type=click.Path())
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line: input shape without the batch axis, "
                    "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax.")
@@ -151,7 +151,7 @@ def default_check_format() -> str:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...", type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(list(CHECK_RENDERERS)),
               help="Output format [default: text; github when GITHUB_ACTIONS=true].")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (info never fails).")
@@ -203,7 +203,8 @@ def schema():
 
 
 @cli.command()
-@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...")
+@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...",
+                type=click.Path())
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line, as for summary; pick layers with --layer.")
 @click.option("--layer", "layers", multiple=True, metavar="NAME",
@@ -266,7 +267,7 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 
 
 @cli.command()
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", type=click.Path())
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size where the spec leaves it "
               "unknown.  [default: 2]")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "

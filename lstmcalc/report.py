@@ -197,6 +197,14 @@ class Report:
 
     # -- tables and notebooks ---------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        # Short, for a Python prompt (the dataclass's would print the whole graph); notebooks
+        # show _repr_html_ instead.
+        state = f"{self.totals.params:,} params" if self.ok else \
+            f"invalid: {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}"
+        layers = len(self.layers)
+        return f"<Report {self.name!r}: {layers} layer{'s' if layers != 1 else ''}, {state}>"
+
     def rows(self) -> List[Dict[str, Any]]:
         """One row per layer and output tensor, with the fields of the JSON layer entries (one
         ``output_shape``/``output_dtype`` per row); a layer's figures are on its first row only,

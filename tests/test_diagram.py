@@ -217,6 +217,20 @@ def test_settings_come_from_the_layers():
     assert next(node for node in diagram.nodes if node.name == "dense").status == "not-reached"
 
 
+def test_layers_that_cannot_be_built_show_their_codes():
+    report = lstmcalc.analyze_text("input: [10, 5]\nlayers:\n  - LSTMM(4)\n  - Bidirectional(Dense(3))\n"
+                                   "  - Dense(1)\n", file="x.yaml")
+    nodes = {node.name: node for node in build_diagram(report).nodes}
+    assert (nodes["layers[0]"].status, nodes["layers[0]"].codes) == ("error", ("S003",))  # unknown type
+    assert (nodes["layers[1]"].status, nodes["layers[1]"].codes) == ("error", ("S005",))  # wraps a Dense
+    assert (nodes["dense_1"].status, nodes["dense_1"].codes) == ("not-reached", ())
+    graph = lstmcalc.analyze_text("inputs:\n  x: {shape: [5]}\nlayers:\n  - {type: Densy, name: a, inputs: x}\n"
+                                  "outputs: [a, nosuch]\n", file="y.yaml")
+    # S003 is a's; the S011 of `outputs:`, on the line after the last layer, is nobody's.
+    assert [(node.name, node.codes) for node in build_diagram(graph).nodes if node.kind == "layer"] == [
+        ("a", ("S003",))]
+
+
 def test_wrappers_show_the_layers_inside():
     diagram = build_diagram(report_of("bidirectional_stack.yaml"))
     second = next(node for node in diagram.nodes if node.name == "bidirectional_1")

@@ -91,6 +91,25 @@ def _caption(report: Report) -> str:
     return f"invalid: {errors} error{'s' if errors != 1 else ''}"
 
 
+def _error_codes(report: Report) -> Dict[str, List[str]]:
+    """Each layer's error codes: by the layer a diagnostic names, else (a layer that could not even
+    be built, named ``layers[i]``) by where it is in the file: from the rejected layer's entry to
+    the next layer's (the last layer: its own line only, as `outputs:` may follow it)."""
+    codes: Dict[str, List[str]] = {}
+    starts = sorted((layer.line, layer.name, layer.status) for layer in report.layers if layer.line is not None)
+    spans = [(line, following[0] if following else line + 1, name, status)
+             for (line, name, status), following in zip(starts, [item[:1] for item in starts[1:]] + [()])]
+    names = {layer.name for layer in report.layers}
+    for diagnostic in report.errors:
+        if diagnostic.layer in names:
+            codes.setdefault(diagnostic.layer, []).append(diagnostic.code)
+        elif diagnostic.line is not None and diagnostic.file == report.file:
+            for start, end, name, status in spans:
+                if status == "error" and start <= diagnostic.line < end:
+                    codes.setdefault(name, []).append(diagnostic.code)
+    return codes
+
+
 class _Builder:
     """Walks the report (and its graph, for the wiring of layers that were never reached)."""
 
@@ -141,10 +160,7 @@ class _Builder:
     def build(self) -> Diagram:
         report, graph = self.report, self.report.graph
         nodes = graph.nodes if graph is not None else {}
-        codes: Dict[str, List[str]] = {}
-        for diagnostic in report.errors:
-            if diagnostic.layer:
-                codes.setdefault(diagnostic.layer, []).append(diagnostic.code)
+        codes = _error_codes(report)
         dtypes = {item.name: item.dtype for item in report.inputs}
         for name, node in nodes.items():
             if node.is_input:

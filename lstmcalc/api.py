@@ -35,7 +35,11 @@ def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
     """The file's text, or a S001 diagnostic when it is not UTF-8 text. Missing files raise."""
     name = os.fspath(path)
     with open(name, "rb") as handle:
-        data = handle.read()
+        return decode_text(handle.read(), name)
+
+
+def decode_text(data: bytes, name: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
+    """A spec's bytes as text, or a S001 diagnostic naming ``name`` when they are not UTF-8."""
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
@@ -46,10 +50,16 @@ def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
 def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:
     """Analyze the spec file at ``path``: shapes, parameters and diagnostics, as Keras 3 would."""
     name = os.fspath(path)
-    text, problem = read_text(name)
+    with open(name, "rb") as handle:
+        return analyze_bytes(handle.read(), file=name, batch_size=batch_size)
+
+
+def analyze_bytes(data: bytes, *, file: str, batch_size: Optional[int] = None) -> Report:
+    """Analyze a spec given as the bytes of a file (e.g. from ``git show``), named ``file``."""
+    text, problem = decode_text(data, file)
     if text is None:
-        return Report.unread(name, [problem])
-    return analyze_text(text, file=name, batch_size=batch_size)
+        return Report.unread(file, [problem])
+    return analyze_text(text, file=file, batch_size=batch_size)
 
 
 def analyze_layers(input_shape: Sequence[Optional[int]], layers: Sequence[str], *,

@@ -12,6 +12,7 @@ from . import __version__
 
 from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
                      SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
+from .render import DIAGRAM_EXTENSIONS, DIAGRAM_RENDERERS, DIFF_RENDERERS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -109,7 +110,7 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 
 
 @cli.command()
-@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...")
+@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...", type=click.Path())
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line: input shape without the batch axis, "
                    "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax.")
@@ -122,17 +123,23 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
 @FORMAT_OPTION
+@click.option("--diagram", is_flag=True, help="With --format markdown: add a Mermaid diagram of the model "
+                                              "(GitHub draws it in a pull-request comment).")
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, diagram, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
     lstmcalc summary specs/seed_001_stacked_lstm.yaml
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
+    lstmcalc summary specs/seq2seq.yaml --format markdown --diagram
     """
+    if diagram and output_format != "markdown":
+        raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
+                               "lstmcalc diagram)")
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
-    options = RenderOptions(color=use_color(color), width=width, columns=columns)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -143,7 +150,7 @@ def default_check_format() -> str:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...", type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(list(CHECK_RENDERERS)),
               help="Output format [default: text; github when GITHUB_ACTIONS=true].")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (info never fails).")
@@ -195,7 +202,8 @@ def schema():
 
 
 @cli.command()
-@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...")
+@click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...",
+                type=click.Path())
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line, as for summary; pick layers with --layer.")
 @click.option("--layer", "layers", multiple=True, metavar="NAME",
@@ -258,7 +266,7 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 
 
 @cli.command()
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", type=click.Path())
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size where the spec leaves it "
               "unknown.  [default: 2]")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
@@ -308,6 +316,116 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     render_options = RenderOptions(color=use_color(color), width=width)
     emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
+
+
+def diagram_format(output_format: Optional[str], output_path: Optional[str]) -> str:
+    """--format, else the format of -o's extension, else svg; a usage error when they disagree."""
+    if output_path is None:
+        return output_format or "svg"
+    extension = os.path.splitext(output_path)[1].lower()
+    implied = DIAGRAM_EXTENSIONS.get(extension)
+    if output_format is None and implied is None:
+        raise click.BadParameter(
+            f"cannot tell the format from {output_path!r}; name the file "
+            f"{', '.join('*' + name for name in DIAGRAM_EXTENSIONS)} or give --format",
+            param_hint="-o")
+    if output_format is not None and implied is not None and implied != output_format:
+        raise click.UsageError(f"--format {output_format} does not match -o {output_path} "
+                               f"({extension} is {implied})")
+    return output_format or implied
+
+
+def write_output(path: str, text: str, option: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {path}: {error.strerror or error}", param_hint=option)
+
+
+def report_errors(report) -> None:
+    """An invalid model's errors on standard error (its picture goes to standard output or -o)."""
+    from .render.text import diagnostic_lines
+
+    lines = [line for diagnostic in report.errors for line in diagnostic_lines(diagnostic)]
+    if lines:
+        click.echo("\n".join(lines), err=True)
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC", type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(list(DIAGRAM_RENDERERS)),
+              help="svg (standalone, no Graphviz needed), mermaid (renders in GitHub Markdown) or dot "
+                   "(Graphviz).  [default: from -o's extension, else svg]")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the diagram to FILE; its extension picks the format: "
+                   + ", ".join(DIAGRAM_EXTENSIONS) + ".")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+def diagram(spec, output_format, output_path, batch_size):
+    """Draw the layer graph, as Keras's plot_model(show_shapes=True) does, without Graphviz: a box
+    per layer with its settings, the shapes on the edges, rejected layers in red with their
+    diagnostic code, layers never reached greyed.
+
+    \b
+    lstmcalc diagram specs/seq2seq.yaml -o seq2seq.svg
+    lstmcalc diagram specs/seed_000_stacked_lstm.yaml --format mermaid
+    lstmcalc diagram specs/two_input_concatenate.yaml --format dot | dot -Tpng -o model.png
+
+    Exit status: 0 valid model, 1 invalid model (drawn all the same; its errors go to standard
+    error), 2 usage errors.
+    """
+    chosen = diagram_format(output_format, output_path)
+    report = _load_report([spec], None, batch_size, None, "float32")
+    text = get_renderer(chosen, DIAGRAM_RENDERERS)(report, RenderOptions())
+    if output_path is not None:
+        write_output(output_path, text, "-o")
+    else:
+        emit(text)
+    report_errors(report)
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+EXIT_DIFFERENT = 1  # lstmcalc diff, as diff(1): 0 same, 1 different, 2 trouble
+
+
+@cli.command(name="diff")
+@click.argument("old", metavar="OLD", type=click.Path())
+@click.argument("new", metavar="[NEW]", type=click.Path(), required=False)
+@click.option("--rev", metavar="REV", help="Compare OLD as committed at git revision REV (e.g. HEAD~1, "
+                                            "main) with the file as it is now.")
+@click.option("--format", "output_format", type=click.Choice(list(DIFF_RENDERERS)), default="table",
+              show_default=True, help="Output format (markdown for a pull-request comment).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
+def diff_command(old, new, rev, output_format, batch_size):
+    """Compare two specs: layers added, removed, renamed or changed (settings, shapes, parameters),
+    the totals, and whether the model became invalid (with the new findings).
+
+    \b
+    lstmcalc diff specs/seed_000_stacked_lstm.yaml specs/seed_000_return_sequences.yaml
+    lstmcalc diff specs/seq2seq.yaml --rev HEAD~1
+    lstmcalc diff old.yaml new.yaml --format markdown
+
+    Exit status: 0 when they are the same, 1 when they differ, 2 usage errors (also an unknown
+    revision, or --rev outside a git repository).
+    """
+    from .diff import RevisionError, compare, report_at_revision
+
+    if rev is None and new is None:
+        raise click.UsageError("give two specs (lstmcalc diff OLD NEW), or one spec and --rev REV")
+    if rev is not None and new is not None:
+        raise click.UsageError("with --rev, give one spec: it is compared with itself at that revision")
+    if rev is not None:
+        new_report = _load_report([old], None, batch_size, None, "float32")
+        try:
+            old_report = report_at_revision(old, rev, batch_size)
+        except RevisionError as error:
+            raise click.BadParameter(str(error), param_hint="--rev") from None
+    else:
+        old_report = _load_report([old], None, batch_size, None, "float32")
+        new_report = _load_report([new], None, batch_size, None, "float32")
+    result = compare(old_report, new_report)
+    emit(get_renderer(output_format, DIFF_RENDERERS)(result, RenderOptions()))
+    sys.exit(EXIT_OK if result.same else EXIT_DIFFERENT)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

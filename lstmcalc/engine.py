@@ -12,7 +12,7 @@ from .graph import Graph, Node, build_graph
 from .layers.base import Layer, Problem, TensorSpec, check_inputs
 from .layers.factory import LayerFactory, Namer
 from .keras_layout import MaskTracker, TensorKey, operation_order
-from .report import InputReport, LayerReport, OperationReport, Report, compute_totals
+from .report import InputReport, LayerReport, OperationReport, Report, compute_totals, wrapped_reports
 from .shapes import Shape, format_shape
 from .spec.model import ModelSpec, Reference
 
@@ -118,7 +118,9 @@ class Propagation:
         return LayerReport(
             name=node.name, type=layer.keras_class if layer else node.type_name, status=status,
             line=node.location.line, column=node.location.column,
-            config=dict(layer.config) if layer else {})
+            config=dict(layer.config) if layer else {},
+            settings=layer.display_settings() if layer else [],
+            wrapped=wrapped_reports(layer) if layer else [])
 
     def _keys(self, node: Node, references: List[Reference]) -> Optional[List[TensorKey]]:
         """The tensors ``references`` pick, as (node, index) keys; None when one is missing."""

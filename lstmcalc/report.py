@@ -6,10 +6,10 @@ Records hold facts only; totals are computed by ``compute_totals`` and formattin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .diagnostics import ERROR, Diagnostic
-from .layers.base import Weight
+from .layers.base import Layer, Weight
 from .shapes import Shape
 
 SCHEMA_ID = "lstmcalc.summary/1"
@@ -52,6 +52,9 @@ class LayerReport:
     line: Optional[int] = None
     column: Optional[int] = None
     config: Dict[str, Any] = field(default_factory=dict)
+    # For diagrams, not serialised: the layer's display_settings() and the layers it wraps.
+    settings: List[Tuple[str, str]] = field(default_factory=list)
+    wrapped: List["LayerReport"] = field(default_factory=list)
 
     @property
     def params(self) -> int:
@@ -88,6 +91,14 @@ class LayerReport:
             "line": self.line,
             "column": self.column,
         }
+
+
+def wrapped_reports(layer: Layer) -> List[LayerReport]:
+    """The layers a wrapper holds (Bidirectional's two copies, TimeDistributed's layer), with their
+    settings, for diagrams."""
+    return [LayerReport(name=inner.name, type=inner.keras_class, config=dict(inner.config),
+                        settings=inner.display_settings(), wrapped=wrapped_reports(inner))
+            for inner in layer.sublayers()]
 
 
 @dataclass
@@ -188,3 +199,77 @@ class Report:
             "totals": self.totals.to_dict(),
             "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
         }
+
+    # -- tables and notebooks ---------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        # Short, for a Python prompt (the dataclass's would print the whole graph); notebooks
+        # show _repr_html_ instead.
+        state = f"{self.totals.params:,} params" if self.ok else \
+            f"invalid: {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}"
+        layers = len(self.layers)
+        return f"<Report {self.name!r}: {layers} layer{'s' if layers != 1 else ''}, {state}>"
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """One row per layer and output tensor, with the fields of the JSON layer entries (one
+        ``output_shape``/``output_dtype`` per row); a layer's figures are on its first row only,
+        so that columns add up. A layer without outputs (rejected, not reached) has one row."""
+        rows = []
+        for layer in self.layers:
+            entry = layer.to_dict()
+            shapes = entry.pop("output_shapes") or [None]
+            dtypes = entry.pop("output_dtypes")
+            for index, shape in enumerate(shapes):
+                row = dict(entry)
+                if index:
+                    row.update(params=None, trainable_params=None, non_trainable_params=None, weights=[])
+                row["output_index"] = None if shape is None else index
+                row["output_shape"] = shape
+                row["output_dtype"] = dtypes[index] if index < len(dtypes) else None
+                rows.append({column: row[column] for column in ROW_COLUMNS})
+        return rows
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        """``to_dict()`` as JSON: the document of ``lstmcalc summary --format json``."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dataframe(self):
+        """``rows()`` as a pandas DataFrame (pandas is not a dependency: install it to use this)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Report.to_dataframe() needs pandas, which lstmcalc does not install: "
+                              "pip install pandas") from None
+        return pandas.DataFrame(self.rows(), columns=list(ROW_COLUMNS))
+
+    def diagram(self, format: str = "svg") -> str:
+        """The model's diagram as ``lstmcalc diagram`` draws it: svg, mermaid or dot source."""
+        from .render import DIAGRAM_RENDERERS, get_renderer
+
+        if format not in DIAGRAM_RENDERERS:
+            raise ValueError(f"no diagram format {format!r}; choose from {', '.join(DIAGRAM_RENDERERS)}")
+        return get_renderer(format, DIAGRAM_RENDERERS)(self, _render_options())
+
+    def _repr_html_(self) -> str:
+        from .render import get_renderer
+
+        return get_renderer("html")(self, _render_options())
+
+    def _repr_markdown_(self) -> str:
+        from .render import get_renderer
+
+        return get_renderer("markdown")(self, _render_options())
+
+
+def _render_options():
+    from .render import RenderOptions
+
+    return RenderOptions()
+
+
+# The columns of Report.rows(), `summary --format csv` and Report.to_dataframe().
+ROW_COLUMNS = ("name", "type", "status", "output_index", "output_shape", "output_dtype", "inputs",
+               "initial_state", "mask", "params", "trainable_params", "non_trainable_params", "weights",
+               "line", "column")

@@ -30,4 +30,4 @@ def test_layer_counts_add_up_to_the_total(spec):
 
 
 def test_every_renderer_is_registered():
-    assert set(SUMMARY_RENDERERS) == {"table", "json", "markdown"}
+    assert set(SUMMARY_RENDERERS) == {"table", "json", "markdown", "csv", "html"}

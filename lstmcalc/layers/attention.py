@@ -124,6 +124,7 @@ class Attention(_AttentionBase):
     """Dot-product (Luong) attention."""
 
     keras_class = "Attention"
+    displayed_arguments = ("use_scale", "score_mode")
     examples = (Example("Attention()", ((4, 3), (5, 3))),)
     arguments = (
         Arg("use_scale", boolean, False),
@@ -163,6 +164,7 @@ class AdditiveAttention(_AttentionBase):
     """Additive (Bahdanau) attention; ``use_scale`` learns one scale per query feature."""
 
     keras_class = "AdditiveAttention"
+    displayed_arguments = ("use_scale",)
     examples = (Example("AdditiveAttention()", ((4, 3), (5, 3))),)
     arguments = (
         Arg("use_scale", boolean, True),

@@ -147,6 +147,9 @@ class Layer:
     takes_tensor_list: ClassVar[bool] = False
     # At least one working use of the type (checked for every type by the conformance test).
     examples: ClassVar[Tuple[Example, ...]] = ()
+    # The arguments a diagram box shows (units, return_sequences, merge_mode, ...), always with
+    # their values, defaults included: return_sequences=False is often the point of the picture.
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras",
                  locations: Optional[Dict[str, Any]] = None):
@@ -188,6 +191,10 @@ class Layer:
 
     def sublayers(self) -> List["Layer"]:
         return []
+
+    def display_settings(self) -> List[Tuple[str, str]]:
+        """(argument, value as Keras call syntax writes it) for each of ``displayed_arguments``."""
+        return [(name, repr(self.config[name])) for name in self.displayed_arguments if name in self.config]
 
     def __getitem__(self, key: str) -> Any:
         return self.config[key]

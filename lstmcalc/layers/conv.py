@@ -69,6 +69,7 @@ class Conv1D(Layer):
     examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
                 Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
     sequence_axes = ("batch", "timesteps", "features")
+    displayed_arguments = ("filters", "kernel_size", "strides", "padding", "activation")
     input_rank = Rank(min_ndim=3)
     arguments = (
         Arg("filters", positive_int),

@@ -22,6 +22,7 @@ class Dense(Layer):
     keras_class = "Dense"
     examples = (Example("Dense(4, activation='relu')", ((6, 3),)),
                 Example("Dense(2)", ((5,),)))
+    displayed_arguments = ("units", "activation")
     input_rank = Rank(min_ndim=2)
     supports_masking = True
     acts_on_last_axis = True
@@ -96,6 +97,7 @@ class Embedding(Layer):
 
     keras_class = "Embedding"
     examples = (Example("Embedding(50, 8, mask_zero=True)", ((7,),), "int32"),)
+    displayed_arguments = ("input_dim", "output_dim", "mask_zero")
     supports_masking = True
     arguments = (
         Arg("input_dim", positive_int),
@@ -170,6 +172,7 @@ class Masking(Layer):
 
     keras_class = "Masking"
     examples = (Example("Masking(0.0)", ((7, 3),)),)
+    displayed_arguments = ("mask_value",)
     supports_masking = True
     keeps_shape = True
     arguments = (Arg("mask_value", number, 0.0),)
@@ -234,6 +237,7 @@ class _Dropout(PassThrough):
 class Dropout(_Dropout):
     keras_class = "Dropout"
     examples = (Example("Dropout(0.5)", ((7, 3),)),)
+    displayed_arguments = ("rate",)
     maps_over_tensor_lists = True
     arguments = (
         Arg("rate", fraction),
@@ -246,6 +250,7 @@ class Dropout(_Dropout):
 class SpatialDropout1D(_Dropout):
     keras_class = "SpatialDropout1D"
     examples = (Example("SpatialDropout1D(0.2)", ((7, 3),)),)
+    displayed_arguments = ("rate",)
     input_rank = Rank(ndim=3)
     sequence_axes = ("batch", "timesteps", "features")
     arguments = (Arg("rate", fraction), Arg("seed", anything, None))
@@ -260,6 +265,7 @@ class SpatialDropout1D(_Dropout):
 class Activation(PassThrough):
     keras_class = "Activation"
     examples = (Example("Activation('tanh')", ((7, 3),)),)
+    displayed_arguments = ("activation",)
     supports_masking = True
     maps_over_tensor_lists = True
     keeps_shape = True

@@ -262,6 +262,7 @@ class Concatenate(Merge):
 
     keras_class = "Concatenate"
     examples = (Example("Concatenate()", ((4, 3), (4, 5))),)
+    displayed_arguments = ("axis",)
     arguments = (Arg("axis", integer, -1),)
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
@@ -369,6 +370,7 @@ class Dot(Layer):
 
     keras_class = "Dot"
     examples = (Example("Dot(axes=2)", ((4, 3), (5, 3))),)
+    displayed_arguments = ("axes", "normalize")
     takes_tensor_list = True
     supports_masking = True
     arguments = (Arg("axes", _dot_axes), Arg("normalize", boolean, False))

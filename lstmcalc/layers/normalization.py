@@ -62,6 +62,7 @@ class LayerNormalization(Layer):
     examples = (Example("LayerNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = mean and variance of each sample over the normalised axes")
+    displayed_arguments = ("axis",)
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),
@@ -128,6 +129,7 @@ class BatchNormalization(Layer):
     keeps_shape = True
     statistics = ("μ, σ² = the batch's mean and variance per feature while training; moving_mean and "
                 "moving_variance at inference")
+    displayed_arguments = ("axis",)
     supports_masking = True
     arguments = (
         Arg("axis", axis, -1),

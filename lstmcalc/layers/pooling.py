@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 class _Pooling1D(Layer):
     function: ClassVar[str] = ""  # max or mean, as the equations write it
+    displayed_arguments = ("pool_size", "strides", "padding")
     sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(ndim=3)
 
@@ -104,6 +105,7 @@ class AveragePooling1D(_Pooling1D):
 
 class _GlobalPooling1D(Layer):
     function: ClassVar[str] = ""
+    displayed_arguments = ("keepdims",)
     sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(ndim=3)
     arguments = (Arg("data_format", DATA_FORMAT, None), Arg("keepdims", boolean, False))

@@ -110,6 +110,7 @@ class Recurrent(Layer):
     supports_masking = True
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
+    displayed_arguments = ("units", "return_sequences", "return_state")
 
     def cell(self, input_dim: Optional[int]) -> Cell:
         return Cell(input_dim, self["units"], self.gates, self["use_bias"], separate_recurrent_bias=False)

@@ -23,6 +23,7 @@ class RepeatVector(Layer):
     """(batch, features) → (batch, n, features)."""
 
     keras_class = "RepeatVector"
+    displayed_arguments = ("n",)
     examples = (Example("RepeatVector(4)", ((3,),)),)
     input_rank = Rank(ndim=2)
     arguments = (Arg("n", positive_int),)
@@ -94,6 +95,7 @@ class Reshape(PassThrough):
     """Reshapes everything after the batch axis to ``target_shape`` (one -1 is inferred)."""
 
     keras_class = "Reshape"
+    displayed_arguments = ("target_shape",)
     examples = (Example("Reshape((3, 7))", ((7, 3),)),
                 Example("Reshape((-1, 1))", ((7, 3),)))
     arguments = (Arg("target_shape", _check_target_shape),)
@@ -163,6 +165,7 @@ def _check_permutation(name: str, value) -> tuple:
 @register
 class Permute(PassThrough):
     keras_class = "Permute"
+    displayed_arguments = ("dims",)
     examples = (Example("Permute((2, 1))", ((7, 3),)),)
     arguments = (Arg("dims", _check_permutation),)
 

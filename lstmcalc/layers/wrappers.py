@@ -54,6 +54,7 @@ class Bidirectional(Layer):
     keras_class = "Bidirectional"
     examples = (Example("Bidirectional(LSTM(4, return_sequences=True))", ((6, 3),)),
                 Example("Bidirectional(GRU(3, return_state=True), merge_mode='sum')", ((6, 3),)))
+    displayed_arguments = ("merge_mode",)
     supports_masking = True
     consumes_mask = True
     arguments = (

@@ -18,6 +18,7 @@ class RenderOptions:
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
     columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
     sections: Tuple[str, ...] = ()  # explain's sections to print, from EXPLAIN_SECTIONS; () = all
+    diagram: bool = False  # summary --format markdown --diagram: add a Mermaid diagram
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -26,6 +27,8 @@ SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "table": ("lstmcalc.render.table", "render_summary"),
     "json": ("lstmcalc.render.json_format", "render_summary"),
     "markdown": ("lstmcalc.render.markdown", "render_summary"),
+    "csv": ("lstmcalc.render.csv_format", "render_summary"),
+    "html": ("lstmcalc.render.html", "render_summary"),
 }
 
 
@@ -56,6 +59,22 @@ VERIFY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "table": ("lstmcalc.render.verify_table", "render_verify"),
     "json": ("lstmcalc.render.json_format", "render_verify"),
 }
+
+# `lstmcalc diagram --format`: functions of (Report, RenderOptions) -> str, over lstmcalc.diagram's
+# layout model; DIAGRAM_EXTENSIONS picks the format from the name given to -o.
+DIAGRAM_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "svg": ("lstmcalc.diagram.svg", "render_svg"),
+    "mermaid": ("lstmcalc.diagram.mermaid", "render_mermaid"),
+    "dot": ("lstmcalc.diagram.dot", "render_dot"),
+}
+# `lstmcalc diff --format`: functions of (lstmcalc.diff.ModelDiff, RenderOptions) -> str.
+DIFF_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "table": ("lstmcalc.render.diff_text", "render_diff"),
+    "markdown": ("lstmcalc.render.diff_markdown", "render_diff"),
+    "json": ("lstmcalc.render.json_format", "render_diff"),
+}
+DIAGRAM_EXTENSIONS: Dict[str, str] = {".svg": "svg", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
+                                      ".gv": "dot"}
 
 
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:

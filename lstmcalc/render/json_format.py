@@ -25,3 +25,8 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
 def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
     """`lstmcalc verify --format json`: schema ``lstmcalc.verify/1``."""
     return json.dumps(result.to_dict(), indent=2) + "\n"
+
+
+def render_diff(diff, options: RenderOptions = RenderOptions()) -> str:
+    """`lstmcalc diff --format json`: schema ``lstmcalc.diff/1``."""
+    return json.dumps(diff.to_dict(), indent=2) + "\n"

@@ -47,4 +47,8 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
         lines.append(f"**{verdict(report)}**")
     if report.diagnostics:
         lines += ["", "```"] + [line for d in report.diagnostics for line in diagnostic_lines(d)] + ["```"]
+    if options.diagram:
+        from ..diagram.mermaid import render_mermaid
+
+        lines += ["", "```mermaid", render_mermaid(report, options).rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"

@@ -137,6 +137,11 @@ class Layer:
     maps_over_tensor_lists: ClassVar[bool] = False
     # Layers that take several tensors by design (merges).
     takes_tensor_list: ClassVar[bool] = False
+    # Layers called with `initial_state=` (tf.keras 2 configs list those states as extra inputs).
+    takes_initial_state: ClassVar[bool] = False
+    # Keys tf.keras 2's get_config() wrote that Keras 3 removed, with the value that means Keras 3's
+    # behaviour; readers of saved configs drop them at that value and refuse any other.
+    legacy_config: ClassVar[Dict[str, Any]] = {}
 
     def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras"):
         self.name = name

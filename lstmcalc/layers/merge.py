@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..arithmetic import number as count_of, plus, times
 from ..shapes import Dim, Shape, format_shape, num_elements
-from .arguments import Arg, ArgumentError, anything, boolean, choice, fraction, integer
+from .arguments import BASE_ARGUMENTS, Arg, ArgumentError, anything, boolean, choice, fraction, integer
 from .base import (NO_MACS, Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
@@ -502,6 +502,8 @@ class AdditiveAttention(_AttentionBase):
         Arg("use_scale", boolean, True),
         Arg("dropout", fraction, 0.0),
     )
+    # Attention's `seed`, taken through **kwargs (saved configs carry it).
+    base_arguments = tuple(BASE_ARGUMENTS) + (Arg("seed", anything, None),)
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         if self["use_scale"]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Shape
-from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
+from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
 from .base import (Arrays, Forward, Layer, MacCount, Masks, Rank, ShapeProblem, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
@@ -109,6 +109,10 @@ class Recurrent(Layer):
 
     input_rank = Rank(ndim=3)
     supports_masking = True
+    takes_initial_state = True
+    legacy_config = {"time_major": False}
+    # keras.layers.RNN's keyword (saved configs carry it; Bidirectional sets it on its copies).
+    base_arguments = tuple(BASE_ARGUMENTS) + (Arg("zero_output_for_mask", boolean, False),)
     cell_kind: ClassVar[str] = ""
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)

@@ -35,6 +35,7 @@ class Bidirectional(Layer):
 
     keras_class = "Bidirectional"
     supports_masking = True
+    takes_initial_state = True
     arguments = (
         Arg("layer", layer_definition),
         Arg("merge_mode", choice("sum", "mul", "ave", "concat", None), "concat"),

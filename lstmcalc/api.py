@@ -48,12 +48,25 @@ def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
 
 
 def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:
-    """Analyze the spec file at ``path``: shapes, parameters and diagnostics, as Keras 3 would."""
+    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config or
+    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would."""
+    from .readers import read_model_file
+
     name = os.fspath(path)
-    text, problem = read_text(name)
-    if text is None:
-        return _report_without_model(name, [problem])
-    return analyze_text(text, file=name, batch_size=batch_size)
+    spec, diagnostics = read_model_file(name)
+    if spec is None:
+        return _report_without_model(name, diagnostics)
+    return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
+
+
+def analyze_code(code: str, *, batch_size: Optional[int] = None) -> Report:
+    """Analyze a model written as Keras code, e.g. ``Sequential([Input((30, 8)), LSTM(64)])``."""
+    from .readers import read_snippet
+
+    spec, diagnostics = read_snippet(code)
+    if spec is None:
+        return _report_without_model("<command line>", diagnostics)
+    return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
 
 
 def analyze_layers(input_shape: Sequence[Optional[int]], layers: Sequence[str], *,

@@ -75,8 +75,11 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
     if path == "-":
         return api.analyze_text(sys.stdin.read(), file="<stdin>", batch_size=batch_size)
     if not os.path.exists(path):
-        hint = " (to build a model on the command line, start with --input SHAPE)" if "(" in path else ""
-        raise click.BadParameter(f"no such file: {path}{hint}", param_hint="SPEC")
+        from .readers import looks_like_code
+
+        if looks_like_code(path):
+            return api.analyze_code(path, batch_size=batch_size)
+        raise click.BadParameter(f"no such file: {path}", param_hint="SPEC")
     if os.path.isdir(path):
         raise click.BadParameter(f"{path} is a directory; `lstmcalc check` takes directories",
                                  param_hint="SPEC")

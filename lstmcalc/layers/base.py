@@ -205,6 +205,12 @@ class Layer:
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
 
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        """Where a .keras archive's model.weights.h5 keeps each of ``weights`` (this layer's
+        ``weight_shapes``, in order), relative to the layer's group: Keras saves a layer's own
+        variables as ``vars/0``, ``vars/1``, ... and those of inner layers under their attribute."""
+        return [f"vars/{index}" for index in range(len(weights))]
+
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
         """Per-sample MACs (docs/compute.md); None where lstmcalc does not count them for the type."""
         return None

@@ -129,6 +129,10 @@ class Recurrent(Layer):
         # An unknown feature axis gives a None in the kernel shape, which the engine rejects.
         return CELL_LAYOUTS[self.convention](self.cell(inputs[0].shape[-1]), self)
 
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        # The variables belong to the layer's cell.
+        return [f"cell/vars/{index}" for index in range(len(weights))]
+
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         # The loop runs over every step whatever return_sequences says; None steps: unknown length.
         return MacCount(self.cell(inputs[0].shape[-1]).step_macs(), inputs[0].shape[1])

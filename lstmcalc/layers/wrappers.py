@@ -109,6 +109,13 @@ class Bidirectional(Layer):
     def return_sequences(self) -> bool:
         return self.forward_layer["return_sequences"]
 
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        paths = []
+        for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
+            own = [weight for weight in weights if weight.name.startswith(direction + "/")]
+            paths += [f"{direction}_layer/{path}" for path in layer.keras_saved_paths(own)]
+        return paths
+
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         weights = []
         for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
@@ -255,6 +262,9 @@ class TimeDistributed(Layer):
 
     def sublayers(self) -> List[Layer]:
         return [self.inner]
+
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        return ["layer/" + path for path in self.inner.keras_saved_paths(weights)]
 
     def _step_inputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shape = inputs[0].shape

@@ -76,6 +76,9 @@ class ModelSpec:
     functional: bool = False
     raw: Any = None  # the located YAML document, for later passes (expectations, lints)
     top_locations: Dict[str, Location] = field(default_factory=dict)
+    # Weights stored with the model (a .keras archive): an object whose ``arrays(report)`` returns
+    # (``<layer>/<weight>`` → array or None, diagnostics); lstmcalc verify uses them.
+    stored_weights: Any = None
 
     def location_of(self, key: str) -> Location:
         return self.top_locations.get(key, Location(self.file, None, None))

@@ -18,6 +18,8 @@ WIRING_KEYS = ("inputs", "initial_state")
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
+# keras.Input / keras.layers.InputLayer: a model's input, which a spec declares with `input:`.
+INPUT_TYPES = ("Input", "InputLayer")
 _REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
 
 
@@ -254,6 +256,29 @@ class SpecReader:
 
     def layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
         """One `layers:` entry (a mapping with `type`, or a call-syntax string) as a LayerDef."""
+        layer = self._layer_entry(entry, where)
+        if layer is not None and layer.type_name in INPUT_TYPES:
+            self._input_as_layer(layer)
+            return None
+        return layer
+
+    def _input_as_layer(self, layer: LayerDef) -> None:
+        # keras.Input is not a layer of the stack: point at the spec's way to declare it.
+        given = layer.keywords.get("shape") or layer.keywords.get("input_shape") or \
+            (layer.positional[0] if layer.positional else None)
+        shape = given.value if given is not None else None
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        if isinstance(shape, (list, tuple)) and all(dim is None or isinstance(dim, int) for dim in shape):
+            written = "[" + ", ".join("null" if dim is None else str(dim) for dim in shape) + "]"
+            flag = ",".join("None" if dim is None else str(dim) for dim in shape)
+        else:
+            written, flag = "[50, 10]", "50,10"
+        self.problem("S019", f"`{layer.type_name}(...)` is the model's input, not a layer.",
+                     f"Remove this entry and declare the input at the top level: `input: {written}` (the shape "
+                     f"without the batch axis); on the command line, --input {flag}.", layer.location)
+
+    def _layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
         if isinstance(entry, str):
             try:
                 return parse_call(entry, where)

@@ -231,7 +231,10 @@ class Verification:
         inputs = self._given_inputs()
         if self.result.diagnostics:
             return
-        self.result.weights_source = (self.options.weights_path or "given" if weights is not None
+        stored = getattr(self.report.spec, "stored_weights", None)
+        given_label = self.options.weights_path or (
+            stored.label if stored is not None and self.options.weights is None else "given")
+        self.result.weights_source = (given_label if weights is not None
                                       else f"random (seed {self.options.seed})")
         if not self._propagate(inputs):
             return
@@ -251,6 +254,14 @@ class Verification:
     def _given_weights(self) -> Optional[Dict[str, "ndarray"]]:
         path = self.options.weights_path
         given = self.options.weights
+        stored = getattr(self.report.spec, "stored_weights", None)
+        if given is None and path is None and stored is not None:
+            # The weights saved with the model (a .keras archive).
+            given, problems = stored.arrays(self.report)
+            self.result.diagnostics.extend(problems)
+            if given is None:
+                return None
+            path = stored.label
         if given is None and path is None:
             return None
         if given is None:

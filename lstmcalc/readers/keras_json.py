@@ -93,7 +93,8 @@ class ConfigReader:
             self.problem("S017", message, HINT, here)
             return None
         config = document["config"]
-        spec = ModelSpec(file=self.file, name=config.get("name") if isinstance(config.get("name"), str) else None)
+        spec = ModelSpec(file=self.file, name=config.get("name") if isinstance(config.get("name"), str) else None,
+                         saved_config=True)
         if "input_layers" in config or "output_layers" in config:
             self._functional(spec, config)
         else:

@@ -42,11 +42,12 @@ OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult:
 class Unresolvable(Exception):
     """A value lstmcalc cannot know without running the code; becomes an S018 diagnostic."""
 
-    def __init__(self, message: str, hint: str, node: Optional[ast.AST]):
+    def __init__(self, message: str, hint: str, node: Optional[ast.AST], code: str = "S018"):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.node = node
+        self.code = code
 
 
 class AlreadyReported(Exception):
@@ -145,7 +146,7 @@ class PythonReader:
         return Location(self.file, node.lineno, node.col_offset + 1)
 
     def report(self, problem: Unresolvable) -> None:
-        self.diagnostics.append(SpecProblem("S018", problem.message, problem.hint, self.at(problem.node))
+        self.diagnostics.append(SpecProblem(problem.code, problem.message, problem.hint, self.at(problem.node))
                                 .to_diagnostic())
 
     def source(self, node: ast.AST, limit: int = 60) -> str:
@@ -388,7 +389,7 @@ class PythonReader:
         elif node.id in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[node.id]
         else:
-            raise Unresolvable(f"`{node.id}` is not defined in this file, so its value is unknown.",
+            raise Unresolvable(f"`{node.id}` is not defined in this code, so its value is unknown.",
                                f"Define it at module level, e.g. `{node.id} = 64`.", node)
         if isinstance(value, Unresolved):
             if value.reported:
@@ -429,7 +430,7 @@ class PythonReader:
             self.used_models.add(id(model))
             raise Unresolvable(f"`{func.id}` is a model used as a layer (a nested model); lstmcalc reads one "
                                "model's layers.", "Summarise the inner model on its own, or build the outer model "
-                                                  "from its layers.", node)
+                                                  "from its layers.", node, "S020")
         name = callee_name(func)
         name = self.aliases.get(name, name) if name else name
         if name is None:
@@ -530,7 +531,8 @@ class PythonReader:
         if layer.calls > 0:
             raise Unresolvable(f"`{definition.explicit_name}` is called a second time (a shared layer); lstmcalc "
                                "models each layer called once.",
-                               "Give each call its own layer for now (its weights then count once per copy).", node)
+                               "Give each call its own layer for now (its weights then count once per copy).", node,
+                               "S020")
         layer.calls = 1
         definition.inputs = [tensor.reference for tensor in inputs]
         definition.inputs_as_list = isinstance(value, (list, tuple))
@@ -634,7 +636,7 @@ class PythonReader:
         if isinstance(item, LayerObject):
             if item.calls > 0 or item.definition in model.layers:
                 raise Unresolvable(f"`{item.definition.explicit_name}` is used twice (a shared layer); lstmcalc "
-                                   "models each layer once.", "Give each use its own layer.", node)
+                                   "models each layer once.", "Give each use its own layer.", node, "S020")
             item.calls = 1
             item.definition.index = len(model.layers)
             model.layers.append(item.definition)
@@ -642,7 +644,7 @@ class PythonReader:
         if isinstance(item, (SequentialModel, FunctionalModel)):
             self.used_models.add(id(item))
             raise Unresolvable("A model inside a Sequential (a nested model); lstmcalc reads one model's layers.",
-                               "Summarise the inner model on its own, or list its layers here.", node)
+                               "Summarise the inner model on its own, or list its layers here.", node, "S020")
         raise Unresolvable(f"`{self.source(node)}` is not a layer.", "Sequential takes Keras layers.", node)
 
     def make_functional(self, node: ast.Call, scope: Dict[str, Any]) -> FunctionalModel:

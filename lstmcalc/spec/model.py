@@ -79,6 +79,8 @@ class ModelSpec:
     # Weights stored with the model (a .keras archive): an object whose ``arrays(report)`` returns
     # (``<layer>/<weight>`` → array or None, diagnostics); lstmcalc verify uses them.
     stored_weights: Any = None
+    # Read from a saved Keras config, which writes out every argument (writers leave out defaults).
+    saved_config: bool = False
 
     def location_of(self, key: str) -> Location:
         return self.top_locations.get(key, Location(self.file, None, None))

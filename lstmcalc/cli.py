@@ -314,6 +314,53 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
+CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
+
+
+@cli.command()
+@click.argument("source", metavar="SOURCE")
+@click.option("--to", "target", type=click.Choice(CONVERT_TARGETS), required=True,
+              help="yaml: an lstmcalc spec; keras: Keras 3 Python code (pytorch: not yet).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write here instead of to standard output.")
+def convert(source, target, output_path):
+    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras Python source or code
+    pasted in quotes) as a spec file or as Keras code.
+
+    \b
+    lstmcalc convert model.keras --to yaml -o model.yaml
+    lstmcalc convert specs/seq2seq.yaml --to keras
+    """
+    from .writers import PLANNED, WRITERS, NotConvertible
+
+    if target in PLANNED:
+        raise click.UsageError(PLANNED[target])
+    report = _load_report([source], None, None, None, "float32")
+    unreadable = [d for d in report.diagnostics if d.is_error and d.code.startswith("S")]
+    if report.spec is None or unreadable:
+        from .render.text import diagnostic_lines
+
+        lines = [line for diagnostic in report.diagnostics for line in diagnostic_lines(diagnostic)]
+        click.echo("\n".join([f"Cannot convert {source}: it does not read as a model."] + lines), err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        text = WRITERS[target].write(report)
+    except NotConvertible as problem:
+        click.echo(f"Cannot convert {source} to {target}: {problem}", err=True)
+        sys.exit(EXIT_INVALID)
+    if not report.ok:
+        click.echo(f"Note: Keras rejects this model too ({report.errors[0].code}: {report.errors[0].message})",
+                   err=True)
+    if output_path is None:
+        emit(text)
+        return
+    try:
+        with open(output_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}", param_hint="-o")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console-script entry point."""
     try:

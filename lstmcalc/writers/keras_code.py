@@ -1,0 +1,114 @@
+"""A read model written as Keras 3 Python code: ``keras.Sequential([...])`` for a stack, the
+functional API (one line per layer call, ``keras.Model(inputs, outputs)``) for a graph."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Dict, List
+
+from ..report import Report
+from ..spec.model import InputDef, LayerDef, Reference
+from . import NotConvertible
+from .values import call_text, droppable_names, output_counts, python_literal, whole_output, without_names
+
+PREFIX = "layers."
+
+
+def identifier(name: str, taken: Dict[str, str]) -> str:
+    """A Python variable for a layer or input name, unique among ``taken``'s values."""
+    base = re.sub(r"\W", "_", name)
+    if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("keras", "layers", "model"):
+        base = f"{base}_"
+    candidate, count = base, 1
+    while candidate in taken.values():
+        count += 1
+        candidate = f"{base}{count}"
+    taken[name] = candidate
+    return candidate
+
+
+def input_call(input_def: InputDef, batch_size, name: bool) -> str:
+    parts = [f"shape={python_literal(tuple(input_def.shape or ()))}"]
+    batch = input_def.batch_size if input_def.batch_size is not None else batch_size
+    if batch is not None:
+        parts.append(f"batch_size={batch}")
+    if input_def.dtype != "float32":
+        parts.append(f"dtype={input_def.dtype!r}")
+    if name and input_def.name:
+        parts.append(f"name={input_def.name!r}")
+    return "keras.Input(" + ", ".join(parts) + ")"
+
+
+def write_keras(report: Report) -> str:
+    """The Keras code of a read model."""
+    spec = report.spec
+    if spec is None:
+        raise NotConvertible("The source could not be read, so there is nothing to write.")
+    header = [f'"""{spec.name or "model"}: written by lstmcalc convert from {spec.file}."""', "",
+              "import keras", "from keras import layers", ""]
+    name_argument = f", name={spec.name!r}" if spec.name else ""
+    droppable = droppable_names(spec.layers)
+    if not spec.functional:
+        body = ["model = keras.Sequential(["]
+        if spec.inputs and spec.inputs[0].shape is not None:
+            input_def = spec.inputs[0]
+            named = input_def.name is not None and not input_def.name.startswith("input_layer")
+            body.append(f"    {input_call(input_def, spec.batch_size, named)},")
+        for index, definition in enumerate(spec.layers):
+            shown = without_names(definition, droppable)
+            if index == 0 and spec.inputs:
+                for key in ("input_shape", "input_dim"):
+                    if key in shown.keywords and not _own_argument(shown, key):
+                        del shown.keywords[key]  # the input is keras.Input above
+            body.append(f"    {call_text(shown, PREFIX, complete=spec.saved_config)},")
+        body.append(f"]{name_argument})")
+        return "\n".join(header + body) + "\n"
+    return "\n".join(header + _functional(report, droppable, name_argument)) + "\n"
+
+
+def _own_argument(definition: LayerDef, key: str) -> bool:
+    from ..layers import LAYER_TYPES
+
+    cls = LAYER_TYPES.get(definition.type_name)
+    return cls is not None and key in {argument.name for argument in cls.arguments}
+
+
+def _functional(report: Report, droppable: set, name_argument: str) -> List[str]:
+    spec = report.spec
+    names: Dict[str, str] = {}
+    body: List[str] = []
+    for input_def in spec.inputs:
+        name = input_def.name or "input_layer"
+        body.append(f"{identifier(name, names)} = {input_call(input_def, spec.batch_size, True)}")
+    built = [layer.name for layer in report.layers]
+    counts = output_counts(report)
+    for position, definition in enumerate(spec.layers):
+        name = definition.explicit_name or (built[position] if position < len(built) else f"layer_{position}")
+        variable = identifier(name, names)
+        shown = without_names(definition, droppable)
+        call = call_text(shown, PREFIX, name=name, complete=spec.saved_config)
+        if definition.inputs is None:
+            raise NotConvertible(f"`{name}` has no `inputs:`; every layer of a graph names what it takes.")
+        arguments = _tensors(definition.inputs, definition.inputs_as_list, names, counts)
+        if definition.initial_state:
+            arguments += f", initial_state={_tensors(definition.initial_state, True, names, counts)}"
+        body.append(f"{variable} = {call}({arguments})")
+    inputs = "[" + ", ".join(names[input_def.name or "input_layer"] for input_def in spec.inputs) + "]"
+    outputs = report.graph.outputs if report.graph is not None else (spec.outputs or [])
+    body.append(f"model = keras.Model(inputs={inputs}, outputs={_tensors(list(outputs), True, names, counts)}"
+                f"{name_argument})")
+    return body
+
+
+def _tensors(references: List[Reference], as_list: bool, names: Dict[str, str], counts: Dict[str, int]) -> str:
+    def one(reference: Reference) -> str:
+        variable = names.get(reference.name)
+        if variable is None:
+            raise NotConvertible(f"`{reference.name}` is used before it is defined.")
+        reference = whole_output(reference, counts)
+        return variable if reference.index is None else f"{variable}[{reference.index}]"
+
+    if len(references) == 1 and not as_list:
+        return one(references[0])
+    return "[" + ", ".join(one(reference) for reference in references) + "]"

@@ -8,8 +8,8 @@ Writes tests/fixtures/keras_files/:
 - ``<id>.keras`` (``model.save``) and ``<id>.json`` (``model.to_json()``) from Keras 3, after every
   weight was set to seeded random values (so biases and gate orders matter to ``verify``).
 - ``tf2_<id>.json``: ``model.to_json()`` from tf.keras 2 (``tf_keras``), for the cases marked so.
-- ``<id>.npz``: ``x`` (or ``x/<input name>``) the recorded input and ``y`` (or ``y/<i>``) the
-  loaded archive's ``predict()`` of it.
+- ``<id>.inputs.npz``: the recorded input, keyed by input name (``lstmcalc verify --input``), and
+  ``<id>.outputs.npz``: the loaded archive's ``predict()`` of it, keyed ``0``, ``1``, ... per output.
 - ``reference.json``: per case, what Keras 3 reports for the LOADED model (``load_model`` of the
   archive, ``model_from_json`` of each JSON): ``summary`` text, per layer ``name``, ``class_name``,
   ``output_shapes`` and ``params``, the totals — or the error Keras raised while loading.
@@ -228,8 +228,7 @@ def make_inputs(model, rng, timesteps=6):
             array[0, -2:] = 0  # padding at the end of sample 0: the mask matters
         else:
             array = rng.uniform(-1, 1, size=shape).astype("float32")
-        name = tensor.name if hasattr(tensor, "name") else f"input_{len(arrays)}"
-        arrays[name] = array
+        arrays[tensor._keras_history.operation.name] = array  # the InputLayer's name
     return arrays
 
 
@@ -326,16 +325,9 @@ def record_keras3(only):
         arrays = list(inputs.values())
         predicted = loaded.predict(arrays if len(arrays) > 1 else arrays[0], verbose=0)
         outputs = predicted if isinstance(predicted, list) else [predicted]
-        saved = {}
-        if len(inputs) == 1:
-            saved["x"] = arrays[0]
-        else:
-            saved.update({f"x/{name}": array for name, array in inputs.items()})
-        if len(outputs) == 1:
-            saved["y"] = np.asarray(outputs[0])
-        else:
-            saved.update({f"y/{index}": np.asarray(array) for index, array in enumerate(outputs)})
-        np.savez(os.path.join(OUT, f"{case_id}.npz"), **saved)
+        np.savez(os.path.join(OUT, f"{case_id}.inputs.npz"), **inputs)
+        np.savez(os.path.join(OUT, f"{case_id}.outputs.npz"),
+                 **{str(index): np.asarray(array) for index, array in enumerate(outputs)})
         for label, path in (("json", f"{case_id}.json"), ("tf2_json", f"tf2_{case_id}.json")):
             full = os.path.join(OUT, path)
             if not os.path.exists(full) or (label == "tf2_json" and not case["tf2"]):

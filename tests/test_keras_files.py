@@ -20,7 +20,7 @@ from .conftest import ROOT, heavy_modules_imported
 FIXTURES = ROOT / "tests" / "fixtures" / "keras_files"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text(encoding="utf-8"))
 # What lstmcalc cannot model yet, with the code that says so (the fixtures are kept for when it can).
-NOT_YET = {"nested": "S020", "shared": "S020", "convlstm2d": "S003"}
+NOT_YET = {"shared": "S020", "convlstm2d": "S003"}
 SUPPORTED = sorted(case for case in REFERENCE if case not in NOT_YET)
 TF2_CASES = sorted(path.stem[len("tf2_"):] for path in FIXTURES.glob("tf2_*.json") if path.stem != "tf2_reference")
 # Which recorded Keras model each source is compared with: the archive loaded by

@@ -82,6 +82,12 @@ RESOLVED = [
         model = keras.Model(inputs=inputs, outputs=outputs)
         """, 4 * (4 * (2 + 4) + 4) + 5),
     ("bare-names-as-in-seed-001", (FIXTURES / "seed_001_block.py").read_text(), 137217),
+    ("nested-sequential-in-sequential", """
+        import keras
+        from keras import layers
+        encoder = keras.Sequential([layers.LSTM(6, return_sequences=True), layers.LSTM(4)])
+        model = keras.Sequential([keras.Input((9, 2)), encoder, layers.Dense(1)])
+        """, 4 * (6 * (2 + 6) + 6) + 4 * (4 * (6 + 4) + 4) + 5),
 ]
 
 
@@ -137,7 +143,6 @@ UNRESOLVED = [
         encoder = keras.layers.LSTM(3)
         model = keras.Model([a, b], keras.layers.Add()([encoder(a), encoder(b)]))
         """, "S020", 6, 61, "called a second time"),
-    ("nested-model", (FIXTURES / "nested.py").read_text(), "S020", 10, 12, "nested model"),
 ]
 
 

@@ -328,6 +328,21 @@ def time_distributed_math(layer: Layer, inputs: Sequence[TensorSpec], outputs: S
                 f"{inner.keras_class} applied to each of {steps} steps")
 
 
+@equations_for("Sequential", "Functional")
+def nested_model_math(layer: Layer, inputs: Sequence[TensorSpec], outputs: Sequence[Shape],
+                      context: Context) -> Math:
+    report = layer.inner_report(inputs)
+    equations = [Equation(record.name, f"{record.type}({', '.join(record.inputs)})",
+                          ", ".join(tensor_text(shape) for shape in record.output_shapes or []))
+                 for record in report.layers]
+    block = Block("the inner model", "its layers in order, each on what it is connected to", equations,
+                  _io_symbols(inputs, outputs),
+                  f"Explain each inner layer by running lstmcalc explain on the inner model ({layer.name}).")
+    return Math([block], [f"A {layer.keras_class} model of {plural(len(report.layers), 'layer')} used as "
+                          "one layer: its weights are all of theirs."], {},
+                f"{layer.keras_class} model {layer.name} of {plural(len(report.layers), 'layer')}")
+
+
 # -- other layers: one line each ------------------------------------------------------------------
 
 def _io_symbols(inputs: Sequence[TensorSpec], outputs: Sequence[Shape], x: str = "x", y: str = "y"):

@@ -265,13 +265,19 @@ class ConfigReader:
             self.problem("S017", "A layer entry needs `class_name` and `config`.", HINT, entry_where)
             return None
         type_name = entry["class_name"]
-        if is_model_config(entry):
-            self.problem("S020", f"`{entry['config'].get('name')}` is a nested model ({type_name}); lstmcalc "
-                                 "reads the layers of one model.",
-                         "Summarise the inner model on its own, or rebuild the outer model from its layers.",
-                         entry_where, layer=entry["config"].get("name"))
-            return None
         definition = LayerDef(type_name, entry_where, entry_where)
+        if is_model_config(entry):
+            # A model used as a layer: its own config becomes the nested model's spec.
+            inner = ConfigReader(self.file)
+            spec = inner.model(entry)
+            self.diagnostics.extend(inner.diagnostics)
+            if spec is None:
+                return None
+            definition.keywords["model"] = Argument(spec, entry_where)
+            definition.keywords["name"] = Argument(spec.name or keep_name, entry_where)
+            if entry["config"].get("trainable") is False:
+                definition.keywords["trainable"] = Argument(False, entry_where)
+            return definition
         cls = LAYER_TYPES.get(type_name)
         legacy = cls.legacy_config if cls is not None else {}
         for key, value in entry["config"].items():

@@ -136,6 +136,7 @@ class PythonReader:
         self.models: List[Tuple[str, Any]] = []  # (variable, model) in assignment order
         self.used_models: set = set()  # ids of models used inside other models
         self.namer = Namer()  # Keras's default names, given at construction as Keras does
+        self.nested_layers: Dict[int, LayerObject] = {}  # models used as layers, by id
         self.depth = 0
 
     # -- diagnostics -----------------------------------------------------------------------------
@@ -426,11 +427,8 @@ class PythonReader:
             return self.inline(scope.get(func.id, self.names.get(func.id)), node, scope)
         if isinstance(func, ast.Name) and isinstance(scope.get(func.id, self.names.get(func.id)),
                                                      (SequentialModel, FunctionalModel)):
-            model = scope.get(func.id, self.names.get(func.id))
-            self.used_models.add(id(model))
-            raise Unresolvable(f"`{func.id}` is a model used as a layer (a nested model); lstmcalc reads one "
-                               "model's layers.", "Summarise the inner model on its own, or build the outer model "
-                                                  "from its layers.", node, "S020")
+            # A model called on tensors: a nested model, one layer of the outer model.
+            return self.apply(self.nested(scope.get(func.id, self.names.get(func.id)), node), node, scope)
         name = callee_name(func)
         name = self.aliases.get(name, name) if name else name
         if name is None:
@@ -615,7 +613,8 @@ class PythonReader:
 
     def make_sequential(self, node: ast.Call, scope: Dict[str, Any]) -> SequentialModel:
         keywords = self.keywords(node, scope)
-        model = SequentialModel(keywords.get("name") if isinstance(keywords.get("name"), str) else None, node)
+        name = keywords.get("name") if isinstance(keywords.get("name"), str) else self.namer.auto("Sequential")
+        model = SequentialModel(name, node)
         items_node = node.args[0] if node.args else next(
             (keyword.value for keyword in node.keywords if keyword.arg == "layers"), None)
         if items_node is not None:
@@ -642,9 +641,8 @@ class PythonReader:
             model.layers.append(item.definition)
             return
         if isinstance(item, (SequentialModel, FunctionalModel)):
-            self.used_models.add(id(item))
-            raise Unresolvable("A model inside a Sequential (a nested model); lstmcalc reads one model's layers.",
-                               "Summarise the inner model on its own, or list its layers here.", node, "S020")
+            self.add_to_sequential(model, self.nested(item, node), node)
+            return
         raise Unresolvable(f"`{self.source(node)}` is not a layer.", "Sequential takes Keras layers.", node)
 
     def make_functional(self, node: ast.Call, scope: Dict[str, Any]) -> FunctionalModel:
@@ -656,12 +654,23 @@ class PythonReader:
                                "Write keras.Model(inputs=..., outputs=...).", node)
         inputs = self.tensors(self.evaluate(inputs_node, scope), inputs_node)
         outputs = self.tensors(self.evaluate(outputs_node, scope), outputs_node)
-        name = self.evaluate(keywords["name"], scope) if "name" in keywords else None
+        name = self.evaluate(keywords["name"], scope) if "name" in keywords else self.namer.auto("Functional")
         for tensor in inputs:
             if tensor.reference.name not in self.inputs:
                 raise Unresolvable(f"`{self.source(inputs_node)}` must be keras.Input tensors.",
                                    "Pass the tensors keras.Input(...) returned.", inputs_node)
         return FunctionalModel(name if isinstance(name, str) else None, node, inputs, outputs)
+
+    def nested(self, model: Any, node: ast.AST) -> LayerObject:
+        """The layer a model becomes when it is used inside another (the same object each time)."""
+        self.used_models.add(id(model))
+        if id(model) not in self.nested_layers:
+            type_name = "Sequential" if isinstance(model, SequentialModel) else "Functional"
+            definition = LayerDef(type_name, self.at(node), self.at(node), source=self.source(node, 200))
+            definition.keywords["model"] = Argument(self.spec(model, nested=True), self.at(model.node))
+            definition.keywords["name"] = Argument(model.name, self.at(model.node))
+            self.nested_layers[id(model)] = LayerObject(definition)
+        return self.nested_layers[id(model)]
 
     # -- the result ------------------------------------------------------------------------------
 
@@ -683,7 +692,9 @@ class PythonReader:
             return None
         return found[0] if found else None
 
-    def spec(self, model: Any) -> ModelSpec:
+    def spec(self, model: Any, nested: bool = False) -> ModelSpec:
+        """The ModelSpec of a model; a ``nested`` Sequential may leave its input to the tensor it
+        is called on (Keras builds it then)."""
         spec = ModelSpec(file=self.file, name=model.name)
         spec.top_locations["outputs"] = self.at(model.node)
         if isinstance(model, SequentialModel):
@@ -692,7 +703,7 @@ class PythonReader:
             spec.layers = list(model.layers)
             if model.input is not None:
                 spec.inputs = [model.input]
-            else:
+            elif not nested or any(key in spec.layers[0].keywords for key in ("input_shape", "input_dim")):
                 spec.inputs = self.spec_reader._input_from_first_layer(spec, self.at(model.node))
             for layer in spec.layers:
                 layer.inputs = None

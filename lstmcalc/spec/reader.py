@@ -16,6 +16,7 @@ TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layer
 # Keys of a layer entry that wire the graph rather than configure the layer.
 WIRING_KEYS = ("inputs", "initial_state")
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
+NESTED_MODEL_KEYS = ("model",)
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
 # keras.Input / keras.layers.InputLayer: a model's input, which a spec declares with `input:`.
@@ -311,6 +312,13 @@ class SpecReader:
                 continue
             if key in NESTED_LAYER_KEYS and isinstance(value, (str, LocatedMap)):
                 value = self.layer_entry(value, value_where)
+                if value is None:
+                    return None
+            if key in NESTED_MODEL_KEYS and isinstance(value, LocatedMap):
+                # A model used as a layer: `{type: Sequential, model: {input: [...], layers: [...]}}`.
+                inner = SpecReader(self.file)
+                value = inner.read_document(value)
+                self.diagnostics.extend(inner.diagnostics)
                 if value is None:
                     return None
             layer.keywords[str(key)] = Argument(value, entry.key_location(key))

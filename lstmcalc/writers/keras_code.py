@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from ..report import Report
-from ..spec.model import InputDef, LayerDef, Reference
+from ..spec.model import InputDef, LayerDef, ModelSpec, Reference
 from . import NotConvertible
-from .values import call_text, droppable_names, output_counts, python_literal, whole_output, without_names
+from .values import call_text, model_name, droppable_names, output_counts, python_literal, whole_output, without_names
 
 PREFIX = "layers."
 
@@ -47,24 +47,44 @@ def write_keras(report: Report) -> str:
         raise NotConvertible("The source could not be read, so there is nothing to write.")
     header = [f'"""{spec.name or "model"}: written by lstmcalc convert from {spec.file}."""', "",
               "import keras", "from keras import layers", ""]
-    name_argument = f", name={spec.name!r}" if spec.name else ""
+    names: Dict[str, str] = {"model": "model"}
+    return "\n".join(header + model_lines(spec, output_counts(report), "model", names, report)) + "\n"
+
+
+def nested_model(definition: LayerDef) -> Optional[ModelSpec]:
+    argument = definition.keywords.get("model")
+    return argument.value if argument is not None and isinstance(argument.value, ModelSpec) else None
+
+
+def model_lines(spec: ModelSpec, counts: Dict[str, int], variable: str, names: Dict[str, str],
+                report: Optional[Report] = None) -> List[str]:
+    """Lines that build ``spec`` into ``variable``; models used as layers are built first."""
+    lines: List[str] = []
+    models: Dict[int, str] = {}
+    for definition in spec.layers:
+        inner = nested_model(definition)
+        if inner is not None:
+            models[id(definition)] = identifier(f"{definition.explicit_name or 'inner'}_model", names)
+            lines += model_lines(inner, {}, models[id(definition)], names) + [""]
+    name_argument = f", name={model_name(spec)!r}" if model_name(spec) else ""
     droppable = droppable_names(spec.layers)
     if not spec.functional:
-        body = ["model = keras.Sequential(["]
+        lines.append(f"{variable} = keras.Sequential([")
         if spec.inputs and spec.inputs[0].shape is not None:
             input_def = spec.inputs[0]
             named = input_def.name is not None and not input_def.name.startswith("input_layer")
-            body.append(f"    {input_call(input_def, spec.batch_size, named)},")
+            lines.append(f"    {input_call(input_def, spec.batch_size, named)},")
         for index, definition in enumerate(spec.layers):
             shown = without_names(definition, droppable)
             if index == 0 and spec.inputs:
                 for key in ("input_shape", "input_dim"):
                     if key in shown.keywords and not _own_argument(shown, key):
                         del shown.keywords[key]  # the input is keras.Input above
-            body.append(f"    {call_text(shown, PREFIX, complete=spec.saved_config)},")
-        body.append(f"]{name_argument})")
-        return "\n".join(header + body) + "\n"
-    return "\n".join(header + _functional(report, droppable, name_argument)) + "\n"
+            text = models.get(id(definition)) or call_text(shown, PREFIX, complete=spec.saved_config)
+            lines.append(f"    {text},")
+        lines.append(f"]{name_argument})")
+        return lines
+    return lines + _functional(spec, report, counts, droppable, names, models, variable, name_argument)
 
 
 def _own_argument(definition: LayerDef, key: str) -> bool:
@@ -74,36 +94,39 @@ def _own_argument(definition: LayerDef, key: str) -> bool:
     return cls is not None and key in {argument.name for argument in cls.arguments}
 
 
-def _functional(report: Report, droppable: set, name_argument: str) -> List[str]:
-    spec = report.spec
-    names: Dict[str, str] = {}
+def _functional(spec: ModelSpec, report: Optional[Report], counts: Dict[str, int], droppable: set,
+                names: Dict[str, str], models: Dict[int, str], variable: str, name_argument: str) -> List[str]:
     body: List[str] = []
+    inputs = {}
     for input_def in spec.inputs:
         name = input_def.name or "input_layer"
-        body.append(f"{identifier(name, names)} = {input_call(input_def, spec.batch_size, True)}")
-    built = [layer.name for layer in report.layers]
-    counts = output_counts(report)
+        inputs[name] = identifier(name, names)
+        body.append(f"{inputs[name]} = {input_call(input_def, spec.batch_size, True)}")
+    tensors = dict(inputs)  # layer or input name -> the variable holding its output
+    built = [layer.name for layer in report.layers] if report is not None else []
     for position, definition in enumerate(spec.layers):
         name = definition.explicit_name or (built[position] if position < len(built) else f"layer_{position}")
-        variable = identifier(name, names)
-        shown = without_names(definition, droppable)
-        call = call_text(shown, PREFIX, name=name, complete=spec.saved_config)
+        output = identifier(name, names)
+        if id(definition) in models:
+            call = models[id(definition)]
+        else:
+            call = call_text(without_names(definition, droppable), PREFIX, name=name, complete=spec.saved_config)
         if definition.inputs is None:
             raise NotConvertible(f"`{name}` has no `inputs:`; every layer of a graph names what it takes.")
-        arguments = _tensors(definition.inputs, definition.inputs_as_list, names, counts)
+        arguments = _tensors(definition.inputs, definition.inputs_as_list, tensors, counts)
         if definition.initial_state:
-            arguments += f", initial_state={_tensors(definition.initial_state, True, names, counts)}"
-        body.append(f"{variable} = {call}({arguments})")
-    inputs = "[" + ", ".join(names[input_def.name or "input_layer"] for input_def in spec.inputs) + "]"
-    outputs = report.graph.outputs if report.graph is not None else (spec.outputs or [])
-    body.append(f"model = keras.Model(inputs={inputs}, outputs={_tensors(list(outputs), True, names, counts)}"
-                f"{name_argument})")
+            arguments += f", initial_state={_tensors(definition.initial_state, True, tensors, counts)}"
+        body.append(f"{output} = {call}({arguments})")
+        tensors[name] = output
+    outputs = spec.outputs if spec.outputs is not None else (report.graph.outputs if report and report.graph else [])
+    body.append(f"{variable} = keras.Model(inputs=[{', '.join(inputs.values())}], "
+                f"outputs={_tensors(list(outputs), True, tensors, counts)}{name_argument})")
     return body
 
 
-def _tensors(references: List[Reference], as_list: bool, names: Dict[str, str], counts: Dict[str, int]) -> str:
+def _tensors(references: List[Reference], as_list: bool, tensors: Dict[str, str], counts: Dict[str, int]) -> str:
     def one(reference: Reference) -> str:
-        variable = names.get(reference.name)
+        variable = tensors.get(reference.name)
         if variable is None:
             raise NotConvertible(f"`{reference.name}` is used before it is defined.")
         reference = whole_output(reference, counts)

@@ -82,6 +82,12 @@ def call_text(definition: LayerDef, prefix: str = "", keep_name: bool = True,
     return f"{prefix}{definition.type_name}(" + ", ".join(parts) + ")"
 
 
+def model_name(spec) -> "str | None":
+    """The model's name when it is not the one lstmcalc (and Keras, for a first model) gives anyway."""
+    default = "functional" if spec.functional else "sequential"
+    return spec.name if spec.name and spec.name != default else None
+
+
 def output_counts(report) -> Dict[str, int]:
     """How many tensors each layer of a report returns (inputs return one)."""
     return {layer.name: len(layer.output_shapes) for layer in report.layers if layer.output_shapes}

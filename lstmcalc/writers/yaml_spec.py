@@ -10,7 +10,7 @@ from typing import List, Optional
 from ..report import Report
 from ..spec.model import InputDef, LayerDef, ModelSpec, Reference
 from . import NotConvertible
-from .values import (call_text, droppable_names, output_counts, python_literal, whole_output, without_names,
+from .values import (call_text, model_name, droppable_names, output_counts, python_literal, whole_output, without_names,
                      written_arguments)
 
 # Plain YAML scalars cannot hold these; such entries are written double-quoted.
@@ -76,9 +76,15 @@ def write_yaml(report: Report) -> str:
     spec = report.spec
     if spec is None:
         raise NotConvertible("The source could not be read, so there is nothing to write.")
-    lines: List[str] = [f"# Written by lstmcalc convert from {spec.file}."]
-    if spec.name:
-        lines.append(f"name: {yaml_value(spec.name)}")
+    lines = [f"# Written by lstmcalc convert from {spec.file}."] + spec_lines(spec, output_counts(report))
+    return "\n".join(lines) + "\n"
+
+
+def spec_lines(spec: ModelSpec, counts) -> List[str]:
+    """A spec's lines (a nested model's too, indented by its caller)."""
+    lines: List[str] = []
+    if model_name(spec):
+        lines.append(f"name: {yaml_value(model_name(spec))}")
     droppable = droppable_names(spec.layers)
     if spec.functional:
         lines.append("inputs:")
@@ -96,21 +102,25 @@ def write_yaml(report: Report) -> str:
         else:
             lines.append(f"input: {_input_entry(input_def, named)}{comment}")
     lines.append("layers:")
-    counts = output_counts(report)
     for index, definition in enumerate(spec.layers):
         shown = without_names(definition, droppable)
-        if not spec.functional:
-            if index == 0:
-                for key in ("input_shape", "input_dim"):
-                    if key in shown.keywords and _is_legacy_input(spec, key):
-                        del shown.keywords[key]
+        if index == 0 and not spec.functional:
+            for key in ("input_shape", "input_dim"):
+                if key in shown.keywords and _is_legacy_input(spec, key):
+                    del shown.keywords[key]
+        if not spec.functional and not _nested_model(shown):
             lines.append(f"  - {scalar(call_text(shown, complete=spec.saved_config))}")
             continue
         lines.extend(_mapping_entry(shown, definition, spec.saved_config, counts))
-    if spec.functional and report.graph is not None and spec.outputs:
+    if spec.functional and spec.outputs:
         lines.append("outputs: [" + ", ".join(_reference(whole_output(reference, counts))
                                               for reference in spec.outputs) + "]")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _nested_model(definition: LayerDef) -> Optional[ModelSpec]:
+    argument = definition.keywords.get("model")
+    return argument.value if argument is not None and isinstance(argument.value, ModelSpec) else None
 
 
 def _is_legacy_input(spec: ModelSpec, key: str) -> bool:
@@ -132,13 +142,17 @@ def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts) 
         if name is None:
             raise NotConvertible(f"{shown.type_name} takes no positional argument {index}.")
         entry.append(f"{name}: {yaml_value(value)}")
-    entry += [f"{key}: {yaml_value(value)}" for key, value in keywords]
+    nested = _nested_model(shown)
+    entry += [f"{key}: {yaml_value(value)}" for key, value in keywords if value is not nested]
     if original.inputs is not None:
         inputs = [whole_output(reference, counts) for reference in original.inputs]
         entry.append(f"inputs: {_references(inputs, original.inputs_as_list)}")
     if original.initial_state:
         states = [whole_output(reference, counts) for reference in original.initial_state]
         entry.append(f"initial_state: {_references(states, True)}")
+    if nested is not None:
+        entry.append("model:")
+        entry += ["  " + line for line in spec_lines(nested, {})]
     return ["  - " + entry[0]] + ["    " + item for item in entry[1:]]
 
 

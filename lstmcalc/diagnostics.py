@@ -62,7 +62,7 @@ _TABLE = [
          "Python source with a value, loop or call that cannot be resolved without running the code."),
     Code("S019", "input-as-layer", ERROR, "S", "`Input(...)` written as a layer; a spec declares its input with `input:`."),
     Code("S020", "unsupported-model-structure", ERROR, "S",
-         "A shared layer (called twice) or a nested model, which lstmcalc does not model yet."),
+         "A model structure lstmcalc does not model: a layer both wrapped and called on its own."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),

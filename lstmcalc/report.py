@@ -52,6 +52,7 @@ class LayerReport:
     line: Optional[int] = None
     column: Optional[int] = None
     config: Dict[str, Any] = field(default_factory=dict)
+    shares: Optional[str] = None  # a shared layer's later call: the layer it calls again (no own weights)
 
     @property
     def params(self) -> int:
@@ -87,6 +88,7 @@ class LayerReport:
                         for w in self.weights],
             "line": self.line,
             "column": self.column,
+            "shares": self.shares,
         }
 
 

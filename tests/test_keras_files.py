@@ -20,7 +20,7 @@ from .conftest import ROOT, heavy_modules_imported
 FIXTURES = ROOT / "tests" / "fixtures" / "keras_files"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text(encoding="utf-8"))
 # What lstmcalc cannot model yet, with the code that says so (the fixtures are kept for when it can).
-NOT_YET = {"shared": "S020", "convlstm2d": "S003"}
+NOT_YET = {"convlstm2d": "S003"}
 SUPPORTED = sorted(case for case in REFERENCE if case not in NOT_YET)
 TF2_CASES = sorted(path.stem[len("tf2_"):] for path in FIXTURES.glob("tf2_*.json") if path.stem != "tf2_reference")
 # Which recorded Keras model each source is compared with: the archive loaded by
@@ -62,8 +62,10 @@ def test_layers_equal_keras(case):
     """Per layer: name, type, output shapes and parameters of the loaded archive."""
     report = analyze(FIXTURES / f"{case}.keras")
     keras_layers = [layer for layer in REFERENCE[case]["keras"]["layers"] if layer["class_name"] != "InputLayer"]
-    ours = [(layer.name, layer.type, [list(shape) for shape in layer.output_shapes], layer.params)
-            for layer in report.layers]
+    # A shared layer is one layer with a node per call; Keras's summary shows its last call's shapes.
+    last = {layer.shares: layer for layer in report.layers if layer.shares}
+    ours = [(layer.name, layer.type, [list(shape) for shape in last.get(layer.name, layer).output_shapes],
+             layer.params) for layer in report.layers if not layer.shares]
     assert ours == [(layer["name"], layer["class_name"], layer["output_shapes"][-1], layer["params"])
                     for layer in keras_layers]
 
@@ -83,6 +85,29 @@ def test_tf_keras_2_json_gives_keras_3_figures(case):
     config = json.loads((FIXTURES / f"tf2_{case}.json").read_text())
     names = [layer["config"]["name"] for layer in config["config"]["layers"] if layer["class_name"] != "InputLayer"]
     assert [layer.name for layer in report.layers] == names
+
+
+def test_a_shared_layer_counts_its_weights_once_and_lists_every_call():
+    report = analyze(FIXTURES / "shared.keras")
+    calls = [(layer.name, layer.shares, layer.inputs, layer.params) for layer in report.layers if layer.shares]
+    assert calls == [("shared_lstm[1]", "shared_lstm", ["right[0]"], 0)]
+    # LSTM(6) on 4 features once: 4 × (6 × (4 + 6) + 6) = 264; Dense(1) on 12: 13.
+    assert report.totals.params == 264 + 13
+
+
+def test_a_shared_layer_in_a_yaml_spec(tmp_path):
+    spec = tmp_path / "siamese.yaml"
+    spec.write_text(
+        "inputs: {left: {shape: [9, 4]}, right: {shape: [9, 5]}}\n"
+        "layers:\n"
+        "  - {type: LSTM, units: 6, name: encoder, inputs: left}\n"
+        "  - {call: encoder, inputs: right}\n"
+        "  - {type: Concatenate, inputs: [encoder, \"encoder[1][0]\"]}\n"
+        "outputs: [concatenate]\n", encoding="utf-8")
+    report = analyze(spec)
+    # Called on 5 features, the encoder's kernel would be (5, 24) instead of (4, 24): Keras refuses.
+    assert [(d.code, d.line, d.column) for d in report.errors] == [("H004", 4, 5)]
+    assert "calls encoder (LSTM) again" in report.errors[0].message
 
 
 def test_tf_keras_2_initial_states_are_read_as_initial_states():

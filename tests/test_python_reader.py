@@ -82,6 +82,13 @@ RESOLVED = [
         model = keras.Model(inputs=inputs, outputs=outputs)
         """, 4 * (4 * (2 + 4) + 4) + 5),
     ("bare-names-as-in-seed-001", (FIXTURES / "seed_001_block.py").read_text(), 137217),
+    ("shared-layer", """
+        import keras
+        a = keras.Input((4, 2))
+        b = keras.Input((4, 2))
+        encoder = keras.layers.LSTM(3)
+        model = keras.Model([a, b], keras.layers.Add()([encoder(a), encoder(b)]))
+        """, 4 * (3 * (2 + 3) + 3)),
     ("nested-sequential-in-sequential", """
         import keras
         from keras import layers
@@ -136,13 +143,13 @@ UNRESOLVED = [
                 self.lstm = keras.layers.LSTM(8)
         """, "S018", None, None, "No Keras model found"),
     ("syntax-error", "model = Sequential([LSTM(4)\n", "S018", 1, 20, "does not parse"),
-    ("shared-layer", """
+    ("wrapped-layer-also-called", """
         import keras
-        a = keras.Input((4, 2))
-        b = keras.Input((4, 2))
-        encoder = keras.layers.LSTM(3)
-        model = keras.Model([a, b], keras.layers.Add()([encoder(a), encoder(b)]))
-        """, "S020", 6, 61, "called a second time"),
+        x = keras.Input((4, 2))
+        inner = keras.layers.LSTM(3)
+        wrapped = keras.layers.Bidirectional(inner)
+        model = keras.Model(x, keras.layers.Add()([wrapped(x), inner(x)]))
+        """, "S020", 6, 56, "already the layer of a wrapper"),
 ]
 
 

@@ -80,7 +80,7 @@ class NestedModel(Layer):
         report = self.inner_report(inputs)
         tensors = []
         for reference in report.outputs:
-            name, _, index = reference.partition("[")
+            name, _, index = reference.rpartition("[")
             layer = report.layer(name)
             position = int(index.rstrip("]") or 0)
             if layer is not None:

@@ -163,14 +163,15 @@ class ConfigReader:
                 self.problem("S017", f"`{name}` has no inbound node: it is not connected to the model.",
                              HINT, entry_where, layer=name)
                 continue
-            if len(nodes) > 1:
-                self.problem("S020", f"`{name}` is called {len(nodes)} times (a shared layer); lstmcalc "
-                                     "models each layer called once.",
-                             "Report each call separately for now: give every call its own layer "
-                             "(its weights then count once per copy).", entry_where, layer=name)
             self._wire(layer, nodes[0], entry_where)
             layer.index = len(spec.layers)
             spec.layers.append(layer)
+            for node in nodes[1:]:
+                # A shared layer: each later node calls the same layer again.
+                call = LayerDef(layer.type_name, where(node, entry_where), entry_where, shares=name)
+                self._wire(call, node, where(node, entry_where))
+                call.index = len(spec.layers)
+                spec.layers.append(call)
         order = self._endpoints(config.get("input_layers"))
         for name, _index in order:
             if name in inputs:
@@ -242,7 +243,7 @@ class ConfigReader:
     def _reference(self, history: List[Any], location: Location) -> Reference:
         name, node, tensor = history[0], history[1], history[2]
         if node:
-            name = f"{name}[{node}]"  # a later call of a shared layer (reported by S020)
+            name = f"{name}[{node}]"  # the output of a shared layer's later call
         return Reference(name, tensor if isinstance(tensor, int) else 0, location)
 
     # -- layers and inputs -----------------------------------------------------------------------

@@ -452,7 +452,7 @@ class PythonReader:
             # keras.layers.concatenate([a, b], axis=1): a Concatenate layer called on the list.
             layer = self.construct(node, helper, [], [(key, value, node) for key, value in keywords.items()], scope)
             return self.apply(layer, ast.Call(func=func, args=node.args[:1], keywords=[], lineno=node.lineno,
-                                              col_offset=node.col_offset), scope)
+                                              col_offset=node.col_offset), scope, given=positional[0])
         if name[:1].isupper():
             located = [(keyword.arg, keywords[keyword.arg], keyword.value) for keyword in node.keywords]
             return self.construct(node, name, list(zip(positional, node.args)), located, scope)
@@ -515,7 +515,7 @@ class PythonReader:
                                "Call layers on keras.Input(...) tensors or on other layers' outputs.", node)
         return items
 
-    def apply(self, layer: Any, node: ast.Call, scope: Dict[str, Any]) -> Tensor:
+    def apply(self, layer: Any, node: ast.Call, scope: Dict[str, Any], given: Any = None) -> Tensor:
         """``layer(x)``, ``layer([a, b])``, ``layer(x, initial_state=[h, c])``: one call."""
         if not isinstance(layer, LayerObject):
             raise Unresolvable(f"`{self.source(node.func)}` is not a layer.", "Call a Keras layer on the tensor.",
@@ -523,15 +523,17 @@ class PythonReader:
         if not node.args:
             raise Unresolvable(f"`{self.source(node)}` calls a layer without an input tensor.",
                                "Pass the input: `layer(x)`.", node)
-        value = self.evaluate(node.args[0], scope)
+        value = self.evaluate(node.args[0], scope) if given is None else given  # evaluated once
         inputs = self.tensors(value, node.args[0])
         definition = layer.definition
         if layer.calls > 0:
-            raise Unresolvable(f"`{definition.explicit_name}` is called a second time (a shared layer); lstmcalc "
-                               "models each layer called once.",
-                               "Give each call its own layer for now (its weights then count once per copy).", node,
-                               "S020")
-        layer.calls = 1
+            # A shared layer called again: a node of the same layer, `name[k]` as Keras numbers it.
+            definition = LayerDef(layer.definition.type_name, self.at(node), layer.definition.type_location,
+                                  shares=layer.definition.explicit_name, source=self.source(node, 200))
+        elif layer.calls < 0:
+            raise Unresolvable(f"`{definition.explicit_name}` is already the layer of a wrapper; calling it on a "
+                               "tensor as well is not modelled.", "Use a separate layer.", node, "S020")
+        layer.calls += 1
         definition.inputs = [tensor.reference for tensor in inputs]
         definition.inputs_as_list = isinstance(value, (list, tuple))
         for keyword in node.keywords:
@@ -543,7 +545,11 @@ class PythonReader:
                                    "Remove it from a copy of the model.", keyword.value)
         definition.location = self.at(node)
         self.calls.append(definition)
-        return Tensor(Reference(definition.explicit_name, None, self.at(node)))
+        return Tensor(Reference(self.node_name(definition, layer.calls - 1), None, self.at(node)))
+
+    @staticmethod
+    def node_name(definition: LayerDef, call: int) -> str:
+        return f"{definition.shares}[{call}]" if definition.shares else definition.explicit_name
 
     def inline(self, function: Function, node: ast.Call, scope: Dict[str, Any]) -> Any:
         """A module-level function called with resolvable arguments: run its body symbolically."""
@@ -710,25 +716,33 @@ class PythonReader:
             return spec
         spec.functional = True
         needed = self.ancestors([tensor.reference for tensor in model.outputs])
-        spec.layers = [definition for definition in self.calls if definition.explicit_name in needed]
+        spec.layers = [definition for definition in self.calls
+                       if id(definition) in {id(item) for item in needed.values()}]
         for index, definition in enumerate(spec.layers):
             definition.index = index
         spec.inputs = [self.inputs[tensor.reference.name] for tensor in model.inputs]
         spec.outputs = [tensor.reference for tensor in model.outputs]
         return spec
 
-    def ancestors(self, references: List[Reference]) -> set:
-        by_name = {definition.explicit_name: definition for definition in self.calls}
-        seen: set = set()
+    def ancestors(self, references: List[Reference]) -> Dict[str, LayerDef]:
+        by_name, counts = {}, {}
+        for definition in self.calls:
+            if definition.shares:
+                counts[definition.shares] = counts.get(definition.shares, 0) + 1
+                by_name[f"{definition.shares}[{counts[definition.shares]}]"] = definition
+            else:
+                by_name[definition.explicit_name] = definition
+        seen: Dict[str, LayerDef] = {}
         pending = [reference.name for reference in references]
         while pending:
             name = pending.pop()
-            if name in seen:
-                continue
-            seen.add(name)
             definition = by_name.get(name)
-            if definition is not None:
-                pending.extend(ref.name for ref in (definition.inputs or []) + (definition.initial_state or []))
+            if name in seen or definition is None:
+                continue
+            seen[name] = definition
+            pending.extend(ref.name for ref in (definition.inputs or []) + (definition.initial_state or []))
+            if definition.shares:
+                pending.append(definition.shares)  # the call needs the layer's first call
         return seen
 
 

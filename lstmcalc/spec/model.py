@@ -32,6 +32,9 @@ class LayerDef:
     initial_state: Optional[List["Reference"]] = None
     source: Optional[str] = None  # the call-syntax text, when written that way
     index: Optional[int] = None  # position in the spec's `layers:` list
+    # A shared layer's later call: the name of the layer called again (`{call: encoder, inputs: b}`);
+    # its node is `encoder[1]`, `encoder[2]`, ... as Keras numbers a layer's nodes.
+    shares: Optional[str] = None
 
     @property
     def explicit_name(self) -> Optional[str]:

@@ -21,7 +21,8 @@ DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
 # keras.Input / keras.layers.InputLayer: a model's input, which a spec declares with `input:`.
 INPUT_TYPES = ("Input", "InputLayer")
-_REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
+# `name`, `name[i]` (output i), or `name[k][i]` (output i of call k of a shared layer, as Keras writes it).
+_REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
 
 
 class SpecReader:
@@ -252,8 +253,11 @@ class SpecReader:
             self.problem("S005", f"Each entry of `{what}` must be a name or `name[i]`, got {item!r}.",
                          "Refer to a layer or input by its name, e.g. `encoder[1]`.", where)
             return None
-        index = int(match.group(2)) if match.group(2) is not None else None
-        return Reference(match.group(1), index, where)
+        name, index = match.group(1), int(match.group(2)) if match.group(2) is not None else None
+        if match.group(3) is not None:
+            node, index = index, int(match.group(3))
+            name = name if node == 0 else f"{name}[{node}]"
+        return Reference(name, index, where)
 
     def layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
         """One `layers:` entry (a mapping with `type`, or a call-syntax string) as a LayerDef."""
@@ -261,6 +265,27 @@ class SpecReader:
         if layer is not None and layer.type_name in INPUT_TYPES:
             self._input_as_layer(layer)
             return None
+        return layer
+
+    def _call_entry(self, entry: LocatedMap, where: Location) -> Optional[LayerDef]:
+        """`{call: encoder, inputs: b}`: a shared layer called again (its node `encoder[1]`, ...)."""
+        shared = entry["call"]
+        if not isinstance(shared, str) or not shared:
+            self.problem("S005", f"`call` must name a layer defined before, got {shared!r}.",
+                         "Write e.g. `{call: encoder, inputs: right}`.", entry.value_location("call"))
+            return None
+        layer = LayerDef("", where, entry.value_location("call"), shares=shared)
+        for key, value in entry.items():
+            if key == "call":
+                continue
+            if key not in WIRING_KEYS:
+                self.problem("S004", f"A `call:` entry takes only `inputs` and `initial_state`; got `{key}`.",
+                             "The layer's arguments belong to its own entry, where it is defined.",
+                             entry.key_location(key))
+                continue
+            setattr(layer, key, self._references(value, entry.value_location(key), key))
+            if key == "inputs":
+                layer.inputs_as_list = isinstance(value, list)
         return layer
 
     def _input_as_layer(self, layer: LayerDef) -> None:
@@ -290,6 +315,8 @@ class SpecReader:
             self.problem("S005", f"A layer must be a mapping with `type:` or a string such as \"LSTM(64)\", "
                                  f"got {entry!r}.", "Write e.g. `- {type: LSTM, units: 64}`.", where)
             return None
+        if "call" in entry and "type" not in entry:
+            return self._call_entry(entry, where)
         if "type" not in entry:
             self.problem("S007", "This layer has no `type`.",
                          "Add the Keras class name, e.g. `type: LSTM`.", where)

@@ -104,13 +104,31 @@ def _functional(spec: ModelSpec, report: Optional[Report], counts: Dict[str, int
         body.append(f"{inputs[name]} = {input_call(input_def, spec.batch_size, True)}")
     tensors = dict(inputs)  # layer or input name -> the variable holding its output
     built = [layer.name for layer in report.layers] if report is not None else []
+    shared = {definition.shares for definition in spec.layers if definition.shares}
+    objects: Dict[str, str] = {}  # shared layer -> the variable holding the layer itself
+    calls: Dict[str, int] = {}
     for position, definition in enumerate(spec.layers):
-        name = definition.explicit_name or (built[position] if position < len(built) else f"layer_{position}")
-        output = identifier(name, names)
-        if id(definition) in models:
+        if definition.shares:
+            # A shared layer called again: Keras's node `name[k]`.
+            calls[definition.shares] = calls.get(definition.shares, 0) + 1
+            name = f"{definition.shares}[{calls[definition.shares]}]"
+            output = identifier(f"{definition.shares}_{calls[definition.shares]}", names)
+            if definition.shares not in objects:
+                raise NotConvertible(f"`{definition.shares}` is called again before it is defined.")
+            call = objects[definition.shares]
+        else:
+            name = definition.explicit_name or (built[position] if position < len(built) else f"layer_{position}")
+            output = identifier(name, names)
+        if definition.shares:
+            pass  # `call` is the shared layer's variable
+        elif id(definition) in models:
             call = models[id(definition)]
         else:
             call = call_text(without_names(definition, droppable), PREFIX, name=name, complete=spec.saved_config)
+            if name in shared:
+                objects[name] = identifier(f"{name}_layer", names)
+                body.append(f"{objects[name]} = {call}")
+                call = objects[name]
         if definition.inputs is None:
             raise NotConvertible(f"`{name}` has no `inputs:`; every layer of a graph names what it takes.")
         arguments = _tensors(definition.inputs, definition.inputs_as_list, tensors, counts)

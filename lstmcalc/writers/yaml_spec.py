@@ -62,6 +62,12 @@ def _input_entry(input_def: InputDef, with_name: bool) -> str:
 
 
 def _reference(reference: Reference) -> str:
+    if reference.name.endswith("]"):
+        # A shared layer's later call `encoder[1]`: its outputs are written `encoder[1][i]`.
+        if reference.index is None:
+            raise NotConvertible(f"`{reference.name}` (every output of a shared layer's call) has no spec "
+                                 "spelling; pick its outputs one by one.")
+        return json.dumps(str(reference))
     return scalar(str(reference)) if reference.index is None else json.dumps(str(reference))
 
 
@@ -113,7 +119,7 @@ def spec_lines(spec: ModelSpec, counts) -> List[str]:
             continue
         lines.extend(_mapping_entry(shown, definition, spec.saved_config, counts))
     if spec.functional and spec.outputs:
-        lines.append("outputs: [" + ", ".join(_reference(whole_output(reference, counts))
+        lines.append("outputs: [" + ", ".join(_reference(_call_output(reference, counts))
                                               for reference in spec.outputs) + "]")
     return lines
 
@@ -134,6 +140,14 @@ def _is_legacy_input(spec: ModelSpec, key: str) -> bool:
 
 
 def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts) -> List[str]:
+    if original.shares:
+        entry = [f"call: {yaml_value(original.shares)}"]
+        inputs = [_call_output(reference, counts) for reference in original.inputs or []]
+        entry.append(f"inputs: {_references(inputs, original.inputs_as_list)}")
+        if original.initial_state:
+            states = [_call_output(reference, counts) for reference in original.initial_state]
+            entry.append(f"initial_state: {_references(states, True)}")
+        return ["  - " + entry[0]] + ["    " + item for item in entry[1:]]
     positional, keywords = written_arguments(shown, complete=complete)
     cls_arguments = _positional_names(shown)
     entry = [f"type: {shown.type_name}"]
@@ -145,15 +159,24 @@ def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts) 
     nested = _nested_model(shown)
     entry += [f"{key}: {yaml_value(value)}" for key, value in keywords if value is not nested]
     if original.inputs is not None:
-        inputs = [whole_output(reference, counts) for reference in original.inputs]
+        inputs = [_call_output(reference, counts) for reference in original.inputs]
         entry.append(f"inputs: {_references(inputs, original.inputs_as_list)}")
     if original.initial_state:
-        states = [whole_output(reference, counts) for reference in original.initial_state]
+        states = [_call_output(reference, counts) for reference in original.initial_state]
         entry.append(f"initial_state: {_references(states, True)}")
     if nested is not None:
         entry.append("model:")
         entry += ["  " + line for line in spec_lines(nested, {})]
     return ["  - " + entry[0]] + ["    " + item for item in entry[1:]]
+
+
+def _call_output(reference: Reference, counts) -> Reference:
+    """``whole_output`` for a layer; a shared call's one output keeps its index (`encoder[1][0]`)."""
+    if reference.name.endswith("]"):
+        if reference.index is None and counts.get(reference.name, 1) == 1:
+            return Reference(reference.name, 0, reference.location)
+        return reference
+    return whole_output(reference, counts)
 
 
 def _positional_names(definition: LayerDef) -> List[str]:

@@ -113,7 +113,7 @@ UNRESOLVED = [
         X = np.load("train.npy")
         n_features = X.shape[2]
         model = Sequential([Input((50, n_features)), layers.LSTM(8)])
-        """, "S018", 6, 32, "`n_features` is set on line 5 from `X.shape[2]`"),
+        """, "S018", 6, 32, "`n_features` is set on line 5 from `X.shape[2]`, which is only known when the code runs"),
     ("layers-added-in-a-loop", """
         from keras import Sequential, Input, layers
         model = Sequential([Input((50, 3))])

@@ -12,7 +12,7 @@ from .arguments import Arg, ArgumentError, boolean, described, layer_name
 from .base import Arrays, Forward, Layer, MacCount, Masks, ShapeProblem, TensorSpec, Weight, WeightArrays, register
 
 
-@described({"type": "object", "description": "the inner model: a spec mapping (input/inputs, layers, outputs)"})
+@described({"$ref": "#", "description": "The inner model: a spec of its own (input or inputs, layers, outputs)."})
 def model_spec(name: str, value: Any) -> Any:
     from ..spec.model import ModelSpec
 

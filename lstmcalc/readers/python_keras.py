@@ -277,12 +277,10 @@ class PythonReader:
                         reported: bool) -> None:
         for name in ast.walk(target):
             if isinstance(name, ast.Name):
-                message = (f"`{name.id}` is set on line {value.lineno} from `{self.source(value)}`, which lstmcalc "
-                           "cannot compute without running the code")
-                if problem.message and problem.node is not value:
-                    message += f" ({problem.message.rstrip('.')})"
-                scope[name.id] = Unresolved(message + ".", f"Write it as a literal, e.g. `{name.id} = 10`, "
-                                            "or compute it from module-level constants.", name, reported)
+                message = (f"`{name.id}` is set on line {value.lineno} from `{self.source(value)}`, which is "
+                           "only known when the code runs; lstmcalc reads it without running it.")
+                scope[name.id] = Unresolved(message, f"Write it as a literal, e.g. `{name.id} = 10`, or compute "
+                                            "it from module-level constants.", name, reported)
 
     def mentions_keras(self, node: ast.AST, scope: Dict[str, Any]) -> bool:
         """Whether an expression builds layers, tensors or models (so its failure matters now)."""

@@ -338,3 +338,29 @@ def test_without_h5py_verify_says_what_to_install(monkeypatch):
     result = verify_report(analyze(FIXTURES / "merges.keras"), VerifyOptions())
     assert [d.code for d in result.diagnostics] == ["V003"]
     assert "pip install 'lstmcalc[keras-files]'" in result.diagnostics[0].hint
+
+
+def test_a_legacy_hdf5_model_says_how_to_save_it(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    report = analyze(path)
+    assert [d.code for d in report.errors] == ["S017"] and "model.save('model.keras')" in report.errors[0].hint
+
+
+@pytest.mark.parametrize("keep", ["build_input_shape", "first_layer_build_config"])
+def test_a_sequential_saved_without_input_layer_takes_its_build_shape(tmp_path, keep):
+    """Keras 3 writes `build_input_shape` for a Sequential built with model.build(), and every
+    layer's `build_config`; without an InputLayer entry, either gives the input."""
+    config = json.loads((FIXTURES / "stacked_dropout.json").read_text())
+    layers = config["config"]["layers"]
+    input_layer = layers.pop(0)
+    assert input_layer["class_name"] == "InputLayer"
+    if keep == "build_input_shape":
+        config["config"]["build_input_shape"] = [None, 30, 8]
+    else:
+        assert layers[0]["build_config"] == {"input_shape": [None, 30, 8]}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    report = analyze(path)
+    assert report.ok and report.totals.params == REFERENCE["stacked_dropout"]["keras"]["totals"]["params"]
+    assert report.inputs[0].shape == (None, 30, 8)

@@ -18,6 +18,7 @@ from ..spec.source import Location
 Read = Tuple[Optional[ModelSpec], List[Diagnostic]]
 
 ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ARCHIVE_LIMIT = 4 * 1024 * 1024 * 1024  # a .keras archive holds the weights too
 TEXT_LIMIT = 64 * 1024 * 1024
 
@@ -49,9 +50,16 @@ def _python(data: bytes, file: str) -> Read:
     return (None, [problem]) if text is None else read_python(text, file)
 
 
+def _legacy_hdf5(data: bytes, file: str) -> Read:
+    return None, [make("S017", f"{file} is a legacy HDF5 model file (model.save('model.h5')), which lstmcalc does not "
+                               "read.", "Save the model as model.save('model.keras'), or write model.to_json() to a "
+                                        "file, and give lstmcalc that.", location=Location(file, None, None))]
+
+
 # Extension → reader; files with another extension are read by content (see ``reader_for``).
 READERS: Dict[str, Callable[[bytes, str], Read]] = {
     ".yaml": _yaml, ".yml": _yaml, ".json": _keras_json, ".keras": _keras_archive, ".py": _python,
+    ".h5": _legacy_hdf5, ".hdf5": _legacy_hdf5,
 }
 
 
@@ -71,6 +79,8 @@ def reader_for(file: str, head: bytes) -> Callable[[bytes, str], Read]:
         return READERS[extension]
     if head.startswith(ZIP_MAGIC):
         return _keras_archive
+    if head.startswith(HDF5_MAGIC):
+        return _legacy_hdf5
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{") and b'"class_name"' in head:
         return _keras_json

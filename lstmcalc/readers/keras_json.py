@@ -209,10 +209,14 @@ class ConfigReader:
                          layer=layer.explicit_name)
             return
         args = node.get("args") or []
+        kwargs = node.get("kwargs") or {}
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            self.problem("S017", "An inbound node's `args` must be a list and its `kwargs` an object.", HINT,
+                         node_where, layer=layer.explicit_name)
+            return
         first = args[0] if args else None
         layer.inputs = self._tensors(first, node_where)
         layer.inputs_as_list = isinstance(first, list)
-        kwargs = node.get("kwargs") or {}
         for key, value in kwargs.items():
             if key == "initial_state":
                 layer.initial_state = self._tensors(value, where(value, node_where))

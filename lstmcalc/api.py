@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from .diagnostics import Diagnostic, make
 from .report import Report
@@ -47,23 +47,26 @@ def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
                           "Save the spec as UTF-8 YAML.", location=Location(name, None, None))
 
 
-def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:
+def analyze(path: PathLike, *, batch_size: Optional[int] = None,
+            bindings: Optional[Dict[str, Any]] = None) -> Report:
     """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config or
-    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would."""
+    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would. ``bindings`` give
+    names of Python source their values (``--set``)."""
     from .readers import read_model_file
 
     name = os.fspath(path)
-    spec, diagnostics = read_model_file(name)
+    spec, diagnostics = read_model_file(name, bindings)
     if spec is None:
         return _report_without_model(name, diagnostics)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
 
 
-def analyze_code(code: str, *, batch_size: Optional[int] = None) -> Report:
+def analyze_code(code: str, *, batch_size: Optional[int] = None,
+                 bindings: Optional[Dict[str, Any]] = None) -> Report:
     """Analyze a model written as Keras code, e.g. ``Sequential([Input((30, 8)), LSTM(64)])``."""
     from .readers import read_snippet
 
-    spec, diagnostics = read_snippet(code)
+    spec, diagnostics = read_snippet(code, bindings=bindings)
     if spec is None:
         return _report_without_model("<command line>", diagnostics)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)

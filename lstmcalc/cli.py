@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
@@ -58,9 +58,35 @@ def cli() -> None:
     """Shapes and parameter counts of recurrent models, exactly as Keras 3 computes them."""
 
 
+def parse_bindings(context, parameter, values: Sequence[str]) -> Dict[str, Any]:
+    """``--set units=64 --set shape=(50,10)`` → {"units": 64, "shape": (50, 10)} (Python literals;
+    anything else is kept as a string)."""
+    import ast
+
+    bindings: Dict[str, Any] = {}
+    for item in values:
+        name, equals, text = item.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE, e.g. --set timesteps=50")
+        try:
+            bindings[name.strip()] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            bindings[name.strip()] = text.strip()
+    return bindings
+
+
+SET_OPTION = click.option("--set", "bindings", multiple=True, metavar="NAME=VALUE", callback=parse_bindings,
+                          help="Python sources: give a name the value lstmcalc cannot read without running the "
+                               "code, e.g. --set features=10 (repeatable).")
+
+
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: str):
+                 name: Optional[str], dtype: str, bindings: Optional[Dict[str, Any]] = None):
     from . import api
+
+    if bindings and (input_shape is not None or len(arguments) != 1 or
+                     (os.path.exists(arguments[0]) and not arguments[0].endswith(".py"))):
+        raise click.UsageError("--set binds names of Keras Python source (a .py file or code given in quotes)")
 
     if input_shape is not None:
         if not arguments:
@@ -78,12 +104,12 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
         from .readers import looks_like_code
 
         if looks_like_code(path):
-            return api.analyze_code(path, batch_size=batch_size)
+            return api.analyze_code(path, batch_size=batch_size, bindings=bindings)
         raise click.BadParameter(f"no such file: {path}", param_hint="SPEC")
     if os.path.isdir(path):
         raise click.BadParameter(f"{path} is a directory; `lstmcalc check` takes directories",
                                  param_hint="SPEC")
-    return api.analyze(path, batch_size=batch_size)
+    return api.analyze(path, batch_size=batch_size, bindings=bindings)
 
 
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
@@ -125,9 +151,10 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
               help="Figure columns after Output Shape, comma-separated: params (the default), macs "
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
+@SET_OPTION
 @FORMAT_OPTION
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, output_format, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
@@ -135,7 +162,7 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, out
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     """
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
     options = RenderOptions(color=use_color(color), width=width, columns=columns)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
@@ -213,7 +240,8 @@ def schema():
                    + " (default: all; a rejection is always shown; JSON always has everything).")
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
-def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format):
+@SET_OPTION
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, bindings):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
@@ -228,7 +256,7 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     names = list(layers)
     if input_shape is None and len(arguments) > 1:
         arguments, names = arguments[:1], list(arguments[1:]) + names
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
@@ -280,9 +308,10 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 @click.option("--format", "output_format", type=click.Choice(list(VERIFY_RENDERERS)), default="table",
               show_default=True, help="Output format.")
 @click.option("--width", type=click.IntRange(min=40), help="Table width.  [default: 88]")
+@SET_OPTION
 @COLOR_OPTION
 def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_path, max_memory,
-           output_format, width, color):
+           output_format, width, bindings, color):
     """Run a NumPy forward pass to confirm every propagated shape (and compute Keras's numbers).
 
     \b
@@ -298,7 +327,7 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     if input_path is not None and (batch_size is not None or timesteps is not None):
         raise click.UsageError("--batch-size and --timesteps do not apply with --input: the input "
                                "arrays' shapes set the batch size and lengths")
-    report = _load_report([spec], None, None, None, "float32")
+    report = _load_report([spec], None, None, None, "float32", bindings)
     options = VerifyOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE, timesteps=timesteps or DEFAULT_TIMESTEPS,
                             seed=seed, max_memory=max_memory, weights_path=weights_path,
                             input_path=input_path)
@@ -323,7 +352,8 @@ CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
               help="yaml: an lstmcalc spec; keras: Keras 3 Python code (pytorch: not yet).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here instead of to standard output.")
-def convert(source, target, output_path):
+@SET_OPTION
+def convert(source, target, output_path, bindings):
     """Write a model read from SOURCE (a spec, .keras, to_json file, Keras Python source or code
     pasted in quotes) as a spec file or as Keras code.
 
@@ -335,7 +365,7 @@ def convert(source, target, output_path):
 
     if target in PLANNED:
         raise click.UsageError(PLANNED[target])
-    report = _load_report([source], None, None, None, "float32")
+    report = _load_report([source], None, None, None, "float32", bindings)
     unreadable = [d for d in report.diagnostics if d.is_error and d.code.startswith("S")]
     if report.spec is None or unreadable:
         from .render.text import diagnostic_lines

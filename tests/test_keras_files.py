@@ -364,3 +364,14 @@ def test_a_sequential_saved_without_input_layer_takes_its_build_shape(tmp_path, 
     report = analyze(path)
     assert report.ok and report.totals.params == REFERENCE["stacked_dropout"]["keras"]["totals"]["params"]
     assert report.inputs[0].shape == (None, 30, 8)
+
+
+def test_a_malformed_inbound_node_is_an_error_not_a_crash(tmp_path):
+    # Found by mutating the fixtures: every malformed config is a diagnostic.
+    config = json.loads((FIXTURES / "merges.json").read_text())
+    config["config"]["layers"][1]["inbound_nodes"][0]["args"] = 1.5
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    report = analyze(path)
+    assert "S017" in [d.code for d in report.errors]
+    assert any("`args` must be a list" in d.message for d in report.errors)

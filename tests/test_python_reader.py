@@ -202,3 +202,26 @@ def test_keras_default_names_follow_construction_order():
         """)
     # Keras names layers when they are constructed, not when they are called.
     assert [(layer.name, layer.params) for layer in report.layers] == [("dense_1", 4 * 3 + 3), ("dense", 3 * 2 + 2)]
+
+
+def test_set_gives_what_the_source_cannot(tmp_path):
+    from click.testing import CliRunner
+
+    from lstmcalc.cli import cli
+
+    source = FIXTURES / "data_dependent.py"
+    result = CliRunner().invoke(cli, ["summary", str(source)])
+    assert result.exit_code == 1 and "--set timesteps=10" in result.output
+    result = CliRunner().invoke(cli, ["summary", str(source), "--set", "timesteps=50", "--set", "features=10"])
+    # LSTM(64) on 10 features: 4 × (64 × (10 + 64) + 64) = 19,200; Dense(1): 65.
+    assert result.exit_code == 0 and "Total params: 19,265" in result.output
+    result = CliRunner().invoke(cli, ["summary", str(ROOT / "specs" / "seq2seq.yaml"), "--set", "units=3"])
+    assert result.exit_code == 2 and "--set binds names of Keras Python source" in result.output
+
+
+def test_set_binds_a_function_parameter():
+    spec, diagnostics = read_python("from keras import Sequential, Input, layers\n"
+                                    "def build(units):\n"
+                                    "    return Sequential([Input((5, 2)), layers.Dense(units)])\n"
+                                    "model = build()\n", "model.py", {"units": 4})
+    assert analyze_spec(spec, diagnostics=diagnostics).totals.params == 2 * 4 + 4

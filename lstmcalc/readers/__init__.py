@@ -8,7 +8,7 @@ archives (keras_archive) and Keras Python source (python_keras, read with ``ast`
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, make
 from ..spec.files import FileTooLarge, read_limited
@@ -43,11 +43,11 @@ def _keras_archive(data: bytes, file: str) -> Read:
     return read_keras_archive(data, file)
 
 
-def _python(data: bytes, file: str) -> Read:
+def _python(data: bytes, file: str, bindings: Optional[Dict[str, Any]] = None) -> Read:
     from .python_keras import read_python
 
     text, problem = _text(data, file, "Save the source as UTF-8.")
-    return (None, [problem]) if text is None else read_python(text, file)
+    return (None, [problem]) if text is None else read_python(text, file, bindings)
 
 
 def _legacy_hdf5(data: bytes, file: str) -> Read:
@@ -87,9 +87,9 @@ def reader_for(file: str, head: bytes) -> Callable[[bytes, str], Read]:
     return _yaml
 
 
-def read_model_file(path: str) -> Read:
-    """The ModelSpec of the file at ``path`` (any supported source) and the reading problems.
-    Missing files raise OSError."""
+def read_model_file(path: str, bindings: Optional[Dict[str, Any]] = None) -> Read:
+    """The ModelSpec of the file at ``path`` (any supported source) and the reading problems;
+    ``bindings`` give names of Python source their values. Missing files raise OSError."""
     extension = os.path.splitext(path)[1].lower()
     limit = ARCHIVE_LIMIT if extension == ".keras" else TEXT_LIMIT
     try:
@@ -97,14 +97,15 @@ def read_model_file(path: str) -> Read:
     except FileTooLarge as error:
         return None, [make("S017", f"{error}; no model description is that large.",
                            "Check that this is the file you meant.", location=Location(path, None, None))]
-    return reader_for(path, data[:4096])(data, path)
+    reader = reader_for(path, data[:4096])
+    return reader(data, path, bindings) if reader is _python else reader(data, path)
 
 
-def read_snippet(text: str, file: str = "<command line>") -> Read:
+def read_snippet(text: str, file: str = "<command line>", bindings: Optional[Dict[str, Any]] = None) -> Read:
     """A model written as Keras code on the command line: ``Sequential([Input((30, 8)), LSTM(64)])``."""
     from .python_keras import read_python
 
-    return read_python(text, file)
+    return read_python(text, file, bindings)
 
 
 def looks_like_code(text: str) -> bool:

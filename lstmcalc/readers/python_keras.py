@@ -124,12 +124,14 @@ def dotted(func: ast.AST) -> str:
 class PythonReader:
     """Walks the module's statements in order, binding names to values it can resolve."""
 
-    def __init__(self, text: str, file: str):
+    def __init__(self, text: str, file: str, bindings: Optional[Dict[str, Any]] = None):
         self.text = text
         self.file = file
+        # Values given on the command line (--set): they win over what the module assigns.
+        self.bindings: Dict[str, Any] = dict(bindings or {})
         self.spec_reader = SpecReader(file)
         self.diagnostics: List[Diagnostic] = self.spec_reader.diagnostics
-        self.names: Dict[str, Any] = {}
+        self.names: Dict[str, Any] = dict(self.bindings)
         self.aliases: Dict[str, str] = {}  # `from keras.layers import LSTM as L` → L: LSTM
         self.inputs: Dict[str, InputDef] = {}
         self.calls: List[LayerDef] = []  # layer applications, in call order
@@ -249,16 +251,18 @@ class PythonReader:
                 problem = Unresolvable("", "", inner)
                 for target in targets:
                     for name in ast.walk(target):
-                        if isinstance(name, ast.Name):
+                        if isinstance(name, ast.Name) and not (scope is self.names and name.id in self.bindings):
                             problem = Unresolvable(
                                 f"`{name.id}` is assigned inside {kind} (line {node.lineno}); lstmcalc does not "
                                 "run code, so it cannot tell its value.",
                                 f"Assign `{name.id}` once at module level (e.g. `{name.id} = 64`), outside the "
-                                "loop or branch.", name)
+                                f"loop or branch, or give its value: --set {name.id}=64.", name)
                             scope[name.id] = Unresolved(problem.message, problem.hint, name)
 
     def bind(self, target: ast.AST, value: Any, scope: Dict[str, Any], statement: ast.AST) -> None:
         if isinstance(target, ast.Name):
+            if scope is self.names and target.id in self.bindings:
+                return  # given with --set
             scope[target.id] = value
             if isinstance(value, (SequentialModel, FunctionalModel)):
                 self.models.append((target.id, value))
@@ -276,11 +280,11 @@ class PythonReader:
     def bind_unresolved(self, target: ast.AST, problem: Unresolvable, value: ast.AST, scope: Dict[str, Any],
                         reported: bool) -> None:
         for name in ast.walk(target):
-            if isinstance(name, ast.Name):
+            if isinstance(name, ast.Name) and not (scope is self.names and name.id in self.bindings):
                 message = (f"`{name.id}` is set on line {value.lineno} from `{self.source(value)}`, which is "
                            "only known when the code runs; lstmcalc reads it without running it.")
-                scope[name.id] = Unresolved(message, f"Write it as a literal, e.g. `{name.id} = 10`, or compute "
-                                            "it from module-level constants.", name, reported)
+                scope[name.id] = Unresolved(message, f"Write it as a literal, e.g. `{name.id} = 10`, or give its "
+                                            f"value: --set {name.id}=10.", name, reported)
 
     def mentions_keras(self, node: ast.AST, scope: Dict[str, Any]) -> bool:
         """Whether an expression builds layers, tensors or models (so its failure matters now)."""
@@ -389,7 +393,8 @@ class PythonReader:
             return {"True": True, "False": False, "None": None}[node.id]
         else:
             raise Unresolvable(f"`{node.id}` is not defined in this code, so its value is unknown.",
-                               f"Define it at module level, e.g. `{node.id} = 64`.", node)
+                               f"Define it at module level, e.g. `{node.id} = 64`, or give its value: "
+                               f"--set {node.id}=64.", node)
         if isinstance(value, Unresolved):
             if value.reported:
                 raise AlreadyReported()
@@ -572,10 +577,13 @@ class PythonReader:
                                    "Pass each argument by name.", keyword.value)
             local[keyword.arg] = self.evaluate(keyword.value, scope)
         for name in names + [argument.arg for argument in parameters.kwonlyargs]:
+            if name not in local and name in self.bindings:
+                local[name] = self.bindings[name]
             if name not in local:
                 local[name] = Unresolved(
                     f"`{definition.name}` is called without a value for its parameter `{name}`.",
-                    f"Pass it in the call, e.g. `{definition.name}({name}=64)`, or give it a default.", node)
+                    f"Pass it in the call, e.g. `{definition.name}({name}=64)`, give it a default, or give its "
+                    f"value: --set {name}=64.", node)
         self.depth += 1
         try:
             return self.run(definition.body, local)
@@ -744,9 +752,11 @@ class PythonReader:
         return seen
 
 
-def read_python(text: str, file: str) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
-    """The ModelSpec of the Keras model that Python source builds (read, never run)."""
-    reader = PythonReader(text, file)
+def read_python(text: str, file: str,
+                bindings: Optional[Dict[str, Any]] = None) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
+    """The ModelSpec of the Keras model that Python source builds (read, never run); ``bindings``
+    give names their values (``--set``), over what the source assigns."""
+    reader = PythonReader(text, file, bindings)
     try:
         tree = ast.parse(text, filename=file)
     except SyntaxError as error:

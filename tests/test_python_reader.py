@@ -73,6 +73,17 @@ RESOLVED = [
         n_classes = len(set(X[:, 0]))
         model = keras.Sequential([keras.Input((12, 3)), keras.layers.SimpleRNN(5), keras.layers.Dense(2)])
         """, (5 * (3 + 5) + 5) + (5 * 2 + 2)),
+    ("preprocessing-around-the-model", """
+        import pandas as pd
+        from sklearn.preprocessing import MinMaxScaler
+        from keras.models import Sequential
+        from keras.layers import LSTM, Dense
+        frame = pd.read_csv("prices.csv")
+        scaler = MinMaxScaler(feature_range=(0, 1))
+        scaled = scaler.fit_transform(frame[["close"]].values)
+        look_back = 60
+        model = Sequential([LSTM(50, input_shape=(look_back, 1)), Dense(1)])
+        """, 4 * (50 * (1 + 50) + 50) + 51),
     ("layer-object-called-later", """
         import keras
         from keras import layers

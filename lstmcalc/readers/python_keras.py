@@ -288,15 +288,21 @@ class PythonReader:
 
     def mentions_keras(self, node: ast.AST, scope: Dict[str, Any]) -> bool:
         """Whether an expression builds layers, tensors or models (so its failure matters now)."""
+        keras_calls = INPUT_CALLS + SEQUENTIAL_CALLS + MODEL_CALLS
         for inner in ast.walk(node):
             if isinstance(inner, ast.Call):
                 name = callee_name(inner.func)
-                if isinstance(inner.func, ast.Call) or (name and (name[:1].isupper() or self.merge_helper(name))):
+                name = self.aliases.get(name, name) if name else name
+                # A layer applied to something, a known layer type, or Keras's model API; other
+                # capitalised calls (MinMaxScaler(), DataLoader(...)) are not the model.
+                if isinstance(inner.func, ast.Call) or (name and (name in LAYER_TYPES or name in keras_calls
+                                                                  or self.merge_helper(name))):
                     return True
-            if isinstance(inner, ast.Name) and isinstance(
-                    scope.get(inner.id, self.names.get(inner.id)), (Tensor, LayerObject, SequentialModel,
-                                                                     FunctionalModel)):
-                return True
+            if isinstance(inner, ast.Name):
+                value = scope.get(inner.id, self.names.get(inner.id))
+                if isinstance(value, (Tensor, SequentialModel, FunctionalModel)) or \
+                        isinstance(value, LayerObject) and value.definition.type_name in LAYER_TYPES:
+                    return True
         return False
 
     def unpack(self, value: Any, count: int, target: ast.AST) -> List[Any]:

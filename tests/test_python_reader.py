@@ -84,6 +84,18 @@ RESOLVED = [
         look_back = 60
         model = Sequential([LSTM(50, input_shape=(look_back, 1)), Dense(1)])
         """, 4 * (50 * (1 + 50) + 50) + 51),
+    ("using-the-model-after-building-it", """
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import LSTM, Dense
+        n_steps, n_features = 3, 1
+        model = Sequential()
+        model.add(LSTM(50, activation="relu", input_shape=(n_steps, n_features)))
+        model.add(Dense(1))
+        model.fit(X, y, epochs=200, verbose=0)
+        x_input = np.array([70, 80, 90]).reshape((1, n_steps, n_features))
+        yhat = model.predict(x_input, verbose=0)
+        """, 4 * (50 * (1 + 50) + 50) + 51),
     ("layer-object-called-later", """
         import keras
         from keras import layers

@@ -289,7 +289,12 @@ class PythonReader:
     def mentions_keras(self, node: ast.AST, scope: Dict[str, Any]) -> bool:
         """Whether an expression builds layers, tensors or models (so its failure matters now)."""
         keras_calls = INPUT_CALLS + SEQUENTIAL_CALLS + MODEL_CALLS
+        # `model.predict(x)`, `model.fit(...)`: using the model, not building it.
+        methods_of = {id(inner.func.value) for inner in ast.walk(node)
+                      if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)}
         for inner in ast.walk(node):
+            if id(inner) in methods_of:
+                continue
             if isinstance(inner, ast.Call):
                 name = callee_name(inner.func)
                 name = self.aliases.get(name, name) if name else name

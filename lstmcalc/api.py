@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from .diagnostics import Diagnostic, make
 from .report import Report
@@ -47,19 +47,39 @@ def decode_text(data: bytes, name: str) -> Tuple[Optional[str], Optional[Diagnos
                           "Save the spec as UTF-8 YAML.", location=Location(name, None, None))
 
 
-def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:
-    """Analyze the spec file at ``path``: shapes, parameters and diagnostics, as Keras 3 would."""
+def analyze(path: PathLike, *, batch_size: Optional[int] = None,
+            bindings: Optional[Dict[str, Any]] = None) -> Report:
+    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config or
+    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would. ``bindings`` give
+    names of Python source their values (``--set``)."""
+    from .readers import read_model_file
+
     name = os.fspath(path)
-    with open(name, "rb") as handle:
-        return analyze_bytes(handle.read(), file=name, batch_size=batch_size)
+    spec, diagnostics = read_model_file(name, bindings)
+    if spec is None:
+        return Report.unread(name, diagnostics)
+    return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
 
 
 def analyze_bytes(data: bytes, *, file: str, batch_size: Optional[int] = None) -> Report:
-    """Analyze a spec given as the bytes of a file (e.g. from ``git show``), named ``file``."""
-    text, problem = decode_text(data, file)
-    if text is None:
-        return Report.unread(file, [problem])
-    return analyze_text(text, file=file, batch_size=batch_size)
+    """Analyze a model file given as its bytes (e.g. from ``git show``), named ``file``."""
+    from .readers import read_model_bytes
+
+    spec, diagnostics = read_model_bytes(data, file)
+    if spec is None:
+        return Report.unread(file, diagnostics)
+    return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
+
+
+def analyze_code(code: str, *, batch_size: Optional[int] = None,
+                 bindings: Optional[Dict[str, Any]] = None) -> Report:
+    """Analyze a model written as Keras code, e.g. ``Sequential([Input((30, 8)), LSTM(64)])``."""
+    from .readers import read_snippet
+
+    spec, diagnostics = read_snippet(code, bindings=bindings)
+    if spec is None:
+        return Report.unread("<command line>", diagnostics)
+    return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)
 
 
 def analyze_layers(input_shape: Sequence[Optional[int]], layers: Sequence[str], *,

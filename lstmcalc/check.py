@@ -231,8 +231,15 @@ def findings(report: Report, passes: Sequence[Pass]) -> List[Diagnostic]:
 
 
 def check_file(file: str, options: CheckOptions) -> FileCheck:
-    from .api import read_text
+    from .api import analyze, read_text
+    from .readers import is_yaml_file
 
+    if not is_yaml_file(file):
+        # A .keras archive, a Keras JSON config or Python source named explicitly: read by
+        # lstmcalc.readers; it has no `expect:` block to update.
+        report = analyze(file, batch_size=options.batch_size)
+        diagnostics = sorted((_located(d, file) for d in findings(report, options.passes)), key=sort_key)
+        return FileCheck(file, report, diagnostics)
     text, problem = read_text(file)
     report = analyze_file(file, text, problem, options)
     updated: List[str] = []

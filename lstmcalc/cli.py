@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
@@ -58,9 +58,35 @@ def cli() -> None:
     """Shapes and parameter counts of recurrent models, exactly as Keras 3 computes them."""
 
 
+def parse_bindings(context, parameter, values: Sequence[str]) -> Dict[str, Any]:
+    """``--set units=64 --set shape=(50,10)`` → {"units": 64, "shape": (50, 10)} (Python literals;
+    anything else is kept as a string)."""
+    import ast
+
+    bindings: Dict[str, Any] = {}
+    for item in values:
+        name, equals, text = item.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE, e.g. --set timesteps=50")
+        try:
+            bindings[name.strip()] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            bindings[name.strip()] = text.strip()
+    return bindings
+
+
+SET_OPTION = click.option("--set", "bindings", multiple=True, metavar="NAME=VALUE", callback=parse_bindings,
+                          help="Python sources: give a name the value lstmcalc cannot read without running the "
+                               "code, e.g. --set features=10 (repeatable).")
+
+
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: str):
+                 name: Optional[str], dtype: str, bindings: Optional[Dict[str, Any]] = None):
     from . import api
+
+    if bindings and (input_shape is not None or len(arguments) != 1 or
+                     (os.path.exists(arguments[0]) and not arguments[0].endswith(".py"))):
+        raise click.UsageError("--set binds names of Keras Python source (a .py file or code given in quotes)")
 
     if input_shape is not None:
         if not arguments:
@@ -75,12 +101,15 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
     if path == "-":
         return api.analyze_text(sys.stdin.read(), file="<stdin>", batch_size=batch_size)
     if not os.path.exists(path):
-        hint = " (to build a model on the command line, start with --input SHAPE)" if "(" in path else ""
-        raise click.BadParameter(f"no such file: {path}{hint}", param_hint="SPEC")
+        from .readers import looks_like_code
+
+        if looks_like_code(path):
+            return api.analyze_code(path, batch_size=batch_size, bindings=bindings)
+        raise click.BadParameter(f"no such file: {path}", param_hint="SPEC")
     if os.path.isdir(path):
         raise click.BadParameter(f"{path} is a directory; `lstmcalc check` takes directories",
                                  param_hint="SPEC")
-    return api.analyze(path, batch_size=batch_size)
+    return api.analyze(path, batch_size=batch_size, bindings=bindings)
 
 
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
@@ -122,11 +151,13 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
               help="Figure columns after Output Shape, comma-separated: params (the default), macs "
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
+@SET_OPTION
 @FORMAT_OPTION
 @click.option("--diagram", is_flag=True, help="With --format markdown: add a Mermaid diagram of the model "
                                               "(GitHub draws it in a pull-request comment).")
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, diagram, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, output_format, diagram,
+            color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
@@ -138,7 +169,7 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, out
     if diagram and output_format != "markdown":
         raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
                                "lstmcalc diagram)")
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
     options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
@@ -217,7 +248,8 @@ def schema():
                    + " (default: all; a rejection is always shown; JSON always has everything).")
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
-def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format):
+@SET_OPTION
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, bindings):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
@@ -232,7 +264,7 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     names = list(layers)
     if input_shape is None and len(arguments) > 1:
         arguments, names = arguments[:1], list(arguments[1:]) + names
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
@@ -284,9 +316,10 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 @click.option("--format", "output_format", type=click.Choice(list(VERIFY_RENDERERS)), default="table",
               show_default=True, help="Output format.")
 @click.option("--width", type=click.IntRange(min=40), help="Table width.  [default: 88]")
+@SET_OPTION
 @COLOR_OPTION
 def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_path, max_memory,
-           output_format, width, color):
+           output_format, width, bindings, color):
     """Run a NumPy forward pass to confirm every propagated shape (and compute Keras's numbers).
 
     \b
@@ -302,7 +335,7 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     if input_path is not None and (batch_size is not None or timesteps is not None):
         raise click.UsageError("--batch-size and --timesteps do not apply with --input: the input "
                                "arrays' shapes set the batch size and lengths")
-    report = _load_report([spec], None, None, None, "float32")
+    report = _load_report([spec], None, None, None, "float32", bindings)
     options = VerifyOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE, timesteps=timesteps or DEFAULT_TIMESTEPS,
                             seed=seed, max_memory=max_memory, weights_path=weights_path,
                             input_path=input_path)
@@ -426,6 +459,54 @@ def diff_command(old, new, rev, output_format, batch_size):
     result = compare(old_report, new_report)
     emit(get_renderer(output_format, DIFF_RENDERERS)(result, RenderOptions()))
     sys.exit(EXIT_OK if result.same else EXIT_DIFFERENT)
+
+
+CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
+
+
+@cli.command()
+@click.argument("source", metavar="SOURCE")
+@click.option("--to", "target", type=click.Choice(CONVERT_TARGETS), required=True,
+              help="yaml: an lstmcalc spec; keras: Keras 3 Python code (pytorch: not yet).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write here instead of to standard output.")
+@SET_OPTION
+def convert(source, target, output_path, bindings):
+    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras Python source or code
+    pasted in quotes) as a spec file or as Keras code.
+
+    \b
+    lstmcalc convert model.keras --to yaml -o model.yaml
+    lstmcalc convert specs/seq2seq.yaml --to keras
+    """
+    from .writers import PLANNED, WRITERS, NotConvertible
+
+    if target in PLANNED:
+        raise click.UsageError(PLANNED[target])
+    report = _load_report([source], None, None, None, "float32", bindings)
+    unreadable = [d for d in report.diagnostics if d.is_error and d.code.startswith("S")]
+    if report.spec is None or unreadable:
+        from .render.text import diagnostic_lines
+
+        lines = [line for diagnostic in report.diagnostics for line in diagnostic_lines(diagnostic)]
+        click.echo("\n".join([f"Cannot convert {source}: it does not read as a model."] + lines), err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        text = WRITERS[target].write(report)
+    except NotConvertible as problem:
+        click.echo(f"Cannot convert {source} to {target}: {problem}", err=True)
+        sys.exit(EXIT_INVALID)
+    if not report.ok:
+        click.echo(f"Note: Keras rejects this model too ({report.errors[0].code}: {report.errors[0].message})",
+                   err=True)
+    if output_path is None:
+        emit(text)
+        return
+    try:
+        with open(output_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}", param_hint="-o")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -135,7 +135,7 @@ def input_tensors(report: Report, layer: LayerReport) -> List[TensorSpec]:
     """The tensors a layer received, rebuilt from its producers' records (``name[i]`` references)."""
     tensors = []
     for reference in layer.inputs:
-        name, _, index = reference.partition("[")
+        name, _, index = reference.rpartition("[")  # `encoder[1][0]`: a shared layer's later call
         position = int(index.rstrip("]") or 0)
         producer = report.layer(name)
         if producer is not None and producer.output_shapes is not None:

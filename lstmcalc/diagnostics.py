@@ -55,6 +55,14 @@ _TABLE = [
     Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
     Code("S015", "unused-input", WARNING, "S", "An input that no layer consumes."),
     Code("S016", "unused-layer", WARNING, "S", "A layer outside the model's outputs (Keras leaves it out)."),
+    Code("S017", "unreadable-model-file", ERROR, "S",
+         "A Keras model file that cannot be read: not a .keras zip or JSON config, a missing or oversized "
+         "member, nesting too deep."),
+    Code("S018", "unresolved-python", ERROR, "S",
+         "Python source with a value, loop or call that cannot be resolved without running the code."),
+    Code("S019", "input-as-layer", ERROR, "S", "`Input(...)` written as a layer; a spec declares its input with `input:`."),
+    Code("S020", "unsupported-model-structure", ERROR, "S",
+         "A model structure lstmcalc does not model: a layer both wrapped and called on its own."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),

@@ -25,10 +25,22 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     namer = Namer()
     factory = LayerFactory(convention, namer)
     built = []
+    by_name: Dict[str, Layer] = {}
     for definition in spec.layers:
+        if definition.shares is not None:
+            # A shared layer called again: the same layer object, no new weights.
+            shared = by_name.get(definition.shares)
+            if shared is None:
+                diagnostics.append(make("S011", f"`call: {definition.shares}` refers to no layer defined before it.",
+                                        "Define the layer first, then call it again with `call: <its name>`.",
+                                        location=definition.location))
+            built.append((definition, shared))
+            continue
         layer, problems = factory.create(definition)
         diagnostics.extend(problems)
         built.append((definition, layer))
+        if layer is not None:
+            by_name[layer.name] = layer
     # Reading and construction problems in file order; Keras would stop at the first of them.
     diagnostics.sort(key=lambda d: (d.file or "", d.line or 0, d.column or 0))
     graph, problems = build_graph(spec, built, namer)
@@ -176,6 +188,21 @@ class Propagation:
             return
         for finding in layer.warnings(tensors):
             self.diagnostics.append(self._locate(node, tensors, finding))
+        shares = node.definition.shares if node.definition is not None else None
+        if shares is not None:
+            original = self.layer_reports.get(shares)
+            if original is not None and original.status == "ok" and \
+                    [weight.shape for weight in weights] != [weight.shape for weight in original.weights]:
+                layer_report.status = "error"
+                received = ", ".join(format_shape(tensor.shape) for tensor in tensors)
+                self.diagnostics.append(make(
+                    "H004", f"{node.name} calls {shares} ({layer.keras_class}) again on {received}, but its weights "
+                            f"were made for {', '.join(original.inputs)}: they would need other shapes.",
+                    "A shared layer must be called on inputs of the same feature size each time.",
+                    layer=shares, location=node.location))
+                return
+            layer_report.shares = shares
+            weights = []  # counted once, at the layer's first call
         layer_report.status = "ok"
         layer_report.weights = weights
         layer_report.output_shapes = [tensor.shape for tensor in outputs]

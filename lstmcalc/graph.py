@@ -74,8 +74,13 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         nodes[name] = Node(name, input_def.location, input_def=input_def)
         input_names.append(name)
     layer_names: List[str] = []
+    calls: Dict[str, int] = {}
     for position, (definition, layer) in enumerate(layers):
-        if layer is not None:
+        if definition.shares is not None:
+            # Keras numbers the calls of a shared layer: its nodes encoder[1], encoder[2], ...
+            calls[definition.shares] = calls.get(definition.shares, 0) + 1
+            name = f"{definition.shares}[{calls[definition.shares]}]"
+        elif layer is not None:
             name = layer.name
         else:
             # Construction failed; keep a placeholder so references to it still resolve.

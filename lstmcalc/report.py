@@ -55,6 +55,7 @@ class LayerReport:
     # For diagrams, not serialised: the layer's display_settings() and the layers it wraps.
     settings: List[Tuple[str, str]] = field(default_factory=list)
     wrapped: List["LayerReport"] = field(default_factory=list)
+    shares: Optional[str] = None  # a shared layer's later call: the layer it calls again (no own weights)
 
     @property
     def params(self) -> int:
@@ -90,6 +91,7 @@ class LayerReport:
                         for w in self.weights],
             "line": self.line,
             "column": self.column,
+            "shares": self.shares,
         }
 
 
@@ -272,4 +274,4 @@ def _render_options():
 # The columns of Report.rows(), `summary --format csv` and Report.to_dataframe().
 ROW_COLUMNS = ("name", "type", "status", "output_index", "output_shape", "output_dtype", "inputs",
                "initial_state", "mask", "params", "trainable_params", "non_trainable_params", "weights",
-               "line", "column")
+               "line", "column", "shares")

@@ -21,8 +21,9 @@ DIM = {"type": ["integer", "null"], "minimum": 0}
 SHAPE = {"type": "array", "items": DIM, "description": "Dimensions without the batch axis; null is unknown."}
 BATCH_SHAPE = {"type": "array", "items": DIM, "description": "A shape with the batch axis, e.g. [null, 64]."}
 BATCH_SIZE = {"type": ["integer", "null"], "minimum": 1}
-REFERENCE = {"type": "string", "pattern": r"^\s*[^\[\]]+?\s*(\[\s*-?\d+\s*\])?\s*$",
-             "description": "A layer or input name, or name[i] for one of its outputs."}
+REFERENCE = {"type": "string", "pattern": r"^\s*[^\[\]]+?\s*(\[\s*-?\d+\s*\]){0,2}\s*$",
+             "description": "A layer or input name, name[i] for one of its outputs, or name[k][i] for "
+                            "output i of call k of a shared layer."}
 CALL = {"type": "string", "pattern": r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(",
         "description": "A layer in Keras call syntax, e.g. \"LSTM(64, return_sequences=True)\"."}
 
@@ -110,8 +111,13 @@ def spec_schema() -> Dict[str, Any]:
         "batch_shape": BATCH_SHAPE,
         "reference": REFERENCE,
         "call": CALL,
-        "layer": {"anyOf": [{"$ref": "#/definitions/call"}, {"$ref": "#/definitions/layer_mapping"}]},
+        "layer": {"anyOf": [{"$ref": "#/definitions/call"}, {"$ref": "#/definitions/layer_mapping"},
+                            {"$ref": "#/definitions/shared_call"}]},
         "layer_mapping": mapping,
+        "shared_call": {"type": "object", "required": ["call", "inputs"], "additionalProperties": False,
+                        "properties": {"call": {"type": "string", "minLength": 1,
+                                                "description": "A layer defined before, called again (shared)."},
+                                       **{key: _references() for key in WIRING_KEYS}}},
         "expect": _expect(),
     }
     definitions.update({name: layer_type_schema(name) for name in names})

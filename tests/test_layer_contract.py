@@ -11,8 +11,8 @@ import inspect
 
 import pytest
 
-from lstmcalc import analyze_spec
-from lstmcalc.compute import compute_figures
+from lstmcalc import analyze_spec, analyze_text
+from lstmcalc.compute import compute_figures, input_tensors
 from lstmcalc.explain import explain
 from lstmcalc.layers.base import LAYER_TYPES, Example, Layer, TensorSpec
 from lstmcalc.layers.figures import Amount
@@ -40,11 +40,14 @@ def example_spec(example: Example) -> ModelSpec:
 
 
 def example_report(example: Example):
-    report = analyze_spec(example_spec(example))
+    if example.spec is not None:
+        report = analyze_text(example.spec, file="example.yaml")
+    else:
+        report = analyze_spec(example_spec(example))
     assert report.ok, [d.message for d in report.diagnostics]
-    node = next(node for node in report.graph.nodes.values() if not node.is_input)
-    record = report.layer(node.name)
-    inputs = [TensorSpec(item.shape, item.dtype) for item in report.inputs]
+    record = report.layers[-1]
+    node = report.graph.nodes[record.name]
+    inputs = input_tensors(report, record)
     return report, node.layer, record, inputs
 
 

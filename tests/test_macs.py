@@ -90,6 +90,13 @@ GRAPH_CASES = [
      20 * 16 + 20 * 8, 10, 480 * 10),  # 4,800
     ("additive-attention", {"q": [10, 16], "v": [20, 16]}, {"type": "AdditiveAttention"},
      20 * 16 + 20 * 16, 10, 640 * 10),  # 6,400; the tanh score is element-wise
+    # a model used as a layer: its layers' MACs added up, LSTM 4 × 6 × (3 + 6) × 10 steps + Dense 6 × 2
+    ("sequential", {"x": [10, 3]}, {"type": "Sequential", "model": {"input": [10, 3],
+                                                                    "layers": ["LSTM(6)", "Dense(2)"]}},
+     4 * 6 * (3 + 6) * 10 + 6 * 2, 1, 2172),
+    ("functional", {"x": [10, 3]}, {"type": "Functional", "model": {
+        "inputs": {"i": {"shape": [10, 3]}}, "layers": [{"type": "Dense", "units": 4, "inputs": "i"}],
+        "outputs": ["dense"]}}, 3 * 4 * 10, 1, 120),
 ]
 
 

@@ -67,6 +67,12 @@ def test_schema_never_rejects_a_spec_lstmcalc_accepts(validator):
     ("input: [10, 5]\nlayers: [LSTM(8)]\nexpect: {params: 480, output_shape: [null, 8]}\n", True),
     ("input: [10, 5]\nlayers: [LSTM(8)]\nexpect: {parameters: 480}\n", False),
     ("inputs: {x: {shape: [10, 5]}}\nlayers: [{type: LSTM, units: 8, inputs: x}]\noutputs: [lstm]\n", True),
+    ("inputs: {a: [9, 4], b: [9, 4]}\nlayers: [{type: LSTM, units: 6, name: e, inputs: a}, {call: e, inputs: b},\n"
+     "  {type: Add, inputs: [e, 'e[1][0]']}]\n", True),
+    ("inputs: {a: [9, 4]}\nlayers: [{call: e, inputs: a, units: 3}]\n", False),
+    ("inputs: {x: [24, 3]}\nlayers: [{type: Sequential, name: enc, inputs: x, model: {input: [24, 3], "
+     "layers: [LSTM(10)]}}]\n", True),
+    ("inputs: {x: [24, 3]}\nlayers: [{type: Sequential, inputs: x, model: {input: [24, 3], lyers: []}}]\n", False),
 ])
 def test_schema_cases(validator, snippet, valid):
     assert validator.is_valid(yaml.safe_load(snippet)) is valid

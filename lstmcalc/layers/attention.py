@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..arithmetic import number as count_of, plus, times
 from ..shapes import Shape, format_shape, num_elements
-from .arguments import Arg, anything, boolean, choice, fraction
+from .arguments import BASE_ARGUMENTS, Arg, anything, boolean, choice, fraction
 from .explanation import Context, Equation, Math, Symbol, one_block, tensor_text
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
@@ -170,6 +170,8 @@ class AdditiveAttention(_AttentionBase):
         Arg("use_scale", boolean, True),
         Arg("dropout", fraction, 0.0),
     )
+    # Attention's `seed`, taken through **kwargs (saved configs carry it).
+    base_arguments = tuple(BASE_ARGUMENTS) + (Arg("seed", anything, None),)
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         if self["use_scale"]:

@@ -96,6 +96,9 @@ class Example:
     call: str
     inputs: Tuple[Tuple[Optional[int], ...], ...]
     dtype: str = "float32"
+    # Types that call syntax cannot write (a nested model): a whole YAML spec whose last layer is
+    # the example, in place of ``call`` and ``inputs``.
+    spec: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,11 @@ class Layer:
     # The arguments a diagram box shows (units, return_sequences, merge_mode, ...), always with
     # their values, defaults included: return_sequences=False is often the point of the picture.
     displayed_arguments: ClassVar[Tuple[str, ...]] = ()
+    # Layers called with `initial_state=` (tf.keras 2 configs list those states as extra inputs).
+    takes_initial_state: ClassVar[bool] = False
+    # Keys tf.keras 2's get_config() wrote that Keras 3 removed, with the value that means Keras 3's
+    # behaviour; readers of saved configs drop them at that value and refuse any other.
+    legacy_config: ClassVar[Dict[str, Any]] = {}
 
     def __init__(self, name: str, config: Dict[str, Any], convention: str = "keras",
                  locations: Optional[Dict[str, Any]] = None):
@@ -231,6 +239,12 @@ class Layer:
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
+
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        """Where a .keras archive's model.weights.h5 keeps each of ``weights`` (this layer's
+        ``weight_shapes``, in order), relative to the layer's group: Keras saves a layer's own
+        variables as ``vars/0``, ``vars/1``, ... and those of inner layers under their attribute."""
+        return [f"vars/{index}" for index in range(len(weights))]
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> Optional[MacCount]:
         """Per-sample MACs (docs/compute.md); None where lstmcalc does not count them for the type."""

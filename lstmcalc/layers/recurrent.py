@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape
-from .arguments import (Arg, activation, anything, boolean, choice, number, optional, positive_int)
+from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
                    clone, numpy_module, register)
@@ -108,6 +108,10 @@ class Recurrent(Layer):
 
     input_rank = Rank(ndim=3)
     supports_masking = True
+    takes_initial_state = True
+    legacy_config = {"time_major": False}
+    # keras.layers.RNN's keyword (saved configs carry it; Bidirectional sets it on its copies).
+    base_arguments = tuple(BASE_ARGUMENTS) + (Arg("zero_output_for_mask", boolean, False),)
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
     displayed_arguments = ("units", "return_sequences", "return_state")
@@ -122,6 +126,10 @@ class Recurrent(Layer):
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         # An unknown feature axis gives a None in the kernel shape, which the engine rejects.
         return CELL_LAYOUTS[self.convention](self.cell(inputs[0].shape[-1]), self)
+
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        # The variables belong to the layer's cell.
+        return [f"cell/vars/{index}" for index in range(len(weights))]
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         # The loop runs over every step whatever return_sequences says; None steps: unknown length.

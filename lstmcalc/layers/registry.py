@@ -25,6 +25,7 @@ FAMILIES: Dict[str, str] = {
                     "merge"),
     **dict.fromkeys(("Attention", "AdditiveAttention"), "attention"),
     **dict.fromkeys(("LayerNormalization", "BatchNormalization"), "normalization"),
+    **dict.fromkeys(("Sequential", "Functional"), "models"),
 }
 
 

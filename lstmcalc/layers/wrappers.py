@@ -52,6 +52,7 @@ class Bidirectional(Layer):
     """Two copies of a recurrent layer, one reading backwards, merged by ``merge_mode``."""
 
     keras_class = "Bidirectional"
+    takes_initial_state = True
     examples = (Example("Bidirectional(LSTM(4, return_sequences=True))", ((6, 3),)),
                 Example("Bidirectional(GRU(3, return_state=True), merge_mode='sum')", ((6, 3),)))
     displayed_arguments = ("merge_mode",)
@@ -218,6 +219,13 @@ class Bidirectional(Layer):
     def return_sequences(self) -> bool:
         return self.forward_layer["return_sequences"]
 
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        paths = []
+        for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
+            own = [weight for weight in weights if weight.name.startswith(direction + "/")]
+            paths += [f"{direction}_layer/{path}" for path in layer.keras_saved_paths(own)]
+        return paths
+
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         weights = []
         for direction, layer in (("forward", self.forward_layer), ("backward", self.backward_layer)):
@@ -366,6 +374,9 @@ class TimeDistributed(Layer):
 
     def sublayers(self) -> List[Layer]:
         return [self.inner]
+
+    def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
+        return ["layer/" + path for path in self.inner.keras_saved_paths(weights)]
 
     def _step_inputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shape = inputs[0].shape

@@ -7,7 +7,7 @@ from typing import List
 from ..report import Report
 from ..shapes import format_summary_shapes
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import SummaryRow, compute_lines, diagnostic_lines, summary_layout, totals_lines, verdict
+from .text import SummaryRow, compute_lines, diagnostic_lines, keras_reference, summary_layout, totals_lines, verdict
 
 
 def _cell(text: str) -> str:
@@ -15,7 +15,7 @@ def _cell(text: str) -> str:
 
 
 def _connections(references: List[str]) -> str:
-    return ", ".join(f"{name}[0][{index}" for name, _, index in (r.partition("[") for r in references)) or "-"
+    return ", ".join("{}[{}][{}]".format(*keras_reference(reference)) for reference in references) or "-"
 
 
 def _row(row: SummaryRow, graph: bool) -> List[str]:

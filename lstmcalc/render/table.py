@@ -8,7 +8,8 @@ from typing import List, Optional, Sequence
 from ..report import Report
 from ..shapes import Shape
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import SummaryRow, compute_lines, diagnostic_lines, readable_bytes, summary_layout, verdict
+from .text import (SummaryRow, compute_lines, diagnostic_lines, keras_reference, readable_bytes, summary_layout,
+                   verdict)
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -46,8 +47,8 @@ def _connections(references: List[str], color: bool) -> str:
 
     parts = []
     for reference in references:
-        name, _, index = reference.partition("[")
-        parts.append(f"{escape(name)}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
+        name, node, index = keras_reference(reference)
+        parts.append(f"{escape(name)}[{_number(node, color)}][{_number(index, color)}]")
     return ", ".join(parts)
 
 

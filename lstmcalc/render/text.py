@@ -107,6 +107,17 @@ class SummaryRow:
     status: str = "ok"
 
 
+def keras_reference(reference: str) -> Tuple[str, int, int]:
+    """``lstm[1]`` → ("lstm", 0, 1); ``encoder[1][0]`` (a shared layer's later call) → ("encoder", 1, 0):
+    the layer, node and tensor of Keras's "Connected to" entries."""
+    name, _, index = reference.rpartition("[")
+    node = 0
+    if name.endswith("]"):
+        name, _, node_text = name[:-1].rpartition("[")
+        node = int(node_text)
+    return name, node, int(index.rstrip("]") or 0)
+
+
 def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[SummaryRow]]:
     """Whether the table has Keras's "Connected to" column, and its rows: a stack lists its layers;
     a graph also its inputs and Keras's mask operations, in Keras's order."""
@@ -115,15 +126,25 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
     # Inputs and mask operations have no weights and no multiply-accumulates.
     weightless = ["0" if name != "activations" else "-" for name in columns]
 
+    # A shared layer is one row, as in Keras: connected to what each call takes, showing the
+    # shapes of its last call.
+    calls: Dict[str, List[LayerReport]] = {}
+    for layer in report.layers:
+        if layer.shares:
+            calls.setdefault(layer.shares, []).append(layer)
+
     def layer_row(layer: LayerReport) -> SummaryRow:
         cells = figures.get(layer.name, []) if layer.status == "ok" else ["-"] * len(columns)
-        return SummaryRow(layer.name, layer.type, layer.output_shapes if layer.status == "ok" else None,
-                          cells, layer.connected_to, layer.status)
+        later = calls.get(layer.name, [])
+        shapes = later[-1].output_shapes if later and later[-1].status == "ok" else layer.output_shapes
+        connected = layer.connected_to + [reference for call in later for reference in call.connected_to]
+        return SummaryRow(layer.name, layer.type, shapes if layer.status == "ok" else None,
+                          cells, connected, layer.status)
 
     if not report.functional:
         return graph, [layer_row(layer) for layer in report.layers]
     inputs = {item.name: item for item in report.inputs}
-    layers = {layer.name: layer for layer in report.layers}
+    layers = {layer.name: layer for layer in report.layers if not layer.shares}
     operations = {operation.name: operation for operation in report.operations}
     rows = []
     for name in report.row_order or list(inputs) + list(layers):

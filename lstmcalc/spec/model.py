@@ -32,6 +32,9 @@ class LayerDef:
     initial_state: Optional[List["Reference"]] = None
     source: Optional[str] = None  # the call-syntax text, when written that way
     index: Optional[int] = None  # position in the spec's `layers:` list
+    # A shared layer's later call: the name of the layer called again (`{call: encoder, inputs: b}`);
+    # its node is `encoder[1]`, `encoder[2]`, ... as Keras numbers a layer's nodes.
+    shares: Optional[str] = None
 
     @property
     def explicit_name(self) -> Optional[str]:
@@ -76,6 +79,11 @@ class ModelSpec:
     functional: bool = False
     raw: Any = None  # the located YAML document, for later passes (expectations, lints)
     top_locations: Dict[str, Location] = field(default_factory=dict)
+    # Weights stored with the model (a .keras archive): an object whose ``arrays(report)`` returns
+    # (``<layer>/<weight>`` → array or None, diagnostics); lstmcalc verify uses them.
+    stored_weights: Any = None
+    # Read from a saved Keras config, which writes out every argument (writers leave out defaults).
+    saved_config: bool = False
 
     def location_of(self, key: str) -> Location:
         return self.top_locations.get(key, Location(self.file, None, None))

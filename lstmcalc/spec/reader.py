@@ -10,15 +10,20 @@ from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
 from .source import LocatedList, LocatedMap, Location, load_yaml, location_of
+from ..layers.base import INPUT_TYPE
 
 TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layers", "outputs",
                   "expect", "framework")
 # Keys of a layer entry that wire the graph rather than configure the layer.
 WIRING_KEYS = ("inputs", "initial_state")
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
+NESTED_MODEL_KEYS = ("model",)
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
-_REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
+# keras.Input / keras.layers.InputLayer: a model's input, which a spec declares with `input:`.
+INPUT_TYPES = ("Input", INPUT_TYPE)
+# `name`, `name[i]` (output i), or `name[k][i]` (output i of call k of a shared layer, as Keras writes it).
+_REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
 
 
 class SpecReader:
@@ -249,11 +254,58 @@ class SpecReader:
             self.problem("S005", f"Each entry of `{what}` must be a name or `name[i]`, got {item!r}.",
                          "Refer to a layer or input by its name, e.g. `encoder[1]`.", where)
             return None
-        index = int(match.group(2)) if match.group(2) is not None else None
-        return Reference(match.group(1), index, where)
+        name, index = match.group(1), int(match.group(2)) if match.group(2) is not None else None
+        if match.group(3) is not None:
+            node, index = index, int(match.group(3))
+            name = name if node == 0 else f"{name}[{node}]"
+        return Reference(name, index, where)
 
     def layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
         """One `layers:` entry (a mapping with `type`, or a call-syntax string) as a LayerDef."""
+        layer = self._layer_entry(entry, where)
+        if layer is not None and layer.type_name in INPUT_TYPES:
+            self._input_as_layer(layer)
+            return None
+        return layer
+
+    def _call_entry(self, entry: LocatedMap, where: Location) -> Optional[LayerDef]:
+        """`{call: encoder, inputs: b}`: a shared layer called again (its node `encoder[1]`, ...)."""
+        shared = entry["call"]
+        if not isinstance(shared, str) or not shared:
+            self.problem("S005", f"`call` must name a layer defined before, got {shared!r}.",
+                         "Write e.g. `{call: encoder, inputs: right}`.", entry.value_location("call"))
+            return None
+        layer = LayerDef("", where, entry.value_location("call"), shares=shared)
+        for key, value in entry.items():
+            if key == "call":
+                continue
+            if key not in WIRING_KEYS:
+                self.problem("S004", f"A `call:` entry takes only `inputs` and `initial_state`; got `{key}`.",
+                             "The layer's arguments belong to its own entry, where it is defined.",
+                             entry.key_location(key))
+                continue
+            setattr(layer, key, self._references(value, entry.value_location(key), key))
+            if key == "inputs":
+                layer.inputs_as_list = isinstance(value, list)
+        return layer
+
+    def _input_as_layer(self, layer: LayerDef) -> None:
+        # keras.Input is not a layer of the stack: point at the spec's way to declare it.
+        given = layer.keywords.get("shape") or layer.keywords.get("input_shape") or \
+            (layer.positional[0] if layer.positional else None)
+        shape = given.value if given is not None else None
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        if isinstance(shape, (list, tuple)) and all(dim is None or isinstance(dim, int) for dim in shape):
+            written = "[" + ", ".join("null" if dim is None else str(dim) for dim in shape) + "]"
+            flag = ",".join("None" if dim is None else str(dim) for dim in shape)
+        else:
+            written, flag = "[50, 10]", "50,10"
+        self.problem("S019", f"`{layer.type_name}(...)` is the model's input, not a layer.",
+                     f"Remove this entry and declare the input at the top level: `input: {written}` (the shape "
+                     f"without the batch axis); on the command line, --input {flag}.", layer.location)
+
+    def _layer_entry(self, entry: Any, where: Location) -> Optional[LayerDef]:
         if isinstance(entry, str):
             try:
                 return parse_call(entry, where)
@@ -264,6 +316,8 @@ class SpecReader:
             self.problem("S005", f"A layer must be a mapping with `type:` or a string such as \"LSTM(64)\", "
                                  f"got {entry!r}.", "Write e.g. `- {type: LSTM, units: 64}`.", where)
             return None
+        if "call" in entry and "type" not in entry:
+            return self._call_entry(entry, where)
         if "type" not in entry:
             self.problem("S007", "This layer has no `type`.",
                          "Add the Keras class name, e.g. `type: LSTM`.", where)
@@ -286,6 +340,13 @@ class SpecReader:
                 continue
             if key in NESTED_LAYER_KEYS and isinstance(value, (str, LocatedMap)):
                 value = self.layer_entry(value, value_where)
+                if value is None:
+                    return None
+            if key in NESTED_MODEL_KEYS and isinstance(value, LocatedMap):
+                # A model used as a layer: `{type: Sequential, model: {input: [...], layers: [...]}}`.
+                inner = SpecReader(self.file)
+                value = inner.read_document(value)
+                self.diagnostics.extend(inner.diagnostics)
                 if value is None:
                     return None
             layer.keywords[str(key)] = Argument(value, entry.key_location(key))

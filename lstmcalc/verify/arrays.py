@@ -43,6 +43,14 @@ def save_outputs(result: VerifyResult, path: str) -> None:
 def given_weights(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
     path = context.options.weights_path
     given = context.options.weights
+    stored = getattr(context.report.spec, "stored_weights", None)
+    if given is None and path is None and stored is not None:
+        # The weights saved with the model (a .keras archive).
+        given, problems = stored.arrays(context.report)
+        context.diagnostics.extend(problems)
+        if given is None:
+            return None
+        path = stored.label
     if given is None and path is None:
         return None
     if given is None:

@@ -71,6 +71,7 @@ class Verification:
         self.checks: Dict[str, LayerCheck] = {}
         # Layers whose Keras shapes differ from the declared ones, and everything after them.
         self.diverged: set = set()
+        self.weight_arrays: Dict[str, Dict[str, "ndarray"]] = {}  # by layer, shared by its calls
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -80,7 +81,10 @@ class Verification:
         inputs = given_inputs(context)
         if self.result.diagnostics:
             return
-        self.result.weights_source = (self.options.weights_path or "given" if weights is not None
+        stored = getattr(self.report.spec, "stored_weights", None)
+        given_label = self.options.weights_path or (
+            stored.label if stored is not None and self.options.weights is None else "given")
+        self.result.weights_source = (given_label if weights is not None
                                       else f"random (seed {self.options.seed})")
         if not self._propagate(inputs):
             return
@@ -295,7 +299,11 @@ class Verification:
         states = self._resolve(self.arrays, node.initial_state) or None
         if states is None and self.options.initial_states and node.name in self.options.initial_states:
             states = list(self.options.initial_states[node.name])
-        weights = self._weights_of(node.name, given, rng)
+        # A shared layer's later call uses the weights of its first call.
+        owner = node.definition.shares if node.definition is not None and node.definition.shares else node.name
+        if owner not in self.weight_arrays:
+            self.weight_arrays[owner] = self._weights_of(owner, given, rng)
+        weights = self.weight_arrays[owner]
         layer = node.layer
         try:
             if len(arrays) > 1 and layer.maps_over_tensor_lists:

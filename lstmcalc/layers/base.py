@@ -56,11 +56,13 @@ def numpy_module():
 @dataclass(frozen=True)
 class TensorSpec:
     """What the engine knows about a tensor: its shape (batch axis first), dtype, and whether a
-    Keras mask travels with it."""
+    Keras mask travels with it — and that mask's shape where it is known ((batch, time) after an
+    Embedding, the input's shape without its last axis after Masking), None otherwise."""
 
     shape: Shape
     dtype: str = "float32"
     masked: bool = False
+    mask_shape: Optional[Shape] = None
 
     @property
     def rank(self) -> int:
@@ -243,11 +245,18 @@ class Layer:
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [self.compute_dtype] * count
 
+    def output_mask_shape(self, inputs: Sequence[TensorSpec]) -> Optional[Shape]:
+        """The shape of the mask its masked outputs carry. Keras's layers pass the mask they
+        receive on unchanged (its shape with it); the layers that make a mask say its shape."""
+        return next((tensor.mask_shape for tensor in inputs if tensor.masked), None)
+
     def outputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shapes = self.output_shapes(inputs)
         masks = self.output_masks(inputs, len(shapes))
         dtypes = self.output_dtypes(inputs, len(shapes))
-        return [TensorSpec(tuple(shape), dtype, mask) for shape, dtype, mask in zip(shapes, dtypes, masks)]
+        mask_shape = self.output_mask_shape(inputs) if any(masks) else None
+        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None)
+                for shape, dtype, mask in zip(shapes, dtypes, masks)]
 
     # -- traits: what the engine, the lints and explain ask instead of matching type names -------
 
@@ -264,6 +273,11 @@ class Layer:
     # The axes of the sequence the layer reads along its time axis, batch first, e.g.
     # ("batch", "timesteps", "features"); () for layers that do not read a sequence.
     sequence_axes: ClassVar[Tuple[str, ...]] = ()
+
+    def state_shapes_of(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        """The shapes of the states a recurrent layer carries from step to step ((batch, units) for
+        an LSTM's h and c, (batch, rows, cols, filters) for a ConvLSTM2D's); [] for other layers."""
+        return []
 
     def recurrent_copies(self) -> List["Layer"]:
         """The recurrent layers that run this layer's loop — itself for an RNN, a Bidirectional's

@@ -7,7 +7,7 @@ so ``framework: pytorch`` changes names and shapes without a second copy of each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
@@ -46,6 +46,11 @@ class Cell:
             inner.append(times(count_of(2, "2"), units) if two_biases else units)
         total = plus(*inner)
         return times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+
+    @property
+    def state_size(self) -> int:
+        """Values in one state of one sample."""
+        return self.units
 
     def step_macs(self) -> Expression:
         """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
@@ -90,7 +95,7 @@ def pytorch_cell_weights(cell: Cell, layer: Layer, index: int = 0, suffix: str =
 
 CELL_LAYOUTS = {"keras": keras_cell_weights, "pytorch": pytorch_cell_weights}
 
-_RECURRENT_ARGUMENTS_TAIL = (
+RECURRENT_ARGUMENTS_TAIL = (
     Arg("return_sequences", boolean, False),
     Arg("return_state", boolean, False),
     Arg("go_backwards", boolean, False),
@@ -124,7 +129,7 @@ class Recurrent(Layer):
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         # The loop runs over every step whatever return_sequences says; None steps: unknown length.
-        return MacCount(self.cell(inputs[0].shape[-1]).step_macs(), inputs[0].shape[1])
+        return MacCount(self.cell_of(inputs).step_macs(), inputs[0].shape[1])
 
     def check_input(self, sequence: Shape) -> None:
         if self["stateful"] and sequence[0] is None:
@@ -216,6 +221,25 @@ class Recurrent(Layer):
         """One time step: (projected input, states) → (output, new states)."""
         raise NotImplementedError
 
+    def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
+        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step."""
+        recurrent = self.floating(weights["recurrent_kernel"])
+        return lambda h: h @ recurrent
+
+    def to_loop_layout(self, state: "ndarray") -> "ndarray":
+        """A state as the loop carries it (the same array; a channels_first ConvLSTM moves its
+        channels last)."""
+        return state
+
+    def from_loop_layout(self, array: "ndarray", sequence: bool) -> "ndarray":
+        """An output of the loop (a state, or with ``sequence`` the outputs of every step) back in
+        the layer's layout."""
+        return array
+
+    def loop_mask(self, mask: "ndarray") -> "ndarray":
+        """The mask in the layout of the loop's outputs."""
+        return mask
+
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         batch, steps, features = inputs[0].shape
         width = self.gates * self.units
@@ -260,10 +284,13 @@ class Recurrent(Layer):
         try:
             with np.errstate(over="ignore", under="ignore"):
                 output, states = run_recurrence(
-                    self.step_function(weights), projected, self.initial_states(expected, initial_state),
-                    None if mask is None else mask.astype(bool, copy=False),
+                    self.step_function(weights), projected,
+                    [self.to_loop_layout(state) for state in self.initial_states(expected, initial_state)],
+                    None if mask is None else self.loop_mask(mask.astype(bool, copy=False)),
                     go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
                     return_sequences=self["return_sequences"])
+            output = self.from_loop_layout(output, self["return_sequences"])
+            states = [self.from_loop_layout(state, False) for state in states]
         except ValueError as error:
             if "glu" not in (self.config.get("activation"), self.config.get("recurrent_activation")):
                 raise
@@ -314,13 +341,13 @@ class Recurrent(Layer):
     def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
         """Backpropagation through time keeps, at every step, the gate activations and the
         states: (gates + states) × units values per sample."""
-        cell = self.cell(inputs[0].shape[-1])
-        return repeated((cell.gates + len(self.state_names)) * cell.units, inputs[0].shape[1])
+        cell = self.cell_of(inputs)
+        return repeated((cell.gates + len(self.state_names)) * cell.state_size, inputs[0].shape[1])
 
     # -- explanation -----------------------------------------------------------------------------
 
     def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
-        return self.cell(inputs[0].shape[-1]).parameters(self.convention)
+        return self.cell_of(inputs).parameters(self.convention)
 
     def cell_equations(self, cell: Cell) -> List[Equation]:
         """One step of the cell, gate by gate."""
@@ -403,11 +430,14 @@ class Recurrent(Layer):
 
     def cell_block(self, inputs: Sequence[TensorSpec], title: str, initial_state: bool = False) -> Block:
         shape = inputs[0].shape
-        cell = self.cell(shape[-1])
-        activations = [self[gate.activation] for gate in self.cell_gates] + [self["activation"]]
+        cell = self.cell_of(inputs)
         return Block(title, self.loop_text(shape[1], initial_state), self.cell_equations(cell),
-                     self.cell_symbols(cell, shape[0]),
-                     legend(*activations, extra="⊙ = element-wise product" if cell.gates > 1 else ""))
+                     self.cell_symbols(cell, shape[0]), self.cell_legend(cell))
+
+    def cell_legend(self, cell: Cell) -> str:
+        """What the symbols of the cell's equations mean."""
+        activations = [self[gate.activation] for gate in self.cell_gates] + [self["activation"]]
+        return legend(*activations, extra="⊙ = element-wise product" if cell.gates > 1 else "")
 
     def in_words(self, inputs: Sequence[TensorSpec]) -> List[str]:
         shape = inputs[0].shape
@@ -441,9 +471,9 @@ class Recurrent(Layer):
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         shape = inputs[0].shape
-        cell = self.cell(shape[-1])
-        headline = (f"{self.keras_class} with {cell.units} units, reading {count_text(shape[1])} steps of "
-                    f"{cell.input_dim} features")
+        cell = self.cell_of(inputs)
+        headline = (f"{self.keras_class} with {self.width_text()}, reading {count_text(shape[1])} steps of "
+                    f"{self.step_text(inputs)}")
         return Math([self.cell_block(inputs, "one step", context.initial_state)], self.in_words(inputs),
                     self.weight_layouts(cell), headline)
 
@@ -526,7 +556,7 @@ class SimpleRNN(Recurrent):
         "recurrent_constraint", "bias_constraint") + (
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
+    ) + RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
 
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
@@ -578,7 +608,7 @@ class GRU(Recurrent):
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
         Arg("seed", anything, None),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (
+    ) + RECURRENT_ARGUMENTS_TAIL + (
         Arg("reset_after", boolean, True),
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
@@ -694,7 +724,7 @@ class LSTM(Recurrent):
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
         Arg("seed", anything, None),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (
+    ) + RECURRENT_ARGUMENTS_TAIL + (
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
     )
@@ -702,17 +732,17 @@ class LSTM(Recurrent):
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
         units = self.units
-        recurrent = self.floating(weights["recurrent_kernel"])
+        recurrent = self.recurrent_product(weights)
         activation = activation_function(self["activation"])
         recurrent_activation = activation_function(self["recurrent_activation"])
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states
-            z = projected + previous_h @ recurrent
-            i = recurrent_activation(z[:, :units])
-            f = recurrent_activation(z[:, units:2 * units])
-            c = f * previous_c + i * activation(z[:, 2 * units:3 * units])
-            o = recurrent_activation(z[:, 3 * units:])
+            z = projected + recurrent(previous_h)
+            i = recurrent_activation(z[..., :units])
+            f = recurrent_activation(z[..., units:2 * units])
+            c = f * previous_c + i * activation(z[..., 2 * units:3 * units])
+            o = recurrent_activation(z[..., 3 * units:])
             h = o * activation(c)
             return h, [h, c]
         return step

@@ -300,6 +300,20 @@ class Layer:
         rank = self.expected_rank()
         return bool(self.sequence_axes) and rank is not None and rank.ndim == received.rank + 1
 
+    def missing_time_axis_advice(self, last_step_of: Optional[str]) -> Tuple[str, str]:
+        """For a layer that got one step's worth instead of a sequence (``missing_time_axis``): a
+        sentence for the engine's message and the hint. ``last_step_of`` names the recurrent layer
+        before it that returns its last step only, if one does."""
+        if last_step_of is not None:
+            return (f" {last_step_of} has return_sequences: false, so it returns only its last output. Keras "
+                    f"rejects this model: a {self.keras_class} fed a single vector does not 'behave like a Dense "
+                    "layer', it does not build.",
+                    f"Set `return_sequences: true` on `{last_step_of}` so it passes its whole sequence (batch, "
+                    f"timesteps, units) on, or put RepeatVector(n) before `{self.name}` to repeat that vector n "
+                    f"times, or replace `{self.name}` with a Dense layer.")
+        return "", (f"Feed `{self.name}` a sequence: add RepeatVector(n) or Reshape before it, or give the model "
+                    "a 3-D input (timesteps, features).")
+
     def repeats(self) -> Optional[int]:
         """How many times the layer copies its input vector along a new time axis (RepeatVector)."""
         return None

@@ -18,7 +18,7 @@ from .arguments import Arg, boolean, described, non_negative_int
 from .base import Example, Problem, Rank, TensorSpec, Weight, WeightArrays, numpy_module, register
 from .conv import (AXIS_NAMES, channel_dim, channels_first, check_float_input, conv_head, conv_output_shape, convolve,
                    from_channels_last, size_text, spatial_dims, to_channels_last)
-from .explanation import Context, FrameworkView, Math, Symbol, count_text, tensor_text, weight_text
+from .explanation import Context, FrameworkView, Math, Symbol, count_text, plural, tensor_text, weight_text
 from .recurrent import LSTM, RECURRENT_ARGUMENTS_TAIL, Gate
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class ConvLSTM(LSTM):
 
     def step_text(self, inputs: Sequence[TensorSpec]) -> str:
         step = self._step(inputs)
-        return f"{size_text(spatial_dims(self, step))} frames of {channel_dim(self, step)} channels"
+        return f"{size_text(spatial_dims(self, step))} frames of {plural(channel_dim(self, step), 'channel')}"
 
     def gate_input(self, cell, gate: Gate, bias: str) -> str:  # type: ignore[override]
         suffix = f"_{gate.symbol}"
@@ -257,7 +257,7 @@ class ConvLSTM(LSTM):
         state = tensor_text(with_batch(cell.state, batch))
         symbols = [
             Symbol("x_t", tensor_text(with_batch(cell.step, batch)),
-                   f"the input frame at step t: {frame} positions, {channels} channels"),
+                   f"the input frame at step t: {frame} positions, {plural(channels, 'channel')}"),
             Symbol("h_{t−1}, h_t", state, f"hidden state: {filters} maps of {maps}, one per filter"),
             Symbol("c_{t−1}, c_t", state, "cell state: the memory, one value per filter and position"),
             Symbol(", ".join(f"W_{gate.symbol}" for gate in self.cell_gates), weight_text(kernel + (channels, filters)),
@@ -305,7 +305,7 @@ class ConvLSTM(LSTM):
         words = [
             f"Like an LSTM, but every matrix product is a convolution: h_t and c_t are not vectors but "
             f"{filters} maps of {maps} — {state} — {shrink}.",
-            f"How the {channels} channels enter: at every step each of the 4 gates slides its own {kernel} kernel "
+            f"How the {plural(channels, 'channel')} enter{'s' if channels == 1 else ''}: at every step each of the 4 gates slides its own {kernel} kernel "
             f"W over the frame x_t {tensor_text(with_batch(cell.step, batch))} and its own {kernel} kernel U over "
             f"h_{{t−1}}, so each position sees only its {kernel} neighbourhood, with the same weights at every "
             "position.",
@@ -322,6 +322,12 @@ class ConvLSTM(LSTM):
         words.append("Hidden state vs cell state: h_t is the output (and what the gates see at the next step); "
                      "c_t is the memory the gates write to and read from. c_t leaves the layer only with "
                      "return_state: true.")
+        kept = self.kept_for_backprop(inputs)
+        per_step = (cell.gates + len(self.state_names)) * cell.state_size
+        total = f" ({kept.fixed:,} over the {steps} steps)" if kept.known else ""
+        words.append(f"Training keeps, at every step, the {cell.gates} gates' maps and both states for "
+                     f"backpropagation through time: ({cell.gates} + 2) × {cell.positions:,} positions × {filters} "
+                     f"filters = {per_step:,} values per step and sample{total}.")
         words.append("PyTorch has no ConvLSTM module (torch.nn offers LSTM and Conv2d, not the two in one), so "
                      "there is no PyTorch view of this layer.")
         return words
@@ -332,6 +338,16 @@ class ConvLSTM(LSTM):
                     f"{count_text(inputs[0].shape[1])} steps of {self.step_text(inputs)}")
         return Math([self.cell_block(inputs, "one step", context.initial_state)], self.in_words(inputs),
                     self.weight_layouts(cell), headline)
+
+    def missing_time_axis_advice(self, last_step_of: Optional[str]) -> Tuple[str, str]:
+        if last_step_of is not None:
+            return (f" {last_step_of} has return_sequences: false, so it returns only its last maps. Keras "
+                    f"rejects this model: a {self.keras_class} fed a single frame does not build.",
+                    f"Set `return_sequences: true` on `{last_step_of}` so it passes the maps of every step on "
+                    f"({', '.join(('batch', 'time') + self.state_axes[1:])}), or replace `{self.name}` with a "
+                    f"Conv{self.rank}D layer, which reads one frame.")
+        return "", (f"Feed `{self.name}` a sequence of frames, `input: [{', '.join(self.sequence_axes[1:])}]`, or "
+                    "add the time axis with Reshape before it.")
 
     def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional[FrameworkView]:
         return None  # PyTorch has no ConvLSTM (said in the explanation's words)

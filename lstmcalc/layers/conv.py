@@ -65,8 +65,9 @@ def output_size_problem(input_shape: Shape, kernel_shape: Shape, dilation: Seque
                 f"`inputs shape={format_shape(input_shape)}`, `kernel shape={format_shape(kernel_shape)}`, "
                 f"`dilation_rate=[{' '.join(str(d) for d in dilation)}]`, `strides={format_shape(strides)}`, "
                 f"`padding={padding}`.",
-        f"With dilation the kernel spans {' × '.join(str(span) for span in spans)} positions, more than the "
-        "input has along an axis: use padding 'same', or a smaller kernel_size or dilation_rate.",
+        f"The kernel spans {' × '.join(str(span) for span in spans)} positions (dilation included), more than "
+        f"the input {format_shape(input_shape)} has along an axis: use padding 'same', or a smaller kernel_size "
+        "or dilation_rate.",
         argument=argument)
 
 

@@ -221,7 +221,7 @@ class Layer:
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         """Layers that take ``initial_state`` override this; the others reject it."""
         raise Problem("S004", f"{self.keras_class} does not take `initial_state`; recurrent layers "
-                                   "(LSTM, GRU, SimpleRNN) and Bidirectional do.",
+                                   "(LSTM, GRU, SimpleRNN, ConvLSTM1D/2D/3D) and Bidirectional do.",
                            "Remove `initial_state` from this layer.", argument="initial_state")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:

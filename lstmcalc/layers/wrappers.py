@@ -79,7 +79,7 @@ class Bidirectional(Layer):
             inner = self.config.get(key)
             if inner is not None and not _is_single_recurrent(inner):
                 raise Problem(
-                    "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN); "
+                    "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN or a ConvLSTM); "
                             f"`{key}` is a {inner.keras_class}.",
                     "Wrap an RNN, e.g. Bidirectional(LSTM(32)); use TimeDistributed for other layers.",
                     argument=key)

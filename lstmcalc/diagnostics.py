@@ -72,14 +72,19 @@ _TABLE = [
          "Reshape to a fixed size from an input of unknown size: only one length will run."),
     Code("H006", "bidirectional-unit-mismatch", WARNING, "H",
          "A Bidirectional backward_layer with other units than the forward layer."),
+    Code("H007", "mask-shape-mismatch", ERROR, "H",
+         "A recurrent layer receives a mask that does not fit its output (Keras builds the model, fails when it runs)."),
+    Code("H008", "input-dtype", ERROR, "H",
+         "A layer receives values of a dtype it cannot compute with (Keras builds the model, fails when it runs)."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
-         "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),
+         "trainable: false on Bidirectional, TimeDistributed or a ConvLSTM does not freeze the weights it holds."),
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
     Code("T003", "initial-state-count", ERROR, "T", "initial_state lists the wrong number of states."),
-    Code("T004", "initial-state-shape", ERROR, "T", "An initial state's shape differs from (batch, units)."),
+    Code("T004", "initial-state-shape", ERROR, "T",
+         "An initial state's shape differs from the state the layer carries ((batch, units), or a ConvLSTM's maps)."),
     # expectations (the spec's `expect:` block, checked by `lstmcalc check`)
     Code("X001", "params-mismatch", ERROR, "X",
          "The model's total, trainable or non-trainable parameter count differs from `expect:`."),

@@ -280,17 +280,9 @@ def explain_shape_problem(propagation: Propagation, node: Node, tensors: List[Te
                    f"but receives {format_shape(received)} from {source}: one "
                    f"{'vector' if len(received) == 2 else 'frame'} per sample, not a sequence.")
         producer_layer = producer.layer if producer is not None else None
-        if producer_layer is not None and producer_layer.returns_last_step_only():
-            message += (f" {producer.name} has return_sequences: false, so it returns only its last "
-                        f"output. Keras rejects this model: a {layer.keras_class} fed a single vector does "
-                        f"not 'behave like a Dense layer', it does not build.")
-            hint = (f"Set `return_sequences: true` on `{producer.name}` so it passes its whole sequence "
-                    f"(batch, timesteps, units) on, or put RepeatVector(n) before `{layer.name}` to repeat "
-                    f"that vector n times, or replace `{layer.name}` with a Dense layer.")
-        else:
-            hint = (f"Feed `{layer.name}` a sequence: add RepeatVector(n) or Reshape before it, or give "
-                    "the model a 3-D input (timesteps, features).")
-        return message + f" Keras: {problem.message}", hint
+        last_step = producer_layer is not None and producer_layer.returns_last_step_only()
+        more, hint = layer.missing_time_axis_advice(producer.name if last_step else None)
+        return message + more + f" Keras: {problem.message}", hint
     if not problem.hint:
         expectation = _rank_words(rank)
         hint = f"{layer.name} takes {expectation}; it receives {format_shape(received)} from {source}."

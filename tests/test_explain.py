@@ -48,6 +48,15 @@ FORMULAS = [
     ("embedding", [20], "Embedding(20000, 128)", "20,000 × 128", 2560000),
     ("batch-norm", [10, 6], "BatchNormalization()", "6 + 6 + 6 + 6", 24),
     ("dropout", [10, 6], "Dropout(0.5)", "0", 0),
+    # ConvLSTM: gates × (kernel × (channels + filters) × filters + filters); the frame size does not count
+    ("convlstm2d", [5, 16, 16, 3], "ConvLSTM2D(8, 3)", "4 × (3 × 3 × (3 + 8) × 8 + 8)", 3200),
+    ("convlstm1d-no-bias", [5, 16, 3], "ConvLSTM1D(8, 3, use_bias=False)", "4 × 3 × (3 + 8) × 8", 1056),
+    ("convlstm3d-channels-first", [3, 2, 6, 6, 6], "ConvLSTM3D(4, (1, 3, 3), data_format='channels_first')",
+     "4 × (1 × 3 × 3 × (2 + 4) × 4 + 4)", 880),
+    ("bidirectional-convlstm2d", [5, 16, 16, 3], "Bidirectional(ConvLSTM2D(8, 3))",
+     "2 × 4 × (3 × 3 × (3 + 8) × 8 + 8)", 6400),
+    ("conv2d", [28, 28, 1], "Conv2D(32, 3)", "3 × 3 × 1 × 32 + 32", 320),
+    ("conv3d-groups", [8, 8, 8, 4], "Conv3D(8, 3, groups=2, use_bias=False)", "3 × 3 × 3 × 2 × 8", 432),
 ]
 
 
@@ -60,11 +69,14 @@ def test_parameter_formula_is_the_count(case_id, input_shape, call, text, value)
 
 
 def _keras_cases():
-    document = json.loads((FIXTURES / "keras" / "sequential_reference.json").read_text())
-    cases = {case["id"]: case for case in __import__("yaml").safe_load(
-        (FIXTURES / "keras" / "sequential_cases.yaml").read_text())}
-    return [(case_id, cases[case_id]["spec"], recorded) for case_id, recorded in document["cases"].items()
-            if recorded["ok"] and case_id in cases]
+    found = []
+    for name in ("sequential", "conv"):
+        document = json.loads((FIXTURES / "keras" / f"{name}_reference.json").read_text())
+        cases = {case["id"]: case for case in __import__("yaml").safe_load(
+            (FIXTURES / "keras" / f"{name}_cases.yaml").read_text())}
+        found += [(case_id, cases[case_id]["spec"], recorded) for case_id, recorded in document["cases"].items()
+                  if recorded["ok"] and case_id in cases]
+    return found
 
 
 def test_every_formula_equals_keras_count():
@@ -192,6 +204,60 @@ SETTINGS = [
     ((True, False), ("(batch, 10, 50)",)),
     ((True, True), ("(batch, 10, 50)", "(batch, 50)", "(batch, 50)")),
 ]
+
+
+def test_convlstm_equations_convolve():
+    layer = layer_of([5, 16, 16, 3], "ConvLSTM2D(8, 3, strides=2)")
+    equations = _equations(layer)
+    assert equations["i_t"] == "σ(W_i * x_t + U_i * h_{t−1} + b_i)"
+    assert equations["c_t"] == "f_t ⊙ c_{t−1} + i_t ⊙ c̃_t"
+    symbols = _symbols(layer)
+    # (16 − 3) // 2 + 1 = 7 positions per axis; the recurrent kernel reads the 8 filters of h
+    assert symbols["x_t"] == "(batch, 16, 16, 3)" and symbols["h_{t−1}, h_t"] == "(batch, 7, 7, 8)"
+    assert symbols["W_i, W_f, W_c, W_o"] == "(3, 3, 3, 8)" and symbols["U_i, U_f, U_c, U_o"] == "(3, 3, 8, 8)"
+    assert "* = convolution (W * x_t: strides 2, padding valid; U * h_{t−1}: strides 1, padding same)" in \
+        layer.blocks[0].legend
+    assert layer.pytorch is None and any("PyTorch has no ConvLSTM" in words for words in layer.in_words)
+    # both convolutions at each of the 49 positions: 4 × 8 × 49 × 3 × 3 × (3 + 8)
+    assert (layer.macs.per_step.value, layer.macs.steps) == (4 * 8 * 49 * 9 * 11, 5)
+    assert [(row.role, row.shape) for row in layer.outputs] == [
+        ("output", "(batch, 7, 7, 8)"), ("hidden state h_t", "(batch, 7, 7, 8)"),
+        ("cell state c_t", "(batch, 7, 7, 8)")]
+
+
+def test_convlstm_states_and_settings_channels_first():
+    layer = layer_of([5, 3, 10, 10], "ConvLSTM2D(4, 3, padding='same', data_format='channels_first', "
+                                     "return_state=True)")
+    assert [row.shape for row in layer.outputs] == ["(batch, 4, 10, 10)"] * 3
+    assert [setting.shapes[0] for setting in layer.settings] == [
+        "(batch, 4, 10, 10)", "(batch, 4, 10, 10)", "(batch, 5, 4, 10, 10)", "(batch, 5, 4, 10, 10)"]
+    words = " ".join(layer.in_words)
+    # (4 gates + h and c) × 100 positions × 4 filters = 2,400 values kept per step
+    assert "= 2,400 values per step and sample (12,000 over the 5 steps)" in words
+
+
+def test_bidirectional_convlstm_merges_maps():
+    layer = layer_of([5, 3, 8, 8], "Bidirectional(ConvLSTM2D(2, 3, data_format='channels_first'))")
+    symbols = _symbols(layer)
+    # concat joins the last axis, which is a spatial axis with channels_first, as in Keras: (2, 6, 12)
+    assert symbols["h→, h←"] == "(batch, 2, 6, 6)" and symbols["y"] == "(batch, 2, 6, 12)"
+    assert layer.headline == ("Bidirectional ConvLSTM2D with 2 filters per direction, reading 5 steps of 8×8 frames "
+                              "of 3 channels both ways")
+    assert layer.pytorch is None
+
+
+def test_convlstm_fed_a_frame_is_explained_as_a_missing_time_axis():
+    layer = explain(analyze_layers([5, 16, 16, 3], ["ConvLSTM2D(8, 3)", "ConvLSTM2D(4, 3)"])).layers[1]
+    assert "one frame of shape (14, 14, 8) per sample" in layer.rejection.reason
+    assert "(batch, 5, 14, 14, 8)" in layer.rejection.would_be
+    assert layer.headline.startswith("ConvLSTM2D with 4 filters of 3×3, reading 5 steps of 14×14 frames")
+
+
+def test_conv2d_equation_reads_a_window():
+    layer = layer_of([28, 28, 3], "Conv2D(16, 3, strides=2, activation='relu')")
+    assert _equations(layer)["y_{i,j}"] == "relu(Σ_m,n x_{2·i + m, 2·j + n}·W_{m,n} + b)"
+    assert layer.headline == "Conv2D with 16 filters of 3×3"
+    assert (layer.macs.per_step.value, layer.macs.steps) == (3 * 3 * 3 * 16, 13 * 13)
 
 
 def test_shapes_under_each_setting():

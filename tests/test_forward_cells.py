@@ -283,3 +283,90 @@ def test_activations_by_hand(name, x, expected):
     from lstmcalc.layers.activations import apply
 
     np.testing.assert_allclose(apply(name, np.array(x, dtype="float64")), expected, rtol=1e-7, atol=1e-12)
+
+
+# Conv2D by hand: x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], kernel W[m, n] = [[1, 10], [100, 1000]] reads x[i + m, j + n].
+CONV2D_X = [[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]]
+CONV2D_KERNEL = {"kernel": [[[[1.0]], [[10.0]]], [[[100.0]], [[1000.0]]]]}
+CONV2D_CASES = [
+    # valid: y[0,0] = 1 + 2·10 + 4·100 + 5·1000 = 5421, y[0,1] = 2 + 30 + 500 + 6000 = 6532,
+    #        y[1,0] = 4 + 50 + 700 + 8000 = 8754,    y[1,1] = 5 + 60 + 800 + 9000 = 9865
+    ("conv2d-valid", (3, 3, 1), "Conv2D(1, 2, use_bias=False)", CONV2D_KERNEL, CONV2D_X,
+     [[[[5421], [6532]], [[8754], [9865]]]]),
+    # same, strides 2: ceil(3 / 2) = 2 positions per axis; TensorFlow pads (0, 1): the 4th row and column are 0.
+    #   y[0,1] = 3 + 6·100 = 603, y[1,0] = 7 + 8·10 = 87, y[1,1] = 9
+    ("conv2d-same-strides", (3, 3, 1), "Conv2D(1, 2, strides=2, padding='same', use_bias=False)", CONV2D_KERNEL,
+     CONV2D_X, [[[[5421], [603]], [[87], [9]]]]),
+    # channels_first, groups 2, 1×1 kernel: each channel has its own weight: [2·x0, 3·x1]
+    ("conv2d-groups-channels-first", (2, 1, 2), "Conv2D(2, 1, groups=2, use_bias=False, data_format='channels_first')",
+     {"kernel": [[[[2.0, 3.0]]]]}, [[[[1, 2]], [[10, 20]]]], [[[[2, 4]], [[30, 60]]]]),
+    # Conv3D valid 2×1×1 kernel over depth, bias 0.5: y[d] = x[d] + 10·x[d + 1] + 0.5
+    ("conv3d-depth", (3, 1, 1, 1), "Conv3D(1, (2, 1, 1))", {"kernel": [[[[[1.0]]]], [[[[10.0]]]]], "bias": [0.5]},
+     [[[[[1]]], [[[2]]], [[[3]]]]], [[[[[21.5]]], [[[32.5]]]]]),
+]
+
+
+@pytest.mark.parametrize("case_id, shape, call, weights, x, expected", CONV2D_CASES, ids=[c[0] for c in CONV2D_CASES])
+def test_convolutions_by_hand(case_id, shape, call, weights, x, expected):
+    layer = build(shape, call)
+    outputs, _ = run(layer, weights, x)
+    np.testing.assert_allclose(outputs[0], expected, rtol=1e-6)
+
+
+def _lstm_weights(rng, features: int, units: int):
+    return {"kernel": rng.uniform(-1, 1, (features, 4 * units)), "recurrent_kernel": rng.uniform(-1, 1, (units, 4 * units)),
+            "bias": rng.uniform(-1, 1, 4 * units)}
+
+
+@pytest.mark.parametrize("options", ["return_sequences=True", "go_backwards=True, return_sequences=True",
+                                     "return_state=True"])
+def test_convlstm_with_a_1x1_kernel_is_an_lstm_at_every_pixel(options):
+    """A 1×1 kernel makes both convolutions per-pixel matrix products, so ConvLSTM2D(2, 1) on 2×3 frames
+    computes LSTM(2) with the same weights at each of the 6 pixels, independently."""
+    rng = np.random.default_rng(1)
+    weights = _lstm_weights(rng, 3, 2)
+    x = rng.uniform(-1, 1, (2, 4, 2, 3, 3))  # batch 2, 4 frames of 2×3 pixels, 3 channels
+    conv = build((4, 2, 3, 3), f"ConvLSTM2D(2, 1, {options})")
+    conv_weights = {"kernel": weights["kernel"][None, None], "recurrent_kernel": weights["recurrent_kernel"][None, None],
+                    "bias": weights["bias"]}
+    maps, _ = run(conv, conv_weights, x)
+    lstm = build((4, 3), f"LSTM(2, {options})")
+    for row in range(2):
+        for col in range(3):
+            pixel, _ = run(lstm, weights, x[:, :, row, col, :])
+            for conv_output, lstm_output in zip(maps, pixel):
+                at_pixel = conv_output[..., row, col, :]
+                np.testing.assert_allclose(at_pixel, lstm_output, rtol=1e-5, atol=1e-6)
+
+
+def test_convlstm_masks_pixel_by_pixel():
+    """Masking on frames flags pixels: where a pixel is masked the ConvLSTM keeps that pixel's states and
+    repeats its previous output, as an LSTM with that pixel's own mask does; the other pixels go on."""
+    rng = np.random.default_rng(2)
+    weights = _lstm_weights(rng, 2, 1)
+    x = rng.uniform(-1, 1, (1, 3, 1, 2, 2))
+    mask = np.array([[[[True, True]], [[False, True]], [[True, False]]]])  # (batch, time, rows, cols)
+    conv = build((3, 1, 2, 2), "ConvLSTM2D(1, 1, padding='same', return_sequences=True)")
+    maps, masks = run(conv, {"kernel": weights["kernel"][None, None],
+                             "recurrent_kernel": weights["recurrent_kernel"][None, None], "bias": weights["bias"]},
+                      x, mask=mask)
+    lstm = build((3, 2), "LSTM(1, return_sequences=True)")
+    for col in range(2):
+        pixel, _ = run(lstm, weights, x[:, :, 0, col, :], mask=mask[:, :, 0, col])
+        np.testing.assert_allclose(maps[0][:, :, 0, col, :], pixel[0], rtol=1e-5, atol=1e-6)
+    assert masks[0] is mask or (masks[0] == mask).all()  # the sequence keeps the mask
+
+
+def test_convlstm_channels_first_is_the_transpose_of_channels_last():
+    rng = np.random.default_rng(3)
+    last = build((3, 5, 4, 2), "ConvLSTM2D(3, (3, 2), strides=(2, 1), return_sequences=True, return_state=True)")
+    first = build((3, 2, 5, 4), "ConvLSTM2D(3, (3, 2), strides=(2, 1), return_sequences=True, return_state=True, "
+                                "data_format='channels_first')")
+    weights = {"kernel": rng.uniform(-1, 1, (3, 2, 2, 12)), "recurrent_kernel": rng.uniform(-1, 1, (3, 2, 3, 12)),
+               "bias": rng.uniform(-1, 1, 12)}
+    x = rng.uniform(-1, 1, (2, 3, 5, 4, 2))
+    expected, _ = run(last, weights, x)
+    computed, _ = run(first, weights, np.moveaxis(x, -1, 2))
+    np.testing.assert_allclose(computed[0], np.moveaxis(expected[0], -1, 2), rtol=1e-5, atol=1e-6)
+    for state, reference in zip(computed[1:], expected[1:]):
+        np.testing.assert_allclose(state, np.moveaxis(reference, -1, 1), rtol=1e-5, atol=1e-6)

@@ -46,6 +46,25 @@ CASES = [
     ("conv-groups", [10, 8], "Conv1D(4, 1, groups=2, use_bias=False)", 1 * (8 // 2) * 4, 10, 160),
     ("conv-channels-first", [8, 20], "Conv1D(4, 3, data_format='channels_first')", 3 * 8 * 4, 18,
      96 * 18),  # 1,728; channels 8, steps 20 − 2
+    # --- ConvLSTM: both convolutions at every position of the state's maps, every step:
+    #     gates × filters × positions × kernel × (channels + filters)
+    ("convlstm2d", [5, 16, 16, 3], "ConvLSTM2D(8, 3)", 4 * 8 * (14 * 14) * 3 * 3 * (3 + 8), 5,
+     620928 * 5),  # 3,104,640; maps 16 − 3 + 1 = 14
+    ("convlstm1d-same-stride", [6, 9, 2], "ConvLSTM1D(4, 3, strides=2, padding='same')", 4 * 4 * 5 * 3 * (2 + 4), 6,
+     1440 * 6),  # 8,640; ceil(9 / 2) = 5 positions
+    ("convlstm3d-channels-first", [3, 2, 4, 6, 6], "ConvLSTM3D(2, (1, 3, 3), data_format='channels_first')",
+     4 * 2 * (4 * 4 * 4) * (1 * 3 * 3) * (2 + 2), 3, 18432 * 3),  # 55,296; depth 4, rows and cols 6 − 2
+    ("convlstm2d-unknown-time", [N, 5, 5, 1], "ConvLSTM2D(2, 3)", 4 * 2 * 9 * 9 * (1 + 2), N, N),
+    ("bidirectional-convlstm2d", [4, 6, 6, 1], "Bidirectional(ConvLSTM2D(2, 3, padding='same'))",
+     2 * 4 * 2 * 36 * 9 * (1 + 2), 4, 15552 * 4),  # 62,208
+    # --- Conv2D / Conv3D: kernel volume × channels per group × filters at every output position
+    ("conv2d", [28, 28, 1], "Conv2D(32, 3)", 3 * 3 * 1 * 32, 26 * 26, 288 * 676),  # 194,688; 28 − 3 + 1 = 26
+    ("conv2d-same-stride", [15, 15, 3], "Conv2D(8, 3, strides=2, padding='same')", 3 * 3 * 3 * 8, 8 * 8,
+     216 * 64),  # ceil(15 / 2) = 8 per axis
+    ("conv2d-groups-channels-first", [4, 9, 9], "Conv2D(6, (3, 1), groups=2, data_format='channels_first')",
+     3 * 1 * (4 // 2) * 6, 7 * 9, 36 * 63),  # 2,268
+    ("conv2d-unknown-size", [N, N, 3], "Conv2D(4, 3)", 3 * 3 * 3 * 4, N, N),
+    ("conv3d", [8, 16, 16, 2], "Conv3D(4, (3, 3, 3))", 27 * 2 * 4, 6 * 14 * 14, 216 * 1176),  # 254,016
     # --- no products with a weight
     ("embedding", [20], "Embedding(1000, 64)", 0, 1, 0),  # a row lookup
     ("masking", [10, 3], "Masking(0.0)", 0, 1, 0),

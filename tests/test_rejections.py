@@ -29,6 +29,25 @@ REJECTED_STACKS = [
     ("conv-too-short", [2, 4], ["Conv1D(4, 3)"], "H004", "conv1d"),
     ("pool-too-short", [1, 4], ["MaxPooling1D(2)"], "H004", "max_pooling1d"),
     ("stateful-unknown-batch", [10, 4], ["LSTM(3, stateful=True)"], "T001", "lstm"),
+    # --- the convolutional layers of issue 9
+    # ConvLSTM2D(8, 3) without return_sequences returns one (None, 14, 14, 8) map: no time axis left
+    ("convlstm-after-last-step", [5, 16, 16, 3], ["ConvLSTM2D(8, 3)", "ConvLSTM2D(4, 3)"], "H001", "conv_lstm2d_1"),
+    ("convlstm-on-frames", [16, 16, 3], ["ConvLSTM2D(8, 3)"], "H001", "conv_lstm2d"),
+    ("conv2d-on-video", [5, 28, 28, 3], ["Conv2D(4, 3)"], "H001", "conv2d"),  # kernel rank ≠ input rank
+    ("convlstm-unknown-frame-size", [5, None, None, 3], ["ConvLSTM2D(8, 3, padding='same')"], "H003", "conv_lstm2d"),
+    ("convlstm-unknown-channels", [5, 16, 16, None], ["ConvLSTM2D(8, 3)"], "H003", "conv_lstm2d"),
+    # valid padding: 2 − 3 + 1 = 0 positions
+    ("convlstm-kernel-larger", [5, 2, 2, 3], ["ConvLSTM2D(4, 3)"], "H004", "conv_lstm2d"),
+    ("conv2d-dilated-kernel-larger", [8, 8, 3], ["Conv2D(4, 3, dilation_rate=4)"], "H004", "conv2d"),
+    ("convlstm-stateful-unknown-batch", [5, 8, 8, 3], ["ConvLSTM2D(4, 3, stateful=True)"], "T001", "conv_lstm2d"),
+    ("bidirectional-convlstm-stateful", [5, 8, 8, 3], ["Bidirectional(ConvLSTM2D(4, 3, stateful=True))"], "T001",
+     "bidirectional"),
+    # Masking on frames masks pixels; with valid padding the 6×6 maps cannot use an 8×8 pixel mask
+    ("masking-into-valid-convlstm", [5, 8, 8, 3], ["Masking()", "ConvLSTM2D(4, 3)"], "H007", "conv_lstm2d"),
+    ("masking-through-td-into-lstm", [5, 8, 8, 3], ["Masking()", "TimeDistributed(Conv2D(4, 3))",
+                                                    "TimeDistributed(Flatten())", "LSTM(4)"], "H007", "lstm"),
+    ("bidirectional-backward-other-kernel", [5, 16, 16, 3],
+     ["Bidirectional(ConvLSTM2D(8, 3), backward_layer=ConvLSTM2D(8, 5, go_backwards=True))"], "H004", "bidirectional"),
 ]
 
 
@@ -118,6 +137,16 @@ BAD_SPECS = [
     ("bidi-of-dense", "input: [10, 5]\nlayers:\n  - Bidirectional(Dense(4))\n", "S005", 3, 19),
     ("duplicate-key", "input: [10, 5]\nlayers:\n  - {type: LSTM, units: 4, units: 5}\n", "S002", 3, 28),
     ("batch-size-zero", "batch_size: 0\ninput: [10, 5]\nlayers:\n  - LSTM(4)\n", "S006", 1, 13),
+    # issue 9: Keras builds a ConvLSTM with 0 filters, which fails when it runs
+    ("convlstm-filters-zero", "input: [5, 8, 8, 3]\nlayers:\n  - ConvLSTM2D(0, 3)\n", "S006", 3, 16),
+    ("conv2d-padding-causal", "input: [8, 8, 3]\nlayers:\n  - Conv2D(4, 3, padding='causal')\n", "S006", 3, 18),
+    ("convlstm-kernel-one-value-list", "input: [5, 8, 8, 3]\nlayers:\n  - {type: ConvLSTM2D, filters: 4, "
+                                       "kernel_size: [3]}\n", "S005", 3, 36),
+    ("convlstm-strides-and-dilation", "input: [5, 8, 8, 3]\nlayers:\n  - ConvLSTM2D(4, 3, strides=(2, 1), "
+                                      "dilation_rate=(1, 2))\n", "S012", 3, 22),
+    ("convlstm-units", "input: [5, 8, 8, 3]\nlayers:\n  - {type: ConvLSTM2D, filters: 4, kernel_size: 3, units: 4}\n",
+     "S004", 3, 52),
+    ("conv-int-input", "input: {shape: [5, 8, 8, 3], dtype: int32}\nlayers:\n  - ConvLSTM2D(4, 3)\n", "H008", 3, 5),
 ]
 
 
@@ -164,3 +193,24 @@ def test_deep_nesting_is_an_error_not_a_crash():
     assert deep_call.errors[0].code == "S008" and len(deep_call.errors[0].message) < 200
     deep_yaml = analyze_text("input: " + "[" * 5000 + "]" * 5000 + "\nlayers: []\n")
     assert deep_yaml.errors[0].code == "S001"
+
+
+def test_trainable_false_on_a_convlstm_is_a_warning():
+    # Keras 3 does not pass ConvLSTM2D's trainable=False to its cell, which owns the weights.
+    report = analyze_layers([5, 8, 8, 3], ["ConvLSTM2D(4, 3, trainable=False)"])
+    assert report.ok and report.totals.trainable_params == 4 * (3 * 3 * (3 + 4) * 4 + 4)  # 1,024
+    assert [d.code for d in report.diagnostics] == ["P001"]
+
+
+def test_convlstm_initial_states_are_maps_of_one_output_step():
+    # valid padding, 8×8 frames: the states are 6×6 maps of 4 filters, not the frames' 8×8
+    text = """\
+    inputs: {x: {shape: [5, 8, 8, 3]}, h: {shape: [%s]}, c: {shape: [6, 6, 4]}}
+    layers:
+      - {type: ConvLSTM2D, filters: 4, kernel_size: 3, inputs: x, initial_state: [h, c]}
+    """
+    assert spec(text % "6, 6, 4").ok
+    wrong = spec(text % "8, 8, 4")
+    assert [d.code for d in wrong.errors] == ["T004"]
+    assert "(batch, 6, 6, 4)" in wrong.errors[0].message and "(None, 8, 8, 4)" in wrong.errors[0].message
+    assert "padding 'valid'" in wrong.errors[0].hint

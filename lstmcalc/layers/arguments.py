@@ -216,9 +216,8 @@ def anything(name: str, value: Any) -> Any:
 def int_tuple(length: int, *, minimum: int = 1) -> Callable[[str, Any], Tuple[int, ...]]:
     """An int or a tuple of ``length`` ints (kernel_size, strides, pool_size, ...)."""
     def check_int_tuple(name: str, value: Any) -> Tuple[int, ...]:
-        items = list(value) if isinstance(value, (list, tuple)) else [value]
-        if len(items) == 1 and length > 1:
-            items = items * length
+        # Keras's standardize_tuple: one int stands for every axis; a list must name them all.
+        items = list(value) if isinstance(value, (list, tuple)) else [value] * length
         if len(items) != length:
             raise Problem("S005", f"`{name}` must be an integer or a tuple of {length} integer(s), "
                                         f"got {_describe(value)}.", f"Write e.g. `{name}: 3`.")

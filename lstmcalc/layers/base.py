@@ -56,11 +56,13 @@ def numpy_module():
 @dataclass(frozen=True)
 class TensorSpec:
     """What the engine knows about a tensor: its shape (batch axis first), dtype, and whether a
-    Keras mask travels with it."""
+    Keras mask travels with it — and that mask's shape where it is known ((batch, time) after an
+    Embedding, the input's shape without its last axis after Masking), None otherwise."""
 
     shape: Shape
     dtype: str = "float32"
     masked: bool = False
+    mask_shape: Optional[Shape] = None
 
     @property
     def rank(self) -> int:
@@ -234,7 +236,7 @@ class Layer:
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         """Layers that take ``initial_state`` override this; the others reject it."""
         raise Problem("S004", f"{self.keras_class} does not take `initial_state`; recurrent layers "
-                                   "(LSTM, GRU, SimpleRNN) and Bidirectional do.",
+                                   "(LSTM, GRU, SimpleRNN, ConvLSTM1D/2D/3D) and Bidirectional do.",
                            "Remove `initial_state` from this layer.", argument="initial_state")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
@@ -264,11 +266,18 @@ class Layer:
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [self.compute_dtype] * count
 
+    def output_mask_shape(self, inputs: Sequence[TensorSpec]) -> Optional[Shape]:
+        """The shape of the mask its masked outputs carry. Keras's layers pass the mask they
+        receive on unchanged (its shape with it); the layers that make a mask say its shape."""
+        return next((tensor.mask_shape for tensor in inputs if tensor.masked), None)
+
     def outputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shapes = self.output_shapes(inputs)
         masks = self.output_masks(inputs, len(shapes))
         dtypes = self.output_dtypes(inputs, len(shapes))
-        return [TensorSpec(tuple(shape), dtype, mask) for shape, dtype, mask in zip(shapes, dtypes, masks)]
+        mask_shape = self.output_mask_shape(inputs) if any(masks) else None
+        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None)
+                for shape, dtype, mask in zip(shapes, dtypes, masks)]
 
     # -- traits: what the engine, the lints and explain ask instead of matching type names -------
 
@@ -285,6 +294,11 @@ class Layer:
     # The axes of the sequence the layer reads along its time axis, batch first, e.g.
     # ("batch", "timesteps", "features"); () for layers that do not read a sequence.
     sequence_axes: ClassVar[Tuple[str, ...]] = ()
+
+    def state_shapes_of(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        """The shapes of the states a recurrent layer carries from step to step ((batch, units) for
+        an LSTM's h and c, (batch, rows, cols, filters) for a ConvLSTM2D's); [] for other layers."""
+        return []
 
     def recurrent_copies(self) -> List["Layer"]:
         """The recurrent layers that run this layer's loop — itself for an RNN, a Bidirectional's
@@ -306,6 +320,20 @@ class Layer:
         one frame per sample)."""
         rank = self.expected_rank()
         return bool(self.sequence_axes) and rank is not None and rank.ndim == received.rank + 1
+
+    def missing_time_axis_advice(self, last_step_of: Optional[str]) -> Tuple[str, str]:
+        """For a layer that got one step's worth instead of a sequence (``missing_time_axis``): a
+        sentence for the engine's message and the hint. ``last_step_of`` names the recurrent layer
+        before it that returns its last step only, if one does."""
+        if last_step_of is not None:
+            return (f" {last_step_of} has return_sequences: false, so it returns only its last output. Keras "
+                    f"rejects this model: a {self.keras_class} fed a single vector does not 'behave like a Dense "
+                    "layer', it does not build.",
+                    f"Set `return_sequences: true` on `{last_step_of}` so it passes its whole sequence (batch, "
+                    f"timesteps, units) on, or put RepeatVector(n) before `{self.name}` to repeat that vector n "
+                    f"times, or replace `{self.name}` with a Dense layer.")
+        return "", (f"Feed `{self.name}` a sequence: add RepeatVector(n) or Reshape before it, or give the model "
+                    "a 3-D input (timesteps, features).")
 
     def repeats(self) -> Optional[int]:
         """How many times the layer copies its input vector along a new time axis (RepeatVector)."""

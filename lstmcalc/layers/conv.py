@@ -1,8 +1,13 @@
-"""Conv1D and the 1-D pooling layers (channels_last: (batch, steps, channels))."""
+"""Conv1D, Conv2D and Conv3D, and the N-D convolution helpers the pooling, padding and
+convolutional-recurrent layers share: output sizes as Keras's ``compute_conv_output_shape``
+computes them, TensorFlow's padding, and sliding windows for an im2col-style forward pass.
+
+A channels_last tensor is (batch, *spatial, channels); channels_first is (batch, channels, *spatial).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, List, Optional, Sequence, Tuple
 
 from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape, product
@@ -17,14 +22,31 @@ if TYPE_CHECKING:
     from numpy import ndarray
 
 DATA_FORMAT = choice("channels_last", "channels_first", None, ignore_case=True)
+Padding = Tuple[int, int]
 
 
 def channels_first(layer: Layer) -> bool:
     return layer["data_format"] == "channels_first"
 
 
+def spatial_dims(layer: Layer, shape: Shape) -> Shape:
+    """The spatial axes of a (batch, ..., channels) or (batch, channels, ...) shape."""
+    return tuple(shape[2:]) if channels_first(layer) else tuple(shape[1:-1])
+
+
+def channel_dim(layer: Layer, shape: Shape) -> Dim:
+    return shape[1] if channels_first(layer) else shape[-1]
+
+
+def with_spatial(layer: Layer, batch: Dim, spatial: Sequence[Dim], channels: Dim) -> Shape:
+    """A shape from its parts, in the layer's data_format."""
+    if channels_first(layer):
+        return (batch, channels) + tuple(spatial)
+    return (batch,) + tuple(spatial) + (channels,)
+
+
 def conv_length(length: Dim, kernel: int, stride: int, dilation: int, padding: str) -> Dim:
-    """Output steps of a 1-D convolution (Keras's compute_conv_output_shape)."""
+    """Output steps of a convolution along one axis (Keras's compute_conv_output_shape)."""
     if length is None:
         return None
     if padding == "valid":
@@ -32,7 +54,56 @@ def conv_length(length: Dim, kernel: int, stride: int, dilation: int, padding: s
     return (length - 1) // stride + 1  # same and causal
 
 
-def same_padding(length: int, window: int, stride: int) -> Tuple[int, int]:
+def output_size_problem(input_shape: Shape, kernel_shape: Shape, dilation: Sequence[int], strides: Sequence[int],
+                        padding: str, argument: str = "kernel_size") -> Problem:
+    """Keras's "Computed output size would be zero or negative" (valid padding, a kernel that
+    spans more than the input), with the reach of the kernel in the hint."""
+    rank = len(dilation)
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_shape[:rank])]
+    return Problem(
+        "H004", "Computed output size would be zero or negative. Received "
+                f"`inputs shape={format_shape(input_shape)}`, `kernel shape={format_shape(kernel_shape)}`, "
+                f"`dilation_rate=[{' '.join(str(d) for d in dilation)}]`, `strides={format_shape(strides)}`, "
+                f"`padding={padding}`.",
+        f"The kernel spans {' × '.join(str(span) for span in spans)} positions (dilation included), more than "
+        f"the input {format_shape(input_shape)} has along an axis: use padding 'same', or a smaller kernel_size "
+        "or dilation_rate.",
+        argument=argument)
+
+
+def conv_output_shape(layer: Layer, input_shape: Shape, filters: int) -> Shape:
+    """The output of a convolution with the layer's kernel_size, strides, padding, dilation_rate
+    and data_format: Keras's compute_conv_output_shape, its errors included."""
+    kernel_size, strides, dilation = layer["kernel_size"], layer["strides"], layer["dilation_rate"]
+    kernel_shape = tuple(kernel_size) + (channel_dim(layer, input_shape), filters)
+    if len(kernel_shape) != len(input_shape):
+        raise Problem(
+            "H001", "Kernel shape must have the same length as input, but received kernel of shape "
+                    f"{format_shape(kernel_shape)} and input of shape {format_shape(input_shape)}.",
+            f"{layer.keras_class} takes (batch, {', '.join(AXIS_NAMES[len(kernel_size)])}, channels); wrap it in "
+            "TimeDistributed for more axes.")
+    sizes = tuple(conv_length(length, k, s, d, layer["padding"])
+                  for length, k, s, d in zip(spatial_dims(layer, input_shape), kernel_size, strides, dilation))
+    if any(size is not None and size <= 0 for size in sizes):
+        raise output_size_problem(input_shape, kernel_shape, dilation, strides, layer["padding"])
+    return with_spatial(layer, input_shape[0], sizes, filters)
+
+
+def check_float_input(layer: Layer, tensor: TensorSpec) -> None:
+    """TensorFlow convolves floats only: Keras builds a convolution fed integers (its kernel is
+    float32) and fails when the model runs."""
+    if not tensor.dtype.startswith(("int", "uint", "bool")):
+        return
+    raise Problem(
+        "H008", f"{layer.name} ({layer.keras_class}) convolves its input with float kernels, and it receives "
+                f"{tensor.dtype} values: Keras builds this model, but TensorFlow's convolution refuses to mix "
+                f"{tensor.dtype} and float32 when it runs (\"Input 'filter' of 'Conv2D' Op has type float32 that "
+                f"does not match type {tensor.dtype} of argument 'input'\").",
+        "Give the input dtype float32 (`input: {shape: [...], dtype: float32}`), or put an Embedding before "
+        "the layer if the values are ids.")
+
+
+def same_padding(length: int, window: int, stride: int) -> Padding:
     """TensorFlow's SAME padding (left, right): the output has ceil(length / stride) steps and
     the odd padding step goes to the right."""
     steps = -(-length // stride)
@@ -40,7 +111,18 @@ def same_padding(length: int, window: int, stride: int) -> Tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def window_taps(length: int, window: int, stride: int, dilation: int, padding: Tuple[int, int]):
+def conv_padding(length: int, window: int, stride: int, dilation: int, padding: str) -> Padding:
+    """Zeros added (before, after) along one axis: none for valid, TensorFlow's SAME for same,
+    dilation·(window − 1) before for causal."""
+    span = dilation * (window - 1) + 1
+    if padding == "same":
+        return same_padding(length, span, stride)
+    if padding == "causal":
+        return span - 1, 0
+    return 0, 0
+
+
+def window_taps(length: int, window: int, stride: int, dilation: int, padding: Padding):
     """Indices into the unpadded axis that each output step reads, (steps, window), and which of
     them fall inside it (the others are padding)."""
     np = numpy_module()
@@ -51,8 +133,54 @@ def window_taps(length: int, window: int, stride: int, dilation: int, padding: T
     return np.clip(taps, 0, max(length - 1, 0)), inside
 
 
+def sliding_windows(x: "ndarray", window: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+                    padding: Sequence[Padding], fill: float = 0.0) -> "ndarray":
+    """Every window a channels_last ``x`` (batch, *spatial, channels) offers, after padding each
+    spatial axis with ``fill``: a view of shape (batch, *output positions, channels, *window)."""
+    np = numpy_module()
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rank = len(window)
+    padded = np.pad(x, [(0, 0)] + [tuple(pair) for pair in padding] + [(0, 0)], constant_values=fill)
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, window)]
+    views = sliding_window_view(padded, spans, axis=tuple(range(1, rank + 1)))
+    return views[(slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),)
+                 + tuple(slice(None, None, d) for d in dilation)]
+
+
+def convolve(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: Sequence[int], padding: str,
+             groups: int = 1) -> "ndarray":
+    """TensorFlow's convolution of a channels_last ``x`` (batch, *spatial, channels) with a Keras
+    kernel (*window, channels / groups, filters): every window gathered at once (im2col) and
+    multiplied with the kernel in one matrix product. Returns (batch, *positions, filters)."""
+    np = numpy_module()
+    window = kernel.shape[:-2]
+    rank, filters = len(window), kernel.shape[-1]
+    pads = [conv_padding(x.shape[1 + axis], window[axis], strides[axis], dilation[axis], padding)
+            for axis in range(rank)]
+    windows = sliding_windows(x, window, strides, dilation, pads)
+    batch, positions, channels = x.shape[0], windows.shape[1:1 + rank], x.shape[-1]
+    if groups == 1:
+        # The windows come as (channels, *window): the kernel's rows in that order.
+        columns = windows.reshape(batch * product(positions), channels * product(window))
+        y = columns @ np.moveaxis(kernel, rank, 0).reshape(channels * product(window), filters)
+    else:
+        letters = "klmn"[:rank]
+        grouped = windows.reshape((batch,) + positions + (groups, channels // groups) + tuple(window))
+        blocks = kernel.reshape(tuple(window) + (channels // groups, groups, filters // groups))
+        y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, optimize=True)
+    return y.reshape((batch,) + positions + (filters,)).astype(x.dtype, copy=False)
+
+
 def to_channels_last(layer: Layer, x: "ndarray") -> "ndarray":
-    return x.transpose(0, 2, 1) if channels_first(layer) else x
+    """A channels_first array with its channels moved last (a rank-3 array: its last two axes
+    swapped, so the same call also moves them back)."""
+    return numpy_module().moveaxis(x, 1, -1) if channels_first(layer) else x
+
+
+def from_channels_last(layer: Layer, y: "ndarray") -> "ndarray":
+    """A channels_last result in the layer's data_format."""
+    return numpy_module().moveaxis(y, -1, 1) if channels_first(layer) else y
 
 
 def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
@@ -63,59 +191,45 @@ def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
     return (length - 1) // stride + 1
 
 
-@register
-class Conv1D(Layer):
-    keras_class = "Conv1D"
-    examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
-                Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
-    sequence_axes = ("batch", "timesteps", "features")
+# How the explanations name positions and kernel offsets along 1, 2 or 3 spatial axes.
+POSITIONS = {1: ("t",), 2: ("i", "j"), 3: ("d", "i", "j")}
+OFFSETS = {1: ("k",), 2: ("m", "n"), 3: ("l", "m", "n")}
+AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
+
+
+def indexed(letters: Sequence[str], name: str) -> str:
+    """``x_t``, ``x_{i,j}``: a name with its indices."""
+    inside = ",".join(letters)
+    return f"{name}_{inside}" if len(letters) == 1 else f"{name}_{{{inside}}}"
+
+
+def size_text(sizes: Sequence[Dim]) -> str:
+    """``16×16``: a map's spatial size (``?`` where unknown)."""
+    return "×".join("?" if size is None else str(size) for size in sizes)
+
+
+class Conv(Layer):
+    """Keras's BaseConv: ``rank`` spatial axes, a kernel (*kernel_size, channels / groups, filters)."""
+
+    rank: ClassVar[int] = 1
     displayed_arguments = ("filters", "kernel_size", "strides", "padding", "activation")
-    input_rank = Rank(min_ndim=3)
-    arguments = (
-        Arg("filters", positive_int),
-        Arg("kernel_size", int_tuple(1)),
-        Arg("strides", int_tuple(1), (1,)),
-        Arg("padding", choice("valid", "same", "causal", ignore_case=True), "valid"),
-        Arg("data_format", DATA_FORMAT, None),
-        Arg("dilation_rate", int_tuple(1), (1,)),
-        Arg("groups", positive_int, 1),
-        Arg("activation", activation, None),
-        Arg("use_bias", boolean, True),
-        Arg("kernel_initializer", anything, "glorot_uniform"),
-        Arg("bias_initializer", anything, "zeros"),
-        Arg("kernel_regularizer", anything, None),
-        Arg("bias_regularizer", anything, None),
-        Arg("activity_regularizer", anything, None),
-        Arg("kernel_constraint", anything, None),
-        Arg("bias_constraint", anything, None),
-    )
 
     def check_config(self) -> None:
         if self["filters"] % self["groups"] != 0:
             raise Problem("S012", "The number of filters must be evenly divisible by the number of "
-                                       f"groups. Received: groups={self['groups']}, filters={self['filters']}.",
-                               "Choose filters as a multiple of groups.", argument="groups")
-        if self["strides"][0] > 1 and self["dilation_rate"][0] > 1:
+                                  f"groups. Received: groups={self['groups']}, filters={self['filters']}.",
+                          "Choose filters as a multiple of groups.", argument="groups")
+        if max(self["strides"]) > 1 and max(self["dilation_rate"]) > 1:
             raise Problem("S012", "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                                       f"Received: strides={self['strides']} and "
-                                       f"dilation_rate={self['dilation_rate']}",
-                               "Use strides 1 with dilation, or dilation 1 with strides.",
-                               argument="strides")
+                                  f"Received: strides={self['strides']} and "
+                                  f"dilation_rate={self['dilation_rate']}",
+                          "Use strides 1 with dilation, or dilation 1 with strides.", argument="strides")
 
     def _channels(self, shape: Shape) -> Dim:
-        return shape[1] if channels_first(self) else shape[-1]
-
-    def _check_rank(self, shape: Shape) -> None:
-        if len(shape) != 3:
-            kernel = self["kernel_size"] + (self._channels(shape), self["filters"])
-            raise Problem(
-                "H001", "Kernel shape must have the same length as input, but received kernel of shape "
-                        f"{kernel} and input of shape {format_shape(shape)}.",
-                "Conv1D takes (batch, steps, channels); wrap it in TimeDistributed for more axes.")
+        return channel_dim(self, shape)
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         shape = inputs[0].shape
-        self._check_rank(shape)
         channels = self._channels(shape)
         if channels is not None and channels % self["groups"] != 0:
             raise Problem(
@@ -123,91 +237,151 @@ class Conv1D(Layer):
                         f"Received groups={self['groups']}, but the input has {channels} channels "
                         f"(full input shape is {format_shape(shape)}).",
                 "Choose groups that divides the channel count.", argument="groups")
+        conv_output_shape(self, shape, self["filters"])  # Keras checks the shapes before it makes weights
         per_group = None if channels is None else channels // self["groups"]
         weights = [self.weight("kernel", self["kernel_size"] + (per_group, self["filters"]))]
         if self["use_bias"]:
             weights.append(self.weight("bias", (self["filters"],)))
         return weights
 
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        # Each output step: kernel_size × (channels / groups) products for every filter.
-        output = outputs[0].shape
-        kernel = self.weight_shapes(inputs)[0].shape
-        per_step = times(count_of(kernel[0], "kernel_size"), count_of(kernel[1], "channels per group"),
-                         count_of(kernel[2], "filters"))
-        return MacCount(per_step, output[2] if channels_first(self) else output[1])
-
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
-        shape = inputs[0].shape
-        self._check_rank(shape)
-        steps = shape[2] if channels_first(self) else shape[1]
-        length = conv_length(steps, self["kernel_size"][0], self["strides"][0], self["dilation_rate"][0],
-                             self["padding"])
-        if length is not None and length <= 0:
-            raise Problem(
-                "H004", "Computed output size would be zero or negative. Received "
-                        f"`inputs shape={format_shape(shape)}`, `kernel_size={self['kernel_size'][0]}`, "
-                        f"`dilation_rate={self['dilation_rate'][0]}`, `strides={self['strides'][0]}`, "
-                        f"`padding={self['padding']}`.",
-                f"The kernel spans {self['dilation_rate'][0] * (self['kernel_size'][0] - 1) + 1} steps "
-                f"but the input has {steps}: use padding 'same' or 'causal', or a smaller kernel_size.",
-                argument="kernel_size")
-        if channels_first(self):
-            return [(shape[0], self["filters"], length)]
-        return [(shape[0], length, self["filters"])]
+        output = conv_output_shape(self, inputs[0].shape, self["filters"])
+        check_float_input(self, inputs[0])
+        return [output]
+
+    def _kernel_labels(self) -> Tuple[str, ...]:
+        if self.rank == 1:
+            return ("kernel_size",)
+        return tuple(f"kernel {name}" for name in AXIS_NAMES[self.rank])
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        # Each output position: kernel size × (channels / groups) products for every filter.
+        kernel = self.weight_shapes(inputs)[0].shape
+        per_position = times(*(count_of(size, label) for size, label in zip(kernel, self._kernel_labels())),
+                             count_of(kernel[-2], "channels per group"), count_of(kernel[-1], "filters"))
+        positions = spatial_dims(self, outputs[0].shape)
+        steps = None if None in positions else product(positions)  # type: ignore[arg-type]
+        return MacCount(per_position, steps, "step" if self.rank == 1 else "position")
 
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         (output,) = self.output_shapes(inputs)
         channels = self._channels(inputs[0].shape)
-        # The input cast and its padded copy, and every output step's window (steps × kernel × channels).
-        return 2 * product(inputs[0].shape) + product(output) // self["filters"] * self["kernel_size"][0] * channels  # type: ignore[arg-type,operator]
+        # The input cast and its padded copy, and every output position's window (kernel × channels).
+        return (2 * product(inputs[0].shape)  # type: ignore[arg-type]
+                + product(output) // self["filters"] * product(self["kernel_size"]) * channels)  # type: ignore[arg-type,operator]
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
-        """Keras's Conv1D.call: causal pads dilation·(kernel − 1) steps on the left and convolves
+        """Keras's conv call: causal pads dilation·(kernel − 1) steps on the left and convolves
         'valid'; 'same' pads as TensorFlow. Groups split channels and filters into equal blocks."""
-        np = numpy_module()
         x = to_channels_last(self, self.floating(inputs[0]))
-        batch, length, channels = x.shape
-        window, stride, dilation = self["kernel_size"][0], self["strides"][0], self["dilation_rate"][0]
-        if self["padding"] == "causal":
-            padding = (dilation * (window - 1), 0)
-        elif self["padding"] == "same":
-            padding = same_padding(length, dilation * (window - 1) + 1, stride)
-        else:
-            padding = (0, 0)
-        taps, inside = window_taps(length, window, stride, dilation, padding)
-        patches = np.where(inside[None, :, :, None], x[:, taps, :], 0)  # (batch, steps, window, channels)
-        steps = taps.shape[0]
-        kernel = self.floating(weights["kernel"])  # (window, channels / groups, filters)
-        groups, filters = self["groups"], self["filters"]
-        if groups == 1:
-            y = (patches.reshape(batch * steps, window * channels) @ kernel.reshape(window * channels, filters))
-        else:
-            grouped = patches.reshape(batch, steps, window, groups, channels // groups)
-            blocks = kernel.reshape(window, channels // groups, groups, filters // groups)
-            y = np.einsum("bskgc,kcgf->bsgf", grouped, blocks, optimize=True)
-        y = y.reshape(batch, steps, filters).astype(x.dtype, copy=False)
+        y = convolve(x, self.floating(weights["kernel"]), self["strides"], self["dilation_rate"], self["padding"],
+                     self["groups"])
         if self["use_bias"]:
             y += self.floating(weights["bias"])
         y = apply_activation(self["activation"], y)
-        return [to_channels_last(self, y)], [None]
+        return [from_channels_last(self, y)], [None]
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         kernel = self.weight_shapes(inputs)[0].shape
-        k, per_group, filters = kernel
-        stride, dilation = self["strides"][0], self["dilation_rate"][0]
+        window, per_group, filters = kernel[:-2], kernel[-2], kernel[-1]
+        strides, dilation = self["strides"], self["dilation_rate"]
         bias = " + b" if self["use_bias"] else ""
-        index = "t" if stride == 1 else f"{stride}·t"
-        offset = "k" if dilation == 1 else f"{dilation}·k"
-        steps = outputs[0][1] if self["data_format"] != "channels_first" else outputs[0][2]
+        positions, offsets = POSITIONS[self.rank], OFFSETS[self.rank]
+        reads = [(p if s == 1 else f"{s}·{p}") + " + " + (o if d == 1 else f"{d}·{o}")
+                 for p, o, s, d in zip(positions, offsets, strides, dilation)]
         batch = inputs[0].shape[0]
-        symbols = [Symbol("x_t", tensor_text((batch, per_group * self["groups"])), "one input step"),
-                   Symbol("W_k", weight_text((per_group, filters)), f"kernel[k], k = 0, …, {k - 1}"),
+        out = spatial_dims(self, outputs[0])
+        w = indexed(offsets, "W")
+        ranges = ", ".join(f"{o} = 0, …, {k - 1}" for o, k in zip(offsets, window))
+        if self.rank == 1:
+            loop = f"for t over {count_text(out[0])} output steps"
+            title, what_x, what_y = "each output step", "one input step", "one output step"
+            headline = f"Conv1D with {filters} filters of width {window[0]}"
+            reading = f"x_{{{reads[0]}}}"
+        else:
+            loop = f"for ({', '.join(positions)}) over the {size_text(out)} output positions"
+            title, what_x, what_y = "each output position", "the input channels at one position", \
+                "the output channels at one position"
+            headline = f"{self.keras_class} with {filters} filters of {size_text(window)}"
+            reading = f"x_{{{', '.join(reads)}}}"
+        symbols = [Symbol(indexed(positions, "x"), tensor_text((batch, per_group * self["groups"])), what_x),
+                   Symbol(w, weight_text((per_group, filters)), f"kernel[{', '.join(offsets)}], {ranges}"),
                    ] + ([Symbol("b", weight_text((filters,)), "bias")] if self["use_bias"] else []) + [
-                   Symbol("y_t", tensor_text((outputs[0][0], filters)), "one output step")]
-        return one_block("each output step", [Equation(
-            "y_t", applied(self["activation"], f"Σ_k x_{{{index} + {offset}}}·W_k{bias}"),
-            f"padding: {self['padding']}")], symbols, f"for t over {count_text(steps)} output steps",
-            legend(self["activation"]), {"kernel": f"[W_0 … W_{k - 1}]", "bias": "b"},
-            headline=f"Conv1D with {filters} filters of width {k}")
+                   Symbol(indexed(positions, "y"), tensor_text((outputs[0][0], filters)), what_y)]
+        last = [f"{k - 1}" for k in window]
+        return one_block(title, [Equation(
+            indexed(positions, "y"), applied(self["activation"], f"Σ_{','.join(offsets) if self.rank > 1 else 'k'} "
+                                                               f"{reading}·{w}{bias}"),
+            f"padding: {self['padding']}")], symbols, loop,
+            legend(self["activation"]), {"kernel": f"[{indexed(['0'] * self.rank, 'W')} … {indexed(last, 'W')}]",
+                                         "bias": "b"},
+            headline=headline)
+
+
+_CONV_TAIL = (
+    Arg("groups", positive_int, 1),
+    Arg("activation", activation, None),
+    Arg("use_bias", boolean, True),
+    Arg("kernel_initializer", anything, "glorot_uniform"),
+    Arg("bias_initializer", anything, "zeros"),
+    Arg("kernel_regularizer", anything, None),
+    Arg("bias_regularizer", anything, None),
+    Arg("activity_regularizer", anything, None),
+    Arg("kernel_constraint", anything, None),
+    Arg("bias_constraint", anything, None),
+)
+
+
+def conv_head(rank: int, paddings: Tuple[str, ...], filters: Callable[[str, Any], int] = positive_int) -> Tuple[Arg, ...]:
+    """The first arguments of every Keras convolution, in its constructor's order."""
+    return (
+        Arg("filters", filters),
+        Arg("kernel_size", int_tuple(rank)),
+        Arg("strides", int_tuple(rank), (1,) * rank),
+        Arg("padding", choice(*paddings, ignore_case=True), "valid"),
+        Arg("data_format", DATA_FORMAT, None),
+        Arg("dilation_rate", int_tuple(rank), (1,) * rank),
+    )
+
+
+def _conv_arguments(rank: int, paddings: Tuple[str, ...]) -> Tuple[Arg, ...]:
+    return conv_head(rank, paddings) + _CONV_TAIL
+
+
+@register
+class Conv1D(Conv):
+    """A 1-D convolution over (batch, steps, channels)."""
+
+    keras_class = "Conv1D"
+    examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
+                Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
+    sequence_axes = ("batch", "timesteps", "features")
+    input_rank = Rank(min_ndim=3)
+    rank = 1
+    arguments = _conv_arguments(1, ("valid", "same", "causal"))
+
+
+@register
+class Conv2D(Conv):
+    """A 2-D convolution over images (batch, rows, cols, channels)."""
+
+    keras_class = "Conv2D"
+    examples = (Example("Conv2D(4, 3, padding='same', activation='relu')", ((6, 5, 2),)),
+                Example("Conv2D(4, (3, 2), strides=(2, 1), groups=2, data_format='channels_first')", ((4, 7, 6),)),
+                Example("Conv2D(2, 3, dilation_rate=2)", ((8, 8, 3),)))
+    input_rank = Rank(min_ndim=4)
+    rank = 2
+    arguments = _conv_arguments(2, ("valid", "same"))
+
+
+@register
+class Conv3D(Conv):
+    """A 3-D convolution over volumes or clips (batch, depth, rows, cols, channels)."""
+
+    keras_class = "Conv3D"
+    examples = (Example("Conv3D(3, 3, padding='same')", ((4, 5, 5, 2),)),
+                Example("Conv3D(4, (1, 3, 3), strides=(1, 2, 2), data_format='channels_first')", ((2, 3, 7, 7),)))
+    input_rank = Rank(min_ndim=5)
+    rank = 3
+    arguments = _conv_arguments(3, ("valid", "same"))

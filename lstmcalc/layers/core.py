@@ -125,6 +125,9 @@ class Embedding(Layer):
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [bool(self["mask_zero"])] * count
 
+    def output_mask_shape(self, inputs: Sequence[TensorSpec]) -> Optional[Shape]:
+        return inputs[0].shape  # one flag per id
+
     def keras_masks(self, inputs: Sequence[TensorKey], masks, count: int, graph) -> List[Optional[TensorKey]]:
         if not self["mask_zero"]:
             return [None] * count
@@ -185,6 +188,11 @@ class Masking(Layer):
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         return [True] * count
+
+    def output_mask_shape(self, inputs: Sequence[TensorSpec]) -> Optional[Shape]:
+        # Keras: any(x != mask_value) over the last axis alone, so a frame of a video gets one flag
+        # per pixel, (batch, time, rows, cols), not one per step.
+        return inputs[0].shape[:-1]
 
     def keras_masks(self, inputs: Sequence[TensorKey], masks, count: int, graph) -> List[Optional[TensorKey]]:
         shape = graph.shape_of(inputs[0])

@@ -7,11 +7,11 @@ so ``framework: pytorch`` changes names and shapes without a second copy of each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
-from ..shapes import Shape
+from ..shapes import Shape, format_shape
 from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
@@ -46,6 +46,11 @@ class Cell:
             inner.append(times(count_of(2, "2"), units) if two_biases else units)
         total = plus(*inner)
         return times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+
+    @property
+    def state_size(self) -> int:
+        """Values in one state of one sample."""
+        return self.units
 
     def step_macs(self) -> Expression:
         """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
@@ -90,7 +95,7 @@ def pytorch_cell_weights(cell: Cell, layer: Layer, index: int = 0, suffix: str =
 
 CELL_LAYOUTS = {"keras": keras_cell_weights, "pytorch": pytorch_cell_weights}
 
-_RECURRENT_ARGUMENTS_TAIL = (
+RECURRENT_ARGUMENTS_TAIL = (
     Arg("return_sequences", boolean, False),
     Arg("return_state", boolean, False),
     Arg("go_backwards", boolean, False),
@@ -133,7 +138,7 @@ class Recurrent(Layer):
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         # The loop runs over every step whatever return_sequences says; None steps: unknown length.
-        return MacCount(self.cell(inputs[0].shape[-1]).step_macs(), inputs[0].shape[1])
+        return MacCount(self.cell_of(inputs).step_macs(), inputs[0].shape[1])
 
     def check_input(self, sequence: Shape) -> None:
         if self["stateful"] and sequence[0] is None:
@@ -158,12 +163,49 @@ class Recurrent(Layer):
     def state_shapes(self, batch: Any) -> List[Shape]:
         return [(batch, self.units) for _ in self.state_names]
 
+    # The axes of one state, as the messages name them; the word for the size the layer chooses.
+    state_axes: ClassVar[Tuple[str, ...]] = ("batch", "units")
+    units_name: ClassVar[str] = "units"
+
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
-        check_states(self, inputs[0].shape[0], states, self.state_names, self.name)
+        check_states(self, inputs, states, self.name)
+
+    def state_fix_hint(self, expected: Shape) -> str:
+        """How to give an initial state the shape ``expected`` (T004)."""
+        units = self.units
+        return (f"Give the state {units} features: match the encoder's units to {units}, or project the "
+                f"state with a Dense({units}) layer.")
+
+    def check_mask(self, inputs: Sequence[TensorSpec]) -> None:
+        """Keras's loop broadcasts each step's mask against the output and the states (its
+        ``_expand_mask``): trailing axes are added to the mask, and the axes it has must equal the
+        output's (or be 1). A mask of another shape — Masking on video frames flags each pixel,
+        (batch, time, rows, cols) — builds, but the model fails when it runs."""
+        tensor = inputs[0]
+        if not tensor.masked or tensor.mask_shape is None or len(tensor.mask_shape) < 2:
+            return
+        step = (tensor.mask_shape[0],) + tuple(tensor.mask_shape[2:])
+        output = self.state_shapes_of(inputs)[0]
+        fits = len(step) <= len(output) and all(
+            mask in (None, 1) or size is None or mask == size for mask, size in zip(step[1:], output[1:]))
+        if fits:
+            return
+        raise Problem(
+            "H007", f"{self.name} ({self.keras_class}) receives a mask of shape {format_shape(tensor.mask_shape)}: "
+                    f"at each step Keras keeps or drops the values of the output {format_shape(output)} with "
+                    f"the mask of that step, {format_shape(step)}, which does not fit it. Keras builds this "
+                    "model but fails when it runs.", self.mask_fix_hint(tensor.mask_shape, output))
+
+    def mask_fix_hint(self, mask: Shape, output: Shape) -> str:
+        """How to give the layer a mask that fits its steps (H007)."""
+        return ("Masking flags each position of its input's last axis alone, so on frames it masks pixels, "
+                "not steps: put Masking (or the Embedding) where the steps are vectors, after "
+                "TimeDistributed(Flatten()) for example, or remove it.")
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         sequence = inputs[0].shape
         self.check_input(sequence)
+        self.check_mask(inputs)
         batch, length = sequence[0], sequence[1]
         output: Shape = (batch, length, self.units) if self["return_sequences"] else (batch, self.units)
         if self["return_state"]:
@@ -188,24 +230,54 @@ class Recurrent(Layer):
         """One time step: (projected input, states) → (output, new states)."""
         raise NotImplementedError
 
+    def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
+        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step."""
+        recurrent = self.floating(weights["recurrent_kernel"])
+        return lambda h: h @ recurrent
+
+    def to_loop_layout(self, state: "ndarray") -> "ndarray":
+        """A state as the loop carries it (the same array; a channels_first ConvLSTM moves its
+        channels last)."""
+        return state
+
+    def from_loop_layout(self, array: "ndarray", sequence: bool) -> "ndarray":
+        """An output of the loop (a state, or with ``sequence`` the outputs of every step) back in
+        the layer's layout."""
+        return array
+
+    def loop_mask(self, mask: "ndarray") -> "ndarray":
+        """The mask in the layout of the loop's outputs."""
+        return mask
+
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         batch, steps, features = inputs[0].shape
         width = self.gates * self.units
         # The input cast, the projections of every step and one step's gates and states.
         return batch * steps * (features + width) + batch * (3 * width + 4 * self.units)  # type: ignore[operator]
 
-    def initial_states(self, batch: int, initial_state: Optional[Arrays]) -> Arrays:
+    def initial_states(self, expected: List[Shape], initial_state: Optional[Arrays]) -> Arrays:
+        """Zeros of the ``expected`` state shapes, or the given states once checked against them."""
         np = numpy_module()
         if initial_state is None:
-            return [np.zeros((batch, self.units), dtype=self.array_dtype) for _ in self.state_names]
-        expected = [(batch, self.units) for _ in self.state_names]
+            return [np.zeros(shape, dtype=self.array_dtype) for shape in expected]
         received = [tuple(state.shape) for state in initial_state]
         if received != expected:
             raise Problem(
                 "V004", f"{self.name} ({self.keras_class}) takes initial states of shapes {expected} "
                         f"({', '.join(self.state_names)}); it received {received}.",
-                f"Give {len(expected)} state(s) of shape (batch, units) = {expected[0]}.")
+                f"Give {len(expected)} state(s) of shape ({', '.join(self.state_axes)}) = {expected[0]}.")
         return [self.floating(state) for state in initial_state]
+
+    def project_inputs(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
+        """Every time step's input part of the gates, (batch, time, gates·units): x · kernel + bias
+        for all steps in one matrix product, before the loop."""
+        batch, steps, features = x.shape
+        kernel = self.floating(weights["kernel"])
+        projected = (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
+        bias = self.input_bias(weights)
+        if bias is not None:
+            projected += self.floating(bias)
+        return projected
 
     def recurrence(self, weights: WeightArrays, sequence: "ndarray", mask: Optional["ndarray"],
                    initial_state: Optional[Arrays] = None, zero_output_for_mask: bool = False) -> Arrays:
@@ -216,20 +288,18 @@ class Recurrent(Layer):
                                        f"this layer uses the {self.convention} layout.",
                                "Verify the model with Keras's conventions.")
         x = self.floating(sequence)
-        batch, steps, features = x.shape
-        kernel = self.floating(weights["kernel"])
-        # All time steps' input projections in one matrix product, before the loop.
-        projected = (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
-        bias = self.input_bias(weights)
-        if bias is not None:
-            projected += self.floating(bias)
+        projected = self.project_inputs(weights, x)
+        expected = [tuple(shape) for shape in self.state_shapes_of([TensorSpec(tuple(x.shape), self.array_dtype)])]
         try:
             with np.errstate(over="ignore", under="ignore"):
                 output, states = run_recurrence(
-                    self.step_function(weights), projected, self.initial_states(batch, initial_state),
-                    None if mask is None else mask.astype(bool, copy=False),
+                    self.step_function(weights), projected,
+                    [self.to_loop_layout(state) for state in self.initial_states(expected, initial_state)],
+                    None if mask is None else self.loop_mask(mask.astype(bool, copy=False)),
                     go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
                     return_sequences=self["return_sequences"])
+            output = self.from_loop_layout(output, self["return_sequences"])
+            states = [self.from_loop_layout(state, False) for state in states]
         except ValueError as error:
             if "glu" not in (self.config.get("activation"), self.config.get("recurrent_activation")):
                 raise
@@ -280,13 +350,13 @@ class Recurrent(Layer):
     def kept_for_backprop(self, inputs: Sequence[TensorSpec]) -> Amount:
         """Backpropagation through time keeps, at every step, the gate activations and the
         states: (gates + states) × units values per sample."""
-        cell = self.cell(inputs[0].shape[-1])
-        return repeated((cell.gates + len(self.state_names)) * cell.units, inputs[0].shape[1])
+        cell = self.cell_of(inputs)
+        return repeated((cell.gates + len(self.state_names)) * cell.state_size, inputs[0].shape[1])
 
     # -- explanation -----------------------------------------------------------------------------
 
     def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
-        return self.cell(inputs[0].shape[-1]).parameters(self.convention)
+        return self.cell_of(inputs).parameters(self.convention)
 
     def cell_equations(self, cell: Cell) -> List[Equation]:
         """One step of the cell, gate by gate."""
@@ -298,6 +368,18 @@ class Recurrent(Layer):
         if cell.use_bias:
             terms.append(f"{bias}{suffix}")
         return " + ".join(terms)
+
+    def cell_of(self, inputs: Sequence[TensorSpec]) -> Cell:
+        """The cell that reads these inputs."""
+        return self.cell(inputs[0].shape[-1])
+
+    def width_text(self) -> str:
+        """The size the layer chooses, in words: ``64 units``."""
+        return f"{self.units} units"
+
+    def step_text(self, inputs: Sequence[TensorSpec]) -> str:
+        """What one time step of the input holds, in words: ``10 features``."""
+        return f"{inputs[0].shape[-1]} features"
 
     def weight_layouts(self, cell: Cell) -> Dict[str, str]:
         """What the Keras weights hold: column blocks, one per gate, in Keras's order."""
@@ -357,11 +439,14 @@ class Recurrent(Layer):
 
     def cell_block(self, inputs: Sequence[TensorSpec], title: str, initial_state: bool = False) -> Block:
         shape = inputs[0].shape
-        cell = self.cell(shape[-1])
-        activations = [self[gate.activation] for gate in self.cell_gates] + [self["activation"]]
+        cell = self.cell_of(inputs)
         return Block(title, self.loop_text(shape[1], initial_state), self.cell_equations(cell),
-                     self.cell_symbols(cell, shape[0]),
-                     legend(*activations, extra="⊙ = element-wise product" if cell.gates > 1 else ""))
+                     self.cell_symbols(cell, shape[0]), self.cell_legend(cell))
+
+    def cell_legend(self, cell: Cell) -> str:
+        """What the symbols of the cell's equations mean."""
+        activations = [self[gate.activation] for gate in self.cell_gates] + [self["activation"]]
+        return legend(*activations, extra="⊙ = element-wise product" if cell.gates > 1 else "")
 
     def in_words(self, inputs: Sequence[TensorSpec]) -> List[str]:
         shape = inputs[0].shape
@@ -395,9 +480,9 @@ class Recurrent(Layer):
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         shape = inputs[0].shape
-        cell = self.cell(shape[-1])
-        headline = (f"{self.keras_class} with {cell.units} units, reading {count_text(shape[1])} steps of "
-                    f"{cell.input_dim} features")
+        cell = self.cell_of(inputs)
+        headline = (f"{self.keras_class} with {self.width_text()}, reading {count_text(shape[1])} steps of "
+                    f"{self.step_text(inputs)}")
         return Math([self.cell_block(inputs, "one step", context.initial_state)], self.in_words(inputs),
                     self.weight_layouts(cell), headline)
 
@@ -436,30 +521,29 @@ class Recurrent(Layer):
 STATE_WORDS = {"h": "hidden state h", "c": "cell state c"}
 
 
-def check_states(layer: "Recurrent", batch: Any, states: Sequence[TensorSpec], names: Sequence[str],
-                 owner: str, offset: int = 0) -> None:
+def check_states(layer: "Recurrent", inputs: Sequence[TensorSpec], states: Sequence[TensorSpec], owner: str,
+                 offset: int = 0) -> None:
     """Keras builds a model with wrongly sized initial states and fails only when it runs; we
     reject it here, naming the state and the expected and received shapes."""
-    expected = [(batch, layer.units) for _ in names]
+    names = layer.state_names
+    expected = layer.state_shapes_of(inputs)
     if len(states) != len(names):
         wanted = ", ".join(STATE_WORDS.get(name, name) for name in names)
         raise Problem(
             "T003", f"{owner} ({layer.keras_class}) takes {len(names)} initial state(s) — {wanted}, each "
-                    f"(batch, {layer.units}) — but receives {len(states)}.",
+                    f"{tensor_text((None,) + tuple(expected[0][1:]))} — but receives {len(states)}.",
             f"Pass [{', '.join(names)}] in that order; an LSTM encoder with return_state gives them as "
             "`encoder[1]` (h) and `encoder[2]` (c).", argument="initial_state")
     for position, (state, name, shape) in enumerate(zip(states, names, expected)):
         received = state.shape
-        compatible = len(received) == 2 and all(
+        compatible = len(received) == len(shape) and all(
             a is None or b is None or a == b for a, b in zip(received, shape))
         if not compatible:
             raise Problem(
                 "T004", f"Initial state {offset + position} of {owner} ({STATE_WORDS.get(name, name)}) must "
-                        f"be (batch, {layer.units}) = {shape}, but receives {received}. Keras builds this "
-                        "model but fails when it runs.",
-                f"Give the state {layer.units} features: match the encoder's units to "
-                f"{layer.units}, or project the state with a Dense({layer.units}) layer.",
-                argument="initial_state")
+                        f"be {tensor_text((None,) + tuple(shape[1:]))} = {shape}, but receives {received}. Keras "
+                        "builds this model but fails when it runs.",
+                layer.state_fix_hint(shape), argument="initial_state")
 
 
 _COMMON_HEAD = (Arg("units", positive_int),)
@@ -481,7 +565,7 @@ class SimpleRNN(Recurrent):
         "recurrent_constraint", "bias_constraint") + (
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
+    ) + RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
 
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
@@ -533,7 +617,7 @@ class GRU(Recurrent):
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
         Arg("seed", anything, None),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (
+    ) + RECURRENT_ARGUMENTS_TAIL + (
         Arg("reset_after", boolean, True),
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
@@ -649,7 +733,7 @@ class LSTM(Recurrent):
         Arg("dropout", number, 0.0),
         Arg("recurrent_dropout", number, 0.0),
         Arg("seed", anything, None),
-    ) + _RECURRENT_ARGUMENTS_TAIL + (
+    ) + RECURRENT_ARGUMENTS_TAIL + (
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
     )
@@ -657,17 +741,17 @@ class LSTM(Recurrent):
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
         units = self.units
-        recurrent = self.floating(weights["recurrent_kernel"])
+        recurrent = self.recurrent_product(weights)
         activation = activation_function(self["activation"])
         recurrent_activation = activation_function(self["recurrent_activation"])
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states
-            z = projected + previous_h @ recurrent
-            i = recurrent_activation(z[:, :units])
-            f = recurrent_activation(z[:, units:2 * units])
-            c = f * previous_c + i * activation(z[:, 2 * units:3 * units])
-            o = recurrent_activation(z[:, 3 * units:])
+            z = projected + recurrent(previous_h)
+            i = recurrent_activation(z[..., :units])
+            f = recurrent_activation(z[..., units:2 * units])
+            c = f * previous_c + i * activation(z[..., 2 * units:3 * units])
+            o = recurrent_activation(z[..., 3 * units:])
             h = o * activation(c)
             return h, [h, c]
         return step
@@ -702,10 +786,11 @@ def time_axis_reason(copy: Layer, name: str, type_name: str, received: TensorSpe
     """A recurrent layer fed one vector per sample, in the terms of its equations."""
     axes = copy.sequence_axes
     step = ", ".join(axes[:1] + axes[2:])
+    one = (f"vector of {received.shape[-1]} values" if received.rank == 2
+           else f"frame of shape {tuple(received.shape[1:])}")
     return (f"{name} ({type_name}) runs its equations once per time step t over x_t ({step}), so it needs a "
             f"{len(axes)}-D input ({', '.join(axes)}). It receives {tensor_text(received.shape)}{source}: one "
-            f"vector of {received.shape[-1]} values per sample, not a sequence — there is no t to loop over "
-            f"(Keras: {mismatch}).")
+            f"{one} per sample, not a sequence — there is no t to loop over (Keras: {mismatch}).")
 
 
 def dense_comparison(name: str, units: int, received: TensorSpec, params: int) -> str:
@@ -733,7 +818,7 @@ def recurrent_output_rows(layer: Layer, inputs: Sequence[TensorSpec], outputs: S
     when merge_mode None returns the two directions apart), returned or not."""
     copies = layer.recurrent_copies()
     forward = copies[0]
-    batch, steps = inputs[0].shape[0], count_text(inputs[0].shape[1])
+    steps = count_text(inputs[0].shape[1])
     sequences = forward["return_sequences"]
     last = f"h_{steps}"
     bidirectional = len(copies) == 2
@@ -751,9 +836,9 @@ def recurrent_output_rows(layer: Layer, inputs: Sequence[TensorSpec], outputs: S
     directions = [""] if len(copies) == 1 else ["forward ", "backward "]
     position = 0
     for direction, copy in zip(directions, copies):
-        for name in copy.state_names:
+        for name, state_shape in zip(copy.state_names, copy.state_shapes_of(inputs)):
             meaning = _state_meaning(name, sequences)
-            shape = tensor_text((batch, copy.units))
+            shape = tensor_text(state_shape)
             if states:
                 rows.append(TensorRow(f"{direction}state {name}_{steps}", tensor_text(states[position]), meaning))
                 position += 1

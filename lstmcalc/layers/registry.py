@@ -16,10 +16,11 @@ from .base import LAYER_TYPES, Layer
 FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("Dense", "Embedding", "Masking", "Dropout", "SpatialDropout1D", "Activation"), "core"),
     **dict.fromkeys(("RepeatVector", "Flatten", "Reshape", "Permute"), "reshaping"),
-    "Conv1D": "conv",
+    **dict.fromkeys(("Conv1D", "Conv2D", "Conv3D"), "conv"),
     **dict.fromkeys(("MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"),
                     "pooling"),
     **dict.fromkeys(("SimpleRNN", "GRU", "LSTM"), "recurrent"),
+    **dict.fromkeys(("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"), "conv_recurrent"),
     **dict.fromkeys(("Bidirectional", "TimeDistributed"), "wrappers"),
     **dict.fromkeys(("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"),
                     "merge"),

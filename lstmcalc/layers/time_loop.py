@@ -24,14 +24,21 @@ if TYPE_CHECKING:
 Step = Callable[["ndarray", List["ndarray"]], Tuple["ndarray", List["ndarray"]]]
 
 
+def _expanded(step_mask: "ndarray", like: "ndarray") -> "ndarray":
+    """One step's mask with trailing axes added up to ``like``'s rank, as Keras's ``_expand_mask``:
+    a (batch,) mask keeps or drops a sample's whole output; a per-pixel mask (batch, rows, cols)
+    from Masking on video frames keeps or drops each position of a ConvLSTM's maps."""
+    return step_mask.reshape(step_mask.shape + (1,) * (like.ndim - step_mask.ndim))
+
+
 def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarray"],
                    mask: Optional["ndarray"], *, go_backwards: bool = False,
                    zero_output_for_mask: bool = False,
                    return_sequences: bool = False) -> Tuple["ndarray", List["ndarray"]]:
     """Run ``step(projected[:, t], states) -> (output, new_states)`` over the time axis.
 
-    ``projected`` is (batch, time, ...) and ``mask`` (batch, time) booleans or None. Returns the
-    output sequence (batch, time, units) or the last output (batch, units), and the final states.
+    ``projected`` is (batch, time, ...) and ``mask`` (batch, time, ...) booleans or None. Returns
+    the output sequence (batch, time, ...) or the last output (batch, ...), and the final states.
     """
     np = numpy_module()
     batch, steps = projected.shape[0], projected.shape[1]
@@ -42,13 +49,13 @@ def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarr
     for position, time in enumerate(order):
         output, new_states = step(projected[:, time], states)
         if mask is not None:
-            keep = mask[:, time, None]
+            step_mask = mask[:, time]
             if zero_output_for_mask or previous is None:
                 fallback = np.zeros_like(output)
             else:
                 fallback = previous
-            output = np.where(keep, output, fallback)
-            new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+            output = np.where(_expanded(step_mask, output), output, fallback)
+            new_states = [np.where(_expanded(step_mask, new), new, old) for new, old in zip(new_states, states)]
         if return_sequences:
             if sequence is None:
                 sequence = np.empty((batch, steps) + output.shape[1:], dtype=output.dtype)

@@ -6,7 +6,7 @@ from typing import List, Optional, Sequence
 
 from ..arithmetic import Expression, number, plus, times
 from ..diagnostics import Problem
-from ..shapes import Shape, product
+from ..shapes import Shape, format_shape, product
 from .arguments import Arg, anything, choice, layer_definition, optional_layer_definition
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    check_inputs, clone, numpy_module, register)
@@ -81,7 +81,7 @@ class Bidirectional(Layer):
             inner = self.config.get(key)
             if inner is not None and not _is_single_recurrent(inner):
                 raise Problem(
-                    "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN); "
+                    "S005", f"Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN or a ConvLSTM); "
                             f"`{key}` is a {inner.keras_class}.",
                     "Wrap an RNN, e.g. Bidirectional(LSTM(32)); use TimeDistributed for other layers.",
                     argument=key)
@@ -135,6 +135,8 @@ class Bidirectional(Layer):
         return copies_expression([copy.parameter_expression(inputs) for copy in self.sublayers()])
 
     def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional[FrameworkView]:
+        if self.forward_layer.framework_view(inputs) is None:
+            return None  # no module to hold one direction, none for both
         return pytorch_view(self, inputs)
 
     def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List[TensorRow]:
@@ -147,6 +149,8 @@ class Bidirectional(Layer):
         return time_axis_reason(self.forward_layer, self.name, self.keras_class, received, source, mismatch)
 
     def compared_with_dense(self, received: TensorSpec, params: int) -> str:
+        if not self.forward_layer.compared_with_dense(received, params):
+            return ""
         return dense_comparison(self.name, self.forward_layer.units, received, params)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
@@ -160,6 +164,7 @@ class Bidirectional(Layer):
                   backward_block]
         merge_mode = self.config["merge_mode"]
         units = forward.units
+        step = forward.state_shapes_of(inputs)[0]  # one direction's output at one step
         if self.return_sequences:
             subject = "y_t"
             what = ("for every t: h→_t of the forward copy and h←_t of the backward copy (Keras reverses the "
@@ -174,10 +179,10 @@ class Bidirectional(Layer):
         else:
             rhs, note = MERGE_EQUATIONS[merge_mode]
             equations = [Equation(subject, rhs, f"merge_mode: {merge_mode} — {note}")]
-        width = 2 * units if merge_mode == "concat" else units
+        merged = step[:-1] + (2 * step[-1],) if merge_mode == "concat" else step
         blocks.append(Block("merge", "", equations,
-                            [Symbol("h→, h←", tensor_text((shape[0], units)), what),
-                             Symbol(subject, tensor_text((shape[0], width)), "the merged output"
+                            [Symbol("h→, h←", tensor_text(step), what),
+                             Symbol(subject, tensor_text(merged), "the merged output"
                                     + (" at step t" if self.return_sequences else ""))],
                             "⊙ = element-wise product" if merge_mode == "mul" else ""))
         words = forward.in_words(inputs)[:2]
@@ -186,10 +191,10 @@ class Bidirectional(Layer):
                      "parameter count doubles.")
         layouts = {}
         for direction, copy in (("forward", forward), ("backward", backward)):
-            for name, text in copy.weight_layouts(copy.cell(shape[-1])).items():
+            for name, text in copy.weight_layouts(copy.cell_of(inputs)).items():
                 layouts[f"{direction}/{name}"] = text
-        headline = (f"Bidirectional {forward.keras_class} with {units} units per direction, reading "
-                    f"{steps} steps of {shape[-1]} features both ways")
+        headline = (f"Bidirectional {forward.keras_class} with {forward.width_text()} per direction, reading "
+                    f"{steps} steps of {forward.step_text(inputs)} both ways")
         return Math(blocks, words, layouts, headline)
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
@@ -203,10 +208,8 @@ class Bidirectional(Layer):
                         f"{list(backward.state_names)} — but receives {len(states)}.",
                 "List the forward states first, then the backward ones.", argument="initial_state")
         half = len(forward.state_names)
-        batch = inputs[0].shape[0]
-        check_states(forward, batch, states[:half], forward.state_names, f"{self.name} forward")
-        check_states(backward, batch, states[half:], backward.state_names, f"{self.name} backward",
-                     offset=half)
+        check_states(forward, inputs, states[:half], f"{self.name} forward")
+        check_states(backward, inputs, states[half:], f"{self.name} backward", offset=half)
 
     def expected_rank(self):
         return self.forward_layer.expected_rank()
@@ -251,27 +254,37 @@ class Bidirectional(Layer):
         forward, backward = self.forward_layer.units, self.backward_layer.units
         if forward != backward:
             output = self.forward_layer.output_shapes(inputs)[0]
+            units = self.forward_layer.units_name
             findings.append(Problem(
-                "H006", f"The forward layer has {forward} units and the backward layer {backward}: Keras "
+                "H006", f"The forward layer has {forward} {units} and the backward layer {backward}: Keras "
                         f"declares the concatenated output as {output[:-1] + (2 * forward,)} (twice the "
-                        f"forward units), but the model outputs {output[:-1] + (forward + backward,)} when it "
-                        "runs.", "Give backward_layer the same units as the wrapped layer.",
+                        f"forward {units}), but the model outputs {output[:-1] + (forward + backward,)} when it "
+                        f"runs.", f"Give backward_layer the same {units} as the wrapped layer.",
                 argument="backward_layer"))
         return findings
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         # As Keras: the forward layer's shapes decide; concat doubles the last axis.
-        self.backward_layer.output_shapes(inputs)  # its own checks (stateful, unroll)
+        backward_output = self.backward_layer.output_shapes(inputs)[0]  # and its own checks (stateful, unroll)
         forward = self.forward_layer.output_shapes(inputs)
         output, states = forward[0], forward[1:]
         merge_mode = self.config["merge_mode"]
         forward_units, backward_units = self.forward_layer.units, self.backward_layer.units
+        units = self.forward_layer.units_name
         if merge_mode in ("sum", "mul", "ave") and forward_units != backward_units:
             raise Problem(
                 "H004", f"merge_mode {merge_mode!r} combines the two directions element by element, but the "
-                        f"forward layer has {forward_units} units and the backward layer {backward_units}: "
+                        f"forward layer has {forward_units} {units} and the backward layer {backward_units}: "
                         "Keras builds this model but fails when it runs.",
-                "Give backward_layer the same units, or use merge_mode 'concat'.", argument="backward_layer")
+                f"Give backward_layer the same {units}, or use merge_mode 'concat'.", argument="backward_layer")
+        if merge_mode is not None and tuple(backward_output[:-1]) != tuple(output[:-1]):
+            how = "side by side on the last axis" if merge_mode == "concat" else "element by element"
+            raise Problem(
+                "H004", f"The forward layer outputs {format_shape(output)} and the backward layer "
+                        f"{format_shape(backward_output)}: merge_mode {merge_mode!r} joins them {how}, which needs "
+                        "every other axis to match. Keras builds this model but fails when it runs.",
+                "Give backward_layer the arguments of the wrapped layer (all but go_backwards), so both "
+                "directions output the same shape.", argument="backward_layer")
         if merge_mode == "concat":
             outputs = [output[:-1] + (output[-1] * 2,)]
         elif merge_mode is None:
@@ -290,24 +303,21 @@ class Bidirectional(Layer):
     def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
         """A backward_layer unlike the forward one: Keras declares the forward layer's shapes
         (the last axis doubled for concat, its states twice) but returns the real ones."""
-        forward, backward = self.forward_layer, self.backward_layer
-        same_states = not self.return_state or len(forward.state_names) == len(backward.state_names)
+        forward = self.forward_layer.output_shapes(inputs)
+        backward = self.backward_layer.output_shapes(inputs)
         merge_mode = self.config["merge_mode"]
-        if forward.units == backward.units and same_states:
+        if forward[0] == backward[0] and (not self.return_state or forward[1:] == backward[1:]):
             return None
-        if forward.units != backward.units and merge_mode not in ("concat", None):
-            return None  # Keras fails when it runs (see forward)
-        declared = self.output_shapes(inputs)
+        if forward[0] != backward[0] and merge_mode not in ("concat", None):
+            return None  # Keras fails when it runs (see output_shapes and forward)
+        self.output_shapes(inputs)  # rejects what Keras cannot run
         if merge_mode == "concat":
-            merged = [declared[0][:-1] + (forward.units + backward.units,)]
+            merged = [forward[0][:-1] + (forward[0][-1] + backward[0][-1],)]
         elif merge_mode is None:
-            merged = [declared[0], declared[1][:-1] + (backward.units,)]
+            merged = [forward[0], backward[0]]
         else:
-            merged = [declared[0]]
-        batch = inputs[0].shape[0]
-        states = ([(batch, forward.units)] * len(forward.state_names)
-                  + [(batch, backward.units)] * len(backward.state_names)) if self.return_state else []
-        return merged + states
+            merged = [forward[0]]
+        return merged + (forward[1:] + backward[1:] if self.return_state else [])
 
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         directions = [self.forward_layer, self.backward_layer]

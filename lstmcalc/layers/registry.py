@@ -16,9 +16,13 @@ from .base import LAYER_TYPES, Layer
 FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("Dense", "Embedding", "Masking", "Dropout", "SpatialDropout1D", "Activation"), "core"),
     **dict.fromkeys(("RepeatVector", "Flatten", "Reshape", "Permute"), "reshaping"),
+    **dict.fromkeys(("UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
+                     "Cropping2D"), "reshaping"),
     "Conv1D": "conv",
     **dict.fromkeys(("MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"),
                     "pooling"),
+    **dict.fromkeys(("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+                     "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D"), "pooling"),
     **dict.fromkeys(("SimpleRNN", "GRU", "LSTM"), "recurrent"),
     **dict.fromkeys(("Bidirectional", "TimeDistributed"), "wrappers"),
     **dict.fromkeys(("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"),

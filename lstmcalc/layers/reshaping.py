@@ -195,7 +195,9 @@ def _shifted(letter: str, amount: int) -> str:
 
 
 def _indexed(name: str, indices: Sequence[str]) -> str:
-    return f"{name}_{indices[0]}" if len(indices) == 1 else f"{name}_{{{', '.join(indices)}}}"
+    """``x_t``, ``x_{t + 2}``, ``x_{i, j}``."""
+    joined = ", ".join(indices)
+    return f"{name}_{joined}" if len(joined) == 1 else f"{name}_{{{joined}}}"
 
 
 class _Spatial(SpatialLayer):

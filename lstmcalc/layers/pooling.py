@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..shapes import Dim, Shape, product
-from .arguments import Arg, boolean, described, keras_text, keras_tuple, optional
+from .arguments import REQUIRED, Arg, boolean, described, keras_text, keras_tuple, optional
 from .base import Arrays, Example, Forward, Masks, Problem, TensorSpec, WeightArrays, numpy_module, register
 from .conv import pool_length, same_padding, window_taps
 from .explanation import Context, Equation, Math, count_text, io_symbols, one_block
@@ -31,11 +31,10 @@ def _pool_padding(name: str, value: Any) -> str:
     return value
 
 
-def pooling_arguments(dims: int, pool_default: Any) -> Tuple[Arg, ...]:
-    """Keras's (pool_size, strides, padding, data_format) for ``dims`` spatial axes."""
-    pool = Arg("pool_size", keras_tuple(dims)) if pool_default is None else Arg("pool_size", keras_tuple(dims),
-                                                                               pool_default)
-    return (pool,
+def pooling_arguments(dims: int, pool_default: Any = REQUIRED) -> Tuple[Arg, ...]:
+    """Keras's (pool_size, strides, padding, data_format) for ``dims`` spatial axes; AveragePooling
+    has no default pool_size in Keras 3."""
+    return (Arg("pool_size", keras_tuple(dims), pool_default),
             Arg("strides", optional(keras_tuple(dims, allow_zero=True)), None),
             Arg("padding", _pool_padding, "valid"),
             Arg("data_format", data_format, None))
@@ -195,7 +194,7 @@ class AveragePooling1D(_AveragePooling):
     examples = (Example("AveragePooling1D(3, strides=1, padding='same')", ((9, 2),)),)
     sequence_axes = SEQUENCE_AXES
     dims = 1
-    arguments = pooling_arguments(1, None)
+    arguments = pooling_arguments(1)
 
 
 @register
@@ -216,7 +215,7 @@ class AveragePooling2D(_AveragePooling):
     keras_class = "AveragePooling2D"
     examples = (Example("AveragePooling2D((3, 2), strides=1, padding='same')", ((5, 5, 2),)),)
     dims = 2
-    arguments = pooling_arguments(2, None)
+    arguments = pooling_arguments(2)
 
 
 @register
@@ -237,7 +236,7 @@ class AveragePooling3D(_AveragePooling):
     examples = (Example("AveragePooling3D((1, 2, 2), padding='same', data_format='channels_first')",
                         ((2, 5, 4, 5),)),)
     dims = 3
-    arguments = pooling_arguments(3, None)
+    arguments = pooling_arguments(3)
 
 
 # -- global pooling --------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ with `inputs:` and `initial_state:` resolved (`name` = all outputs of a layer, `
 them), and `keras.Model(inputs, outputs)` is made from the spec's `outputs:` (or, without it, the
 outputs nobody consumes). For every operation of the model (input layers, layers, and the mask
 operations Keras inserts) it records shapes, parameters, weights and the "Connected to" entries,
-plus the text of `model.summary()`.
+plus the text of `model.summary()`. A case with `run:` is also run with `model.predict`, as in
+scripts/record_keras_reference.py (Keras builds a ConvLSTM given initial states of the wrong shape
+and fails only when it runs).
 
 Run it like scripts/record_keras_reference.py (whose helpers it reuses):
 
@@ -166,6 +168,9 @@ def run_case(case):
         lines = []
         model.summary(line_length=None, print_fn=lambda text, **kwargs: lines.append(text))
         result["summary"] = "\n".join(lines)
+    options = base.run_options(case)
+    if options is not None:
+        result["run"] = base.run_model(model, case["id"], options) if model is not None else None
     return result
 
 

@@ -22,23 +22,62 @@ Run from the repository root (TensorFlow lives only in a throwaway environment):
 Output is deterministic for a given Keras/TensorFlow build (seed per case from its id).
 """
 
-import hashlib
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from record_keras_reference import ROOT, build_layer, parse_arguments, parse_input  # noqa: E402  (sets up Keras's env)
+from record_keras_reference import ROOT, build_layer, case_rng, parse_arguments, parse_input  # noqa: E402  (sets up Keras's env)
 
 import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras.src.backend.tensorflow import nn as tensorflow_nn  # noqa: E402
+
 DEFAULT_CASES = os.path.join(ROOT, "tests", "fixtures", "keras", "numerics_cases.yaml")
 DEFAULT_OUT = os.path.join(ROOT, "tests", "fixtures", "keras", "numerics")
 POSITIVE = ("moving_variance", "moving_stddev", "renorm_stddev")
+
+
+# TensorFlow's CPU kernels cannot run channels_first 1-D/2-D convolutions ("The Conv2D op currently
+# only supports the NHWC tensor format on the CPU"); Keras itself compiles channels_first 3-D and
+# grouped convolutions with XLA for that reason. Do the same for every channels_first convolution
+# (ops.conv looks the backend function up at each call); meta records that a case needed it.
+_keras_conv = tensorflow_nn.conv
+_xla_conv_used = []
+
+
+def _conv_channels_first_with_xla(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    if (keras.config.image_data_format() if data_format is None else data_format) == "channels_first":
+        _xla_conv_used.append(True)
+        return tf.function(_keras_conv, jit_compile=True)(inputs, kernel, strides, padding, data_format,
+                                                           dilation_rate)
+    return _keras_conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+tensorflow_nn.conv = _conv_channels_first_with_xla
+
+
+def meta_text(case, initial_state):
+    meta = {"keras_version": keras.__version__, "tensorflow_version": tf.__version__,
+            "note": case.get("note"), "initial_state": initial_state}
+    if _xla_conv_used:
+        meta["channels_first_conv_via_xla"] = True
+    return np.array(json.dumps(meta, sort_keys=True))
+
+
+def state_shapes(recurrent, tensor):
+    """Shapes (without the batch axis) of the initial states the RNN layer `recurrent` takes."""
+    cell = recurrent.cell
+    if hasattr(cell, "units"):
+        count = len(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else 1
+        return [(cell.units,)] * count
+    # ConvLSTM: h and c both have the shape of one output step
+    step = cell.compute_output_shape((None,) + tuple(tensor.shape[2:]))[0]
+    return [tuple(step[1:])] * 2
 
 
 def export_weights(model):
@@ -71,8 +110,10 @@ def make_input(case, shape, dtype, layers, rng):
         array = rng.uniform(low, high, size=full).astype("float32")
         maskings = [layer for layer in layers if isinstance(layer, keras.layers.Masking)]
         pad_value = maskings[0].mask_value if maskings else 0.0
-    for row, start, stop in case.get("pad", []):
-        array[row, start:stop] = pad_value
+    for row, start, stop, *inner in case.get("pad", []):
+        # [row, start, stop] pads whole steps; further (start, stop) pairs pad only part of each
+        # step along the next axes (e.g. some pixels of a frame)
+        array[(row, slice(start, stop)) + tuple(slice(a, b) for a, b in zip(inner[::2], inner[1::2]))] = pad_value
     return array
 
 
@@ -84,8 +125,8 @@ def keys_for_outputs(last_layer, outputs):
 
 
 def build_graph(spec):
-    """A graph spec (`inputs:` by name, per-layer `inputs:` references, layers in dependency
-    order) as a functional model; a list in `inputs:` is passed to Keras as a list."""
+    """A graph spec (`inputs:` by name, per-layer `inputs:` and `initial_state:` references, layers
+    in dependency order) as a functional model; a list in `inputs:` is passed to Keras as a list."""
     inputs = {name: keras.Input(shape=tuple(value["shape"]), dtype=value.get("dtype"), name=name)
               for name, value in spec["inputs"].items()}
     tensors = dict(inputs)
@@ -93,9 +134,11 @@ def build_graph(spec):
     for entry in spec["layers"]:
         entry = dict(entry)
         wiring = entry.pop("inputs")
+        states = entry.pop("initial_state", None)
         layer = build_layer(entry)
         picked = [_pick(tensors, reference) for reference in (wiring if isinstance(wiring, list) else [wiring])]
-        output = layer(picked if isinstance(wiring, list) else picked[0])
+        kwargs = {"initial_state": [_pick(tensors, reference) for reference in states]} if states else {}
+        output = layer(picked if isinstance(wiring, list) else picked[0], **kwargs)
         tensors[layer.name] = list(output) if isinstance(output, (list, tuple)) else output
         layers.append(layer)
     return inputs, layers, tensors[layers[-1].name]
@@ -118,10 +161,7 @@ def run_graph_case(case, rng):
         arrays_in[name] = make_input(case, tuple(declared["shape"]), declared.get("dtype"), layers, rng)
     outputs = keras.tree.map_structure(keras.ops.convert_to_numpy,
                                        model([arrays_in[name] for name in inputs], training=False))
-    arrays = {"spec": np.array(json.dumps(spec, sort_keys=True)),
-              "meta": np.array(json.dumps({"keras_version": keras.__version__,
-                                           "tensorflow_version": tf.__version__,
-                                           "note": case.get("note"), "initial_state": None}, sort_keys=True))}
+    arrays = {"spec": np.array(json.dumps(spec, sort_keys=True)), "meta": meta_text(case, None)}
     for key, value in export_weights(model).items():
         arrays[f"weights/{key}"] = value
     for name, value in arrays_in.items():
@@ -133,8 +173,8 @@ def run_graph_case(case, rng):
 
 def run_case(case):
     keras.backend.clear_session()
-    seed = int(hashlib.sha256(case["id"].encode()).hexdigest()[:8], 16)
-    rng = np.random.default_rng(seed)
+    _xla_conv_used.clear()
+    rng = case_rng(case["id"])
     spec = case["spec"]
     if "inputs" in spec:
         return run_graph_case(case, rng)
@@ -145,12 +185,10 @@ def run_case(case):
     tensor = main_input
     for layer in layers:
         if layer.name == case.get("initial_state"):
-            recurrent = getattr(layer, "forward_layer", layer)
-            count = len(recurrent.cell.state_size) if isinstance(recurrent.cell.state_size, (list, tuple)) else 1
-            count *= 2 if hasattr(layer, "forward_layer") else 1
-            units = recurrent.cell.units
-            for index in range(count):
-                state_inputs.append(keras.Input(shape=(units,), name=f"state_{index}"))
+            shapes = state_shapes(getattr(layer, "forward_layer", layer), tensor)
+            shapes *= 2 if hasattr(layer, "forward_layer") else 1
+            for index, state_shape in enumerate(shapes):
+                state_inputs.append(keras.Input(shape=state_shape, name=f"state_{index}"))
             tensor = layer(tensor, initial_state=state_inputs)
         else:
             tensor = layer(tensor)
@@ -164,10 +202,7 @@ def run_case(case):
     outputs = keras.tree.map_structure(keras.ops.convert_to_numpy, outputs)
 
     arrays = {"spec": np.array(json.dumps(spec, sort_keys=True)),
-              "meta": np.array(json.dumps({"keras_version": keras.__version__,
-                                           "tensorflow_version": tf.__version__,
-                                           "note": case.get("note"),
-                                           "initial_state": case.get("initial_state")}, sort_keys=True))}
+              "meta": meta_text(case, case.get("initial_state"))}
     for key, value in export_weights(model).items():
         arrays[f"weights/{key}"] = value
     arrays[f"inputs/{name or 'input_layer'}"] = x

@@ -26,6 +26,11 @@ How to run (from the repository root):
 Options: --cases PATH, --out PATH, --only ID [ID ...] (print those cases to
 stdout instead of writing the file; handy when exploring Keras behaviour).
 
+A case with `run: true` (or `run: {batch: N, unknown: N}`) is also run once the model
+is built: `model.predict` on seeded random inputs (batch 2 unless the input fixes it;
+every None axis given `unknown`, default 4), recorded under "run". Keras builds some
+models it cannot run (e.g. a ConvLSTM fed a Masking layer's per-pixel mask).
+
 Layer entries given as strings in Keras call syntax (e.g.
 "Bidirectional(LSTM(32, return_sequences=True))") are evaluated with eval() in
 a namespace that contains only the classes of keras.layers. That is acceptable
@@ -34,6 +39,7 @@ own fixtures; it is never shipped.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -180,6 +186,67 @@ def error_record(stage, layer_index, exc):
     }
 
 
+# --------------------------------------------------------------------------
+# running (`run:` cases)
+# --------------------------------------------------------------------------
+
+# A graph-execution error lists the Python frames where the failing op was defined
+# (paths of the recording environment) and the traced function's counter; both are noise.
+_DEFINED_AT_FRAMES = re.compile(
+    r' defined at \(most recent call last\):\n(?:  File "[^"\n]*", line \d+, in [^\n]*\n\n)*'
+)
+_TRACED_FUNCTION = re.compile(r"\[Op:(__inference_\w+?)_\d+\]")
+# An error raised while tracing ("in user code:") lists frames with their source lines.
+_USER_CODE_FRAME = re.compile(r'\n    File "[^"\n]*", line \d+, in [^\n]*(?:\n        [^\n]*)?(?=\n)')
+
+
+def run_error_message(message):
+    message = _USER_CODE_FRAME.sub("", _DEFINED_AT_FRAMES.sub(":\n", message))
+    return _TRACED_FUNCTION.sub(r"[Op:\1]", message)
+
+
+def run_options(case):
+    """The case's `run:` as {batch, unknown}, or None when the case is not to be run."""
+    run = case.get("run")
+    if not run:
+        return None
+    run = {} if run is True else run
+    if not isinstance(run, dict) or set(run) - {"batch", "unknown"}:
+        raise SpecError(f"case {case['id']!r}: run must be true or {{batch, unknown}}: {run!r}")
+    return {"batch": run.get("batch", 2), "unknown": run.get("unknown", 4)}
+
+
+def case_rng(case_id):
+    return np.random.default_rng(int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16))
+
+
+def run_model(model, case_id, options):
+    """model.predict on seeded random inputs: {input_shapes, ok, error, output_shapes}."""
+    rng = case_rng(case_id)
+    arrays = []
+    for tensor in model.inputs:
+        shape = [
+            int(d) if d is not None else options["batch"] if axis == 0 else options["unknown"]
+            for axis, d in enumerate(tensor.shape)
+        ]
+        if "int" in str(tensor.dtype):
+            arrays.append(rng.integers(1, 5, size=shape).astype(str(tensor.dtype)))
+        else:
+            arrays.append(rng.uniform(-1, 1, size=shape).astype("float32"))
+    record = {"input_shapes": [list(a.shape) for a in arrays], "ok": True, "error": None,
+              "output_shapes": None}
+    try:
+        outputs = model.predict(arrays if len(arrays) > 1 else arrays[0], verbose=0)
+    except Exception as exc:  # noqa: BLE001
+        record["ok"] = False
+        record["error"] = error_record("run", None, exc)
+        for key in ("message", "core_message"):
+            record["error"][key] = run_error_message(record["error"][key])
+    else:
+        record["output_shapes"] = [list(np.shape(o)) for o in flat(outputs)]
+    return record
+
+
 def strip_model_prefix(path, model_name):
     prefix = model_name + "/"
     return path[len(prefix):] if path.startswith(prefix) else path
@@ -320,6 +387,11 @@ def run_case(case):
                 print_fn=lambda text, **kwargs: lines.append(text),
             )
             result["summary"] = "\n".join(lines)
+    options = run_options(case)
+    if options is not None:
+        result["run"] = (
+            run_model(model, case["id"], options) if error is None and result["built"] else None
+        )
     return result
 
 

@@ -19,12 +19,12 @@ import yaml
 KERAS = Path(__file__).resolve().parent / "fixtures" / "keras"
 
 # Recorded by scripts/record_keras_reference.py (Sequential specs) and its --cases option.
-SEQUENTIAL_REFERENCES = ("sequential_reference.json", "conv_reference.json")
+SEQUENTIAL_REFERENCES = ("sequential_reference.json", "conv_reference.json", "spatial_reference.json")
 MASK_REFERENCES = ("mask_reference.json", "conv_mask_reference.json")
 # Recorded by scripts/record_keras_functional.py (graph specs).
 FUNCTIONAL_REFERENCES = ("functional_reference.json", "conv_functional_reference.json")
 # Cases for scripts/record_keras_numerics.py (numerics/<id>.npz).
-NUMERICS_CASES = ("numerics_cases.yaml", "conv_numerics_cases.yaml")
+NUMERICS_CASES = ("numerics_cases.yaml", "conv_numerics_cases.yaml", "spatial_numerics_cases.yaml")
 
 # Types recorded in the fixtures that this branch does not have yet (Conv2D, Conv3D and ConvLSTM
 # come with the conv-layers branch).

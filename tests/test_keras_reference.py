@@ -79,6 +79,7 @@ def test_matches_keras(case_id):
         assert layer is not None, f"no layer {expected['name']} in {list(ours)}"
         assert layer.type == expected["class_name"]
         assert layer.output_shapes == _shapes(expected["output_shapes"]), expected["name"]
+        assert layer.output_dtypes == expected["output_dtypes"], expected["name"]
         trainable = sum(_size(w["shape"]) for w in expected["weights"] if _trains(w))
         assert (layer.params, layer.trainable_params) == (expected["params"], trainable), expected["name"]
         assert list(zip(_keras_view(layer.weights), [w.shape for w in layer.weights],

@@ -292,3 +292,31 @@ def test_a_mask_reaching_these_layers_is_destroyed_as_keras_warns():
     # through TimeDistributed, which takes the mask, Keras says nothing
     report = lstmcalc.analyze_layers([4, 8, 8, 3], ["Masking()", "TimeDistributed(MaxPooling2D())"])
     assert not [finding for finding in run_lints(report) if finding.code == "L008"]
+
+
+def test_refusals_recorded_from_keras_use_keras_words():
+    """Where Keras refuses a spatial layer's arguments or input sizes, lstmcalc's message contains
+    Keras's. (The rank, tensor-count, missing and unknown argument messages are lstmcalc's own, for
+    every layer type.)"""
+    import yaml
+
+    from .keras_cases import MASK_REFERENCES, SEQUENTIAL_REFERENCES, layer_types, pending_in, recorded
+
+    spatial = {"MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"} | {
+        f"{kind}{dims}D" for kind in ("MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling")
+        for dims in (2, 3)} | {"UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
+                               "Cropping1D", "Cropping2D"}
+    compared = 0
+    for case_id, case in sorted(recorded(SEQUENTIAL_REFERENCES + MASK_REFERENCES).items()):
+        error = case.get("error")
+        if case["ok"] or pending_in(case["spec"]) or error["layer_index"] is None:
+            continue
+        if not layer_types(case["spec"]["layers"][error["layer_index"]]) & spatial:
+            continue
+        report = lstmcalc.analyze_text(yaml.safe_dump(case["spec"], sort_keys=False))
+        first = report.errors[0]
+        if first.code in ("H001", "H002", "S004", "S007"):
+            continue
+        assert error["core_message"] in first.message, (case_id, first.message)
+        compared += 1
+    assert compared >= 40

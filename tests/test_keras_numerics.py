@@ -108,7 +108,7 @@ def test_fixtures_cover_the_spatial_layers():
     assert used >= {"UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
                     "Cropping2D", "TimeDistributed"}
     text = " ".join(json.dumps(case["spec"]) for case in CASES)
-    for interpolation in ("bilinear", "bicubic", "area", "lanczos3"):
+    for interpolation in ("bilinear", "bicubic", "area", "lanczos3", "lanczos5"):
         assert f"interpolation='{interpolation}'" in text, interpolation
     for kind in ("MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling2D",
                  "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping2D"):

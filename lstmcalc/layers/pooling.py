@@ -50,6 +50,8 @@ class _Pooling(SpatialLayer):
     'same' pads as TensorFlow and leaves the padding out of the max or mean."""
 
     function: ClassVar[str] = ""  # max or mean, as the equations write it
+    # The arguments a diagram box shows (`displayed_arguments`, read by the diagrams on main).
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ("pool_size", "strides", "padding")
 
     def check_config(self) -> None:
         if self.config["strides"] is None:
@@ -245,6 +247,7 @@ class _GlobalPooling(SpatialLayer):
     """Max or mean over every spatial position: one value per channel."""
 
     function: ClassVar[str] = ""
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ("keepdims",)
     arguments = (Arg("data_format", data_format, None), Arg("keepdims", boolean, False))
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:

@@ -4,7 +4,7 @@ spatial axes."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 from ..shapes import Dim, Shape, format_shape, num_elements, product
@@ -266,6 +266,8 @@ class _UpSampling(_Spatial):
     """Each position repeated ``size`` times along each spatial axis (or, for UpSampling2D, the
     image resized by that factor with TensorFlow's interpolation)."""
 
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ("size",)
+
     def factors(self) -> Tuple[int, ...]:
         return tuple(self["size"])
 
@@ -339,6 +341,7 @@ class UpSampling2D(_UpSampling):
     examples = (Example("UpSampling2D((2, 3))", ((3, 4, 2),)),
                 Example("UpSampling2D(2, interpolation='bilinear', data_format='channels_first')", ((2, 3, 4),)))
     dims = 2
+    displayed_arguments = ("size", "interpolation")
     arguments = (Arg("size", keras_tuple(2), (2, 2)), Arg("data_format", data_format, None),
                  Arg("interpolation", _interpolation_check(), "nearest"))
 
@@ -391,6 +394,8 @@ def _sides_text(dims: int, pairs: Sequence[Tuple[int, int]]) -> str:
 
 class _ZeroPadding(_Spatial):
     """Zeros added before and after the positions of each spatial axis."""
+
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ("padding",)
 
     def pairs(self) -> Tuple[Tuple[int, int], ...]:
         return tuple(self["padding"])
@@ -451,6 +456,8 @@ class ZeroPadding2D(_ZeroPadding):
 
 class _Cropping(_Spatial):
     """Positions cut from the start and the end of each spatial axis."""
+
+    displayed_arguments: ClassVar[Tuple[str, ...]] = ("cropping",)
 
     def pairs(self) -> Tuple[Tuple[int, int], ...]:
         return tuple(self["cropping"])

@@ -253,13 +253,21 @@ def _interpolation_check():
     return check_interpolation
 
 
-_INTERPOLATION_WORDS = {
-    "bilinear": "the 2 nearest",
-    "bicubic": "the 4 nearest (Keys' cubic, a = −0.5)",
-    "lanczos3": "the nearest within 3 (Lanczos, radius 3)",
-    "lanczos5": "the nearest within 5 (Lanczos, radius 5)",
-    "area": "the overlapped",
-}
+def _interpolation_note(method: str, factors: Sequence[int]) -> str:
+    """What the weights R and C are, for one of TensorFlow's resize kernels."""
+    point = f"((i + 0.5)/{factors[0]} − 0.5, (j + 0.5)/{factors[1]} − 0.5)"
+    if method == "bilinear":
+        return (f"bilinear: the 2 nearest rows and cols of the point {point}, weighted by distance, clamped "
+                "at the edges (TensorFlow's resize, half-pixel centres)")
+    if method == "bicubic":
+        return (f"bicubic: the 4 nearest rows and cols of the point {point}, Keys' cubic weights (a = −0.5) "
+                "from TensorFlow's table; rows and cols outside the image get none")
+    if method == "area":
+        return ("area: the input cells each output cell overlaps, by overlap (for a whole factor, the one "
+                "cell under it)")
+    radius = method[len("lanczos"):]
+    return (f"{method}: the rows and cols within {radius} of the point {point}, Lanczos weights "
+            "normalised to sum to 1")
 
 
 class _UpSampling(_Spatial):
@@ -308,11 +316,8 @@ class _UpSampling(_Spatial):
                                 f"each {'step' if self.dims == 1 else 'position'} repeated {times} times")
             return self.explain(equation, inputs, outputs, f"{self.keras_class}: every value {times} times")
         sizes_in, sizes_out = self.spatial(inputs[0].shape), self.spatial(outputs[0])
-        rows, cols = letters
         equation = Equation("y_{i, j}", "Σ_r Σ_s R_{i, r} · C_{j, s} · x_{r, s}",
-                            f"{self.interpolation}: weights of {_INTERPOLATION_WORDS[self.interpolation]} rows and "
-                            f"cols of the point ((i + 0.5)/{factors[0]} − 0.5, (j + 0.5)/{factors[1]} − 0.5), as "
-                            "TensorFlow's resize (half-pixel centres)")
+                            _interpolation_note(self.interpolation, factors))
         extra = [Symbol("R", f"({count_text(sizes_out[0])}, {count_text(sizes_in[0])})", "weights along the rows"),
                  Symbol("C", f"({count_text(sizes_out[1])}, {count_text(sizes_in[1])})", "weights along the cols")]
         return self.explain(equation, inputs, outputs,

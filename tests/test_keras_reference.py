@@ -1,5 +1,6 @@
 """lstmcalc against numbers recorded from real Keras 3 (tests/fixtures/keras, made by
-scripts/record_keras_reference.py). No TensorFlow is needed to run this."""
+scripts/record_keras_reference.py): the recurrent layers' cases, the convolutional ones of issue 9
+and the masks that meet them. No TensorFlow is needed to run this."""
 
 from __future__ import annotations
 
@@ -9,19 +10,44 @@ import yaml
 from lstmcalc import analyze_text
 from lstmcalc.layers.registry import type_names
 
-from .keras_cases import (MASK_REFERENCES, PENDING_TYPES, SEQUENTIAL_REFERENCES, assert_refused_as_unknown, pending_in,
-                          recorded)
+from .keras_fixtures import (AWAITING_MERGE, AWAITING_MERGE_CASES, awaiting_merge, fails_when_run, load_cases,
+                             skip_if_awaiting_merge, types_in)
 
-CASES = recorded(SEQUENTIAL_REFERENCES + MASK_REFERENCES)
+CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mask_reference.json",
+                   "spatial_reference.json", "mask_reference.json")
 
 
 # Models Keras builds but that fail when they run; lstmcalc rejects them, with these codes.
 REJECTED_ON_PURPOSE = {
     "bi-backward-layer-different-units-sum": "H004",
     "activation-threshold": "S006",
-    "upsampling2d-interpolation-unknown": "S006",  # Keras checks interpolation only in call()
-    "zeropad2d-negative": "S006",  # TensorFlow: "Paddings must be non-negative"
+    # ConvLSTM with 0 filters: built with 0 parameters, "the convolution operation resulted in an empty output"
+    "convlstm2d-filters-zero": "S006",
+    # integers into a convolution: TensorFlow's conv refuses int32 with float32 kernels
+    "convlstm2d-int-input": "H008",
+    # Masking's per-pixel mask into a ConvLSTM whose maps are smaller than the frames (valid, strides)
+    "convlstm1d-masking": "H007",
+    "convlstm2d-masking-valid": "H007",
+    "convlstm2d-masking-strides": "H007",
+    "mask-masking5d-convlstm2d-valid": "H007",  # built only; the same model as convlstm2d-masking-valid
+    # ... or through TimeDistributed layers into an LSTM, whose output has no pixels
+    "mask-masking-video-classifier": "H007",
+    "mask-masking-video-classifier-flatten": "H007",
+    "mask-masking-td-maxpool-lstm": "H007",
+    # Bidirectional(ConvLSTM2D(8, 3)) with a backward ConvLSTM2D(8, 5): 14×14 and 12×12 maps to concatenate
+    "bi-convlstm2d-backward-layer-other-kernel": "H004",
+    # UpSampling2D checks `interpolation` only in call(); ZeroPadding2D takes a negative int, and
+    # TensorFlow refuses to pad by it ("Paddings must be non-negative")
+    "upsampling2d-interpolation-unknown": "S006",
+    "zeropad2d-negative": "S006",
     "zeropad2d-negative-to-nothing": "S006",
+}
+
+# Models whose recorded run failed only at the sizes the recorder picked for unknown axes (4, or
+# the case's own): lstmcalc accepts them, as Keras does at other sizes.
+RUNS_AT_OTHER_SIZES = {
+    "conv2d-unknown-spatial-run-too-small": "2×2 images through a 3×3 valid kernel; 3×3 and larger run",
+    "crop1d-unknown-steps-too-short-at-run": "Cropping1D((2, 2)) of 2 steps; 5 steps and more run",
 }
 
 
@@ -61,10 +87,9 @@ def _size(shape) -> int:
 def test_matches_keras(case_id):
     case = CASES[case_id]
     report = analyze_case(case)
-    pending = pending_in(case["spec"])
-    if pending:
-        assert_refused_as_unknown(report, pending)
-        return
+    skip_if_awaiting_merge(report)
+    if case_id in AWAITING_MERGE_CASES:
+        pytest.skip(AWAITING_MERGE_CASES[case_id])
     if not case.get("built", True):
         # Keras leaves a Sequential without an input unbuilt (no shapes); lstmcalc asks for one.
         assert [d.code for d in report.errors][:1] in (["S002"], ["S010"]), report.diagnostics
@@ -72,6 +97,9 @@ def test_matches_keras(case_id):
     if case_id in REJECTED_ON_PURPOSE:
         assert case["ok"] and [d.code for d in report.errors] == [REJECTED_ON_PURPOSE[case_id]]
         return
+    if fails_when_run(case) and case_id not in RUNS_AT_OTHER_SIZES:
+        pytest.fail(f"Keras builds {case_id} but cannot run it ({case['run']['error']['core_message'][:200]}); "
+                    "lstmcalc should reject it: list it in REJECTED_ON_PURPOSE with its code")
     assert report.ok == case["ok"], (case.get("error"), report.diagnostics)
     ours = {layer.name: layer for layer in report.layers}
     for expected in case["layers"]:
@@ -97,12 +125,7 @@ def test_matches_keras(case_id):
 
 
 SUMMARIES = sorted(case_id for case_id, case in CASES.items()
-                   if case.get("summary") and case_id not in REJECTED_ON_PURPOSE and not pending_in(case["spec"]))
-
-
-def test_pending_types_are_still_unknown():
-    # When a pending type lands, its cases are compared with Keras like every other: empty the list.
-    assert not PENDING_TYPES & set(type_names()), sorted(PENDING_TYPES & set(type_names()))
+                   if case.get("summary") and case_id not in REJECTED_ON_PURPOSE)
 
 
 @pytest.mark.parametrize("case_id", SUMMARIES)
@@ -111,6 +134,7 @@ def test_summary_table_equals_keras(case_id):
     from lstmcalc.render import RenderOptions, get_renderer
 
     report = analyze_case(CASES[case_id])
+    skip_if_awaiting_merge(report)
     ours = get_renderer("table")(report, RenderOptions(width=88)).rstrip("\n").splitlines()
     keras_lines = CASES[case_id]["summary"].rstrip("\n").splitlines()
     assert ours[:len(keras_lines)] == keras_lines
@@ -118,22 +142,61 @@ def test_summary_table_equals_keras(case_id):
     assert all(line.startswith(("warning[", "info[", "  hint:")) for line in ours[len(keras_lines):])
 
 
-# -- models Keras ran once (`run:` cases: model.predict on random inputs) -----------------------
+def test_every_recorded_type_is_registered():
+    """Each layer type the fixtures use is registered, or registered by the other branch of issue 9."""
+    used = set().union(*(types_in(case["spec"]) for case in CASES.values()))
+    missing = used - set(type_names())
+    assert missing <= AWAITING_MERGE, sorted(missing - AWAITING_MERGE)
 
-RUNS = {case_id: case for case_id, case in CASES.items()
-        if isinstance(case.get("run"), dict) and not pending_in(case["spec"])}
 
-# Keras builds these and fails when they run, and lstmcalc does not see it yet: the reason, and the
-# code lstmcalc's verifier gives instead (so that the case is checked, and noticed when fixed).
-NOT_YET_CAUGHT = {
-    # Masking on frames makes a per-pixel mask (batch, time, rows, cols); TimeDistributed passes it on,
-    # and the LSTM cannot use it. lstmcalc tracks whether a tensor is masked, not its mask's shape.
-    "mask-masking-td-maxpool-lstm": "V001",
-}
+def test_rejections_on_purpose_are_recorded_cases():
+    assert set(REJECTED_ON_PURPOSE) | set(RUNS_AT_OTHER_SIZES) <= set(CASES)
+
+
+def test_what_keras_cannot_run_is_listed():
+    """Every recorded model that Keras builds but cannot run is rejected (REJECTED_ON_PURPOSE) or runs at
+    other sizes (RUNS_AT_OTHER_SIZES): nothing is left to chance."""
+    unlisted = [case_id for case_id, case in CASES.items() if fails_when_run(case) and not awaiting_merge(case)
+                and case_id not in REJECTED_ON_PURPOSE and case_id not in RUNS_AT_OTHER_SIZES
+                and case_id not in AWAITING_MERGE_CASES]
+    assert unlisted == []
+
+
+# The errors the convolutional layers of issue 9 raise in Keras's words (argument checks have
+# lstmcalc's own, S005/S006); TimeDistributed checks its layer's rank before Keras's kernel check does.
+KERAS_WORDED = {"H001", "H003", "H004", "S012", "T001"}
+OWN_WORDS = {"td-conv2d-wrong-rank", "conv2d-unknown-channels"}
+CONV_TYPES = {"Conv2D", "Conv3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
+WRAPPERS = {"Bidirectional", "TimeDistributed"}
+
+
+def _quoted(case_id: str) -> bool:
+    """lstmcalc rejects the case at a convolutional layer (or its wrapper) with one of its Keras-worded codes."""
+    case = CASES[case_id]
+    if case["ok"] or case_id in OWN_WORDS or not types_in(case["spec"]) & CONV_TYPES or awaiting_merge(case):
+        return False
+    report = analyze_case(case)
+    error = report.errors[0]
+    layer = report.layer(error.layer) if error.layer else None
+    return error.code in KERAS_WORDED and (layer is None or layer.type in CONV_TYPES | WRAPPERS)
+
+
+@pytest.mark.parametrize("case_id", [case_id for case_id in sorted(CASES) if _quoted(case_id)])
+def test_convolution_errors_quote_keras(case_id):
+    case = CASES[case_id]
+    keras = case["error"]["core_message"].replace(" with name 'None'", "")
+    assert keras in analyze_case(case).errors[0].message
+
+
+# -- models Keras ran once (`run:` cases): the verifier runs them at the same sizes -------------
+
+RUNS = sorted(case_id for case_id, case in CASES.items()
+              if case.get("run") and not awaiting_merge(case) and case_id not in AWAITING_MERGE_CASES
+              and case_id not in REJECTED_ON_PURPOSE)
 
 
 def _run_sizes(case):
-    """The batch and the size Keras's run gave the spec's unknown axes (the recorder uses one size)."""
+    """The batch, and the one size Keras's run gave the spec's unknown axes."""
     (recorded_shape,) = case["run"]["input_shapes"]
     spec_input = case["spec"]["input"]
     spec_shape = spec_input["shape"] if isinstance(spec_input, dict) else spec_input
@@ -142,22 +205,18 @@ def _run_sizes(case):
     return recorded_shape[0], (unknown.pop() if unknown else 7)
 
 
-@pytest.mark.parametrize("case_id", sorted(RUNS))
-def test_runs_as_keras_did(case_id):
+@pytest.mark.parametrize("case_id", RUNS)
+def test_verifier_runs_what_keras_ran(case_id):
+    """Where Keras's run succeeded, the forward pass gives its output shapes; where it failed at the
+    recorder's sizes only (RUNS_AT_OTHER_SIZES), the verifier says those sizes do not fit (V007)."""
     from lstmcalc.verify import VerifyOptions, verify_report
 
-    case = RUNS[case_id]
-    report = analyze_case(case)
-    if case_id in REJECTED_ON_PURPOSE:
-        assert not case["run"]["ok"] and not report.ok
-        return
-    assert report.ok, report.diagnostics
+    case = CASES[case_id]
     batch, timesteps = _run_sizes(case)
-    result = verify_report(report, VerifyOptions(batch_size=batch, timesteps=timesteps))
+    result = verify_report(analyze_case(case), VerifyOptions(batch_size=batch, timesteps=timesteps))
     if case["run"]["ok"]:
         assert result.ok, [d.message for d in result.diagnostics]
         assert [list(array.shape) for array in result.outputs.values()] == case["run"]["output_shapes"]
     else:
-        assert not result.ok
-        codes = [d.code for d in result.diagnostics]
-        assert codes[:1] == [NOT_YET_CAUGHT.get(case_id, "V007")], (codes, case["run"]["error"]["core_message"])
+        assert case_id in RUNS_AT_OTHER_SIZES
+        assert [d.code for d in result.diagnostics][:1] == ["V007"], case["run"]["error"]["core_message"]

@@ -300,18 +300,20 @@ def test_refusals_recorded_from_keras_use_keras_words():
     every layer type.)"""
     import yaml
 
-    from .keras_cases import MASK_REFERENCES, SEQUENTIAL_REFERENCES, layer_types, pending_in, recorded
+    from .keras_fixtures import awaiting_merge, load_cases, types_in
 
     spatial = {"MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"} | {
         f"{kind}{dims}D" for kind in ("MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling")
         for dims in (2, 3)} | {"UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D",
                                "Cropping1D", "Cropping2D"}
     compared = 0
-    for case_id, case in sorted(recorded(SEQUENTIAL_REFERENCES + MASK_REFERENCES).items()):
+    cases = load_cases("sequential_reference.json", "conv_reference.json", "spatial_reference.json",
+                       "mask_reference.json", "conv_mask_reference.json")
+    for case_id, case in sorted(cases.items()):
         error = case.get("error")
-        if case["ok"] or pending_in(case["spec"]) or error["layer_index"] is None:
+        if case["ok"] or awaiting_merge(case) or error["layer_index"] is None:
             continue
-        if not layer_types(case["spec"]["layers"][error["layer_index"]]) & spatial:
+        if not types_in(case["spec"]["layers"][error["layer_index"]]) & spatial:
             continue
         report = lstmcalc.analyze_text(yaml.safe_dump(case["spec"], sort_keys=False))
         first = report.errors[0]

@@ -207,8 +207,9 @@ def _run_sizes(case):
 
 @pytest.mark.parametrize("case_id", RUNS)
 def test_verifier_runs_what_keras_ran(case_id):
-    """Where Keras's run succeeded, the forward pass gives its output shapes; where it failed at the
-    recorder's sizes only (RUNS_AT_OTHER_SIZES), the verifier says those sizes do not fit (V007)."""
+    """Where Keras's run succeeded, the forward pass gives its output shapes; where only TensorFlow's
+    CPU kernels failed, it runs; where it failed at the recorder's sizes only (RUNS_AT_OTHER_SIZES),
+    the verifier says those sizes do not fit (V007)."""
     from lstmcalc.verify import VerifyOptions, verify_report
 
     case = CASES[case_id]
@@ -217,6 +218,8 @@ def test_verifier_runs_what_keras_ran(case_id):
     if case["run"]["ok"]:
         assert result.ok, [d.message for d in result.diagnostics]
         assert [list(array.shape) for array in result.outputs.values()] == case["run"]["output_shapes"]
+    elif not fails_when_run(case):
+        assert result.ok, [d.message for d in result.diagnostics]
     else:
         assert case_id in RUNS_AT_OTHER_SIZES
         assert [d.code for d in result.diagnostics][:1] == ["V007"], case["run"]["error"]["core_message"]

@@ -8,19 +8,8 @@ import re
 from pathlib import Path
 from typing import Dict, Set
 
-import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras"
-
-# Layer types that fixture cases use and that another branch of issue 9 registers (the 2-D/3-D
-# pooling, global pooling, UpSampling, ZeroPadding and Cropping layers). Cases using them are
-# skipped until then; once both branches are merged this set is empty, and
-# test_every_recorded_type_is_registered holds it to that.
-AWAITING_MERGE = {
-    "MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D",
-    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-}
 
 # What the recorder's model.predict can fail on without the model being wrong: TensorFlow's CPU
 # kernels lack channels_first (NCHW) 1-D/2-D convolutions, which GPUs and XLA run.
@@ -42,18 +31,6 @@ def types_in(spec) -> Set[str]:
     """The layer types a spec names, in call syntax or as `type:`."""
     text = str(spec)
     return set(re.findall(r"\b([A-Z][A-Za-z0-9]+)\(", text)) | set(re.findall(r"'type': '([A-Za-z0-9]+)'", text))
-
-
-def awaiting_merge(case: dict) -> bool:
-    return bool(types_in(case["spec"]) & AWAITING_MERGE)
-
-
-def skip_if_awaiting_merge(report) -> None:
-    """Skip a case that uses a layer type registered by the other branch of issue 9."""
-    waiting = sorted({word.strip("`.") for diagnostic in report.diagnostics if diagnostic.code == "S003"
-                      for word in diagnostic.message.split() if word.strip("`.") in AWAITING_MERGE})
-    if waiting:
-        pytest.skip(f"uses {', '.join(waiting)}, registered by the other branch of issue 9")
 
 
 def fails_when_run(case: dict) -> bool:

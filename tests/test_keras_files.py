@@ -4,7 +4,6 @@ source that built them give exactly what Keras 3.15 reported for the loaded mode
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 

@@ -11,7 +11,7 @@ import yaml
 from lstmcalc import analyze_text
 from lstmcalc.render import RenderOptions, get_renderer
 
-from .keras_fixtures import awaiting_merge, fails_when_run, load_cases, skip_if_awaiting_merge
+from .keras_fixtures import fails_when_run, load_cases
 
 CASES = load_cases("functional_reference.json", "conv_functional_reference.json")
 
@@ -79,7 +79,6 @@ def keras_rows(case):
 def test_graph_matches_keras(case_id):
     case = CASES[case_id]
     report = analyze_case(case)
-    skip_if_awaiting_merge(report)
     if case_id in REJECTED_ON_PURPOSE:
         assert case["ok"] and not report.ok
         assert report.errors[0].code == REJECTED_ON_PURPOSE[case_id]
@@ -98,7 +97,6 @@ def test_graph_matches_keras(case_id):
 @pytest.mark.parametrize("case_id", sorted(c for c in CASES if CASES[c]["summary"] and c not in REJECTED_ON_PURPOSE))
 def test_graph_summary_equals_keras(case_id):
     report = analyze_case(CASES[case_id])
-    skip_if_awaiting_merge(report)
     ours = get_renderer("table")(report, RenderOptions()).rstrip("\n").splitlines()
     keras_lines = CASES[case_id]["summary"].rstrip("\n").splitlines()
     assert ours[:len(keras_lines)] == keras_lines
@@ -106,6 +104,6 @@ def test_graph_summary_equals_keras(case_id):
 
 
 def test_what_keras_cannot_run_is_listed():
-    unlisted = [case_id for case_id, case in CASES.items() if fails_when_run(case) and not awaiting_merge(case)
+    unlisted = [case_id for case_id, case in CASES.items() if fails_when_run(case)
                 and case_id not in REJECTED_ON_PURPOSE and case_id not in RUNS_AT_OTHER_SIZES]
     assert unlisted == []

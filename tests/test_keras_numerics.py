@@ -14,10 +14,9 @@ import yaml
 import lstmcalc
 from lstmcalc.verify import VerifyOptions, verify_report
 
-from .keras_fixtures import skip_if_awaiting_merge
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras" / "numerics"
-CASES = [case for name in ("numerics_cases.yaml", "conv_numerics_cases.yaml")
+CASES = [case for name in ("numerics_cases.yaml", "conv_numerics_cases.yaml", "spatial_numerics_cases.yaml")
          for case in yaml.safe_load((FIXTURES.parent / name).read_text(encoding="utf-8"))]
 TOLERANCE = 1e-5
 
@@ -38,7 +37,6 @@ def load(case_id: str):
 def test_outputs_equal_keras(case_id):
     spec, meta, weights, inputs, states, expected = load(case_id)
     report = lstmcalc.analyze_text(yaml.safe_dump(spec))
-    skip_if_awaiting_merge(report)
     assert report.ok, report.diagnostics
     initial_states = {meta["initial_state"]: states} if states else None
     result = verify_report(report, VerifyOptions(weights=weights, inputs=inputs, initial_states=initial_states))
@@ -108,3 +106,22 @@ def test_readme_recipe_is_the_recorders():
     assert len(recipe) == 2
     assert recipe[0].split("  # noqa")[0] in readme
     assert recipe[1].replace("return ", "") in readme
+
+
+def test_fixtures_cover_the_spatial_layers():
+    """Each pooling, resampling, padding and cropping type, both data formats where it has them, and
+    every interpolation of UpSampling2D, has numbers recorded from Keras."""
+    from .keras_fixtures import types_in
+
+    used = set().union(*(types_in(case["spec"]) for case in CASES))
+    assert used >= {f"{kind}{dims}D" for kind in ("MaxPooling", "AveragePooling", "GlobalAveragePooling",
+                                                    "GlobalMaxPooling") for dims in (2, 3)}
+    assert used >= {"UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D",
+                    "Cropping2D", "TimeDistributed"}
+    text = " ".join(json.dumps(case["spec"]) for case in CASES)
+    for interpolation in ("bilinear", "bicubic", "area", "lanczos3", "lanczos5"):
+        assert f"interpolation='{interpolation}'" in text, interpolation
+    for kind in ("MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling2D",
+                 "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping2D"):
+        assert any(kind in json.dumps(case["spec"]) and "channels_first" in json.dumps(case["spec"])
+                   for case in CASES), kind

@@ -10,10 +10,10 @@ import yaml
 from lstmcalc import analyze_text
 from lstmcalc.layers.registry import type_names
 
-from .keras_fixtures import (AWAITING_MERGE, awaiting_merge, fails_when_run, load_cases, skip_if_awaiting_merge,
-                             types_in)
+from .keras_fixtures import fails_when_run, load_cases, types_in
 
-CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mask_reference.json")
+CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mask_reference.json",
+                   "spatial_reference.json", "mask_reference.json")
 
 
 # Models Keras builds but that fail when they run; lstmcalc rejects them, with these codes.
@@ -35,12 +35,18 @@ REJECTED_ON_PURPOSE = {
     "mask-masking-td-maxpool-lstm": "H007",
     # Bidirectional(ConvLSTM2D(8, 3)) with a backward ConvLSTM2D(8, 5): 14×14 and 12×12 maps to concatenate
     "bi-convlstm2d-backward-layer-other-kernel": "H004",
+    # UpSampling2D checks `interpolation` only in call(); ZeroPadding2D takes a negative int, and
+    # TensorFlow refuses to pad by it ("Paddings must be non-negative")
+    "upsampling2d-interpolation-unknown": "S006",
+    "zeropad2d-negative": "S006",
+    "zeropad2d-negative-to-nothing": "S006",
 }
 
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes (4, or
 # the case's own): lstmcalc accepts them, as Keras does at other sizes.
 RUNS_AT_OTHER_SIZES = {
     "conv2d-unknown-spatial-run-too-small": "2×2 images through a 3×3 valid kernel; 3×3 and larger run",
+    "crop1d-unknown-steps-too-short-at-run": "Cropping1D((2, 2)) of 2 steps; 5 steps and more run",
 }
 
 
@@ -80,7 +86,6 @@ def _size(shape) -> int:
 def test_matches_keras(case_id):
     case = CASES[case_id]
     report = analyze_case(case)
-    skip_if_awaiting_merge(report)
     if not case.get("built", True):
         # Keras leaves a Sequential without an input unbuilt (no shapes); lstmcalc asks for one.
         assert [d.code for d in report.errors][:1] in (["S002"], ["S010"]), report.diagnostics
@@ -98,6 +103,7 @@ def test_matches_keras(case_id):
         assert layer is not None, f"no layer {expected['name']} in {list(ours)}"
         assert layer.type == expected["class_name"]
         assert layer.output_shapes == _shapes(expected["output_shapes"]), expected["name"]
+        assert layer.output_dtypes == expected["output_dtypes"], expected["name"]
         trainable = sum(_size(w["shape"]) for w in expected["weights"] if _trains(w))
         assert (layer.params, layer.trainable_params) == (expected["params"], trainable), expected["name"]
         assert list(zip(_keras_view(layer.weights), [w.shape for w in layer.weights],
@@ -124,7 +130,6 @@ def test_summary_table_equals_keras(case_id):
     from lstmcalc.render import RenderOptions, get_renderer
 
     report = analyze_case(CASES[case_id])
-    skip_if_awaiting_merge(report)
     ours = get_renderer("table")(report, RenderOptions(width=88)).rstrip("\n").splitlines()
     keras_lines = CASES[case_id]["summary"].rstrip("\n").splitlines()
     assert ours[:len(keras_lines)] == keras_lines
@@ -133,10 +138,9 @@ def test_summary_table_equals_keras(case_id):
 
 
 def test_every_recorded_type_is_registered():
-    """Each layer type the fixtures use is registered, or registered by the other branch of issue 9."""
+    """Each layer type the fixtures use is registered."""
     used = set().union(*(types_in(case["spec"]) for case in CASES.values()))
-    missing = used - set(type_names())
-    assert missing <= AWAITING_MERGE, sorted(missing - AWAITING_MERGE)
+    assert sorted(used - set(type_names())) == []
 
 
 def test_rejections_on_purpose_are_recorded_cases():
@@ -146,7 +150,7 @@ def test_rejections_on_purpose_are_recorded_cases():
 def test_what_keras_cannot_run_is_listed():
     """Every recorded model that Keras builds but cannot run is rejected (REJECTED_ON_PURPOSE) or runs at
     other sizes (RUNS_AT_OTHER_SIZES): nothing is left to chance."""
-    unlisted = [case_id for case_id, case in CASES.items() if fails_when_run(case) and not awaiting_merge(case)
+    unlisted = [case_id for case_id, case in CASES.items() if fails_when_run(case)
                 and case_id not in REJECTED_ON_PURPOSE and case_id not in RUNS_AT_OTHER_SIZES]
     assert unlisted == []
 
@@ -162,7 +166,7 @@ WRAPPERS = {"Bidirectional", "TimeDistributed"}
 def _quoted(case_id: str) -> bool:
     """lstmcalc rejects the case at a convolutional layer (or its wrapper) with one of its Keras-worded codes."""
     case = CASES[case_id]
-    if case["ok"] or case_id in OWN_WORDS or not types_in(case["spec"]) & CONV_TYPES or awaiting_merge(case):
+    if case["ok"] or case_id in OWN_WORDS or not types_in(case["spec"]) & CONV_TYPES:
         return False
     report = analyze_case(case)
     error = report.errors[0]
@@ -175,3 +179,39 @@ def test_convolution_errors_quote_keras(case_id):
     case = CASES[case_id]
     keras = case["error"]["core_message"].replace(" with name 'None'", "")
     assert keras in analyze_case(case).errors[0].message
+
+
+# -- models Keras ran once (`run:` cases): the verifier runs them at the same sizes -------------
+
+RUNS = sorted(case_id for case_id, case in CASES.items()
+              if case.get("run") and case_id not in REJECTED_ON_PURPOSE)
+
+
+def _run_sizes(case):
+    """The batch, and the one size Keras's run gave the spec's unknown axes."""
+    (recorded_shape,) = case["run"]["input_shapes"]
+    spec_input = case["spec"]["input"]
+    spec_shape = spec_input["shape"] if isinstance(spec_input, dict) else spec_input
+    unknown = {size for size, dim in zip(recorded_shape[1:], spec_shape) if dim is None}
+    assert len(unknown) <= 1
+    return recorded_shape[0], (unknown.pop() if unknown else 7)
+
+
+@pytest.mark.parametrize("case_id", RUNS)
+def test_verifier_runs_what_keras_ran(case_id):
+    """Where Keras's run succeeded, the forward pass gives its output shapes; where only TensorFlow's
+    CPU kernels failed, it runs; where it failed at the recorder's sizes only (RUNS_AT_OTHER_SIZES),
+    the verifier says those sizes do not fit (V007)."""
+    from lstmcalc.verify import VerifyOptions, verify_report
+
+    case = CASES[case_id]
+    batch, timesteps = _run_sizes(case)
+    result = verify_report(analyze_case(case), VerifyOptions(batch_size=batch, timesteps=timesteps))
+    if case["run"]["ok"]:
+        assert result.ok, [d.message for d in result.diagnostics]
+        assert [list(array.shape) for array in result.outputs.values()] == case["run"]["output_shapes"]
+    elif not fails_when_run(case):
+        assert result.ok, [d.message for d in result.diagnostics]
+    else:
+        assert case_id in RUNS_AT_OTHER_SIZES
+        assert [d.code for d in result.diagnostics][:1] == ["V007"], case["run"]["error"]["core_message"]

@@ -17,18 +17,16 @@ KERAS = ROOT / "tests" / "fixtures" / "keras"
 MASK_WARNING = re.compile(r"Layer '([^']+)' \(of type \w+\) was passed an input with a mask attached")
 
 
-from .keras_fixtures import awaiting_merge
 from .test_keras_reference import REJECTED_ON_PURPOSE
 
 
 def _cases():
     cases = []
     for name in ("mask_reference.json", "sequential_reference.json", "conv_mask_reference.json",
-                 "conv_reference.json"):
+                 "conv_reference.json", "spatial_reference.json"):
         recorded = json.loads((KERAS / name).read_text(encoding="utf-8"))["cases"]
         cases += [(case_id, case) for case_id, case in sorted(recorded.items())
-                  if case["ok"] and case.get("built", True) and case_id not in REJECTED_ON_PURPOSE
-                  and not awaiting_merge(case)]
+                  if case["ok"] and case.get("built", True) and case_id not in REJECTED_ON_PURPOSE]
     return cases
 
 

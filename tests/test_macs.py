@@ -79,6 +79,21 @@ CASES = [
     ("average-pooling", [10, 3], "AveragePooling1D(2)", 0, 1, 0),
     ("global-average", [10, 6], "GlobalAveragePooling1D()", 0, 1, 0),
     ("global-max", [10, 6], "GlobalMaxPooling1D()", 0, 1, 0),
+    ("max-pooling-2d", [8, 8, 3], "MaxPooling2D()", 0, 1, 0),
+    ("average-pooling-2d", [8, 8, 3], "AveragePooling2D(2)", 0, 1, 0),
+    ("max-pooling-3d", [4, 8, 8, 3], "MaxPooling3D()", 0, 1, 0),
+    ("average-pooling-3d", [4, 8, 8, 3], "AveragePooling3D(2)", 0, 1, 0),
+    ("global-average-2d", [8, 8, 3], "GlobalAveragePooling2D()", 0, 1, 0),
+    ("global-max-2d", [8, 8, 3], "GlobalMaxPooling2D()", 0, 1, 0),
+    ("global-average-3d", [4, 8, 8, 3], "GlobalAveragePooling3D()", 0, 1, 0),
+    ("global-max-3d", [4, 8, 8, 3], "GlobalMaxPooling3D()", 0, 1, 0),
+    ("up-sampling-1d", [10, 3], "UpSampling1D()", 0, 1, 0),  # copies
+    ("up-sampling-2d", [8, 8, 3], "UpSampling2D(interpolation='bilinear')", 0, 1, 0),  # no weight: fixed factors
+    ("up-sampling-3d", [4, 8, 8, 3], "UpSampling3D()", 0, 1, 0),
+    ("zero-padding-1d", [10, 3], "ZeroPadding1D()", 0, 1, 0),
+    ("zero-padding-2d", [8, 8, 3], "ZeroPadding2D()", 0, 1, 0),
+    ("cropping-1d", [10, 3], "Cropping1D()", 0, 1, 0),
+    ("cropping-2d", [8, 8, 3], "Cropping2D(1)", 0, 1, 0),
     ("layer-norm", [10, 6], "LayerNormalization()", 0, 1, 0),  # element-wise scale and shift
     ("batch-norm", [10, 6], "BatchNormalization()", 0, 1, 0),
 ]

@@ -41,7 +41,8 @@ def test_bundled_specs_validate(validator, spec):
     assert not errors
 
 
-KERAS_CASES = yaml.safe_load((ROOT / "tests" / "fixtures" / "keras" / "sequential_cases.yaml").read_text())
+KERAS_CASES = [case for name in ("sequential_cases.yaml", "conv_cases.yaml", "spatial_cases.yaml")
+               for case in yaml.safe_load((ROOT / "tests" / "fixtures" / "keras" / name).read_text())]
 
 
 def test_schema_never_rejects_a_spec_lstmcalc_accepts(validator):

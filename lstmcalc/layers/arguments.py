@@ -290,3 +290,45 @@ BASE_ARGUMENTS: Sequence[Arg] = (
     Arg("input_shape", shape_or_none, None),
     Arg("input_dim", optional(positive_int), None),
 )
+
+
+def keras_text(value: Any) -> str:
+    """A value as Keras's messages print it (``str`` of the Python value): ``(2, 2)``, ``same``."""
+    return str(value)
+
+
+def keras_tuple(length: int, *, allow_zero: bool = False, label: Optional[str] = None
+                ) -> Callable[[str, Any], Tuple[int, ...]]:
+    """Keras's ``standardize_tuple``: one integer for every axis, or ``length`` integers, each above 0
+    (or 0 and above with ``allow_zero``), refused in Keras's words. ``label`` names the value in
+    the messages when it is a part of an argument (Keras's "1st entry of padding")."""
+    requirement = ">= 0" if allow_zero else "> 0"
+
+    def check_keras_tuple(name: str, value: Any) -> Tuple[int, ...]:
+        called = label or name
+        message = f"The `{called}` argument must be a tuple of {length} integers. Received {called}={keras_text(value)}"
+        hint = (f"Write one whole number for every axis, or {length} of them, e.g. `{name}: "
+                f"{[2] * length if length > 1 else 2}`.")
+        if isinstance(value, int):  # True counts as 1 in Keras, as in Python
+            items = [int(value)] * length
+        elif isinstance(value, (list, tuple)) and len(value) == length:
+            items = []
+            for item in value:
+                if isinstance(item, float) and item.is_integer():
+                    item = int(item)  # Keras accepts 2.0 where it converts with int()
+                if not isinstance(item, int):
+                    raise Problem("S005", f"{message}including element {keras_text(item)} of type {type(item)}",
+                                  hint)
+                items.append(int(item))
+        else:
+            raise Problem("S005", message, hint)
+        refused = sorted({item for item in items if item < 0 or (item == 0 and not allow_zero)})
+        if refused:
+            shown = "{" + ", ".join(str(item) for item in refused) + "}"
+            raise Problem("S006", f"{message}, including values {shown} that do not satisfy `value {requirement}`",
+                          f"Use sizes of {'0' if allow_zero else '1'} or more.")
+        return tuple(items)
+
+    one = {"type": "integer", "minimum": 0 if allow_zero else 1}
+    return described({"anyOf": [one, {"type": "array", "items": one, "minItems": length, "maxItems": length}]})(
+        check_keras_tuple)

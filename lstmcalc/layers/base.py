@@ -228,6 +228,11 @@ class Layer:
     def expected_rank(self) -> Optional[Rank]:
         return self.input_rank
 
+    def rank_hint(self, shape: Shape) -> str:
+        """How to fix an input of the wrong rank (``shape``), in terms of this layer; "" leaves the
+        engine's general hint."""
+        return ""
+
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         """For layers that take a list of tensors: raise Problem when the count is wrong.
         ``as_list``: the spec wrote a list (`inputs: [a, b]`); several tensors arriving from one
@@ -510,4 +515,4 @@ def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = Fal
             "H001",
             f"Input 0 of layer '{layer.name}' is incompatible with the layer: {mismatch}. "
             f"Full shape received: {format_shape(shape)}",
-            "")
+            layer.rank_hint(shape))

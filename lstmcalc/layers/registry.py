@@ -15,10 +15,13 @@ from .base import LAYER_TYPES, Layer
 # Type name as Keras (or torch.nn) spells it → module in lstmcalc.layers.
 FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("Dense", "Embedding", "Masking", "Dropout", "SpatialDropout1D", "Activation"), "core"),
-    **dict.fromkeys(("RepeatVector", "Flatten", "Reshape", "Permute"), "reshaping"),
+    **dict.fromkeys(("RepeatVector", "Flatten", "Reshape", "Permute", "UpSampling1D", "UpSampling2D",
+                     "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D"), "reshaping"),
     **dict.fromkeys(("Conv1D", "Conv2D", "Conv3D"), "conv"),
     **dict.fromkeys(("MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D"),
                     "pooling"),
+    **dict.fromkeys(("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+                     "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D"), "pooling"),
     **dict.fromkeys(("SimpleRNN", "GRU", "LSTM"), "recurrent"),
     **dict.fromkeys(("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"), "conv_recurrent"),
     **dict.fromkeys(("Bidirectional", "TimeDistributed"), "wrappers"),

@@ -19,8 +19,7 @@ from .conftest import ROOT, heavy_modules_imported
 FIXTURES = ROOT / "tests" / "fixtures" / "keras_files"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text(encoding="utf-8"))
 # What lstmcalc cannot model yet, with the code that says so (the fixtures are kept for when it can).
-NOT_YET: dict = {}
-SUPPORTED = sorted(case for case in REFERENCE if case not in NOT_YET)
+SUPPORTED = sorted(REFERENCE)
 TF2_CASES = sorted(path.stem[len("tf2_"):] for path in FIXTURES.glob("tf2_*.json") if path.stem != "tf2_reference")
 # Which recorded Keras model each source is compared with: the archive loaded by
 # keras.saving.load_model, the JSON by model_from_json, the source as it built the model.
@@ -135,17 +134,6 @@ def test_verify_with_the_archive_weights_equals_keras_predict(case):
     tolerance = 2e-3 if case == "dtype_policy" else 1e-5
     for ours, theirs in zip(computed, expected):
         np.testing.assert_allclose(ours.astype("float64"), theirs, rtol=tolerance, atol=tolerance)
-
-
-@pytest.mark.parametrize("suffix", sorted(RECORD_OF))
-@pytest.mark.parametrize("case", sorted(NOT_YET))
-def test_what_lstmcalc_does_not_model_yet_is_a_clear_error(case, suffix):
-    report = analyze(FIXTURES / f"{case}{suffix}")
-    codes = [diagnostic.code for diagnostic in report.errors]
-    assert NOT_YET[case] in codes
-    if case == "convlstm2d":
-        assert "Unknown layer type `ConvLSTM2D`" in report.errors[0].message
-    assert "Traceback" not in table(report)
 
 
 # -- the CLI -----------------------------------------------------------------------------------

@@ -33,19 +33,16 @@ here because this is a recording tool run by developers on the repository's
 own fixtures; it is never shipped.
 """
 
-import argparse
 import json
 import os
 import re
 import sys
 import warnings
 
-# Some Keras messages print a Python set (e.g. the allowed `padding` values);
-# its order depends on string hashing. Re-exec with a fixed hash seed so the
-# recorded messages are reproducible byte for byte.
-if os.environ.get("PYTHONHASHSEED") != "0":
-    os.environ["PYTHONHASHSEED"] = "0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recorder_cases import load_cases, parse_arguments, pin_hash_seed  # noqa: E402,F401  (record_keras_numerics imports them from here)
+
+pin_hash_seed()  # Keras messages print Python sets (e.g. the allowed `padding` values)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -55,7 +52,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ["COLUMNS"] = "200"
 
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -326,39 +322,6 @@ def run_case(case):
 # --------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------
-
-
-def load_cases(path):
-    with open(path, encoding="utf-8") as fh:
-        cases = yaml.safe_load(fh)
-    if not isinstance(cases, list):
-        raise SpecError(f"{path}: top level must be a list of cases")
-    seen = set()
-    for case in cases:
-        if not isinstance(case, dict) or "id" not in case or "spec" not in case:
-            raise SpecError(f"malformed case: {case!r}")
-        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", case["id"]):
-            raise SpecError(f"case id is not kebab-case: {case['id']!r}")
-        if case["id"] in seen:
-            raise SpecError(f"duplicate case id: {case['id']!r}")
-        seen.add(case["id"])
-    return cases
-
-
-def parse_arguments(description, default_cases, default_out, argv=None):
-    """The recorders' shared options: --cases, --out and --only; returns (args, selected cases)."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--cases", default=default_cases)
-    parser.add_argument("--out", default=default_out)
-    parser.add_argument("--only", nargs="+", metavar="ID")
-    args = parser.parse_args(argv)
-    cases = load_cases(args.cases)
-    if args.only:
-        missing = set(args.only) - {c["id"] for c in cases}
-        if missing:
-            parser.error(f"unknown case ids: {sorted(missing)}")
-        cases = [c for c in cases if c["id"] in set(args.only)]
-    return args, cases
 
 
 def main(argv=None):

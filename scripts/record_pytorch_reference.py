@@ -19,14 +19,17 @@ How to run (from the repository root), in a throwaway environment:
 Options: --cases PATH, --out PATH, --only ID [ID ...] (print those cases instead of writing).
 """
 
-import argparse
 import json
 import os
 import sys
 
-import torch
-import torchinfo
-import yaml
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+import torchinfo  # noqa: E402
+
+from pytorch_spec import tensors_of  # noqa: E402
+from recorder_cases import parse_arguments  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CASES = os.path.join(ROOT, "tests", "fixtures", "pytorch", "cases.yaml")
@@ -40,15 +43,6 @@ def build(spec):
     if kind in RECURRENT:
         arguments["batch_first"] = True
     return kind, getattr(torch.nn, kind)(**arguments)
-
-
-def shapes(result):
-    if isinstance(result, torch.Tensor):
-        return [list(result.shape)]
-    found = []
-    for item in result:
-        found.extend(shapes(item))
-    return found
 
 
 def record(case):
@@ -66,20 +60,14 @@ def record(case):
         "parameters": [{"name": name, "shape": list(parameter.shape)}
                        for name, parameter in module.named_parameters()],
         "params": sum(parameter.numel() for parameter in module.parameters()),
-        "returned_shapes": shapes(returned),
+        "returned_shapes": [list(t.shape) for t in tensors_of(returned)],
         "torchinfo_mult_adds": int(statistics.total_mult_adds),
     }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=DEFAULT_CASES)
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--only", nargs="+")
-    options = parser.parse_args(argv)
-    with open(options.cases, encoding="utf-8") as handle:
-        cases = yaml.safe_load(handle)
-    selected = [case for case in cases if not options.only or case["id"] in options.only]
+    options, selected = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv,
+                                        required=("id", "keras", "input", "torch"))
     document = {
         "torch_version": torch.__version__,
         "torchinfo_version": getattr(torchinfo, "__version__", "unknown"),

@@ -55,6 +55,8 @@ _TABLE = [
     Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
     Code("S015", "unused-input", WARNING, "S", "An input that no layer consumes."),
     Code("S016", "unused-layer", WARNING, "S", "A layer outside the model's outputs (Keras leaves it out)."),
+    Code("S017", "dropout-single-layer", WARNING, "S",
+         "dropout on a PyTorch RNN with num_layers 1: it only acts between layers, so it does nothing."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
@@ -64,6 +66,12 @@ _TABLE = [
          "Reshape to a fixed size from an input of unknown size: only one length will run."),
     Code("H006", "bidirectional-unit-mismatch", WARNING, "H",
          "A Bidirectional backward_layer with other units than the forward layer."),
+    Code("H007", "batch-axis-mismatch", WARNING, "H",
+         "Layers that read the batch on different axes (PyTorch modules with different batch_first)."),
+    Code("H008", "unbatched-sequence", WARNING, "H",
+         "A PyTorch module reads a tensor without a sequence axis as one unbatched sequence."),
+    Code("H009", "dtype-mismatch", ERROR, "H",
+         "A PyTorch module receives a dtype it refuses (token ids into an RNN, floats into an Embedding)."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),
@@ -71,7 +79,8 @@ _TABLE = [
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
     Code("T003", "initial-state-count", ERROR, "T", "initial_state lists the wrong number of states."),
-    Code("T004", "initial-state-shape", ERROR, "T", "An initial state's shape differs from (batch, units)."),
+    Code("T004", "initial-state-shape", ERROR, "T",
+         "An initial state's shape differs from (batch, units) (PyTorch: (D·num_layers, N, H))."),
     # expectations (the spec's `expect:` block, checked by `lstmcalc check`)
     Code("X001", "params-mismatch", ERROR, "X",
          "The model's total, trainable or non-trainable parameter count differs from `expect:`."),

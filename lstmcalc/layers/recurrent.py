@@ -34,25 +34,41 @@ class Cell:
     gates: int            # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN
     use_bias: bool
     separate_recurrent_bias: bool  # GRU with reset_after=True keeps an input and a recurrent bias
+    # PyTorch's proj_size: h_t is the cell's output projected to this width by weight_hr (0: none),
+    # so the recurrent weights read proj_size values instead of units.
+    projection: int = 0
+
+    @property
+    def hidden_width(self) -> int:
+        """The width of h_t: what the next step (and the next layer) reads."""
+        return self.projection or self.units
+
+    def _recurrent_width(self) -> Expression:
+        return count_of(self.projection, "proj_size") if self.projection else count_of(self.units, "units")
 
     def parameters(self, convention: str = "keras") -> Expression:
         """The count as the layout of ``convention`` stores the cell: gates × (units × (features +
         units) + bias), where Keras keeps one bias of units (two with GRU's reset_after) and PyTorch
-        always two (bias_ih and bias_hh)."""
+        always two (bias_ih and bias_hh); with a projection, units × proj_size more."""
         units = count_of(self.units, "units")
-        inner: List[Expression] = [times(units, plus(count_of(self.input_dim, "features"), units))]
+        inner: List[Expression] = [times(units, plus(count_of(self.input_dim, "features"), self._recurrent_width()))]
         if self.use_bias:
             two_biases = self.separate_recurrent_bias or convention == "pytorch"
             inner.append(times(count_of(2, "2"), units) if two_biases else units)
         total = plus(*inner)
-        return times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+        gated = times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+        return plus(gated, times(count_of(self.projection, "proj_size"), units)) if self.projection else gated
 
     def step_macs(self) -> Expression:
         """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
-        h_{t−1} by its (units, units) block."""
+        h_{t−1} by its (units, units) block (with a projection, (proj_size, units), and the
+        projection itself multiplies units by proj_size)."""
         factors = [count_of(self.gates, "gates")] if self.gates > 1 else []
-        return times(*factors, count_of(self.units, "units"),
-                     plus(count_of(self.input_dim, "features"), count_of(self.units, "units")))
+        products = times(*factors, count_of(self.units, "units"),
+                         plus(count_of(self.input_dim, "features"), self._recurrent_width()))
+        if self.projection:
+            return plus(products, times(count_of(self.units, "units"), count_of(self.projection, "proj_size")))
+        return products
 
 
 @dataclass(frozen=True)
@@ -77,14 +93,19 @@ def keras_cell_weights(cell: Cell, layer: Layer) -> List[Weight]:
 
 
 def pytorch_cell_weights(cell: Cell, layer: Layer, index: int = 0, suffix: str = "") -> List[Weight]:
-    """PyTorch: ``weight_ih_l0`` (gates·units, input_size), ``weight_hh_l0`` (gates·units, units)
-    and, with a bias, always two vectors ``bias_ih_l0`` and ``bias_hh_l0``."""
+    """PyTorch (named_parameters' names and order): ``weight_ih_l0`` (gates·units, input_size),
+    ``weight_hh_l0`` (gates·units, units — proj_size with a projection), with a bias always two
+    vectors ``bias_ih_l0`` and ``bias_hh_l0``, then ``weight_hr_l0`` (proj_size, units) with a
+    projection. ``index`` is the layer of a num_layers stack, ``suffix`` "_reverse" for the
+    backward direction."""
     width = cell.gates * cell.units
     tag = f"l{index}{suffix}"
     weights = [layer.weight(f"weight_ih_{tag}", (width, cell.input_dim)),
-               layer.weight(f"weight_hh_{tag}", (width, cell.units))]
+               layer.weight(f"weight_hh_{tag}", (width, cell.hidden_width))]
     if cell.use_bias:
         weights += [layer.weight(f"bias_ih_{tag}", (width,)), layer.weight(f"bias_hh_{tag}", (width,))]
+    if cell.projection:
+        weights.append(layer.weight(f"weight_hr_{tag}", (cell.projection, cell.units)))
     return weights
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Diagnostic
@@ -105,6 +105,7 @@ class SummaryRow:
     figures: List[str]  # the --columns cells
     connections: List[str]  # `name[i]` references (graph tables only)
     status: str = "ok"
+    labels: List[str] = field(default_factory=list)  # the outputs' names (output, h_n, c_n), when they have any
 
 
 def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[SummaryRow]]:
@@ -118,7 +119,7 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
     def layer_row(layer: LayerReport) -> SummaryRow:
         cells = figures.get(layer.name, []) if layer.status == "ok" else ["-"] * len(columns)
         return SummaryRow(layer.name, layer.type, layer.output_shapes if layer.status == "ok" else None,
-                          cells, layer.connected_to, layer.status)
+                          cells, layer.connected_to, layer.status, list(layer.output_labels))
 
     if not report.functional:
         return graph, [layer_row(layer) for layer in report.layers]

@@ -9,6 +9,7 @@ from ..diagnostics import Diagnostic, Problem
 from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
+from ..layers.frameworks import FRAMEWORKS
 from .source import LocatedList, LocatedMap, Location, load_yaml, location_of
 
 TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layers", "outputs",
@@ -59,8 +60,9 @@ class SpecReader:
                 self.problem("S002", f"Unknown top-level key `{key}`.", hint,
                              document.key_location(key))
         spec.name = self._model_name(document)
-        spec.batch_size = self._batch_size(document, "batch_size")
-        self._framework(document)
+        spec.framework = self._framework(document)
+        spec.batch_size = self._batch_size(document, "batch_size",
+                                           minimum=FRAMEWORKS[spec.framework].min_batch_size)
         layers = document.get("layers")
         if layers is None and "layers" in misspelt:
             layers = LocatedList()
@@ -109,13 +111,21 @@ class SpecReader:
             return None
         return name
 
-    def _framework(self, document: LocatedMap) -> None:
-        framework = document.get("framework", "keras")
-        if framework != "keras":
-            self.problem("S006", f"`framework: {framework}` is not supported yet; lstmcalc follows Keras 3.",
-                         "Remove `framework:` or set it to keras.", document.value_location("framework"))
+    def _framework(self, document: LocatedMap) -> str:
+        from ..layers.frameworks import KERAS
 
-    def _batch_size(self, mapping: LocatedMap, key: str) -> Optional[int]:
+        framework = document.get("framework", KERAS)
+        if framework not in FRAMEWORKS:
+            suggestion = closest(str(framework), list(FRAMEWORKS))
+            self.problem("S006", f"`framework: {framework}` is not one lstmcalc follows: "
+                                 f"{' or '.join(FRAMEWORKS)}.",
+                         (f"Did you mean `framework: {suggestion}`? " if suggestion else "")
+                         + "keras (the default) reads Keras 3 layers; pytorch reads torch.nn modules.",
+                         document.value_location("framework"))
+            return KERAS
+        return framework
+
+    def _batch_size(self, mapping: LocatedMap, key: str, minimum: int = 1) -> Optional[int]:
         value = mapping.get(key)
         if value is None:
             return None
@@ -124,8 +134,8 @@ class SpecReader:
             self.problem("S005", f"`{key}` must be a whole number or null, got {value!r}.",
                          f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
             return None
-        if value <= 0:
-            self.problem("S006", f"`{key}` must be at least 1, got {value}.",
+        if value < minimum:
+            self.problem("S006", f"`{key}` must be at least {minimum}, got {value}.",
                          f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
             return None
         return value
@@ -219,7 +229,7 @@ class SpecReader:
             first = spec.layers[0]
             from ..layers.registry import layer_class
 
-            cls = layer_class(first.type_name)
+            cls = layer_class(first.type_name, spec.framework)
             own = {argument.name for argument in cls.arguments} if cls else set()
             for key in ("input_shape", "input_dim"):
                 argument = first.keywords.get(key)
@@ -300,10 +310,11 @@ def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec],
 
 def spec_from_arguments(input_shape: Tuple[Optional[int], ...], layers: List[str], *,
                         batch_size: Optional[int] = None, name: Optional[str] = None,
-                        dtype: str = "float32") -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
+                        dtype: str = "float32", framework: str = "keras",
+                        ) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     """The model built from `--input 50,10 "LSTM(64)" ...` on the command line."""
     reader = SpecReader("<command line>")
-    spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size)
+    spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size, framework=framework)
     spec.inputs = [InputDef(None, tuple(input_shape), dtype, Location("<command line>", None, None))]
     for index, text in enumerate(layers, start=1):
         where = Location(f"<layer argument {index}>", 1, 1, content_column=1)

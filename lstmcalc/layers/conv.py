@@ -66,6 +66,7 @@ def pool_length(length: Dim, pool: int, stride: int, padding: str) -> Dim:
 @register
 class Conv1D(Layer):
     keras_class = "Conv1D"
+    pytorch_module = "Conv1d"
     examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
                 Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
     sequence_axes = ("batch", "timesteps", "features")

@@ -20,6 +20,7 @@ class Dense(Layer):
     """Acts on the last axis of inputs of any rank ≥ 2."""
 
     keras_class = "Dense"
+    pytorch_module = "Linear"
     examples = (Example("Dense(4, activation='relu')", ((6, 3),)),
                 Example("Dense(2)", ((5,),)))
     input_rank = Rank(min_ndim=2)
@@ -95,6 +96,7 @@ class Embedding(Layer):
     """Integer indices below ``input_dim`` → vectors of ``output_dim``; adds a dimension."""
 
     keras_class = "Embedding"
+    pytorch_module = "Embedding"
     examples = (Example("Embedding(50, 8, mask_zero=True)", ((7,),), "int32"),)
     supports_masking = True
     arguments = (
@@ -233,6 +235,7 @@ class _Dropout(PassThrough):
 @register
 class Dropout(_Dropout):
     keras_class = "Dropout"
+    pytorch_module = "Dropout"
     examples = (Example("Dropout(0.5)", ((7, 3),)),)
     maps_over_tensor_lists = True
     arguments = (

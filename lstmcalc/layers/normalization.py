@@ -59,6 +59,7 @@ def normalization_math(layer: Layer, where: str, inputs: Sequence[TensorSpec], o
 @register
 class LayerNormalization(Layer):
     keras_class = "LayerNormalization"
+    pytorch_module = "LayerNorm"
     examples = (Example("LayerNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = mean and variance of each sample over the normalised axes")

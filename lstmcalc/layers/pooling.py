@@ -80,6 +80,7 @@ _POOL_TAIL = (
 @register
 class MaxPooling1D(_Pooling1D):
     keras_class = "MaxPooling1D"
+    pytorch_module = "MaxPool1d"
     examples = (Example("MaxPooling1D(2)", ((9, 2),)),)
     function = "max"
     arguments = (Arg("pool_size", int_tuple(1), (2,)),) + _POOL_TAIL

@@ -37,6 +37,8 @@ class Cell:
     # PyTorch's proj_size: h_t is the cell's output projected to this width by weight_hr (0: none),
     # so the recurrent weights read proj_size values instead of units.
     projection: int = 0
+    # What the general formula calls the units and the input width (PyTorch: hidden_size, H_in).
+    names: Tuple[str, str] = ("units", "features")
 
     @property
     def hidden_width(self) -> int:
@@ -44,14 +46,20 @@ class Cell:
         return self.projection or self.units
 
     def _recurrent_width(self) -> Expression:
-        return count_of(self.projection, "proj_size") if self.projection else count_of(self.units, "units")
+        return count_of(self.projection, "proj_size") if self.projection else self._units()
+
+    def _units(self) -> Expression:
+        return count_of(self.units, self.names[0])
+
+    def _features(self) -> Expression:
+        return count_of(self.input_dim, self.names[1])
 
     def parameters(self, convention: str = "keras") -> Expression:
         """The count as the layout of ``convention`` stores the cell: gates × (units × (features +
         units) + bias), where Keras keeps one bias of units (two with GRU's reset_after) and PyTorch
         always two (bias_ih and bias_hh); with a projection, units × proj_size more."""
-        units = count_of(self.units, "units")
-        inner: List[Expression] = [times(units, plus(count_of(self.input_dim, "features"), self._recurrent_width()))]
+        units = self._units()
+        inner: List[Expression] = [times(units, plus(self._features(), self._recurrent_width()))]
         if self.use_bias:
             two_biases = self.separate_recurrent_bias or convention == "pytorch"
             inner.append(times(count_of(2, "2"), units) if two_biases else units)
@@ -64,10 +72,9 @@ class Cell:
         h_{t−1} by its (units, units) block (with a projection, (proj_size, units), and the
         projection itself multiplies units by proj_size)."""
         factors = [count_of(self.gates, "gates")] if self.gates > 1 else []
-        products = times(*factors, count_of(self.units, "units"),
-                         plus(count_of(self.input_dim, "features"), self._recurrent_width()))
+        products = times(*factors, self._units(), plus(self._features(), self._recurrent_width()))
         if self.projection:
-            return plus(products, times(count_of(self.units, "units"), count_of(self.projection, "proj_size")))
+            return plus(products, times(self._units(), count_of(self.projection, "proj_size")))
         return products
 
 

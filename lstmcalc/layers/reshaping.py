@@ -58,6 +58,7 @@ class Flatten(PassThrough):
     """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
 
     keras_class = "Flatten"
+    pytorch_module = "Flatten"
     examples = (Example("Flatten()", ((7, 3),)),)
     flattens = True
     input_rank = Rank(min_ndim=1)

@@ -8,13 +8,16 @@ The messages are the ones recorded from real torch in tests/fixtures/pytorch/mod
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, ClassVar, Dict, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 from ..shapes import format_shape
 from .arguments import Arg, described
 from .base import Layer, TensorSpec
 from .frameworks import PYTORCH
+
+if TYPE_CHECKING:
+    from .explanation import ToolCount
 
 # dtype= of a torch module, as the spec writes it (torch.float32 → float32).
 TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -213,6 +216,20 @@ class TorchModule(Layer):
     @property
     def compute_dtype(self) -> str:
         return self.variable_dtype
+
+    def mac_tool_counts(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec],
+                        batch: int) -> List["ToolCount"]:
+        """torchinfo's count for modules with parameters (every parameter once per element of the
+        output's first axis; convolutions per output position)."""
+        from .torch_counters import known, torchinfo
+
+        weights = self.weight_shapes(inputs)
+        if not weights or not known(outputs[0].shape):
+            return []
+        return [torchinfo(sum(weight.size for weight in weights), outputs[0].shape, self.convolution)]
+
+    # A convolution: torchinfo counts its parameters at every output position.
+    convolution: ClassVar[bool] = False
 
     # -- torch's errors on the first forward ------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..arithmetic import number as count_of, times
 from ..diagnostics import Problem
-from ..shapes import Dim, Shape, format_shape
+from ..shapes import Dim, Shape, format_shape, num_elements
 from .activations import activation_function
 from .arguments import Arg, boolean, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
@@ -31,14 +31,8 @@ SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfl
 def per_sample_positions(tensor: TensorSpec, keep: int = 1) -> Dim:
     """How many times a layer acting on the last ``keep`` axes runs per sample: the product of the
     other axes except the batch axis (None when one is unknown)."""
-    total = 1
-    for axis, dim in enumerate(tensor.shape[:len(tensor.shape) - keep]):
-        if axis == tensor.batch_axis:
-            continue
-        if dim is None:
-            return None
-        total *= dim
-    return total
+    return num_elements([dim for axis, dim in enumerate(tensor.shape[:len(tensor.shape) - keep])
+                         if axis != tensor.batch_axis])
 
 
 def tensor_size(position: int):
@@ -667,6 +661,7 @@ class Conv1d(ChannelsFirst):
 
     keras_class = "Conv1d"
     keras_type = "Conv1D"
+    convolution = True
     arguments = (Arg("in_channels", optional(single), None), Arg("out_channels", single), Arg("kernel_size", single),
                  Arg("stride", single, 1), Arg("padding", conv_padding, 0), Arg("dilation", single, 1),
                  Arg("groups", single, 1), Arg("bias", boolean, True), Arg("padding_mode", padding_mode, "zeros"))

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
-from ..shapes import Shape, format_shape
+from ..shapes import Shape, format_shape, product
 from .activations import activation_function, sigmoid as _sigmoid
 from .arguments import Arg, described, optional
 from .base import (Amount, Arrays, Example, Forward, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
-from .explanation import Block, Context, Equation, Math, Symbol, TensorRow, count_text, tensor_text, weight_text
+from .explanation import (Block, Context, Equation, Math, Symbol, TensorRow, ToolCount, count_text, tensor_text,
+                          weight_text)
 from .figures import repeated
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     pytorch_cell_weights
@@ -131,7 +132,7 @@ class TorchRecurrent(TorchModule):
         """Layer ``index`` of the stack: it reads the input (layer 0) or the previous layer's output."""
         width = input_size if index == 0 else self.directions * self.output_width
         return Cell(width, self.hidden, self.gates, self["bias"], separate_recurrent_bias=True,
-                    projection=self.projection)
+                    projection=self.projection, names=("hidden_size", "H_in"))
 
     def cells(self, inputs: Sequence[TensorSpec]) -> List[Cell]:
         size = self.input_size(inputs)
@@ -304,6 +305,18 @@ class TorchRecurrent(TorchModule):
                        for _ in range(self.layers))
         return repeated(per_step, self.steps(inputs[0].shape))
 
+    def mac_tool_counts(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec],
+                        batch: int) -> List[ToolCount]:
+        from .torch_counters import RecurrentFacts, known, recurrent_counts
+
+        if not known(inputs[0].shape, outputs[0].shape):
+            return []
+        facts = RecurrentFacts(self.keras_class, self.gates, self.hidden, self.projection, self.layers,
+                               self.directions, self["bias"], self.input_size(inputs),
+                               sum(weight.size for weight in self.weight_shapes(inputs)), tuple(inputs[0].shape),
+                               tuple(outputs[0].shape), self["batch_first"])
+        return recurrent_counts(facts)
+
     def parameter_expression(self, inputs: Sequence[TensorSpec]) -> Expression:
         return plus(*(self.per_direction(cell.parameters("pytorch")) for cell in self.cells(inputs)))
 
@@ -320,9 +333,7 @@ class TorchRecurrent(TorchModule):
 
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         shape = inputs[0].shape
-        total = 1
-        for dim in shape:
-            total *= dim
+        total = product(shape)  # type: ignore[arg-type]  # the verifier's shapes are known
         steps = self.steps(shape)
         batch = 1 if self.unbatched(inputs) else self.batch(shape)
         width = self.gates * self.hidden
@@ -437,8 +448,9 @@ class TorchRecurrent(TorchModule):
                         self.loop_words(steps, 0), self.cell_equations(bool(self.projection)),
                         self.symbols(cells[0], batch, True), legend_text)]
         if self.layers > 1:
+            above = "layer 1" if self.layers == 2 else f"layers 1 … {self.layers - 1}"
             blocks.append(Block(
-                f"layers 1 … {self.layers - 1}: the same equations with their own weights (_l1, …)",
+                f"{above}: the same equations with their own weights (_l1{', …' if self.layers > 2 else ''})",
                 f"x_t = the layer below's output at step t: {self.directions * self.output_width} values"
                 + (" (both directions joined)" if self.directions == 2 else "")
                 + "; between layers, dropout while training only (off in eval mode)", [],

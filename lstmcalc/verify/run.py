@@ -100,6 +100,8 @@ class Verification:
         for node in self._layer_nodes():
             self._compute(node, weights, rng)
         self._collect_outputs()
+        if self.options.keep_arrays:
+            self.result.arrays = dict(self.arrays)
 
     # -- shapes before arrays --------------------------------------------------------------------
 

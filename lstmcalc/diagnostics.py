@@ -75,6 +75,10 @@ _TABLE = [
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),
+    Code("P002", "no-counterpart", ERROR, "P",
+         "lstmcalc port: a layer with no equivalent in the other framework (port refuses, saying why)."),
+    Code("P003", "port-disagrees", ERROR, "P",
+         "lstmcalc port: the two forward passes differ by more than 1e-5 (nothing is written)."),
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),

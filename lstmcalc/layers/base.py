@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from numpy import ndarray
 
     from ..keras_layout import MaskGraph
+    from .porting import PortPlan
     from .explanation import Context, FrameworkView, Math, Setting, TensorRow, ToolCount
 
 WeightArrays = Dict[str, "ndarray"]
@@ -472,6 +473,17 @@ class Layer:
         """Compute the outputs from real arrays, as Keras's ``call`` in inference mode."""
         raise Problem("V005", f"lstmcalc has no NumPy forward pass for {self.keras_class} yet.",
                            "Verify the rest of the model by removing this layer from a copy of the spec.")
+
+    # -- porting to the other framework (lstmcalc port) -------------------------------------------
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Add to ``plan`` (lstmcalc.layers.porting) the layers of ``framework`` that compute what
+        this layer computes on ``inputs``, with its weights converted and the tensors that prove
+        it; raise Problem P002 when there are none."""
+        from .porting import refuse
+
+        raise refuse(self, framework, "lstmcalc has no port rule for this type.",
+                     "Port a model without it, or write that part of the other model by hand.")
 
     def __repr__(self) -> str:
         return f"<{self.keras_class} {self.name!r}>"

@@ -10,8 +10,10 @@ from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, Pr
                    numpy_module, register)
 from .explanation import Context, Equation, Math, io_symbols, one_block
 from .conv import DATA_FORMAT, channels_first, pool_length, same_padding, to_channels_last, window_taps
+from .porting import Entry, port_module
 
 if TYPE_CHECKING:
+    from .porting import PortPlan
     from numpy import ndarray
 
 
@@ -88,6 +90,15 @@ class MaxPooling1D(_Pooling1D):
     def reduce(self, windows: "ndarray", inside: "ndarray") -> "ndarray":
         np = numpy_module()
         return np.where(inside, windows, -np.inf).max(axis=2)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.MaxPool1d on (batch, channels, length)."""
+        if self["padding"] != "valid" or channels_first(self):
+            super().port_to(framework, inputs, plan)
+        pool, stride = self["pool_size"][0], self["strides"][0]
+        port_module(self, plan, Entry("MaxPool1d", self.name, {"kernel_size": pool, **({} if stride == pool else
+                                                                                       {"stride": stride})}),
+                    layout="channels")
 
 
 @register

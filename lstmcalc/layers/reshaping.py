@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, num_elements, product
 from .arguments import Arg, choice, described, int_list, positive_int
+from .porting import Entry, port_module
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank, TensorSpec,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, io_symbols, one_block, tensor_text
+
+if TYPE_CHECKING:
+    from .porting import PortPlan
 
 
 def rearrangement_math(layer: Layer, rhs: str, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> Math:
@@ -75,6 +79,11 @@ class Flatten(PassThrough):
         if self["data_format"] == "channels_first" and x.ndim > 1:
             x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))  # to channels last, as Keras
         return [x.reshape(x.shape[0], -1)], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["data_format"] == "channels_first" and len(inputs[0].shape) > 2:
+            super().port_to(framework, inputs, plan)
+        port_module(self, plan, Entry("Flatten", self.name))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return rearrangement_math(self, f"reshape(x, {tensor_text(outputs[0])})", inputs, outputs)
@@ -177,6 +186,10 @@ class Permute(PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [inputs[0].transpose((0,) + tuple(self["dims"]))], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """lstmcalc's Permute step, whose dims count the batch axis."""
+        port_module(self, plan, Entry("Permute", self.name, {"dims": [0] + list(self["dims"])}))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axes = ", ".join(str(dim) for dim in self["dims"])

@@ -167,6 +167,9 @@ class TorchModule(Layer):
     torch_init: ClassVar[str] = ""
     # The shape of its input in torch's documentation, e.g. "(N, *, H_in)".
     torch_input: ClassVar[str] = ""
+    # An activation module: the Keras activation it computes, with the arguments it needs for it.
+    keras_activation: ClassVar[str] = ""
+    activation_arguments: ClassVar[Dict[str, Any]] = {}
 
     @classmethod
     def init_name(cls) -> str:

@@ -17,11 +17,14 @@ from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MA
                    WeightArrays, numpy_module, register)
 from .conv import window_taps
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
+from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
                            type_name)
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from .porting import PortPlan
 
 # torch's name of a scalar type in its messages.
 SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -170,6 +173,13 @@ class Linear(TorchModule):
                               count_of(self["out_features"], "out_features")),
                         per_sample_positions(inputs[0]), "position")
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Dense: kernel = weight.T; an activation module after it becomes its activation."""
+        entry = Entry("Dense", self.name, {"units": self["out_features"], **({} if self["bias"] else {"use_bias": False})})
+        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].T,
+                                                                  **({"bias": own["bias"]} if "bias" in own else {})})
+        plan.after.activation_slot = (entry, counterpart)
+
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         x = self.floating(inputs[0])
@@ -255,6 +265,16 @@ class Embedding(TorchModule):
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         return NO_MACS  # a row lookup
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Embedding with the same table (padding_idx only matters to gradients)."""
+        if self["max_norm"] is not None:
+            raise refuse(self, framework, "max_norm rescales the looked-up rows of the table in place, which Keras's "
+                                          "Embedding does not do.", "Port a module without max_norm.")
+        plan.input_dtype = "int32"
+        port_module(self, plan, Entry("Embedding", self.name, {"input_dim": self["num_embeddings"],
+                                                               "output_dim": self["embedding_dim"]}),
+                    lambda own: {"embeddings": own["weight"]})
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -368,6 +388,18 @@ class LayerNorm(TorchModule):
             y = y + self.floating(weights["bias"])
         return [y.astype(x.dtype, copy=False)], [None]
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's LayerNormalization over the same last axes: gamma = weight, beta = bias."""
+        count, rank = len(self["normalized_shape"]), len(inputs[0].shape)
+        axes = -1 if count == 1 else list(range(rank - count, rank))
+        arguments: dict = {"axis": axes, "epsilon": self["eps"]}
+        if not self["elementwise_affine"]:
+            arguments.update(center=False, scale=False)
+        elif not self["bias"]:
+            arguments["center"] = False
+        port_module(self, plan, Entry("LayerNormalization", self.name, arguments),
+                    lambda own: {key: own[name] for name, key in (("weight", "gamma"), ("bias", "beta")) if name in own})
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         scale = " ⊙ γ" if self["elementwise_affine"] else ""
         shift = " + β" if self["elementwise_affine"] and self["bias"] else ""
@@ -391,6 +423,9 @@ class Dropout(Parameterless):
     keras_keywords = {"p": "rate"}
     examples = (Example("Dropout(p=0.3)", ((6, 3),), framework="pytorch"),)
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        port_module(self, plan, Entry("Dropout", self.name, {"rate": self["p"]}), layout="any")
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         p = self["p"]
         return one_block("training only", [
@@ -400,7 +435,8 @@ class Dropout(Parameterless):
 
 
 class Activation(Parameterless):
-    """An element-wise activation module; ``activation`` names its NumPy function."""
+    """An element-wise activation module; ``activation`` names its NumPy function (and the Keras
+    activation it computes)."""
 
     activation: ClassVar[str] = ""
     formula: ClassVar[str] = ""
@@ -408,6 +444,9 @@ class Activation(Parameterless):
 
     def function(self, x: "ndarray") -> "ndarray":
         return activation_function(self.activation)(x)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        port_activation(self, plan)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return one_block("element-wise", [Equation("y", self.formula, "")], io_symbols(inputs, outputs),
@@ -419,7 +458,7 @@ class ReLU(Activation):
     """nn.ReLU: max(x, 0)."""
 
     keras_class = "ReLU"
-    activation = "relu"
+    activation = keras_activation = "relu"
     formula = "max(x, 0)"
     arguments = (Arg("inplace", boolean, False),)
     examples = (Example("ReLU()", ((6, 3),), framework="pytorch"),)
@@ -430,7 +469,7 @@ class Tanh(Activation):
     """nn.Tanh."""
 
     keras_class = "Tanh"
-    activation = "tanh"
+    activation = keras_activation = "tanh"
     formula = "tanh(x)"
     examples = (Example("Tanh()", ((6, 3),), framework="pytorch"),)
 
@@ -440,7 +479,7 @@ class Sigmoid(Activation):
     """nn.Sigmoid: 1 / (1 + e^−x)."""
 
     keras_class = "Sigmoid"
-    activation = "sigmoid"
+    activation = keras_activation = "sigmoid"
     formula = "σ(x) = 1 / (1 + e^−x)"
     examples = (Example("Sigmoid()", ((6, 3),), framework="pytorch"),)
 
@@ -455,6 +494,8 @@ class Softmax(Parameterless):
     """nn.Softmax(dim): exponentials normalised to sum 1 along ``dim``."""
 
     keras_class = "Softmax"
+    keras_activation = "softmax"  # Keras's softmax is along the last axis
+    activation_arguments = {"dim": -1}
     arguments = (Arg("dim", optional_axis, None),)
     examples = (Example("Softmax(dim=-1)", ((6, 3),), framework="pytorch"),)
 
@@ -482,6 +523,12 @@ class Softmax(Parameterless):
         shifted = x - np.max(x, axis=axis, keepdims=True)
         exps = np.exp(shifted)
         return exps / np.sum(exps, axis=axis, keepdims=True)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self.axis(len(inputs[0].shape)) != len(inputs[0].shape) - 1:
+            raise refuse(self, framework, "Keras's softmax activation normalises the last axis; this Softmax "
+                                          f"normalises axis {self['dim']}.", "Use `dim: -1`.")
+        port_activation(self, plan)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.axis(len(inputs[0].shape))
@@ -546,6 +593,13 @@ class Flatten(TorchModule):
         x = inputs[0]
         start, end = self.span([TensorSpec(tuple(x.shape))])
         return [x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self.span(inputs) != (1, len(inputs[0].shape) - 1) or inputs[0].batch_axis != 0:
+            raise refuse(self, framework, "Keras's Flatten joins every axis after a leading batch axis; this one joins "
+                                          f"axes {self.span(inputs)} of a tensor with the batch on axis "
+                                          f"{inputs[0].batch_axis}.", "Use nn.Flatten() on a batch-first tensor.")
+        port_module(self, plan, Entry("Flatten", self.name))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         start, end = self.span(inputs)
@@ -777,6 +831,26 @@ class Conv1d(ChannelsFirst):
         y = y.astype(x.dtype, copy=False)
         return [y[0] if unbatched else y], [None]
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Conv1D on channels-first data: kernel = weight.transpose(2, 1, 0)."""
+        if isinstance(self["padding"], int) and self["padding"] or self["padding_mode"] != "zeros" \
+                or len(inputs[0].shape) != 3:
+            raise refuse(self, framework, "Keras's Conv1D pads 'valid' or 'same' with zeros; this module pads "
+                                          f"{self['padding']!r} ({self['padding_mode']}).",
+                         "Port a Conv1d with padding 0, 'valid' or 'same' and padding_mode zeros.")
+        arguments = {"filters": self["out_channels"], "kernel_size": self["kernel_size"]}
+        for name, value, default in (("strides", self["stride"], 1), ("padding", self["padding"], 0),
+                                     ("dilation_rate", self["dilation"], 1), ("groups", self["groups"], 1)):
+            if value not in (default, "valid"):
+                arguments[name] = value
+        arguments["data_format"] = "channels_first"
+        if not self["bias"]:
+            arguments["use_bias"] = False
+        entry = Entry("Conv1D", self.name, arguments)
+        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].transpose(2, 1, 0),
+                                                                  **({"bias": own["bias"]} if "bias" in own else {})})
+        plan.after.activation_slot = (entry, counterpart)
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         k, stride, dilation = self["kernel_size"], self["stride"], self["dilation"]
         channels = self.channels(inputs)
@@ -851,6 +925,15 @@ class MaxPool1d(ChannelsFirst):
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         return NO_MACS
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["padding"] or self["dilation"] != 1 or self["ceil_mode"] or self["return_indices"] \
+                or len(inputs[0].shape) != 3:
+            raise refuse(self, framework, "Keras's MaxPooling1D has no padding by steps, dilation, ceil_mode or "
+                                          "indices.", "Port a MaxPool1d with kernel_size and stride only.")
+        port_module(self, plan, Entry("MaxPooling1D", self.name, {"pool_size": self["kernel_size"],
+                                                                  "strides": self.stride,
+                                                                  "data_format": "channels_first"}))
+
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         np = numpy_module()
@@ -869,3 +952,16 @@ class MaxPool1d(ChannelsFirst):
             "y[c, t]", f"max(x[c, {s}·t − {self['padding']}], …, x[c, {s}·t − {self['padding']} + {k - 1}])",
             f"padding {self['padding']} (never the maximum)")], io_symbols(inputs, outputs),
             headline=f"nn.MaxPool1d({k})")
+
+
+def port_activation(module: TorchModule, plan: "PortPlan") -> None:
+    """An activation module after a Linear or Conv1d becomes that Keras layer's activation;
+    elsewhere a Keras Activation layer."""
+    slot = plan.before.activation_slot
+    if slot is not None and slot[0].arguments.get("activation") in (None, "linear"):
+        entry, owner = slot
+        entry.arguments["activation"] = module.keras_activation
+        owner.links.clear()  # the Keras layer's output is after the activation now
+        plan.add(Counterpart(module.name, [], no_weights, [Link(0, entry.name)]))
+        return
+    port_module(module, plan, Entry("Activation", module.name, {"activation": module.keras_activation}), layout="any")

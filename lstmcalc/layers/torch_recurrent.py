@@ -23,6 +23,7 @@ from .base import (Amount, Arrays, Example, Forward, MacCount, Masks, TensorSpec
 from .explanation import (Block, Context, Equation, Math, Symbol, TensorRow, ToolCount, count_text, tensor_text,
                           weight_text)
 from .figures import repeated
+from .porting import Counterpart, Entry, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     pytorch_cell_weights
 from .time_loop import Step, run_recurrence
@@ -31,6 +32,8 @@ from .torch_module import (TorchModule, num_layers, raised, rnn_dropout, torch_b
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from .porting import PortPlan
 
 
 SYMBOLS = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu"}
@@ -397,6 +400,53 @@ class TorchRecurrent(TorchModule):
         results = [np.ascontiguousarray(output)] + stacked
         return results, [None] * len(results)
 
+    # -- porting to Keras (lstmcalc port) ---------------------------------------------------------
+
+    def keras_options(self) -> Dict[str, Any]:
+        """Arguments the Keras layer needs beyond its units (SimpleRNN's activation: relu)."""
+        return {}
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """One Keras layer per layer of the stack (Bidirectional for two directions), returning
+        sequences; a Dropout between them for torch's inter-layer dropout (both off at inference).
+        Weights: PORTING.md's rules backwards, bias = bias_ih + bias_hh (GRU keeps both rows)."""
+        from .registry import layer_class
+
+        if self.projection:
+            raise refuse(self, framework, f"proj_size {self.projection} projects h_t with weight_hr, which Keras's "
+                                          "LSTM does not have.", "Port a module without proj_size.")
+        keras = layer_class(self.keras_type)
+        inner = {"units": self.hidden, "return_sequences": True, **self.keras_options(),
+                 **({} if self["bias"] else {"use_bias": False})}
+        entries, layers = [], []
+        for index in range(self.layers):
+            name = self.name if index == 0 else f"{self.name}_l{index}"
+            entry = (Entry("Bidirectional", name, {"layer": {"type": self.keras_type, **inner}})
+                     if self.directions == 2 else Entry(self.keras_type, name, dict(inner)))
+            entries.append(entry)
+            layers.append(entry)
+            if index < self.layers - 1 and self["dropout"]:
+                entries.append(Entry("Dropout", f"{self.name}_dropout_l{index}", {"rate": self["dropout"]}))
+        prefixes = ("forward/", "backward/") if self.directions == 2 else ("",)
+
+        def convert(own: WeightArrays) -> WeightArrays:
+            converted = {}
+            for index, entry in enumerate(layers):
+                for prefix, suffix in zip(prefixes, self.suffixes(self.directions)):
+                    for key, value in keras.weights_from_pytorch(own, f"l{index}{suffix}", self.hidden,
+                                                                 self["bias"]).items():
+                        converted[plan.key(entry.name, prefix + key)] = value
+            return converted
+
+        counterpart = plan.add(Counterpart(self.name, entries, convert, [Link(0, layers[-1].name)]))
+
+        def last_step() -> str:
+            top = layers[-1]
+            top.arguments.get("layer", top.arguments)["return_sequences"] = False
+            counterpart.links.clear()  # the Keras layer no longer returns the sequence
+            return top.name
+        plan.after.last_step = last_step
+
     # -- explanation --------------------------------------------------------------------------------
 
     def cell_equations(self, projected: bool) -> List[Equation]:
@@ -669,6 +719,9 @@ class RNN(WithoutProjection):
 
     def rank_message(self, rank: int) -> str:
         return f"RNN: Expected input to be 2D or 3D, got {rank}D tensor instead"
+
+    def keras_options(self) -> Dict[str, Any]:
+        return {"activation": "relu"} if self["nonlinearity"] == "relu" else {}
 
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""

@@ -12,7 +12,7 @@ nn.Flatten is a module (torch_nn.Flatten).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape
@@ -20,6 +20,10 @@ from .arguments import Arg, described
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, TensorSpec, WeightArrays,
                    numpy_module, register)
 from .explanation import Context, Equation, Math, io_symbols, one_block
+
+if TYPE_CHECKING:
+    from .porting import PortPlan
+from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
 from .torch_module import NAME, TorchModule
 from .torch_nn import whole
 from .torch_recurrent import TorchRecurrent
@@ -107,6 +111,14 @@ class LastStep(Step):
         first = np.take(x, 0, axis=axis)
         return [np.concatenate([last[..., :half], first[..., half:]], axis=-1)], [None]
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """After a recurrent module: its (last) Keras layer without return_sequences."""
+        if plan.before.last_step is None:
+            raise refuse(self, framework, "Keras has no layer that takes the last step of any tensor; only a "
+                                          "recurrent layer returns it (return_sequences: false).",
+                         "Put the LastStep right after the recurrent module.")
+        plan.add(Counterpart(self.name, [], no_weights, [Link(0, plan.before.last_step())]))
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.time_axis(inputs[0])
         literal = "out[:, -1, :]" if axis == 1 else "out[-1]"
@@ -156,6 +168,14 @@ class Reorder(Step):
                 initial_state: Optional[Arrays] = None) -> Forward:
         x = inputs[0]
         return [x.transpose(self.axes(x.ndim))], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Permute, whose dims leave the batch axis out and count from 1."""
+        order = self.order(inputs)
+        if inputs[0].batch_axis != 0 or order[0] != 0:
+            raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
+                         "Port a model whose tensors keep the batch first (batch_first: true).")
+        port_module(self, plan, Entry("Permute", self.name, {"dims": list(order[1:])}), layout="any")
 
     def reorder_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], equation: Equation,
                      headline: str) -> Math:

@@ -18,14 +18,14 @@ from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, product
 from .activations import activation_function, sigmoid as _sigmoid
 from .arguments import Arg, described, optional
-from .base import (Amount, Arrays, Example, Forward, MacCount, Masks, TensorSpec, Weight, WeightArrays,
+from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
-from .explanation import (Block, Context, Equation, Math, Symbol, TensorRow, ToolCount, count_text, tensor_text,
-                          weight_text)
+from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Symbol, TensorRow, ToolCount,
+                          WeightRow, count_text, tensor_text, weight_text)
 from .figures import repeated
 from .porting import Counterpart, Entry, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
-    pytorch_cell_weights
+    keras_cell_weights, pytorch_cell_weights
 from .time_loop import Step, run_recurrence
 from .torch_module import (TorchModule, num_layers, raised, rnn_dropout, torch_bool, torch_dtype_name, torch_int,
                            truthy, type_name)
@@ -446,6 +446,58 @@ class TorchRecurrent(TorchModule):
             counterpart.links.clear()  # the Keras layer no longer returns the sequence
             return top.name
         plan.after.last_step = last_step
+
+    # -- the same module as Keras stores it (explain) ------------------------------------------------
+
+    def keras_counterpart(self) -> Layer:
+        """Keras's layer computing one direction of one layer of this module (for its weight names
+        and layouts), built from Keras's defaults."""
+        from .registry import layer_class
+
+        cls = layer_class(self.keras_type)
+        config = {argument.name: argument.default for argument in cls.all_arguments() if not argument.required}
+        config.update(units=self.hidden, use_bias=self["bias"], name=self.name, **self.keras_options())
+        return cls(self.name, config)
+
+    def framework_view(self, inputs: Sequence[TensorSpec]) -> Optional[FrameworkView]:
+        """The Keras layers lstmcalc port writes for this module, with their weights and count."""
+        keras = self.keras_counterpart()
+        rows: List[WeightRow] = []
+        counts: List[Expression] = []
+        for index, cell in enumerate(self.cells(inputs)):
+            plain = Cell(cell.input_dim, cell.units, cell.gates, cell.use_bias, separate_recurrent_bias=cell.gates == 3)
+            layouts = keras.weight_layouts(plain)
+            name = self.name if index == 0 else f"{self.name}_l{index}"
+            for direction in (("forward/", "backward/") if self.directions == 2 else ("",)):
+                for weight in keras_cell_weights(plain, keras):
+                    rows.append(WeightRow(f"{name}/{direction}{weight.name}", weight.shape, weight.size,
+                                          layouts.get(weight.name, "")))
+            counts.append(self.per_direction(plain.parameters("keras")))
+        inner = ", ".join([str(self.hidden)] + [f"{key}={value!r}" for key, value in self.keras_options().items()]
+                          + ["return_sequences=True"])
+        module = f"{self.keras_type}({inner})"
+        if self.directions == 2:
+            module = f"Bidirectional({module})"
+        if self.layers > 1:
+            module = f"{self.layers} × {module}"
+        notes = []
+        if self.projection:
+            notes.append(f"No Keras equivalent: proj_size {self.projection} projects h_t with weight_hr, which Keras's "
+                         "LSTM does not have; the weights above are the module's without the projection.")
+        keras_count = sum(count.value for count in counts)
+        pytorch_count = self.parameter_expression(inputs).value
+        if pytorch_count != keras_count and not self.projection:
+            notes.append(f"Keras: {keras_count:,} = PyTorch's {pytorch_count:,} − {pytorch_count - keras_count:,}: Keras "
+                         "keeps one bias per gate where PyTorch keeps bias_ih and bias_hh, which are only ever "
+                         "added (lstmcalc port writes bias = bias_ih + bias_hh).")
+        elif not self.projection:
+            notes.append(f"Same count ({keras_count:,}).")
+        notes.append(keras.pytorch_order_note())
+        if self.layers > 1:
+            notes.append(f"Layer k > 0 is the Keras layer `{self.name}_l<k>`, reading the one below"
+                         + (f"; torch's dropout {self['dropout']} between them is a Keras Dropout layer"
+                            if self["dropout"] else "") + ".")
+        return FrameworkView("Keras", module, not self.projection, rows, Formula.of(plus(*counts)), notes)
 
     # -- explanation --------------------------------------------------------------------------------
 

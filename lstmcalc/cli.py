@@ -58,7 +58,7 @@ def cli() -> None:
 
 
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: str):
+                 name: Optional[str], dtype: str, framework: str = "keras"):
     from . import api
 
     if input_shape is not None:
@@ -66,7 +66,7 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
             raise click.UsageError("with --input, give the layers as Keras calls, e.g. "
                                    "lstmcalc summary --input 50,10 \"LSTM(64)\" \"Dense(1)\"")
         return api.analyze_layers(parse_shape(input_shape), list(arguments), batch_size=batch_size,
-                                  name=name, dtype=dtype)
+                                  name=name, dtype=dtype, framework=framework)
     if len(arguments) != 1:
         raise click.UsageError("give one spec file (or -), or --input SHAPE followed by layers "
                                "in Keras call syntax")
@@ -82,6 +82,10 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
     return api.analyze(path, batch_size=batch_size)
 
 
+FRAMEWORK_OPTION = click.option("--framework", type=click.Choice(["keras", "pytorch"]), default="keras",
+                                show_default=True,
+                                help="With --input: the layers are Keras layers or torch.nn modules (PyTorch needs "
+                                     "--batch-size).")
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
                              default="table", show_default=True, help="Output format.")
 COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
@@ -121,17 +125,19 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
               help="Figure columns after Output Shape, comma-separated: params (the default), macs "
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
+@FRAMEWORK_OPTION
 @FORMAT_OPTION
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, output_format, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, framework, output_format, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
     lstmcalc summary specs/seed_001_stacked_lstm.yaml
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
+    lstmcalc summary --framework pytorch --batch-size 8 --input 35,20 "LSTM(hidden_size=64, batch_first=True)"
     """
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, framework)
     options = RenderOptions(color=use_color(color), width=width, columns=columns)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
@@ -209,7 +215,8 @@ def schema():
                    + " (default: all; a rejection is always shown; JSON always has everything).")
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
-def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format):
+@FRAMEWORK_OPTION
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, framework):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
@@ -224,7 +231,7 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     names = list(layers)
     if input_shape is None and len(arguments) > 1:
         arguments, names = arguments[:1], list(arguments[1:]) + names
-    report = _load_report(arguments, input_shape, batch_size, name, dtype)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, framework)
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:

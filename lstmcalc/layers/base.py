@@ -213,6 +213,11 @@ class Layer:
         return None
 
     @classmethod
+    def own_name_for(cls, key: str) -> str:
+        """This class's name for the other framework's keyword ``key`` ("" when it knows none)."""
+        return ""
+
+    @classmethod
     def own_name_of(cls, key: str, framework: str) -> str:
         """What ``framework``'s counterpart calls this class's argument ``key`` ("" if it has none)."""
         return ""

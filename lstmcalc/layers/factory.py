@@ -13,7 +13,7 @@ from ..spec.source import Location
 from ..suggest import closest
 from ..diagnostics import Problem
 from .base import Layer
-from .registry import foreign_argument_hint, foreign_type_hint, layer_class, type_names
+from .registry import foreign_argument_hint, foreign_argument_name, foreign_type_hint, layer_class, type_names
 
 
 def snake_case(name: str) -> str:
@@ -73,7 +73,7 @@ class LayerFactory:
         for key, argument in definition.keywords.items():
             if key not in schema:
                 suggestion = closest(key, schema)
-                misspelt.add(suggestion)
+                misspelt.update((suggestion, foreign_argument_name(cls, key)))
                 hint = foreign_argument_hint(cls, key) or (
                     f"Did you mean `{suggestion}`?" if suggestion else f"{cls.keras_class} takes: " + ", ".join(own) + ".")
                 problems.append(make("S004", cls.unknown_argument_message(key), hint,

@@ -78,7 +78,8 @@ def foreign_type_hint(type_name: str, framework: str) -> Optional[str]:
     equivalent = cls.equivalent_in(here.name)
     if equivalent:
         target = layer_class(equivalent, here.name)
-        takes = f" (it takes {', '.join(target.argument_names()[:4])}, …)" if target is not None else ""
+        own = [argument.name for argument in target.arguments] if target is not None else []
+        takes = f" (it takes {', '.join(own[:4])}{', …' if len(own) > 4 else ''})" if own else ""
         return (f"`{type_name}` is a {there.title} {there.layer_word} ({there.namespace}) and this spec follows "
                 f"{here.title}: write `{equivalent}`{takes}; or, to describe a {there.title} model, {switch}.")
     return (f"`{type_name}` is a {there.title} {there.layer_word} ({there.namespace}) with no {here.title} "
@@ -106,3 +107,16 @@ def foreign_argument_hint(cls: Type[Layer], key: str) -> Optional[str]:
         f"{here.title}'s {cls.keras_class} has no such argument"
     return (f"`{key}` is an argument of {there.namespace}.{counterpart.keras_class}; {instead}. To describe "
             f"a {there.title} model, {switch}.")
+
+
+def foreign_argument_name(cls: Type[Layer], key: str) -> Optional[str]:
+    """What ``cls`` calls the other framework's keyword ``key`` (units → hidden_size on
+    torch.nn.LSTM, hidden_size → units on Keras's), or None."""
+    from .frameworks import other_framework
+
+    own = cls.own_name_for(key)
+    if own:
+        return own
+    counterpart_name = cls.equivalent_in(other_framework(cls.framework))
+    counterpart = layer_class(counterpart_name, other_framework(cls.framework)) if counterpart_name else None
+    return (counterpart.own_name_of(key, cls.framework) or None) if counterpart is not None else None

@@ -130,11 +130,10 @@ def recurrent_counts(facts: RecurrentFacts) -> List[ToolCount]:
         return 2 * ih - rows + 2 * hh - rows + facts.elementwise + biases
 
     deepspeed_layers = sum(deepspeed_layer(inputs) for inputs in facts.layer_inputs(width))
-    shape_product = facts.input_shape[0] * (facts.input_shape[1] if len(facts.input_shape) > 1 else 1)
     counts.append(ToolCount(
-        "DeepSpeed", deepspeed_layers * shape_product * d, "FLOPs",
+        "DeepSpeed", deepspeed_layers * x0 * x1 * d, "FLOPs",
         f"x.shape[0] · x.shape[1] · D · Σ layers (2·W_ih − rows + 2·W_hh − rows + {facts.elementwise // h}H"
-        + (" + b_ih + b_hh" if facts.bias else "") + f") = {shape_product} · {d} · {deepspeed_layers:,}",
+        + (" + b_ih + b_hh" if facts.bias else "") + f") = {x0} · {x1} · {d} · {deepspeed_layers:,}",
         "FLOPs, not MACs (a product of n terms is 2n − 1 operations); its `macs` is 0 for recurrent modules, whose "
         "kernels bypass the functions it patches to count MACs."))
     return counts

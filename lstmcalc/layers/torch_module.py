@@ -212,6 +212,10 @@ class TorchModule(Layer):
     def own_name_of(cls, key: str, framework: str) -> str:
         return cls.keras_keywords.get(key, "")
 
+    @classmethod
+    def own_name_for(cls, key: str) -> str:
+        return next((torch_key for torch_key, keras_key in cls.keras_keywords.items() if keras_key == key), "")
+
     @property
     def variable_dtype(self) -> str:
         return self.config.get("dtype") or "float32"

@@ -329,10 +329,9 @@ class TorchRecurrent(TorchModule):
         """One time step of one direction of layer ``index``: (x_t·W_ihᵀ + b_ih, states) → (h_t, states)."""
         raise NotImplementedError
 
-    def recurrent_part(self, weights: WeightArrays, tag: str) -> Tuple["ndarray", Optional["ndarray"]]:
-        """W_hh (transposed for h·W_hhᵀ) and b_hh of one direction."""
-        bias = self.floating(weights[f"bias_hh_{tag}"]) if self["bias"] else None
-        return self.floating(weights[f"weight_hh_{tag}"]).T, bias
+    def recurrent_weights(self, weights: WeightArrays, tag: str) -> "ndarray":
+        """W_hhᵀ of one direction, contiguous for the per-step product h·W_hhᵀ."""
+        return numpy_module().ascontiguousarray(self.floating(weights[f"weight_hh_{tag}"]).T)
 
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         shape = inputs[0].shape
@@ -362,13 +361,14 @@ class TorchRecurrent(TorchModule):
                 initial_state: Optional[Arrays] = None) -> Forward:
         """torch's RNN in eval mode: layer by layer (inter-layer dropout off), each direction over
         the whole sequence; the reverse direction reads the steps last to first and its outputs are
-        put back in time order, then the directions are joined on the last axis."""
+        put back in time order, then the directions are joined on the last axis. Batch first
+        inside, whatever the layout (the time loop reads (batch, time, ...)); the input projections
+        of all steps are one matrix product before each loop."""
         np = numpy_module()
         x = self.floating(inputs[0])
         unbatched = x.ndim == 2
-        # Time-major (L, N, H_in) inside, as torch's kernels.
-        sequence = x[:, None, :] if unbatched else (x.transpose(1, 0, 2) if self["batch_first"] else x)
-        steps, batch = sequence.shape[0], sequence.shape[1]
+        sequence = x[None] if unbatched else (x if self["batch_first"] else x.transpose(1, 0, 2))
+        batch, steps = sequence.shape[0], sequence.shape[1]
         if steps == 0:
             raise Problem("V004", raised("RuntimeError", "Expected sequence length to be larger than 0 in RNN"),
                           "Give the sequence at least one step.")
@@ -379,26 +379,30 @@ class TorchRecurrent(TorchModule):
                 directions = []
                 for direction, suffix in enumerate(self.suffixes(self.directions)):
                     tag = f"l{index}{suffix}"
-                    kernel = self.floating(weights[f"weight_ih_{tag}"])
-                    projected = sequence @ kernel.T
-                    if self["bias"]:
-                        projected = projected + self.floating(weights[f"bias_ih_{tag}"])
+                    projected = sequence @ self.floating(weights[f"weight_ih_{tag}"]).T
+                    bias = self.input_bias(weights, tag)
+                    if bias is not None:
+                        projected += bias
                     start = [state[index, direction] for state in states]
-                    output, last = run_recurrence(self.step_function(weights, suffix, index),
-                                                  projected.transpose(1, 0, 2), start, None,
+                    output, last = run_recurrence(self.step_function(weights, suffix, index), projected, start, None,
                                                   go_backwards=direction == 1, return_sequences=True)
-                    if direction == 1:
-                        output = output[:, ::-1]  # back in time order
-                    directions.append(output)
+                    directions.append(output[:, ::-1] if direction == 1 else output)  # back in time order
                     for found, state in zip(finals, last):
                         found.append(state)
-                sequence = np.concatenate(directions, axis=-1).transpose(1, 0, 2)
-        output = sequence[:, 0] if unbatched else (sequence.transpose(1, 0, 2) if self["batch_first"] else sequence)
+                sequence = np.concatenate(directions, axis=-1) if len(directions) == 2 else directions[0]
+        output = sequence[0] if unbatched else (sequence if self["batch_first"] else sequence.transpose(1, 0, 2))
         stacked = [np.stack(found) for found in finals]
         if unbatched:
             stacked = [state[:, 0] for state in stacked]
         results = [np.ascontiguousarray(output)] + stacked
         return results, [None] * len(results)
+
+    def input_bias(self, weights: WeightArrays, tag: str) -> Optional["ndarray"]:
+        """The bias added to the input projection before the loop: bias_ih + bias_hh, which torch
+        only ever adds together in LSTM and RNN (GRU overrides: its bias_hh_n is inside r ⊙ (…))."""
+        if not self["bias"]:
+            return None
+        return self.floating(weights[f"bias_ih_{tag}"]) + self.floating(weights[f"bias_hh_{tag}"])
 
     # -- porting to Keras (lstmcalc port) ---------------------------------------------------------
 
@@ -665,15 +669,13 @@ class LSTM(TorchRecurrent):
         h = o ⊙ tanh(c), projected by W_hr with proj_size."""
         np = numpy_module()
         tag = f"l{index}{suffix}"
-        recurrent, bias = self.recurrent_part(weights, tag)
+        recurrent = self.recurrent_weights(weights, tag)
         projection = self.floating(weights[f"weight_hr_{tag}"]).T if self.projection else None
         units = self.hidden
 
         def step(projected: "ndarray", states: Arrays):
             h, c = states
-            z = projected + h @ recurrent
-            if bias is not None:
-                z = z + bias
+            z = projected + h @ recurrent  # both biases are in `projected` (input_bias)
             i = _sigmoid(z[:, :units])
             f = _sigmoid(z[:, units:2 * units])
             g = np.tanh(z[:, 2 * units:3 * units])
@@ -731,7 +733,9 @@ class GRU(WithoutProjection):
         """r, z = σ(x·W_i{r,z}ᵀ + b_i{r,z} + h·W_h{r,z}ᵀ + b_h{r,z}); n = tanh(x·W_inᵀ + b_in +
         r ⊙ (h·W_hnᵀ + b_hn)); h = (1 − z) ⊙ n + z ⊙ h."""
         np = numpy_module()
-        recurrent, bias = self.recurrent_part(weights, f"l{index}{suffix}")
+        tag = f"l{index}{suffix}"
+        recurrent = self.recurrent_weights(weights, tag)
+        bias = self.floating(weights[f"bias_hh_{tag}"]) if self["bias"] else None
         units = self.hidden
 
         def step(projected: "ndarray", states: Arrays):
@@ -745,6 +749,10 @@ class GRU(WithoutProjection):
             h = (1 - z) * n + z * h
             return h, [h]
         return step
+
+    def input_bias(self, weights: WeightArrays, tag: str) -> Optional["ndarray"]:
+        """bias_ih alone: bias_hh's n block is multiplied by the reset gate, so it stays in the step."""
+        return self.floating(weights[f"bias_ih_{tag}"]) if self["bias"] else None
 
     def cell_equations(self, projected: bool) -> List[Equation]:
         r, z, n = self.torch_gates
@@ -777,14 +785,11 @@ class RNN(WithoutProjection):
 
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
-        recurrent, bias = self.recurrent_part(weights, f"l{index}{suffix}")
+        recurrent = self.recurrent_weights(weights, f"l{index}{suffix}")
         activation = activation_function(self["nonlinearity"])
 
         def step(projected: "ndarray", states: Arrays):
-            z = projected + states[0] @ recurrent
-            if bias is not None:
-                z = z + bias
-            h = activation(z)
+            h = activation(projected + states[0] @ recurrent)  # both biases are in `projected`
             return h, [h]
         return step
 

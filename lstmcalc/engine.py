@@ -146,7 +146,8 @@ class Propagation:
         definition = node.input_def
         if definition.shape is None:
             return  # the spec reader reported why (S010); nothing downstream can be computed
-        axis = min(self.report.batch_axis, len(definition.shape))
+        axis = definition.batch_axis if definition.batch_axis is not None else self.report.batch_axis
+        axis = min(axis, len(definition.shape))
         shape = definition.batch_shape(self.batch, axis)
         self.tensors[node.name] = [TensorSpec(shape, definition.dtype, batch_axis=axis)]
         self.report.inputs.append(InputReport(node.name, shape, definition.dtype,

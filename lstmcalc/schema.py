@@ -39,7 +39,9 @@ def _input_mapping(name_required: bool) -> Dict[str, Any]:
     schema: Dict[str, Any] = {
         "type": "object",
         "properties": {"shape": {"$ref": "#/definitions/shape"}, "dtype": {"enum": list(DTYPES)},
-                       "name": {"type": "string"}, "batch_size": BATCH_SIZE},
+                       "name": {"type": "string"}, "batch_size": BATCH_SIZE,
+                       "batch_axis": {"type": "integer", "minimum": 0,
+                                      "description": "Where the batch axis goes (a PyTorch RNN's h_0: 1)."}},
         "required": ["shape", "name"] if name_required else ["shape"],
         "additionalProperties": False,
     }

@@ -232,3 +232,13 @@ outputs: [head, state]
     assert report.ok, report.diagnostics
     assert report.layer("head").output_shapes == [(2, 5, 1)]
     assert report.layer("state").output_shapes == [(1, 2, 2)]
+
+
+def test_summary_of_a_pytorch_spec_imports_neither_numpy_nor_keras_families():
+    from .conftest import ROOT, heavy_modules_imported
+
+    spec = str(ROOT / "specs" / "pytorch_text_classifier.yaml")
+    assert heavy_modules_imported(["summary", spec], ("numpy",)) == "clean"
+    # Only the families the spec uses are imported.
+    assert heavy_modules_imported(["summary", spec], ("lstmcalc.layers.conv", "lstmcalc.layers.merge",
+                                                      "lstmcalc.layers.attention")) == "clean"

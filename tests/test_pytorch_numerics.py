@@ -144,3 +144,26 @@ def test_unbatched_rnn_input_is_one_sequence():
     assert result.ok and result.ran
     layer = report.graph.nodes[report.layers[0].name].layer
     assert layer.outputs([TensorSpec((4, 5), batch_axis=None)])[1].batch_axis is None
+
+
+def test_initial_states_given_as_spec_inputs():
+    """h_0 and c_0 as inputs of a graph spec, their batch on axis 1 (`batch_axis: 1`), fed torch's
+    recorded states: torch's outputs."""
+    arrays = load("lstm-initial-state-bidirectional-two-layers-time-major")
+    text = """framework: pytorch
+batch_size: 3
+inputs:
+  x: [5, 4]
+  h0: {shape: [4, 3], batch_axis: 1}
+  c0: {shape: [4, 3], batch_axis: 1}
+layers:
+  - {type: LSTM, name: lstm, hidden_size: 3, num_layers: 2, bidirectional: true, inputs: x, initial_state: [h0, c0]}
+"""
+    report = analyze_text(text)
+    assert report.ok, report.diagnostics
+    assert [item.shape for item in report.inputs] == [(5, 3, 4), (4, 3, 3), (4, 3, 3)]
+    result = verify_report(report, VerifyOptions(weights=group(arrays, "weights/"), inputs={
+        "x": arrays["inputs/input"], "h0": arrays["initial_state/0"], "c0": arrays["initial_state/1"]}))
+    assert result.ok, result.diagnostics
+    for key in ("lstm", "lstm[1]", "lstm[2]"):
+        assert_close(result.outputs[key], arrays[f"outputs/{key}"], key)

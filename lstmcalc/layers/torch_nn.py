@@ -15,7 +15,6 @@ from .activations import activation_function
 from .arguments import Arg, boolean, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
-from .conv import window_taps
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
 from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
@@ -696,6 +695,8 @@ class ChannelsFirst(TorchModule):
                 mode: str = "zeros", ceil: bool = False) -> "ndarray":
         """(…, C, L) → (…, C, steps, kernel): every window, padding filled with ``fill`` (or by
         ``mode``: reflect, replicate, circular)."""
+        from .conv import window_taps  # imported here: the Keras convolution family loads only when run
+
         np = numpy_module()
         left, right = self.padding_pair(kernel, dilation)
         if mode != "zeros" and (left or right):
@@ -943,7 +944,12 @@ class MaxPool1d(ChannelsFirst):
         pooled = windows.max(axis=-1).astype(x.dtype, copy=False)
         outputs = [pooled]
         if self["return_indices"]:
-            outputs.append(windows.argmax(axis=-1).astype("int64"))  # index within the window, not torch's
+            # torch's indices count along the input's length: the same windows over the positions.
+            positions = np.broadcast_to(np.arange(x.shape[-1], dtype="float64"), x.shape)
+            where = self.windows(positions, self["kernel_size"], self.stride, self["dilation"], -1, "zeros",
+                                 self["ceil_mode"])
+            chosen = np.take_along_axis(where, windows.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+            outputs.append(chosen.astype("int64"))
         return outputs, [None] * len(outputs)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:

@@ -287,7 +287,8 @@ class TorchRecurrent(TorchModule):
         return Problem(code, f"{self.name} ({self.keras_class}): " + raised(kind, message) + " (on the first "
                              "forward call).",
                        f"Give {shapes}: (D·num_layers, N, H_out) — the batch on axis 1 whatever batch_first says"
-                       + (", and c_0 keeps hidden_size" if self.projection else "") + ".",
+                       + (", and c_0 keeps hidden_size" if self.projection else "")
+                       + "; a spec input for a state puts its batch there with `batch_axis: 1`.",
                        argument="initial_state")
 
     # -- compute figures --------------------------------------------------------------------------

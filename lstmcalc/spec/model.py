@@ -58,6 +58,9 @@ class InputDef:
     dtype: str
     location: Location
     batch_size: Optional[int] = None
+    # Where the batch axis goes when it is not where the spec's layers read it: axis 1 of a
+    # PyTorch RNN's h_0 and c_0, (D·num_layers, N, H), whatever batch_first says.
+    batch_axis: Optional[int] = None
 
     def batch_shape(self, batch_size: Optional[int], axis: int = 0) -> Shape:
         """The shape with the batch axis inserted at ``axis`` (PyTorch's time-major layout: 1)."""

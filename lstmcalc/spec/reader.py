@@ -17,6 +17,7 @@ TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layer
 # Keys of a layer entry that wire the graph rather than configure the layer.
 WIRING_KEYS = ("inputs", "initial_state")
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
+INPUT_KEYS = ("shape", "dtype", "name", "batch_size", "batch_axis")
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
 _REFERENCE = re.compile(r"^\s*([^\[\]]+?)\s*(?:\[\s*(-?\d+)\s*\])?\s*$")
@@ -179,11 +180,11 @@ class SpecReader:
     def _input(self, value: Any, where: Location, name: Optional[str]) -> InputDef:
         if isinstance(value, LocatedMap):
             for key in value:
-                if key not in ("shape", "dtype", "name", "batch_size"):
-                    suggestion = closest(str(key), ("shape", "dtype", "name", "batch_size"))
+                if key not in INPUT_KEYS:
+                    suggestion = closest(str(key), INPUT_KEYS)
                     self.problem("S002", f"Unknown key `{key}` in the input.",
                                  f"Did you mean `{suggestion}`?" if suggestion
-                                 else "An input takes shape, dtype, name and batch_size.",
+                                 else "An input takes " + ", ".join(INPUT_KEYS) + ".",
                                  value.key_location(key))
             if "shape" not in value:
                 self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
@@ -196,9 +197,21 @@ class SpecReader:
                              "Quote it.", value.value_location("name"))
                 given_name = name
             batch = self._batch_size(value, "batch_size")
-            return InputDef(given_name, shape, dtype, where, batch)
+            return InputDef(given_name, shape, dtype, where, batch, self._batch_axis(value, shape))
         shape = self._shape(value, where, "the input shape")
         return InputDef(name, shape, "float32", where)
+
+    def _batch_axis(self, value: LocatedMap, shape: Optional[Tuple[Optional[int], ...]]) -> Optional[int]:
+        axis = value.get("batch_axis")
+        if axis is None:
+            return None
+        limit = len(shape) if shape is not None else 0
+        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis <= limit:
+            self.problem("S010", f"`batch_axis` must be an axis of the input with its batch axis: 0 … {limit}, got "
+                                 f"{axis!r}.", "Write e.g. `batch_axis: 1` for a PyTorch RNN's h_0 (D·num_layers, N, H).",
+                         value.value_location("batch_axis"))
+            return None
+        return axis
 
     def _functional_inputs(self, document: LocatedMap) -> List[InputDef]:
         value = document["inputs"]

@@ -290,3 +290,17 @@ def test_time_major_pytorch_model_ports_to_batch_first_keras():
     assert [(entry["type"], entry["name"]) for entry in result.spec["layers"]] == [
         ("GRU", "0"), ("Dropout", "0_dropout_l0"), ("GRU", "0_l1"), ("Dense", "2")]
     assert result.spec["layers"][-1]["activation"] == "softmax"
+
+
+@pytest.mark.parametrize("case_id", ["lstm-last", "gru-reset-after", "simple-rnn-tanh", "bidirectional-lstm-sequences",
+                                     "lstm-no-bias"])
+def test_explains_pytorch_view_counts_what_port_writes(case_id):
+    """A Keras RNN's explain shows the PyTorch module port writes: the same count."""
+    from lstmcalc.compute import input_tensors
+
+    arrays, meta, keras, result = ported(case_id)
+    report = keras_report(keras)
+    record = report.layers[0]
+    view = report.graph.nodes[record.name].layer.framework_view(input_tensors(report, record))
+    written = analyze_text(yaml.safe_dump(result.spec))
+    assert view.parameters.value == written.layer(record.name).params

@@ -52,9 +52,13 @@ def known(*shapes: Sequence) -> bool:
     return all(dim is not None for shape in shapes for dim in shape)
 
 
-def torchinfo(params: int, output_shape: Sequence[int], convolution: bool = False) -> ToolCount:
+def torchinfo(params: int, output_shape: Sequence[int], convolution: bool = False, lookup: bool = False) -> ToolCount:
     """layer_info.py LayerInfo.calculate_macs: a parameter named exactly weight or bias counts
     output_size[0] · numel (convolutions: prod(output_size[:1] + output_size[2:]) · numel)."""
+    if lookup:
+        return ToolCount("torchinfo", output_shape[0] * params, "MACs",
+                         f"output.shape[0] {output_shape[0]} · {params:,} parameters",
+                         "A table lookup counted as if every row took part once per sample; lstmcalc counts 0.")
     if convolution:
         positions = output_shape[0] * product(output_shape[2:])
         return ToolCount("torchinfo", positions * params, "MACs",

@@ -233,10 +233,12 @@ class TorchModule(Layer):
         weights = self.weight_shapes(inputs)
         if not weights or not known(outputs[0].shape):
             return []
-        return [torchinfo(sum(weight.size for weight in weights), outputs[0].shape, self.convolution)]
+        return [torchinfo(sum(weight.size for weight in weights), outputs[0].shape, self.convolution, self.lookup)]
 
-    # A convolution: torchinfo counts its parameters at every output position.
+    # A convolution: torchinfo counts its parameters at every output position; a lookup (Embedding)
+    # has no products, which torchinfo counts all the same.
     convolution: ClassVar[bool] = False
+    lookup: ClassVar[bool] = False
 
     # -- torch's errors on the first forward ------------------------------------------------------
 

@@ -213,6 +213,7 @@ class Embedding(TorchModule):
 
     keras_class = "Embedding"
     keras_type = "Embedding"
+    lookup = True
     torch_input = "(*) integer ids"
     arguments = (Arg("num_embeddings", tensor_size(0)), Arg("embedding_dim", tensor_size(1)),
                  Arg("padding_idx", optional(whole), None), Arg("max_norm", optional(real), None),
@@ -310,7 +311,7 @@ class Embedding(TorchModule):
                          [Symbol("x", tensor_text(inputs[0].shape), "integer ids"),
                           Symbol("W", weight_text((rows, width)), "weight: one row per id"),
                           Symbol("y", tensor_text(outputs[0]), "one vector per id")],
-                         layouts={"weight": "W"}, words=words, headline=f"nn.Embedding({rows:,}, {width})")
+                         layouts={"weight": "W"}, words=words, headline=f"nn.Embedding({rows}, {width})")
 
 
 # -- LayerNorm ----------------------------------------------------------------------------------

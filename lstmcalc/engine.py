@@ -69,10 +69,10 @@ def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:
             first = chosen[1]
             where = layer.location_of("batch_first") or definition.location
             diagnostics.append(make(
-                "H007", f"{layer.name} reads the batch on axis {axis} of its input, {first.name} on axis "
-                        f"{chosen[0]}: the model runs without an error, but {layer.name} takes the axes of the "
-                        "tensor it receives for others — the batch for time steps and the steps for the batch "
-                        "— so its outputs mean something else.",
+                "H007", f"{layer.name} ({layer.keras_class}) reads the batch on axis {axis} of its input, "
+                        f"{first.name} ({first.keras_class}) on axis {chosen[0]}: the model runs without an error, "
+                        f"but {layer.name} takes the axes of the tensor it receives for others — the batch for time "
+                        "steps and the steps for the batch — so its outputs mean something else.",
                 f"Make the layers agree on where the batch is (PyTorch: the same batch_first on every "
                 f"recurrent module); the inputs follow {first.name}, batch on axis {chosen[0]}.",
                 layer=layer.name, location=where))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from .compute import built_layer, input_tensors
 from .diagnostics import Diagnostic, Problem, make
-from .layers.frameworks import FRAMEWORKS
+from .layers.frameworks import DEFAULT, FRAMEWORKS
 from .layers.porting import PortPlan
 from .report import Report
 from .spec.source import Location
@@ -187,7 +187,7 @@ def _document(report: Report, plan: PortPlan, options: PortOptions) -> Dict[str,
     document: Dict[str, Any] = {}
     if report.spec is not None and report.spec.name:
         document["name"] = report.spec.name
-    if target.name != "keras":
+    if target.name != DEFAULT:
         document["framework"] = target.name
     item = report.inputs[0]
     if target.batch_required:

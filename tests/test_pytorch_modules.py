@@ -242,3 +242,11 @@ def test_summary_of_a_pytorch_spec_imports_neither_numpy_nor_keras_families():
     # Only the families the spec uses are imported.
     assert heavy_modules_imported(["summary", spec], ("lstmcalc.layers.conv", "lstmcalc.layers.merge",
                                                       "lstmcalc.layers.attention")) == "clean"
+
+
+def test_cli_framework_choices_are_the_frameworks():
+    from lstmcalc.cli import explain, port, summary
+    from lstmcalc.layers.frameworks import FRAMEWORKS
+
+    for command, option in ((summary, "framework"), (explain, "framework"), (port, "target")):
+        assert sorted(next(p for p in command.params if p.name == option).type.choices) == sorted(FRAMEWORKS)

@@ -30,6 +30,7 @@ class Framework:
 
 KERAS = "keras"
 PYTORCH = "pytorch"
+DEFAULT = KERAS  # what a spec without `framework:` follows
 
 FRAMEWORKS: Dict[str, Framework] = {
     KERAS: Framework(KERAS, "Keras", "keras.layers", "layer", "weight", "/", False, 1, "lstm/kernel",

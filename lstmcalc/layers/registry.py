@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import Dict, List, Optional, Type
 
 from .base import FRAMEWORK_LAYER_TYPES, Layer
-from .frameworks import KERAS, PYTORCH
+from .frameworks import DEFAULT, KERAS, PYTORCH
 
 # Keras: type name as Keras spells it → module in lstmcalc.layers.
 FAMILIES: Dict[str, str] = {
@@ -73,8 +73,8 @@ def foreign_type_hint(type_name: str, framework: str) -> Optional[str]:
     cls = layer_class(type_name, there.name)
     if cls is None:
         return None
-    switch = (f"add `framework: {there.name}` at the top of the spec" if there.name != "keras"
-              else "remove `framework: pytorch` from the spec")
+    switch = (f"add `framework: {there.name}` at the top of the spec" if there.name != DEFAULT
+              else f"remove `framework: {here.name}` from the spec")
     equivalent = cls.equivalent_in(here.name)
     if equivalent:
         target = layer_class(equivalent, here.name)
@@ -101,8 +101,8 @@ def foreign_argument_hint(cls: Type[Layer], key: str) -> Optional[str]:
     if counterpart is None or key not in counterpart.argument_names():
         return None
     ours = counterpart.own_name_of(key, here.name)
-    switch = ("add `framework: pytorch` at the top of the spec" if there.name != "keras"
-              else "remove `framework: pytorch`")
+    switch = (f"add `framework: {there.name}` at the top of the spec" if there.name != DEFAULT
+              else f"remove `framework: {here.name}`")
     instead = f"{here.title}'s {cls.keras_class} calls it `{ours}`" if ours else \
         f"{here.title}'s {cls.keras_class} has no such argument"
     return (f"`{key}` is an argument of {there.namespace}.{counterpart.keras_class}; {instead}. To describe "

@@ -250,3 +250,17 @@ def test_cli_framework_choices_are_the_frameworks():
 
     for command, option in ((summary, "framework"), (explain, "framework"), (port, "target")):
         assert sorted(next(p for p in command.params if p.name == option).type.choices) == sorted(FRAMEWORKS)
+
+
+@pytest.mark.parametrize("case_id", sorted(case_id for case_id, case in MODULES.items()
+                                           if not case.get("unbatched") and not case.get("feed_shape")))
+def test_forward_pass_computes_the_recorded_shapes(case_id):
+    """The NumPy forward pass of every module of the grid gives the shapes torch gave (random
+    weights; the values are tested in test_pytorch_numerics)."""
+    from lstmcalc.verify import VerifyOptions, verify_report
+
+    case = MODULES[case_id]
+    result = verify_report(as_report(case), VerifyOptions(keep_arrays=True))
+    assert result.ok, result.diagnostics
+    for recorded in case["layers"]:
+        assert [list(array.shape) for array in result.arrays[recorded["name"]]] == recorded["output_shapes"]

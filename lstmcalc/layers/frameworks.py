@@ -21,6 +21,7 @@ class Framework:
     weight_example: str     # one weight's key, for messages
     weights_hint: str       # how to export weights keyed as lstmcalc reads them
     shapes_note: str        # what the shapes in explain's output show
+    swap_dims: Tuple[int, ...]  # a Permute's dims that swap the two axes after the batch
     model_names: Tuple[str, str]  # the default name of a stack and of a graph model
 
     def weight_key(self, layer: str, weight: str) -> str:
@@ -37,14 +38,14 @@ FRAMEWORKS: Dict[str, Framework] = {
                      "Keys are `<layer>/<weight>`, e.g. `lstm/kernel` (Bidirectional: `<layer>/forward/<weight>`); "
                      "see `lstmcalc summary --format json` for the names, and the README for exporting them "
                      "from Keras.",
-                     "Shapes include the batch axis; batch = the batch size (None in Keras's summary).",
+                     "Shapes include the batch axis; batch = the batch size (None in Keras's summary).", (2, 1),
                      ("sequential", "functional")),
     PYTORCH: Framework(PYTORCH, "PyTorch", "torch.nn", "module", "parameter", ".", True, 0, "lstm.weight_ih_l0",
                        "Keys are the state_dict's `<module>.<parameter>`, e.g. `lstm.weight_ih_l0` (with "
                        "`_reverse` for the backward direction): numpy.savez('w.npz', **{k: v.numpy() for k, v in "
                        "model.state_dict().items()}) for a model whose submodules carry the spec's names.",
                        "Shapes include the batch axis, as PyTorch's tensors do: first, or second in the time-major "
-                       "layout (batch_first: false).", ("Sequential", "Module")),
+                       "layout (batch_first: false).", (0, 2, 1), ("Sequential", "Module")),
 }
 
 

@@ -118,24 +118,34 @@ class PortPlan:
     def advance(self) -> None:
         self.before, self.after = self.after, Handover()
 
-    # -- PyTorch's channels-first layers (Conv1d, MaxPool1d) among channels-last ones -------------
+    # -- convolutions: PyTorch's read (batch, channels, length), Keras's (batch, steps, channels) ---
+    # ``channels_first``: the written model's tensor is the source's with the two axes after the
+    # batch swapped, which a convolution needs on one side and every other layer on neither.
+
+    def swap(self, name: str) -> Entry:
+        return Entry("Permute", name, {"dims": list(self.target.swap_dims)})
 
     def channels(self, owner: str) -> List[Entry]:
-        """Entries that bring the tensor to (batch, channels, length) before ``owner`` (a Permute
-        named ``<owner>_to_channels``), or [] when it is already there."""
+        """Entries that swap the axes before the convolution ``owner`` (a Permute named
+        ``<owner>_to_channels``), or [] when they are swapped already."""
         self.channels_owner = owner
         if self.channels_first:
             return []
         self.channels_first = True
-        return [Entry("Permute", f"{owner}_to_channels", {"dims": [0, 2, 1]})]
+        return [self.swap(f"{owner}_to_channels")]
 
     def steps(self) -> List[Entry]:
-        """Entries that bring the tensor back to (batch, steps, features) after the last
-        channels-first layer (``<it>_to_steps``), or [] when it is there."""
+        """Entries that swap the axes back after the last convolution (``<it>_to_steps``), or []."""
         if not self.channels_first:
             return []
         self.channels_first = False
-        return [Entry("Permute", f"{self.channels_owner}_to_steps", {"dims": [0, 2, 1]})]
+        return [self.swap(f"{self.channels_owner}_to_steps")]
+
+    def swapped(self, owner: str) -> None:
+        """The source model swaps the two axes itself (PyTorch's x.permute(0, 2, 1) around a Conv1d):
+        the written model need not."""
+        self.channels_owner = owner
+        self.channels_first = not self.channels_first
 
     def link(self, index: int, target: str, target_index: int = 0) -> Link:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""

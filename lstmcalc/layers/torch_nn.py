@@ -16,7 +16,7 @@ from .arguments import Arg, boolean, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
-from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
+from .porting import Counterpart, Entry, no_weights, port_module, refuse
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
                            type_name)
 
@@ -834,7 +834,8 @@ class Conv1d(ChannelsFirst):
         return [y[0] if unbatched else y], [None]
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """Keras's Conv1D on channels-first data: kernel = weight.transpose(2, 1, 0)."""
+        """Keras's Conv1D (channels last: the Permutes around it in PyTorch go away): kernel =
+        weight.transpose(2, 1, 0)."""
         if isinstance(self["padding"], int) and self["padding"] or self["padding_mode"] != "zeros" \
                 or len(inputs[0].shape) != 3:
             raise refuse(self, framework, "Keras's Conv1D pads 'valid' or 'same' with zeros; this module pads "
@@ -845,12 +846,12 @@ class Conv1d(ChannelsFirst):
                                      ("dilation_rate", self["dilation"], 1), ("groups", self["groups"], 1)):
             if value not in (default, "valid"):
                 arguments[name] = value
-        arguments["data_format"] = "channels_first"
         if not self["bias"]:
             arguments["use_bias"] = False
         entry = Entry("Conv1D", self.name, arguments)
         counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].transpose(2, 1, 0),
-                                                                  **({"bias": own["bias"]} if "bias" in own else {})})
+                                                                  **({"bias": own["bias"]} if "bias" in own else {})},
+                                  layout="channels")
         plan.after.activation_slot = (entry, counterpart)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
@@ -933,8 +934,9 @@ class MaxPool1d(ChannelsFirst):
             raise refuse(self, framework, "Keras's MaxPooling1D has no padding by steps, dilation, ceil_mode or "
                                           "indices.", "Port a MaxPool1d with kernel_size and stride only.")
         port_module(self, plan, Entry("MaxPooling1D", self.name, {"pool_size": self["kernel_size"],
-                                                                  "strides": self.stride,
-                                                                  "data_format": "channels_first"}))
+                                                                  **({} if self.stride == self["kernel_size"] else
+                                                                     {"strides": self.stride})}),
+                    layout="channels")
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -969,6 +971,6 @@ def port_activation(module: TorchModule, plan: "PortPlan") -> None:
         entry, owner = slot
         entry.arguments["activation"] = module.keras_activation
         owner.links.clear()  # the Keras layer's output is after the activation now
-        plan.add(Counterpart(module.name, [], no_weights, [Link(0, entry.name)]))
+        plan.add(Counterpart(module.name, [], no_weights, [plan.link(0, entry.name)]))
         return
     port_module(module, plan, Entry("Activation", module.name, {"activation": module.keras_activation}), layout="any")

@@ -423,7 +423,7 @@ class TorchRecurrent(TorchModule):
         keras = layer_class(self.keras_type)
         inner = {"units": self.hidden, "return_sequences": True, **self.keras_options(),
                  **({} if self["bias"] else {"use_bias": False})}
-        entries, layers = [], []
+        entries, layers = plan.steps(), []
         for index in range(self.layers):
             name = self.name if index == 0 else f"{self.name}_l{index}"
             entry = (Entry("Bidirectional", name, {"layer": {"type": self.keras_type, **inner}})

@@ -170,12 +170,17 @@ class Reorder(Step):
         return [x.transpose(self.axes(x.ndim))], [None]
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """Keras's Permute, whose dims leave the batch axis out and count from 1."""
+        """Swapping (channels, steps) around a Conv1d needs no Keras layer (Keras's Conv1D reads
+        channels last); other orders are Keras's Permute, whose dims leave the batch axis out."""
         order = self.order(inputs)
         if inputs[0].batch_axis != 0 or order[0] != 0:
             raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
                          "Port a model whose tensors keep the batch first (batch_first: true).")
-        port_module(self, plan, Entry("Permute", self.name, {"dims": list(order[1:])}), layout="any")
+        if order == (0, 2, 1):
+            plan.swapped(self.name)
+            plan.add(Counterpart(self.name, [], no_weights, []))
+            return
+        port_module(self, plan, Entry("Permute", self.name, {"dims": list(order[1:])}))
 
     def reorder_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], equation: Equation,
                      headline: str) -> Math:

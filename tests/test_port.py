@@ -129,8 +129,18 @@ def test_round_trip_gives_keras_weights_bit_for_bit(case_id):
     else:  # merged stacks come back unfolded, layer k named <module>_l<k>
         assert sorted(np.concatenate([value.ravel() for value in back.weights.values()])) == \
             sorted(np.concatenate([value.ravel() for value in original.values()]))
-    # ... and the Keras model written computes Keras's recorded outputs from its recorded input.
+    # ... the same Keras model: its layers' names (a merged stack's come back `<module>_l<k>`), first
+    # outputs and counts (a torch module's h_n is not asked back as return_state; TimeDistributed(Dense)
+    # comes back as the Dense it is) ...
     report = analyze_text(yaml.safe_dump(back.spec))
+    original = keras_report(keras)
+
+    def layers_of(model, named):
+        return [((layer.name,) if named else ()) + (layer.output_shapes[0], layer.params) for layer in model.layers]
+
+    merged = "merged" in case_id
+    assert layers_of(report, not merged) == layers_of(original, not merged)
+    # ... which computes Keras's recorded outputs from its recorded input.
     if meta.get("initial_state"):
         return  # the states are given in torch's layout; the previous tests cover those outputs
     (x,) = group(keras, "inputs/").values()

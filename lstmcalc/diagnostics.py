@@ -55,7 +55,7 @@ _TABLE = [
     Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
     Code("S015", "unused-input", WARNING, "S", "An input that no layer consumes."),
     Code("S016", "unused-layer", WARNING, "S", "A layer outside the model's outputs (Keras leaves it out)."),
-    Code("S017", "dropout-single-layer", WARNING, "S",
+    Code("S021", "dropout-single-layer", WARNING, "S",
          "dropout on a PyTorch RNN with num_layers 1: it only acts between layers, so it does nothing."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
@@ -66,12 +66,13 @@ _TABLE = [
          "Reshape to a fixed size from an input of unknown size: only one length will run."),
     Code("H006", "bidirectional-unit-mismatch", WARNING, "H",
          "A Bidirectional backward_layer with other units than the forward layer."),
-    Code("H007", "batch-axis-mismatch", WARNING, "H",
+    Code("H008", "input-dtype", ERROR, "H",
+         "A layer receives values of a dtype it cannot compute with (the framework builds the model, fails when it "
+         "runs)."),
+    Code("H009", "batch-axis-mismatch", WARNING, "H",
          "Layers that read the batch on different axes (PyTorch modules with different batch_first)."),
-    Code("H008", "unbatched-sequence", WARNING, "H",
+    Code("H010", "unbatched-sequence", WARNING, "H",
          "A PyTorch module reads a tensor without a sequence axis as one unbatched sequence."),
-    Code("H009", "dtype-mismatch", ERROR, "H",
-         "A PyTorch module receives a dtype it refuses (token ids into an RNN, floats into an Embedding)."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),

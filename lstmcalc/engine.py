@@ -56,7 +56,7 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
 
 def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:
     """Where the spec's inputs get their batch axis: where the first layer with a say reads it (a
-    PyTorch RNN's batch_first), else first. A later layer that reads it elsewhere draws H007:
+    PyTorch RNN's batch_first), else first. A later layer that reads it elsewhere draws H009:
     PyTorch runs such a model, reading the batch as time."""
     chosen = None
     for definition, layer in built:
@@ -69,7 +69,7 @@ def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:
             first = chosen[1]
             where = layer.location_of("batch_first") or definition.location
             diagnostics.append(make(
-                "H007", f"{layer.name} ({layer.keras_class}) reads the batch on axis {axis} of its input, "
+                "H009", f"{layer.name} ({layer.keras_class}) reads the batch on axis {axis} of its input, "
                         f"{first.name} ({first.keras_class}) on axis {chosen[0]}: the model runs without an error, "
                         f"but {layer.name} takes the axes of the tensor it receives for others — the batch for time "
                         "steps and the steps for the batch — so its outputs mean something else.",

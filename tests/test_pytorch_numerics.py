@@ -138,7 +138,7 @@ def test_unbatched_rnn_input_is_one_sequence():
     what torch computes and the engine's shapes agree."""
     report = analyze_text("framework: pytorch\nbatch_size: 4\ninput: [5]\nlayers:\n"
                           "  - {type: GRU, hidden_size: 3, batch_first: true}\n")
-    assert [d.code for d in report.diagnostics] == ["H008"]
+    assert [d.code for d in report.diagnostics] == ["H010"]
     assert report.layers[0].output_shapes == [(4, 3), (1, 3)]
     result = verify_report(report)
     assert result.ok and result.ran

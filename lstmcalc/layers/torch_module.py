@@ -254,4 +254,4 @@ class TorchModule(Layer):
         """torch refuses an input whose dtype differs from the weights' (no implicit cast)."""
         dtype = inputs[0].dtype
         if dtype != self.variable_dtype:
-            raise self.refuses("H009", kind, message(dtype), hint, inputs)
+            raise self.refuses("H008", kind, message(dtype), hint, inputs)

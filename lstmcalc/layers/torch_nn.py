@@ -80,7 +80,7 @@ def real(name: str, value: Any) -> float:
 
 def dtype_refusal(layer: TorchModule, inputs: Sequence[TensorSpec], message: str, hint: str = "") -> Problem:
     integer = inputs[0].dtype.startswith(("int", "uint"))
-    return layer.refuses("H009", "RuntimeError", message,
+    return layer.refuses("H008", "RuntimeError", message,
                          hint or ("Token ids go through an Embedding first." if integer else
                                   f"Give the module `dtype: {inputs[0].dtype}` or the input dtype "
                                   f"{layer.variable_dtype}."), inputs)
@@ -664,7 +664,7 @@ class ChannelsFirst(TorchModule):
             return []
         channels, length = inputs[0].shape
         return [Problem(
-            "H008", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
+            "H010", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
                     f"reads it as ONE unbatched signal of {channels} channels and {length} steps — the batch becomes "
                     "the channel axis. No error is raised.",
             "Feed it (batch, channels, length): a sequence (batch, steps, features) needs "

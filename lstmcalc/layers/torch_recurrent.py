@@ -151,7 +151,7 @@ class TorchRecurrent(TorchModule):
         dropout = self["dropout"]
         if dropout > 0 and self.layers == 1:
             return [Problem(
-                "S017", "torch warns (UserWarning): dropout option adds dropout after all but last recurrent layer, "
+                "S021", "torch warns (UserWarning): dropout option adds dropout after all but last recurrent layer, "
                         f"so non-zero dropout expects num_layers greater than 1, but got dropout={dropout} and "
                         f"num_layers={self.layers}",
                 "nn.{0}'s dropout acts between stacked layers only, so with one layer it does nothing: stack layers "
@@ -172,7 +172,7 @@ class TorchRecurrent(TorchModule):
             dtype, weights = torch_dtype_name(tensor.dtype), torch_dtype_name(self.variable_dtype)
             hint = ("Token ids go through an Embedding first." if tensor.dtype.startswith(("int", "uint"))
                     else f"Give the input dtype {self.variable_dtype}, or the module `dtype: {tensor.dtype}`.")
-            raise self.refuses("H009", "ValueError",
+            raise self.refuses("H008", "ValueError",
                                f"RNN input dtype ({dtype}) does not match weight dtype ({weights}). Convert input: "
                                f"input.to({weights}), or convert model: model.to({dtype})", hint, inputs)
         given, features = self["input_size"], tensor.shape[-1]
@@ -197,7 +197,7 @@ class TorchRecurrent(TorchModule):
             return []
         steps, features = inputs[0].shape
         return [Problem(
-            "H008", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
+            "H010", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
                     f"reads it as ONE unbatched sequence of {count_text(steps)} steps of {features} features — the "
                     "batch becomes the time axis — and returns output (L, D·H_out) and h_n (D·num_layers, H_out) "
                     "without a batch axis. No error is raised.",

@@ -67,7 +67,7 @@ def torchinfo(params: int, output_shape: Sequence[int], convolution: bool = Fals
     return ToolCount("torchinfo", output_shape[0] * params, "MACs",
                      f"output.shape[0] {output_shape[0]} · {params:,} parameters",
                      "Every parameter once per element of the output's first axis (the batch): the positions "
-                     "between the batch and the last axis are not counted, nor is a lookup told from a product."
+                     "between the batch and the last axis are not counted."
                      if len(output_shape) > 2 else "Every parameter once per sample: biases count as MACs.")
 
 

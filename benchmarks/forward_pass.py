@@ -5,7 +5,9 @@
 Prints the median time of the whole pass, its time per time step, and the ratio of that to the
 floor of a step: the two recurrent matrix products h·U (batch × units)·(units × 4·units), timed
 alone. The input projections of all steps are one product before each loop, so the ratio shows
-what the loop adds (gates, activations, masking). Not a test: machines vary.
+what the loop adds (gates, activations, masking). Next to it, the same model size in PyTorch's
+layout (`framework: pytorch`: nn.LSTM(hidden_size=256, num_layers=2, batch_first=True), torch's
+equations, two bias vectors) and the ratio of the two. Not a test: machines vary.
 """
 
 from __future__ import annotations
@@ -63,8 +65,20 @@ def main() -> None:
     def whole_verifier() -> None:
         verify_report(report, VerifyOptions(weights=weights, inputs={report.inputs[0].name: x}))
 
+    torch_report = lstmcalc.analyze_text(
+        f"framework: pytorch\nbatch_size: {args.batch}\ninput: [{args.steps}, {args.features}]\nlayers:\n"
+        f"  - {{type: LSTM, hidden_size: {args.units}, num_layers: 2, batch_first: true}}\n")
+    (torch_record,) = torch_report.layers
+    torch_layer = torch_report.graph.nodes[torch_record.name].layer
+    torch_weights = {weight.name: rng.uniform(-0.1, 0.1, weight.shape).astype("float32")
+                     for weight in torch_record.weights}
+
+    def torch_forward() -> None:
+        torch_layer.forward(torch_weights, [x], [None])
+
     forward()  # warm up BLAS and the caches
     total = median_seconds(forward, args.runs)
+    torch_total = median_seconds(torch_forward, args.runs)
     floor = median_seconds(recurrent_products, args.runs)
     verifier = median_seconds(whole_verifier, args.runs)
     print(f"batch {args.batch} × {args.steps} steps, 2 × LSTM({args.units}), {args.features} input features, "
@@ -73,7 +87,10 @@ def main() -> None:
     print(f"{'recurrent products alone':28} {floor * 1000:9.1f} ms  {floor / args.steps * 1000:8.3f} ms/step")
     print(f"{'lstmcalc.verify (checks too)':28} {verifier * 1000:9.1f} ms  "
           f"{verifier / args.steps * 1000:8.3f} ms/step")
+    print(f"{'PyTorch layout (nn.LSTM x2)':28} {torch_total * 1000:9.1f} ms  "
+          f"{torch_total / args.steps * 1000:8.3f} ms/step")
     print(f"ratio forward pass / recurrent products: {total / floor:.2f}x")
+    print(f"ratio PyTorch layout / Keras layout: {torch_total / total:.2f}x")
 
 
 if __name__ == "__main__":

@@ -84,9 +84,11 @@ def analyze_code(code: str, *, batch_size: Optional[int] = None,
 
 def analyze_layers(input_shape: Sequence[Optional[int]], layers: Sequence[str], *,
                    batch_size: Optional[int] = None, name: Optional[str] = None,
-                   dtype: str = "float32") -> Report:
-    """Analyze a stack given as Keras call strings: ``analyze_layers([50, 10], ["LSTM(64)"])``."""
+                   dtype: str = "float32", framework: str = "keras") -> Report:
+    """Analyze a stack given as call strings: ``analyze_layers([50, 10], ["LSTM(64)"])``; with
+    ``framework="pytorch"``, torch.nn calls: ``["LSTM(hidden_size=64, batch_first=True)"]``."""
     from .spec.reader import spec_from_arguments
 
-    spec, diagnostics = spec_from_arguments(tuple(input_shape), list(layers), name=name, dtype=dtype)
+    spec, diagnostics = spec_from_arguments(tuple(input_shape), list(layers), name=name, dtype=dtype,
+                                            framework=framework)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)

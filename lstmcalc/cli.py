@@ -10,7 +10,7 @@ import click
 
 from . import __version__
 
-from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, SUMMARY_COLUMNS,
+from .render import (CHECK_RENDERERS, EXPLAIN_RENDERERS, EXPLAIN_SECTIONS, PORT_RENDERERS, SUMMARY_COLUMNS,
                      SUMMARY_RENDERERS, VERIFY_RENDERERS, RenderOptions, get_renderer)
 from .render import DIAGRAM_EXTENSIONS, DIAGRAM_RENDERERS, DIFF_RENDERERS
 
@@ -81,7 +81,8 @@ SET_OPTION = click.option("--set", "bindings", multiple=True, metavar="NAME=VALU
 
 
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: str, bindings: Optional[Dict[str, Any]] = None):
+                 name: Optional[str], dtype: str, bindings: Optional[Dict[str, Any]] = None,
+                 framework: str = "keras"):
     from . import api
 
     if bindings and (input_shape is not None or len(arguments) != 1 or
@@ -93,7 +94,7 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
             raise click.UsageError("with --input, give the layers as Keras calls, e.g. "
                                    "lstmcalc summary --input 50,10 \"LSTM(64)\" \"Dense(1)\"")
         return api.analyze_layers(parse_shape(input_shape), list(arguments), batch_size=batch_size,
-                                  name=name, dtype=dtype)
+                                  name=name, dtype=dtype, framework=framework)
     if len(arguments) != 1:
         raise click.UsageError("give one spec file (or -), or --input SHAPE followed by layers "
                                "in Keras call syntax")
@@ -112,6 +113,10 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
     return api.analyze(path, batch_size=batch_size, bindings=bindings)
 
 
+FRAMEWORK_OPTION = click.option("--framework", type=click.Choice(["keras", "pytorch"]), default="keras",
+                                show_default=True,
+                                help="With --input: the layers are Keras layers or torch.nn modules (PyTorch needs "
+                                     "--batch-size).")
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
                              default="table", show_default=True, help="Output format.")
 COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
@@ -152,12 +157,13 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
 @SET_OPTION
+@FRAMEWORK_OPTION
 @FORMAT_OPTION
 @click.option("--diagram", is_flag=True, help="With --format markdown: add a Mermaid diagram of the model "
                                               "(GitHub draws it in a pull-request comment).")
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, output_format, diagram,
-            color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, framework, output_format,
+            diagram, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
@@ -165,11 +171,12 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bin
     lstmcalc summary --input 50,10 "LSTM(128, return_sequences=True)" "LSTM(64)" "Dense(1)"
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     lstmcalc summary specs/seq2seq.yaml --format markdown --diagram
+    lstmcalc summary --framework pytorch --batch-size 8 --input 35,20 "LSTM(hidden_size=64, batch_first=True)"
     """
     if diagram and output_format != "markdown":
         raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
                                "lstmcalc diagram)")
-    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework)
     options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
@@ -249,7 +256,9 @@ def schema():
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
 @SET_OPTION
-def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, bindings):
+@FRAMEWORK_OPTION
+def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, bindings,
+            framework):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
@@ -264,7 +273,7 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     names = list(layers)
     if input_shape is None and len(arguments) > 1:
         arguments, names = arguments[:1], list(arguments[1:]) + names
-    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework)
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
@@ -507,6 +516,59 @@ def convert(source, target, output_path, bindings):
             handle.write(text)
     except OSError as error:
         raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}", param_hint="-o")
+
+
+@cli.command()
+@click.argument("spec", metavar="SPEC")
+@click.option("--weights", "weights_path", type=NPZ_FILE, required=True, metavar="W.npz",
+              help="The model's weights: Keras's keyed <layer>/<weight>, PyTorch's state_dict keyed "
+                   "<module>.<parameter>.")
+@click.option("--to", "target", type=click.Choice(["keras", "pytorch"]), required=True,
+              help="The framework to port to (the other one than the spec's).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), required=True, metavar="OUT.npz",
+              help="Write the converted weights here (numpy.savez), keyed as the other framework keys them.")
+@click.option("--spec-out", type=click.Path(dir_okay=False), metavar="OUT.yaml",
+              help="Write the equivalent spec of the other framework here.")
+@click.option("--merge-stacks", is_flag=True,
+              help="Fold stacked recurrent layers of the same kind and size into one PyTorch module's num_layers.")
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Batch size of the written PyTorch spec and of the proof where the spec leaves it unknown.  "
+                   "[default: 2]")
+@click.option("--timesteps", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Length of unknown input axes in the proof.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input of the proof.")
+@click.option("--format", "output_format", type=click.Choice(list(PORT_RENDERERS)), default="text",
+              show_default=True, help="Output format.")
+def port(spec, weights_path, target, output_path, spec_out, merge_stacks, batch_size, timesteps, seed,
+         output_format):
+    """Convert a model's weights between Keras and PyTorch, and prove it: both forward passes run on
+    the same random input and must agree within 1e-5, else nothing is written.
+
+    \b
+    lstmcalc port model.yaml --weights keras.npz --to pytorch -o torch.npz --spec-out torch.yaml
+    lstmcalc port torch.yaml --weights state_dict.npz --to keras -o keras.npz --spec-out keras.yaml
+
+    Exit status: 0 when written, 1 when the model has no equivalent or the passes disagree, 2 for
+    usage errors.
+    """
+    from .port import PortOptions, port_report, save_spec, save_weights
+
+    report = _load_report([spec], None, batch_size, None, "float32")
+    options = PortOptions(target=target, weights_path=weights_path, merge_stacks=merge_stacks, batch_size=batch_size,
+                          timesteps=timesteps, seed=seed)
+    try:
+        result = port_report(report, options)
+    except ValueError as error:
+        raise click.UsageError(f"{error}: --to must name the other framework") from None
+    if result.ok:
+        try:
+            save_weights(result, output_path)
+            if spec_out:
+                save_spec(result, spec_out)
+        except OSError as error:
+            raise click.BadParameter(f"cannot write: {error.strerror or error}", param_hint="-o / --spec-out")
+    emit(get_renderer(output_format, PORT_RENDERERS)(result, RenderOptions()))
+    sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -22,10 +22,11 @@ def dtype_bytes(dtype: str) -> int:
     return DTYPE_BYTES.get(dtype, 4)
 
 
-def elements(shape: Shape) -> Amount:
-    """Values per sample of a tensor (the batch axis left out); an unknown axis counts per step."""
+def elements(shape: Shape, batch_axis: Optional[int] = 0) -> Amount:
+    """Values per sample of a tensor (the batch axis left out; a tensor without one is one
+    sample); an unknown axis counts per step."""
     known, unknown = 1, False
-    for dim in shape[1:]:
+    for dim in (dim for axis, dim in enumerate(shape) if axis != batch_axis):
         if dim is None:
             unknown = True
         else:
@@ -139,12 +140,13 @@ def input_tensors(report: Report, layer: LayerReport) -> List[TensorSpec]:
         position = int(index.rstrip("]") or 0)
         producer = report.layer(name)
         if producer is not None and producer.output_shapes is not None:
+            axes = producer.output_batch_axes or [0] * len(producer.output_shapes)
             tensors.append(TensorSpec(producer.output_shapes[position], producer.output_dtypes[position],
-                                      producer.output_masks[position]))
+                                      producer.output_masks[position], batch_axis=axes[position]))
             continue
         for item in report.inputs:
             if item.name == name:
-                tensors.append(TensorSpec(item.shape, item.dtype))
+                tensors.append(TensorSpec(item.shape, item.dtype, batch_axis=item.batch_axis))
     return tensors
 
 
@@ -160,8 +162,8 @@ def built_layer(report: Report, name: str) -> Optional[Layer]:
 
 def _batch(report: Report) -> Optional[int]:
     for item in report.inputs:
-        if item.shape and item.shape[0] is not None:
-            return item.shape[0]
+        if item.shape and item.shape[item.batch_axis] is not None:
+            return item.shape[item.batch_axis]
     return report.batch_size
 
 
@@ -170,8 +172,9 @@ def layer_figures(report: Report, record: LayerReport, batch: int) -> Optional[L
     if layer is None or record.status != "ok" or record.output_shapes is None:
         return None
     inputs = input_tensors(report, record)
-    outputs = [TensorSpec(shape, dtype, masked) for shape, dtype, masked in
-               zip(record.output_shapes, record.output_dtypes, record.output_masks)]
+    axes = record.output_batch_axes or [0] * len(record.output_shapes)
+    outputs = [TensorSpec(shape, dtype, masked, batch_axis=axis) for shape, dtype, masked, axis in
+               zip(record.output_shapes, record.output_dtypes, record.output_masks, axes)]
     if len(inputs) > 1 and layer.maps_over_tensor_lists:
         # Dropout or Activation applied to each tensor of a list: no products with a weight.
         macs = layer.macs(inputs[:1], outputs[:1])
@@ -179,7 +182,7 @@ def layer_figures(report: Report, record: LayerReport, batch: int) -> Optional[L
         macs = layer.macs(inputs, outputs)
     produced = Amount()
     for tensor in outputs:
-        produced = produced + elements(tensor.shape).times(dtype_bytes(tensor.dtype))
+        produced = produced + elements(tensor.shape, tensor.batch_axis).times(dtype_bytes(tensor.dtype))
     internals = layer.kept_for_backprop(inputs).times(dtype_bytes(layer.compute_dtype))
     return LayerFigures(record.name, record.type, macs, produced.times(batch),
                         (produced + internals).times(batch), _weight_bytes(record.weights))
@@ -202,7 +205,8 @@ def compute_figures(report: Report) -> ComputeFigures:
         figures.activation_bytes = figures.activation_bytes + item.activation_bytes
         figures.kept_bytes = figures.kept_bytes + item.kept_bytes
     for item in report.inputs:
-        figures.input_bytes = figures.input_bytes + elements(item.shape).times(dtype_bytes(item.dtype) * batch)
+        figures.input_bytes = figures.input_bytes + elements(item.shape, item.batch_axis).times(
+            dtype_bytes(item.dtype) * batch)
     figures.kept_bytes = figures.kept_bytes + figures.input_bytes
     weights = [weight for record in report.layers for weight in record.weights]
     trainable = [weight for weight in weights if weight.trainable]

@@ -63,6 +63,8 @@ _TABLE = [
     Code("S019", "input-as-layer", ERROR, "S", "`Input(...)` written as a layer; a spec declares its input with `input:`."),
     Code("S020", "unsupported-model-structure", ERROR, "S",
          "A model structure lstmcalc does not model: a layer both wrapped and called on its own."),
+    Code("S021", "dropout-single-layer", WARNING, "S",
+         "dropout on a PyTorch RNN with num_layers 1: it only acts between layers, so it does nothing."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
@@ -75,16 +77,26 @@ _TABLE = [
     Code("H007", "mask-shape-mismatch", ERROR, "H",
          "A recurrent layer receives a mask that does not fit its output (Keras builds the model, fails when it runs)."),
     Code("H008", "input-dtype", ERROR, "H",
-         "A layer receives values of a dtype it cannot compute with (Keras builds the model, fails when it runs)."),
+         "A layer receives values of a dtype it cannot compute with (the framework builds the model, fails when it "
+         "runs)."),
+    Code("H009", "batch-axis-mismatch", WARNING, "H",
+         "Layers that read the batch on different axes (PyTorch modules with different batch_first)."),
+    Code("H010", "unbatched-sequence", WARNING, "H",
+         "A PyTorch module reads a tensor without a sequence axis as one unbatched sequence."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional, TimeDistributed or a ConvLSTM does not freeze the weights it holds."),
+    Code("P002", "no-counterpart", ERROR, "P",
+         "lstmcalc port: a layer with no equivalent in the other framework (port refuses, saying why)."),
+    Code("P003", "port-disagrees", ERROR, "P",
+         "lstmcalc port: the two forward passes differ by more than 1e-5 (nothing is written)."),
     # states
     Code("T001", "stateful-needs-batch-size", ERROR, "T", "A stateful RNN without a fixed batch size."),
     Code("T002", "unroll-unknown-length", WARNING, "T", "An unrolled RNN on sequences of unknown length."),
     Code("T003", "initial-state-count", ERROR, "T", "initial_state lists the wrong number of states."),
     Code("T004", "initial-state-shape", ERROR, "T",
-         "An initial state's shape differs from the state the layer carries ((batch, units), or a ConvLSTM's maps)."),
+         "An initial state's shape differs from the state the layer carries ((batch, units), a ConvLSTM's maps, "
+         "PyTorch's (D·num_layers, N, H))."),
     # expectations (the spec's `expect:` block, checked by `lstmcalc check`)
     Code("X001", "params-mismatch", ERROR, "X",
          "The model's total, trainable or non-trainable parameter count differs from `expect:`."),

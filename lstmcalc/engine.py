@@ -11,6 +11,7 @@ from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
 from .layers.base import Layer, Problem, TensorSpec, check_inputs
 from .layers.factory import LayerFactory, Namer
+from .layers import frameworks
 from .keras_layout import MaskTracker, TensorKey, operation_order
 from .report import InputReport, LayerReport, OperationReport, Report, compute_totals, wrapped_reports
 from .shapes import Shape, format_shape
@@ -23,7 +24,7 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     batch = batch_size if batch_size is not None else spec.batch_size
     diagnostics: List[Diagnostic] = list(spec_diagnostics)
     namer = Namer()
-    factory = LayerFactory(convention, namer)
+    factory = LayerFactory(convention, namer, spec.framework)
     built = []
     by_name: Dict[str, Layer] = {}
     for definition in spec.layers:
@@ -45,12 +46,49 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     diagnostics.sort(key=lambda d: (d.file or "", d.line or 0, d.column or 0))
     graph, problems = build_graph(spec, built, namer)
     diagnostics.extend(problems)
-    name = spec.name or ("functional" if spec.functional else "sequential")
+    for node in graph.nodes.values():
+        if node.layer is not None:
+            producer = graph.producer(node)
+            node.layer.connect(producer.layer if producer is not None else None)
+    framework = frameworks.framework(spec.framework)
+    if framework.batch_required and batch is None:
+        diagnostics.append(make(
+            "S002", f"A {framework.title} spec needs a concrete batch size: {framework.title} tensors have "
+                    "one, and the shapes it reports include it.",
+            "Add e.g. `batch_size: 8` at the top of the spec, or pass --batch-size.",
+            location=spec.location_of("framework")))
+    name = spec.name or framework.model_names[1 if spec.functional else 0]
     report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph,
-                    diagnostics=diagnostics, spec=spec)
+                    diagnostics=diagnostics, spec=spec, framework=spec.framework)
+    report.batch_axis = batch_axis(built, diagnostics)
     Propagation(graph, report, diagnostics, batch, namer).run()
     report.totals = compute_totals(report.layers)
     return report
+
+
+def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:
+    """Where the spec's inputs get their batch axis: where the first layer with a say reads it (a
+    PyTorch RNN's batch_first), else first. A later layer that reads it elsewhere draws H009:
+    PyTorch runs such a model, reading the batch as time."""
+    chosen = None
+    for definition, layer in built:
+        axis = layer.expected_batch_axis() if layer is not None else None
+        if axis is None:
+            continue
+        if chosen is None:
+            chosen = (axis, layer)
+        elif axis != chosen[0]:
+            first = chosen[1]
+            where = layer.location_of("batch_first") or definition.location
+            diagnostics.append(make(
+                "H009", f"{layer.name} ({layer.keras_class}) reads the batch on axis {axis} of its input, "
+                        f"{first.name} ({first.keras_class}) on axis {chosen[0]}: the model runs without an error, "
+                        f"but {layer.name} takes the axes of the tensor it receives for others — the batch for time "
+                        "steps and the steps for the batch — so its outputs mean something else.",
+                f"Make the layers agree on where the batch is (PyTorch: the same batch_first on every "
+                f"recurrent module); the inputs follow {first.name}, batch on axis {chosen[0]}.",
+                layer=layer.name, location=where))
+    return chosen[0] if chosen is not None else 0
 
 
 def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[TensorSpec] = (),
@@ -120,10 +158,12 @@ class Propagation:
         definition = node.input_def
         if definition.shape is None:
             return  # the spec reader reported why (S010); nothing downstream can be computed
-        shape = definition.batch_shape(self.batch)
-        self.tensors[node.name] = [TensorSpec(shape, definition.dtype)]
+        axis = definition.batch_axis if definition.batch_axis is not None else self.report.batch_axis
+        axis = min(axis, len(definition.shape))
+        shape = definition.batch_shape(self.batch, axis)
+        self.tensors[node.name] = [TensorSpec(shape, definition.dtype, batch_axis=axis)]
         self.report.inputs.append(InputReport(node.name, shape, definition.dtype,
-                                              node.location.line, node.location.column))
+                                              node.location.line, node.location.column, axis))
 
     def _blank(self, node: Node, status: str) -> LayerReport:
         layer = node.layer
@@ -208,6 +248,8 @@ class Propagation:
         layer_report.output_shapes = [tensor.shape for tensor in outputs]
         layer_report.output_dtypes = [tensor.dtype for tensor in outputs]
         layer_report.output_masks = [tensor.masked for tensor in outputs]
+        layer_report.output_batch_axes = [tensor.batch_axis for tensor in outputs]
+        layer_report.output_labels = layer.output_labels(len(outputs))
         self.tensors[node.name] = outputs
         self.masks.layer_called(node.name, layer, keys, len(outputs))
         mask = self.masks.consumed.get(node.name)

@@ -109,6 +109,9 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         node.initial_state = list(definition.initial_state or [])
         previous = name
     for node in nodes.values():
+        # A name without an index picks the producer's primary output when it has one (a PyTorch
+        # RNN passes on `output`, not h_n and c_n); Keras layers pass everything on.
+        node.inputs = [_primary(nodes, reference) for reference in node.inputs]
         for reference in node.inputs + node.initial_state:
             if reference.name not in nodes:
                 suggestion = closest(reference.name, list(nodes))
@@ -156,6 +159,14 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                     f"Add `{name}` (or a layer after it) to `outputs:`, or remove it.", layer=name,
                     location=nodes[name].location))
     return Graph(nodes, order, outputs, spec.functional, in_model), problems
+
+
+def _primary(nodes: Dict[str, Node], reference: Reference) -> Reference:
+    producer = nodes.get(reference.name)
+    layer = producer.layer if producer is not None else None
+    if reference.index is not None or layer is None or layer.primary_output is None:
+        return reference
+    return Reference(reference.name, layer.primary_output, reference.location)
 
 
 def _ancestors(nodes: Dict[str, Node], outputs: List[Reference]) -> set:

@@ -29,6 +29,7 @@ class InputReport:
     dtype: str
     line: Optional[int] = None
     column: Optional[int] = None
+    batch_axis: int = 0  # 1 in PyTorch's time-major layout (not serialised)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
@@ -47,6 +48,10 @@ class LayerReport:
     output_shapes: Optional[List[Shape]] = None
     output_dtypes: List[str] = field(default_factory=list)
     output_masks: List[bool] = field(default_factory=list)
+    # Not serialised: where each output's batch axis is (None: none), and the outputs' names as
+    # the framework calls them (output, h_n, c_n; [] when they have none).
+    output_batch_axes: List[Optional[int]] = field(default_factory=list)
+    output_labels: List[str] = field(default_factory=list)
     weights: List[Weight] = field(default_factory=list)
     status: str = "ok"  # ok | error | not-reached
     line: Optional[int] = None
@@ -162,6 +167,10 @@ class Report:
     operations: List[OperationReport] = field(default_factory=list)
     row_order: List[str] = field(default_factory=list)
     sequential_like: bool = True
+    # Whose conventions the spec follows (lstmcalc.layers.frameworks): keras or pytorch; where its
+    # inputs have their batch axis (0, or 1 for PyTorch's time-major layout). Not serialised.
+    framework: str = "keras"
+    batch_axis: int = 0
     # The built layers and graph, for the verifier and explain; not serialised.
     graph: Any = None
     # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.

@@ -11,6 +11,7 @@ import json
 from typing import Any, Dict
 
 from .expect import LAYER_KEYS, MODEL_KEYS, SHAPE_KEYS, TOTAL_KEYS
+from .layers.frameworks import FRAMEWORKS
 from .layers.registry import layer_class, type_names
 from .layers.arguments import json_schema_of
 from .spec.reader import DTYPES, TOP_LEVEL_KEYS, WIRING_KEYS
@@ -21,6 +22,8 @@ DIM = {"type": ["integer", "null"], "minimum": 0}
 SHAPE = {"type": "array", "items": DIM, "description": "Dimensions without the batch axis; null is unknown."}
 BATCH_SHAPE = {"type": "array", "items": DIM, "description": "A shape with the batch axis, e.g. [null, 64]."}
 BATCH_SIZE = {"type": ["integer", "null"], "minimum": 1}
+# The spec's own batch_size: PyTorch runs an empty batch (Keras's starts at 1: spec_schema's allOf).
+SPEC_BATCH_SIZE = {"type": ["integer", "null"], "minimum": 0}
 REFERENCE = {"type": "string", "pattern": r"^\s*[^\[\]]+?\s*(\[\s*-?\d+\s*\]){0,2}\s*$",
              "description": "A layer or input name, name[i] for one of its outputs, or name[k][i] for "
                             "output i of call k of a shared layer."}
@@ -37,16 +40,18 @@ def _input_mapping(name_required: bool) -> Dict[str, Any]:
     schema: Dict[str, Any] = {
         "type": "object",
         "properties": {"shape": {"$ref": "#/definitions/shape"}, "dtype": {"enum": list(DTYPES)},
-                       "name": {"type": "string"}, "batch_size": BATCH_SIZE},
+                       "name": {"type": "string"}, "batch_size": BATCH_SIZE,
+                       "batch_axis": {"type": "integer", "minimum": 0,
+                                      "description": "Where the batch axis goes (a PyTorch RNN's h_0: 1)."}},
         "required": ["shape", "name"] if name_required else ["shape"],
         "additionalProperties": False,
     }
     return schema
 
 
-def layer_type_schema(name: str) -> Dict[str, Any]:
-    """One layer type in mapping form: `type` plus its Keras constructor keywords."""
-    cls = layer_class(name)
+def layer_type_schema(name: str, framework: str = "keras") -> Dict[str, Any]:
+    """One layer type in mapping form: `type` plus its constructor keywords (Keras's, or torch.nn's)."""
+    cls = layer_class(name, framework)
     assert cls is not None, name
     properties: Dict[str, Any] = {"type": {"const": name}}
     for argument in cls.all_arguments():
@@ -80,15 +85,17 @@ def _top_level() -> Dict[str, Any]:
     properties = {
         "name": {"type": "string", "minLength": 1},
         "description": {"type": "string"},
-        "batch_size": BATCH_SIZE,
+        "batch_size": SPEC_BATCH_SIZE,
         "input": {"anyOf": [{"$ref": "#/definitions/shape"}, _input_mapping(name_required=False)]},
         "inputs": {"anyOf": [{"type": "object", "additionalProperties": {
                                  "anyOf": [{"$ref": "#/definitions/shape"}, _input_mapping(False)]}},
                              {"type": "array", "items": _input_mapping(name_required=True)}]},
-        "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}},
+        # Their items depend on `framework` (see spec_schema's allOf).
+        "layers": {"type": "array"},
         "outputs": _references(),
         "expect": {"$ref": "#/definitions/expect"},
-        "framework": {"const": "keras"},
+        "framework": {"enum": list(FRAMEWORKS), "description": "Whose layers the spec uses: keras (the default) "
+                                                                "or pytorch (torch.nn modules, a concrete batch_size)."},
     }
     missing = set(TOP_LEVEL_KEYS) ^ set(properties)
     if missing:
@@ -96,16 +103,26 @@ def _top_level() -> Dict[str, Any]:
     return {key: properties[key] for key in TOP_LEVEL_KEYS}
 
 
-def spec_schema() -> Dict[str, Any]:
-    """The whole schema (JSON Schema draft-07, which editors support best)."""
-    names = type_names()
-    mapping = {
+# Each framework's definitions: its layer (call or mapping) and each type's mapping, keyed
+# `<prefix><Type>`; Keras's keep their bare names.
+PREFIXES = {"keras": "", "pytorch": "pytorch."}
+
+
+def _layer_mapping(framework: str) -> Dict[str, Any]:
+    names, prefix = type_names(framework), PREFIXES[framework]
+    title = FRAMEWORKS[framework]
+    return {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": names, "description": "The Keras layer class."}},
+        "properties": {"type": {"enum": names, "description": f"The {title.title} {title.layer_word} class "
+                                                              f"({title.namespace}), or an lstmcalc spec step."}},
         "allOf": [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
-                   "then": {"$ref": f"#/definitions/{name}"}} for name in names],
+                   "then": {"$ref": f"#/definitions/{prefix}{name}"}} for name in names],
     }
+
+
+def spec_schema() -> Dict[str, Any]:
+    """The whole schema (JSON Schema draft-07, which editors support best)."""
     definitions: Dict[str, Any] = {
         "shape": SHAPE,
         "batch_shape": BATCH_SHAPE,
@@ -113,22 +130,32 @@ def spec_schema() -> Dict[str, Any]:
         "call": CALL,
         "layer": {"anyOf": [{"$ref": "#/definitions/call"}, {"$ref": "#/definitions/layer_mapping"},
                             {"$ref": "#/definitions/shared_call"}]},
-        "layer_mapping": mapping,
+        "layer_mapping": _layer_mapping("keras"),
         "shared_call": {"type": "object", "required": ["call", "inputs"], "additionalProperties": False,
                         "properties": {"call": {"type": "string", "minLength": 1,
                                                 "description": "A layer defined before, called again (shared)."},
                                        **{key: _references() for key in WIRING_KEYS}}},
+        "pytorch.layer": {"anyOf": [{"$ref": "#/definitions/call"},
+                                    {"$ref": "#/definitions/pytorch.layer_mapping"}]},
+        "pytorch.layer_mapping": _layer_mapping("pytorch"),
         "expect": _expect(),
     }
-    definitions.update({name: layer_type_schema(name) for name in names})
+    for framework, prefix in PREFIXES.items():
+        definitions.update({prefix + name: layer_type_schema(name, framework) for name in type_names(framework)})
+    pytorch = {"properties": {"framework": {"const": "pytorch"}}, "required": ["framework"]}
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "lstmcalc model spec",
-        "description": "A Keras model as YAML: input(s), layers, optional outputs and expectations.",
+        "description": "A Keras model (or, with `framework: pytorch`, a PyTorch one) as YAML: input(s), layers, "
+                       "optional outputs and expectations.",
         "type": "object",
         "properties": _top_level(),
         "required": ["layers"],
         "additionalProperties": False,
+        "allOf": [{"if": pytorch,
+                   "then": {"properties": {"layers": {"items": {"$ref": "#/definitions/pytorch.layer"}}}},
+                   "else": {"properties": {"layers": {"items": {"$ref": "#/definitions/layer"}},
+                                           "batch_size": {"minimum": 1}}}}],
         "definitions": definitions,
     }
 

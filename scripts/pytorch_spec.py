@@ -80,7 +80,22 @@ class Permute(nn.Module):
         return f"dims={self.dims}"
 
 
-STEPS = ("LastStep", "Permute")
+class Transpose(nn.Module):
+    """lstmcalc step `{type: Transpose, dim0: 1, dim1: 2}`: `x.transpose(dim0, dim1)`, the dims
+    counting the batch axis (what forward() writes around a Conv1d as often as permute)."""
+
+    def __init__(self, dim0, dim1):
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x):
+        return x.transpose(self.dim0, self.dim1)
+
+    def extra_repr(self):
+        return f"dim0={self.dim0}, dim1={self.dim1}"
+
+
+STEPS = ("LastStep", "Permute", "Transpose")
 
 def json_text(document, width=110):
     """Sorted JSON, indented by one space, with every list or mapping that fits in `width`
@@ -238,6 +253,8 @@ class SpecRun:
             return LastStep(time_axis), arguments, inferred
         if kind == "Permute":
             return Permute(arguments["dims"]), arguments, inferred
+        if kind == "Transpose":
+            return Transpose(arguments["dim0"], arguments["dim1"]), arguments, inferred
         return getattr(nn, kind)(**arguments), arguments, inferred
 
     def _states(self, request, module, tensor, rng):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prove the Keras -> PyTorch weight conversion rules on models recorded from REAL Keras, in REAL torch.
 
-Reads  tests/fixtures/pytorch/porting_cases.yaml   ({id, keras, spec, note?, compare?, reverse_time?})
+Reads  tests/fixtures/pytorch/porting_cases.yaml   ({id, keras, spec, note?, compare?, reverse_time?, merged?})
        tests/fixtures/keras/numerics/<keras>.npz   (Keras's weights, inputs, initial states, outputs)
 Writes tests/fixtures/pytorch/porting/<id>.npz, one small file per case, holding
     spec                 the equivalent `framework: pytorch` spec, as JSON text
@@ -53,27 +53,33 @@ def gru_gates_to_torch(matrix, units):
     return np.concatenate([r, z, h], axis=-1)
 
 
-def convert_recurrent(entry, weights, name):
-    """LSTM / GRU / RNN (one layer; both directions of a Bidirectional wrapper)."""
+def convert_recurrent(entry, weights, name, keras_layers=None):
+    """LSTM / GRU / RNN: layer k of the module from the Keras layer keras_layers[k] (default: the one
+    Keras layer of the same name); both directions of a Bidirectional wrapper."""
     directions = [("forward/", ""), ("backward/", "_reverse")] if entry.get("bidirectional") else [("", "")]
     units = entry["hidden_size"]
     converted, rules = {}, []
-    for keras_part, suffix in directions:
-        kernel = weights[f"{name}/{keras_part}kernel"]
-        recurrent = weights[f"{name}/{keras_part}recurrent_kernel"]
-        bias = weights.get(f"{name}/{keras_part}bias")
-        if entry["type"] == "GRU":
-            kernel, recurrent = gru_gates_to_torch(kernel, units), gru_gates_to_torch(recurrent, units)
-        converted[f"weight_ih_l0{suffix}"] = kernel.T
-        converted[f"weight_hh_l0{suffix}"] = recurrent.T
-        if bias is None:
-            continue
-        if entry["type"] == "GRU":
-            converted[f"bias_ih_l0{suffix}"] = gru_gates_to_torch(bias[0], units)
-            converted[f"bias_hh_l0{suffix}"] = gru_gates_to_torch(bias[1], units)
-        else:
-            converted[f"bias_ih_l0{suffix}"] = bias
-            converted[f"bias_hh_l0{suffix}"] = np.zeros_like(bias)
+    for index, keras_name in enumerate(keras_layers or [name]):
+        for keras_part, suffix in directions:
+            tag = f"l{index}{suffix}"
+            kernel = weights[f"{keras_name}/{keras_part}kernel"]
+            recurrent = weights[f"{keras_name}/{keras_part}recurrent_kernel"]
+            bias = weights.get(f"{keras_name}/{keras_part}bias")
+            if entry["type"] == "GRU":
+                kernel, recurrent = gru_gates_to_torch(kernel, units), gru_gates_to_torch(recurrent, units)
+            converted[f"weight_ih_{tag}"] = kernel.T
+            converted[f"weight_hh_{tag}"] = recurrent.T
+            if bias is None:
+                continue
+            if entry["type"] == "GRU":
+                converted[f"bias_ih_{tag}"] = gru_gates_to_torch(bias[0], units)
+                converted[f"bias_hh_{tag}"] = gru_gates_to_torch(bias[1], units)
+            else:
+                converted[f"bias_ih_{tag}"] = bias
+                converted[f"bias_hh_{tag}"] = np.zeros_like(bias)
+    if keras_layers:
+        rules.append(f"stacked Keras layers {', '.join(keras_layers)} -> *_l0 … *_l{len(keras_layers) - 1} "
+                     "(num_layers; layer k reads layer k-1's output)")
     if entry["type"] == "GRU":
         rules.append("weight_ih = kernel.T, weight_hh = recurrent_kernel.T with gate blocks z,r,h -> r,z,n; "
                      "bias_ih = bias[0], bias_hh = bias[1] reordered the same way")
@@ -85,12 +91,13 @@ def convert_recurrent(entry, weights, name):
     return converted, rules
 
 
-def convert(entry, weights, name):
+def convert(entry, weights, name, keras_layers=None):
     """The PyTorch parameters (module-local names) of one spec layer, from Keras weights keyed
-    `<layer>/<weight>` (Bidirectional: `<layer>/forward/<weight>`, `<layer>/backward/<weight>`)."""
+    `<layer>/<weight>` (Bidirectional: `<layer>/forward/<weight>`, `<layer>/backward/<weight>`);
+    `keras_layers`: the stacked Keras layers a recurrent module's num_layers fold (case key `merged`)."""
     kind = entry["type"]
     if kind in ("LSTM", "GRU", "RNN"):
-        return convert_recurrent(entry, weights, name)
+        return convert_recurrent(entry, weights, name, keras_layers)
     if kind == "Linear":
         converted = {"weight": weights[f"{name}/kernel"].T}
         if f"{name}/bias" in weights:
@@ -137,12 +144,14 @@ def run_case(case):
     x = torch.from_numpy(keras_inputs[0].astype(dtype))
 
     converted, rules = {}, {}
+    merged = case.get("merged", {})
     for entry in spec["layers"]:
-        parameters, applied = convert(entry, keras_weights, entry["name"])
+        parameters, applied = convert(entry, keras_weights, entry["name"], merged.get(entry["name"]))
         converted.update({f"{entry['name']}.{key}": np.ascontiguousarray(value) for key, value in parameters.items()})
         if applied:
             rules[entry["name"]] = applied
-    used = {key for key in keras_weights if any(key.startswith(entry["name"] + "/") for entry in spec["layers"])}
+    sources = [entry["name"] for entry in spec["layers"]] + [name for names in merged.values() for name in names]
+    used = {key for key in keras_weights if any(key.startswith(name + "/") for name in sources)}
     if used != set(keras_weights):
         raise SystemExit(f"{case['id']}: Keras weights without a PyTorch layer: {sorted(set(keras_weights) - used)}")
 

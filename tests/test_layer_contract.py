@@ -14,29 +14,35 @@ import pytest
 from lstmcalc import analyze_spec, analyze_text
 from lstmcalc.compute import compute_figures, input_tensors
 from lstmcalc.explain import explain
-from lstmcalc.layers.base import LAYER_TYPES, Example, Layer, TensorSpec
+from lstmcalc.layers.base import FRAMEWORK_LAYER_TYPES, LAYER_TYPES, Example, Layer, TensorSpec
 from lstmcalc.layers.figures import Amount
-from lstmcalc.layers.registry import FAMILIES, all_layer_classes, layer_class, type_names
+from lstmcalc.layers.frameworks import framework
+from lstmcalc.layers.registry import FAMILIES, FRAMEWORK_FAMILIES, all_layer_classes, layer_class, type_names
 from lstmcalc.render import EXPLAIN_RENDERERS, RenderOptions, get_renderer
 from lstmcalc.spec.call_syntax import parse_call
 from lstmcalc.spec.model import InputDef, ModelSpec, Reference
 from lstmcalc.spec.source import Location
 from lstmcalc.verify import VerifyOptions, verify_report
 
-CLASSES = all_layer_classes()
+# Every framework's classes, keyed `framework/type` (LSTM is a class in Keras and in PyTorch).
+CLASSES = {f"{framework}/{name}": cls for framework in FRAMEWORK_FAMILIES
+           for name, cls in all_layer_classes(framework).items()}
 EXAMPLES = [(name, index, example) for name, cls in sorted(CLASSES.items())
             for index, example in enumerate(cls.examples)]
 
 
 def example_spec(example: Example) -> ModelSpec:
-    """A graph spec feeding the example's layer its inputs (as a list when there are several)."""
+    """A graph spec feeding the example's layer its inputs (as a list when there are several), in
+    the example's framework (PyTorch's with a concrete batch of 2)."""
     where = Location("example.yaml", 1, 1)
     names = [f"x{index}" for index in range(len(example.inputs))]
     definition = parse_call(example.call, where)
     definition.inputs = [Reference(name, None, where) for name in names]
     definition.inputs_as_list = len(names) > 1
     inputs = [InputDef(name, tuple(shape), example.dtype, where) for name, shape in zip(names, example.inputs)]
-    return ModelSpec("example.yaml", inputs=inputs, layers=[definition], functional=True)
+    batch = 2 if framework(example.framework).batch_required else None
+    return ModelSpec("example.yaml", inputs=inputs, layers=[definition], functional=True, batch_size=batch,
+                     framework=example.framework)
 
 
 def example_report(example: Example):
@@ -53,16 +59,31 @@ def example_report(example: Example):
 
 # -- the registry ------------------------------------------------------------------------------
 
-def test_every_registered_class_is_in_the_family_table():
-    for family in sorted(set(FAMILIES.values())):
+@pytest.mark.parametrize("name", sorted(FRAMEWORK_FAMILIES))
+def test_every_registered_class_is_in_the_family_table(name):
+    families = FRAMEWORK_FAMILIES[name]
+    for family in sorted(set(families.values())):
         importlib.import_module(f"lstmcalc.layers.{family}")
-    assert sorted(LAYER_TYPES) == type_names()
-    for name, cls in LAYER_TYPES.items():
-        assert cls.__module__ == f"lstmcalc.layers.{FAMILIES[name]}", name
+    registered = FRAMEWORK_LAYER_TYPES[name]
+    assert sorted(registered) == type_names(name)
+    for type_name, cls in registered.items():
+        assert cls.__module__ == f"lstmcalc.layers.{families[type_name]}", type_name
+        assert cls.framework == name
+
+
+def test_keras_types_are_the_default_table():
+    assert LAYER_TYPES is FRAMEWORK_LAYER_TYPES["keras"] and FAMILIES is FRAMEWORK_FAMILIES["keras"]
+    assert type_names() == type_names("keras")
 
 
 def test_unknown_type_is_none():
     assert layer_class("NoSuchLayer") is None
+    assert layer_class("Dense", "pytorch") is None and layer_class("Linear") is None
+
+
+def test_same_name_two_classes():
+    assert layer_class("LSTM") is not layer_class("LSTM", "pytorch")
+    assert layer_class("LSTM", "pytorch").framework == "pytorch"
 
 
 # -- each type implements the contract ---------------------------------------------------------
@@ -70,8 +91,9 @@ def test_unknown_type_is_none():
 @pytest.mark.parametrize("name", sorted(CLASSES))
 def test_type_fills_the_contract(name):
     cls = CLASSES[name]
-    assert cls.keras_class == name
+    assert f"{cls.framework}/{cls.keras_class}" == name
     assert cls.examples, f"{name} has no example"
+    assert all(example.framework == cls.framework for example in cls.examples)
     assert cls.output_shapes is not Layer.output_shapes, f"{name} has no shape rule"
     assert cls.forward is not Layer.forward, f"{name} has no forward pass"
     assert cls.explain_math is not Layer.explain_math, f"{name} has no equations"
@@ -82,7 +104,7 @@ def test_type_fills_the_contract(name):
 @pytest.mark.parametrize("name, index, example", EXAMPLES, ids=[f"{name}-{index}" for name, index, _ in EXAMPLES])
 def test_example_counts_its_weights(name, index, example):
     report, layer, record, inputs = example_report(example)
-    assert record.type == name
+    assert f"{example.framework}/{record.type}" == name
     weights = layer.weight_shapes(inputs)
     total = sum(weight.size for weight in weights)
     assert record.params == total

@@ -42,7 +42,7 @@ def explain(report: Report, names: Optional[Sequence[str]] = None) -> Explanatio
     figures = compute_figures(report)
     explanation = Explanation(report.name, report.file, report.ok,
                               figures.batch_size if figures.batch_given else None, report.totals.params,
-                              diagnostics=list(report.diagnostics))
+                              diagnostics=list(report.diagnostics), framework=report.framework)
     for record in records:
         explanation.layers.append(explain_layer(report, record, figures))
     if not names:
@@ -111,6 +111,8 @@ def describe(item: LayerExplanation, layer: Layer, inputs: List[TensorSpec], out
     else:
         macs = None if len(inputs) > 1 and layer.maps_over_tensor_lists else \
             layer.macs(inputs, [TensorSpec(shape) for shape in outputs])
+    item.mac_tools = [] if figures is None else layer.mac_tool_counts(
+        inputs, [TensorSpec(shape, batch_axis=None) for shape in outputs], batch)
     if macs is None:
         item.notes.append(f"MACs not counted: lstmcalc has no MAC rule for {layer.keras_class} yet.")
     else:

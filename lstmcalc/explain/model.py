@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ..diagnostics import Diagnostic
 # The per-layer vocabulary belongs to the layer classes (lstmcalc.layers.explanation).
-from ..layers.explanation import Block, Formula, FrameworkView, Setting, TensorRow, WeightRow
+from ..layers.explanation import Block, Formula, FrameworkView, Setting, TensorRow, ToolCount, WeightRow
 
 __all__ = ["Block", "Explanation", "Formula", "FrameworkView", "LayerExplanation", "MacText", "Rejection",
-           "Setting", "TensorRow", "WeightRow"]
+           "Setting", "TensorRow", "ToolCount", "WeightRow"]
 
 if TYPE_CHECKING:
     from ..compute import ComputeFigures
@@ -57,6 +57,8 @@ class LayerExplanation:
     outputs: List[TensorRow] = field(default_factory=list)
     settings: List[Setting] = field(default_factory=list)
     macs: Optional[MacText] = None
+    # What MAC-counting tools report for the same module, and why (PyTorch modules).
+    mac_tools: List[ToolCount] = field(default_factory=list)
     memory: Dict[str, Any] = field(default_factory=dict)
     rejection: Optional[Rejection] = None
     notes: List[str] = field(default_factory=list)
@@ -66,6 +68,8 @@ class LayerExplanation:
         data = asdict(self)
         data["findings"] = [item.to_dict() for item in self.findings]
         data["weights"] = [_weight_dict(row) for row in self.weights]
+        if not self.mac_tools:
+            del data["mac_tools"]  # only PyTorch modules compare themselves with the tools
         if self.pytorch is not None:
             data["pytorch"]["weights"] = [_weight_dict(row) for row in self.pytorch.weights]
         if self.rejection is not None:
@@ -88,6 +92,7 @@ class Explanation:
     layers: List[LayerExplanation] = field(default_factory=list)
     compute: Optional["ComputeFigures"] = None  # the model's totals, when every layer is shown
     diagnostics: List[Diagnostic] = field(default_factory=list)
+    framework: str = "keras"  # whose vocabulary the output uses (lstmcalc.layers.frameworks)
 
     @property
     def complete(self) -> bool:

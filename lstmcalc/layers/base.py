@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from numpy import ndarray
 
     from ..keras_layout import MaskGraph
-    from .explanation import Context, FrameworkView, Math, Setting, TensorRow
+    from .porting import PortPlan
+    from .explanation import Context, FrameworkView, Math, Setting, TensorRow, ToolCount
 
 WeightArrays = Dict[str, "ndarray"]
 Arrays = List["ndarray"]
@@ -63,6 +64,9 @@ class TensorSpec:
     dtype: str = "float32"
     masked: bool = False
     mask_shape: Optional[Shape] = None
+    # Where the batch axis is: 0 (Keras, and PyTorch with batch_first), 1 (PyTorch's time-major
+    # layout), or None for a tensor without one (a PyTorch RNN fed one unbatched sequence).
+    batch_axis: Optional[int] = 0
 
     @property
     def rank(self) -> int:
@@ -101,6 +105,7 @@ class Example:
     # Types that call syntax cannot write (a nested model): a whole YAML spec whose last layer is
     # the example, in place of ``call`` and ``inputs``.
     spec: Optional[str] = None
+    framework: str = "keras"  # the spec's `framework:` (a PyTorch example runs with a batch of 2)
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,13 @@ class Layer:
     """Base class. Subclasses set ``keras_class``, ``arguments`` (Keras constructor order, so
     positional call syntax maps as in Keras) and ``input_rank``, and override the shape rules."""
 
-    keras_class: ClassVar[str] = ""
+    keras_class: ClassVar[str] = ""  # the type name as the framework spells it (LSTM, Dense, Linear)
+    # The framework whose class this is (lstmcalc.layers.frameworks): a spec's `framework:` picks
+    # among its types; LSTM is one class in Keras and another in PyTorch.
+    framework: ClassVar[str] = "keras"
+    # The torch.nn module computing the same function (port, explain, hints for a Keras name used
+    # in a PyTorch spec); "" when there is none.
+    pytorch_module: ClassVar[str] = ""
     arguments: ClassVar[Tuple[Arg, ...]] = ()
     input_rank: ClassVar[Optional[Rank]] = None
     supports_masking: ClassVar[bool] = False
@@ -196,8 +207,48 @@ class Layer:
     def argument_names(cls) -> List[str]:
         return [argument.name for argument in cls.all_arguments()]
 
+    @classmethod
+    def default_name(cls, namer: Any, index: Optional[int]) -> str:
+        """The name of a layer written without one: Keras's snake_case of the class with a counter."""
+        return namer.auto(cls.keras_class)
+
+    @classmethod
+    def equivalent_in(cls, framework: str) -> str:
+        """The type computing the same function in ``framework`` ("" when there is none)."""
+        if framework == cls.framework:
+            return cls.keras_class
+        return cls.pytorch_module if framework == "pytorch" else ""
+
+    @classmethod
+    def foreign_argument_advice(cls, key: str) -> Optional[str]:
+        """What to write instead of ``key``, a keyword of the other framework's counterpart (the
+        PyTorch classes know Keras's names for their arguments); None when the class has no advice."""
+        return None
+
+    @classmethod
+    def own_name_for(cls, key: str) -> str:
+        """This class's name for the other framework's keyword ``key`` ("" when it knows none)."""
+        return ""
+
+    @classmethod
+    def own_name_of(cls, key: str, framework: str) -> str:
+        """What ``framework``'s counterpart calls this class's argument ``key`` ("" if it has none)."""
+        return ""
+
+    @classmethod
+    def unknown_argument_message(cls, key: str) -> str:
+        return f"{cls.keras_class} has no argument `{key}`."
+
+    @classmethod
+    def missing_argument_message(cls, key: str) -> str:
+        return f"{cls.keras_class} needs `{key}`."
+
     def check_config(self) -> None:
         """Cross-argument rules Keras applies at construction; raise Problem with a S-code."""
+
+    def construction_warnings(self) -> List["Problem"]:
+        """Warnings the framework gives when it constructs the layer, whatever its input."""
+        return []
 
     def sublayers(self) -> List["Layer"]:
         return []
@@ -275,14 +326,18 @@ class Layer:
         """The shape of the mask its masked outputs carry. Keras's layers pass the mask they
         receive on unchanged (its shape with it); the layers that make a mask say its shape."""
         return next((tensor.mask_shape for tensor in inputs if tensor.masked), None)
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        """Where each output's batch axis is; by default where the first input has it."""
+        return [inputs[0].batch_axis if inputs else 0] * count
 
     def outputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shapes = self.output_shapes(inputs)
         masks = self.output_masks(inputs, len(shapes))
         dtypes = self.output_dtypes(inputs, len(shapes))
         mask_shape = self.output_mask_shape(inputs) if any(masks) else None
-        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None)
-                for shape, dtype, mask in zip(shapes, dtypes, masks)]
+        axes = self.output_batch_axes(inputs, len(shapes))
+        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None, axis)
+                for shape, dtype, mask, axis in zip(shapes, dtypes, masks, axes)]
 
     # -- traits: what the engine, the lints and explain ask instead of matching type names -------
 
@@ -304,6 +359,25 @@ class Layer:
         """The shapes of the states a recurrent layer carries from step to step ((batch, units) for
         an LSTM's h and c, (batch, rows, cols, filters) for a ConvLSTM2D's); [] for other layers."""
         return []
+
+    # The output a stack passes on to the next layer, and which a reference without an index
+    # picks (a PyTorch RNN's `output`, not h_n and c_n); None: all of them, as Keras passes them.
+    # In output files the primary output is keyed by the layer's name alone, the others `name[i]`.
+    primary_output: ClassVar[Optional[int]] = None
+
+    def output_labels(self, count: int) -> List[str]:
+        """Names of the outputs for the summary (output, h_n, c_n); [] to show shapes alone."""
+        return []
+
+    def expected_batch_axis(self) -> Optional[int]:
+        """Where the layer reads the batch axis of its input when it has a say (a PyTorch RNN's
+        batch_first): the spec's inputs get their batch axis there. None: no preference."""
+        return None
+
+    def connect(self, producer: Optional["Layer"]) -> None:
+        """Told, once the graph is wired, which layer shaped its input (looking through layers that
+        keep the shape); a layer whose computation depends on it (PyTorch's last step after a
+        bidirectional module) keeps what it needs."""
 
     def recurrent_copies(self) -> List["Layer"]:
         """The recurrent layers that run this layer's loop — itself for an RNN, a Bidirectional's
@@ -388,6 +462,12 @@ class Layer:
         """The same layer as another framework stores it (PyTorch for recurrent layers), or None."""
         return None
 
+    def mac_tool_counts(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec],
+                        batch: int) -> List["ToolCount"]:
+        """What MAC-counting tools report for this layer on a batch of ``batch`` and why they differ
+        from lstmcalc's count (PyTorch modules: torchinfo, thop, ptflops, DeepSpeed); [] for none."""
+        return []
+
     def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List["TensorRow"]:
         """Each output with what it holds."""
         from .explanation import TensorRow, tensor_text
@@ -451,6 +531,17 @@ class Layer:
         raise Problem("V005", f"lstmcalc has no NumPy forward pass for {self.keras_class} yet.",
                            "Verify the rest of the model by removing this layer from a copy of the spec.")
 
+    # -- porting to the other framework (lstmcalc port) -------------------------------------------
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Add to ``plan`` (lstmcalc.layers.porting) the layers of ``framework`` that compute what
+        this layer computes on ``inputs``, with its weights converted and the tensors that prove
+        it; raise Problem P002 when there are none."""
+        from .porting import refuse
+
+        raise refuse(self, framework, "lstmcalc has no port rule for this type.",
+                     "Port a model without it, or write that part of the other model by hand.")
+
     def __repr__(self) -> str:
         return f"<{self.keras_class} {self.name!r}>"
 
@@ -472,12 +563,14 @@ class PassThrough(Layer):
         return [inputs[0]], self.passed_masks(masks, 1)
 
 
-LAYER_TYPES: Dict[str, Type[Layer]] = {}
+LAYER_TYPES: Dict[str, Type[Layer]] = {}  # Keras's types
+# Per framework (`framework:` of a spec), type name → class.
+FRAMEWORK_LAYER_TYPES: Dict[str, Dict[str, Type[Layer]]] = {"keras": LAYER_TYPES, "pytorch": {}}
 
 
 def register(cls: Type[Layer]) -> Type[Layer]:
-    """Class decorator: add a layer class to the name→class registry."""
-    LAYER_TYPES[cls.keras_class] = cls
+    """Class decorator: add a layer class to its framework's name→class registry."""
+    FRAMEWORK_LAYER_TYPES[cls.framework][cls.keras_class] = cls
     return cls
 
 

@@ -15,11 +15,14 @@ from .activations import apply as apply_activation
 from .arguments import Arg, anything, activation, boolean, choice, int_tuple, positive_int
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text,
                           weight_text)
+from .porting import Entry, activation_entry, port_module, refuse, with_bias
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from .porting import PortPlan
 
 DATA_FORMAT = choice("channels_last", "channels_first", None, ignore_case=True)
 Padding = Tuple[int, int]
@@ -354,12 +357,32 @@ class Conv1D(Conv):
     """A 1-D convolution over (batch, steps, channels)."""
 
     keras_class = "Conv1D"
+    pytorch_module = "Conv1d"
     examples = (Example("Conv1D(4, 3, padding='same')", ((9, 2),)),
                 Example("Conv1D(6, 2, strides=2, groups=2)", ((9, 4),)))
     sequence_axes = ("batch", "timesteps", "features")
     input_rank = Rank(min_ndim=3)
     rank = 1
     arguments = _conv_arguments(1, ("valid", "same", "causal"))
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.Conv1d on (batch, channels, length), between Permutes: weight = kernel.transpose(2, 1, 0)."""
+        stride, padding = self["strides"][0], self["padding"]
+        if padding == "causal" or (padding == "same" and stride > 1) or channels_first(self):
+            raise refuse(self, framework, f"padding {padding!r} with strides {stride} and data_format "
+                                          f"{self['data_format']}: torch's Conv1d pads 'same' only with stride 1, "
+                                          "has no causal padding, and lstmcalc ports channels-last convolutions.",
+                         "Port a Conv1D with padding 'valid', or 'same' and strides 1.")
+        arguments = {"out_channels": self["filters"], "kernel_size": self["kernel_size"][0]}
+        for name, value, default in (("stride", stride, 1), ("padding", padding, "valid"),
+                                     ("dilation", self["dilation_rate"][0], 1), ("groups", self["groups"], 1)):
+            if value != default:
+                arguments[name] = value
+        arguments.update(with_bias(self["use_bias"]))
+        port_module(self, plan, Entry("Conv1d", self.name, arguments),
+                    lambda own: {"weight": own["kernel"].transpose(2, 1, 0),
+                                 **({"bias": own["bias"]} if "bias" in own else {})},
+                    activation_entry(self, self["activation"], framework), layout="channels")
 
 
 @register

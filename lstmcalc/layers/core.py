@@ -11,6 +11,7 @@ from .arguments import Arg, activation, anything, boolean, fraction, number, pos
 from .activations import apply as apply_activation
 from .base import (Arrays, Example, Forward, InputValues, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank,
                    TensorKey, TensorSpec, Weight, WeightArrays, numpy_module, register)
+from .porting import Counterpart, Entry, PortPlan, activation_entry, no_weights, port_module, refuse, with_bias
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, io_symbols, legend, one_block,
                           plural, tensor_text, weight_text)
 
@@ -20,6 +21,7 @@ class Dense(Layer):
     """Acts on the last axis of inputs of any rank ≥ 2."""
 
     keras_class = "Dense"
+    pytorch_module = "Linear"
     examples = (Example("Dense(4, activation='relu')", ((6, 3),)),
                 Example("Dense(2)", ((5,),)))
     displayed_arguments = ("units", "activation")
@@ -56,6 +58,12 @@ class Dense(Layer):
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         return [tuple(inputs[0].shape[:-1]) + (self["units"],)]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: PortPlan) -> None:
+        """nn.Linear: weight = kernel.T (PORTING.md), then the activation's module."""
+        port_module(self, plan, Entry("Linear", self.name, {"out_features": self["units"], **with_bias(self["use_bias"])}),
+                    lambda own: {"weight": own["kernel"].T, **({"bias": own["bias"]} if "bias" in own else {})},
+                    activation_entry(self, self["activation"], framework))
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -96,6 +104,7 @@ class Embedding(Layer):
     """Integer indices below ``input_dim`` → vectors of ``output_dim``; adds a dimension."""
 
     keras_class = "Embedding"
+    pytorch_module = "Embedding"
     examples = (Example("Embedding(50, 8, mask_zero=True)", ((7,),), "int32"),)
     displayed_arguments = ("input_dim", "output_dim", "mask_zero")
     supports_masking = True
@@ -135,6 +144,17 @@ class Embedding(Layer):
 
     def input_values(self) -> InputValues:
         return InputValues(integer=True, below=self["input_dim"], padding=0 if self["mask_zero"] else None)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: PortPlan) -> None:
+        """nn.Embedding with the same table; token ids as int64."""
+        if self["mask_zero"]:
+            raise refuse(self, framework, "mask_zero: true — torch has no masks, so the layers after it would read "
+                                          "the padding steps.", "Port the model without mask_zero (padding_idx=0 "
+                                          "keeps row 0 out of the gradient in PyTorch, but does not mask).")
+        plan.input_dtype = "int64"
+        port_module(self, plan, Entry("Embedding", self.name, {"num_embeddings": self["input_dim"],
+                                                               "embedding_dim": self["output_dim"]}),
+                    lambda own: {"weight": own["embeddings"]})
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         rows, width = self["input_dim"], self["output_dim"]
@@ -244,6 +264,7 @@ class _Dropout(PassThrough):
 @register
 class Dropout(_Dropout):
     keras_class = "Dropout"
+    pytorch_module = "Dropout"
     examples = (Example("Dropout(0.5)", ((7, 3),)),)
     displayed_arguments = ("rate",)
     maps_over_tensor_lists = True
@@ -252,6 +273,9 @@ class Dropout(_Dropout):
         Arg("noise_shape", anything, None),
         Arg("seed", anything, None),
     )
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: PortPlan) -> None:
+        port_module(self, plan, Entry("Dropout", self.name, {"p": self["rate"]}), layout="any")
 
 
 @register
@@ -285,6 +309,14 @@ class Activation(PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [apply_activation(self["activation"], self.floating(inputs[0]))], self.passed_masks(masks, 1)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: PortPlan) -> None:
+        entries = activation_entry(self, self["activation"], framework)
+        if not entries:  # linear: the identity, nothing to write
+            plan.add(Counterpart(self.name, [], no_weights, []))
+            return
+        entries[0].name = self.name
+        port_module(self, plan, entries[0], layout="any")
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return one_block("element-wise", [Equation("y", applied(self["activation"], "x"), "")],

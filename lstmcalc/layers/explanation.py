@@ -86,6 +86,18 @@ class FrameworkView:
 
 
 @dataclass(frozen=True)
+class ToolCount:
+    """What a MAC-counting tool (torchinfo, thop, ptflops, DeepSpeed) reports for a module: its
+    number, the formula that gives it (from the tool's source) and why it differs from lstmcalc's."""
+
+    tool: str
+    value: Optional[int]
+    unit: str  # MACs or FLOPs
+    formula: str
+    why: str
+
+
+@dataclass(frozen=True)
 class TensorRow:
     role: str
     shape: str

@@ -13,7 +13,7 @@ from ..spec.source import Location
 from ..suggest import closest
 from ..diagnostics import Problem
 from .base import Layer
-from .registry import layer_class, type_names
+from .registry import foreign_argument_hint, foreign_argument_name, foreign_type_hint, layer_class, type_names
 
 
 def snake_case(name: str) -> str:
@@ -39,17 +39,19 @@ class Namer:
 class LayerFactory:
     """Creates layers in construction order, as Keras code would (inner layers first)."""
 
-    def __init__(self, convention: str = "keras", namer: Optional[Namer] = None):
+    def __init__(self, convention: str = "keras", namer: Optional[Namer] = None, framework: str = "keras"):
         self.convention = convention
         self.namer = namer or Namer()
+        self.framework = framework  # the spec's: whose layer types the names are
 
     def create(self, definition: LayerDef) -> Tuple[Optional[Layer], List[Diagnostic]]:
-        cls = layer_class(definition.type_name)
+        cls = layer_class(definition.type_name, self.framework)
         label = definition.explicit_name
         if cls is None:
-            suggestion = closest(definition.type_name, type_names())
-            hint = (f"Did you mean `{suggestion}`?" if suggestion
-                    else "Supported: " + ", ".join(type_names()) + ".")
+            known = type_names(self.framework)
+            suggestion = closest(definition.type_name, known)
+            hint = foreign_type_hint(definition.type_name, self.framework) or (
+                f"Did you mean `{suggestion}`?" if suggestion else "Supported: " + ", ".join(known) + ".")
             return None, [make("S003", f"Unknown layer type `{definition.type_name}`.", hint,
                                layer=label, location=definition.type_location)]
         problems: List[Diagnostic] = []
@@ -71,10 +73,10 @@ class LayerFactory:
         for key, argument in definition.keywords.items():
             if key not in schema:
                 suggestion = closest(key, schema)
-                misspelt.add(suggestion)
-                hint = (f"Did you mean `{suggestion}`?" if suggestion else
-                        f"{cls.keras_class} takes: " + ", ".join(own) + ".")
-                problems.append(make("S004", f"{cls.keras_class} has no argument `{key}`.", hint,
+                misspelt.update((suggestion, foreign_argument_name(cls, key)))
+                hint = foreign_argument_hint(cls, key) or (
+                    f"Did you mean `{suggestion}`?" if suggestion else f"{cls.keras_class} takes: " + ", ".join(own) + ".")
+                problems.append(make("S004", cls.unknown_argument_message(key), hint,
                                      layer=label, location=argument.location))
                 continue
             if key in values:
@@ -90,7 +92,7 @@ class LayerFactory:
                 if argument.required:
                     if name not in misspelt:
                         problems.append(make(
-                            "S007", f"{cls.keras_class} needs `{name}`.",
+                            "S007", cls.missing_argument_message(name),
                             f"Add it, e.g. {cls.keras_class}({_example(cls.keras_class, name)}).",
                             layer=label, location=definition.location))
                 else:
@@ -107,9 +109,9 @@ class LayerFactory:
                 inner, inner_problems = self.create(config[name])  # type: ignore[arg-type]
                 problems.extend(inner_problems)
                 config[name] = inner
-        if problems:
+        if any(problem.is_error for problem in problems):
             return None, problems
-        name = config.get("name") or self.namer.auto(cls.keras_class)
+        name = config.get("name") or cls.default_name(self.namer, definition.index)
         config["name"] = name
         layer = cls(name, config, self.convention, locations)
         try:
@@ -117,11 +119,16 @@ class LayerFactory:
         except Problem as problem:
             where = locations.get(problem.argument or "", definition.location)
             return None, [make(problem.code, problem.message, problem.hint, layer=name, location=where)]
-        return layer, []
+        warnings = [make(problem.code, problem.message, problem.hint, layer=name,
+                         location=locations.get(problem.argument or "", definition.location))
+                    for problem in layer.construction_warnings()]
+        return layer, problems + warnings
 
 
 def _example(class_name: str, argument: str) -> str:
     examples = {"units": "64", "rate": "0.2", "n": "5", "filters": "16", "kernel_size": "3",
                 "input_dim": "10000", "output_dim": "128", "target_shape": "(5, 2)", "dims": "(2, 1)",
-                "layer": "LSTM(32)", "activation": "'relu'", "pool_size": "2"}
+                "layer": "LSTM(32)", "activation": "'relu'", "pool_size": "2", "hidden_size": "64",
+                "out_features": "10", "num_embeddings": "10000", "embedding_dim": "128",
+                "normalized_shape": "64", "out_channels": "16"}
     return f"{argument}={examples.get(argument, '...')}"

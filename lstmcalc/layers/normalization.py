@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
 from .explanation import Context, Equation, Math, io_symbols, one_block
+from .porting import Entry, port_module, refuse
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, Problem, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 
 if TYPE_CHECKING:
+    from .porting import PortPlan
     from numpy import ndarray
 
 
@@ -59,6 +61,7 @@ def normalization_math(layer: Layer, where: str, inputs: Sequence[TensorSpec], o
 @register
 class LayerNormalization(Layer):
     keras_class = "LayerNormalization"
+    pytorch_module = "LayerNorm"
     examples = (Example("LayerNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = mean and variance of each sample over the normalised axes")
@@ -120,6 +123,23 @@ class LayerNormalization(Layer):
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return normalization_math(self, self.statistics, inputs, outputs)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.LayerNorm over the last axis: weight = gamma, bias = beta, eps = epsilon (Keras's default
+        1e-3 is not torch's 1e-5, so it is written out)."""
+        rank = len(inputs[0].shape)
+        if _resolve_axes(self, inputs[0].shape) != [rank - 1] or self["rms_scaling"] or \
+                (self["center"] and not self["scale"]):
+            raise refuse(self, framework, "nn.LayerNorm normalises the last axes with a scale (and a shift), "
+                                          "centred; this layer has axis, center, scale or rms_scaling otherwise.",
+                         "Port a LayerNormalization over the last axis with the default center and scale.")
+        arguments = {"normalized_shape": inputs[0].shape[-1], "eps": self["epsilon"]}
+        if not self["scale"]:
+            arguments["elementwise_affine"] = False
+        elif not self["center"]:
+            arguments["bias"] = False
+        port_module(self, plan, Entry("LayerNorm", self.name, arguments),
+                    lambda own: {name: own[key] for name, key in (("weight", "gamma"), ("bias", "beta")) if key in own})
 
 
 @register

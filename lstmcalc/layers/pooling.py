@@ -11,11 +11,14 @@ from .arguments import REQUIRED, Arg, boolean, described, keras_text, keras_tupl
 from .base import Arrays, Example, Forward, Masks, Problem, TensorSpec, WeightArrays, numpy_module, register
 from .conv import pool_length, same_padding, window_taps
 from .explanation import Context, Equation, Math, count_text, io_symbols, one_block
+from .porting import Entry, port_module
 from .spatial import (AXIS_NAMES, INDEX_LETTERS, OFFSET_LETTERS, SpatialLayer, data_format, is_channels_first,
                       spatial_axes, with_spatial_sizes)
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from .porting import PortPlan
 
 SEQUENCE_AXES = ("batch", "timesteps", "features")
 
@@ -182,10 +185,20 @@ class MaxPooling1D(_MaxPooling):
     """The maximum over windows of steps."""
 
     keras_class = "MaxPooling1D"
+    pytorch_module = "MaxPool1d"
     examples = (Example("MaxPooling1D(2)", ((9, 2),)),)
     sequence_axes = SEQUENCE_AXES
     dims = 1
     arguments = pooling_arguments(1, (2,))
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.MaxPool1d on (batch, channels, length)."""
+        if self["padding"] != "valid" or is_channels_first(self.config):
+            super().port_to(framework, inputs, plan)
+        pool, stride = self["pool_size"][0], self["strides"][0]
+        port_module(self, plan, Entry("MaxPool1d", self.name, {"kernel_size": pool, **({} if stride == pool else
+                                                                                       {"stride": stride})}),
+                    layout="channels")
 
 
 @register

@@ -19,10 +19,13 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ran
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
                           WeightRow, applied, count_text, legend, tensor_text, weight_text)
 from .figures import repeated
+from .porting import Counterpart, Entry, Link, Stack, gate_blocks, inverse, refuse
 from .time_loop import Step, run_recurrence
 
 if TYPE_CHECKING:
     from numpy import ndarray
+
+    from .porting import PortPlan
 
 
 @dataclass(frozen=True)
@@ -34,18 +37,38 @@ class Cell:
     gates: int            # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN
     use_bias: bool
     separate_recurrent_bias: bool  # GRU with reset_after=True keeps an input and a recurrent bias
+    # PyTorch's proj_size: h_t is the cell's output projected to this width by weight_hr (0: none),
+    # so the recurrent weights read proj_size values instead of units.
+    projection: int = 0
+    # What the general formula calls the units and the input width (PyTorch: hidden_size, H_in).
+    names: Tuple[str, str] = ("units", "features")
+
+    @property
+    def hidden_width(self) -> int:
+        """The width of h_t: what the next step (and the next layer) reads."""
+        return self.projection or self.units
+
+    def _recurrent_width(self) -> Expression:
+        return count_of(self.projection, "proj_size") if self.projection else self._units()
+
+    def _units(self) -> Expression:
+        return count_of(self.units, self.names[0])
+
+    def _features(self) -> Expression:
+        return count_of(self.input_dim, self.names[1])
 
     def parameters(self, convention: str = "keras") -> Expression:
         """The count as the layout of ``convention`` stores the cell: gates × (units × (features +
         units) + bias), where Keras keeps one bias of units (two with GRU's reset_after) and PyTorch
-        always two (bias_ih and bias_hh)."""
-        units = count_of(self.units, "units")
-        inner: List[Expression] = [times(units, plus(count_of(self.input_dim, "features"), units))]
+        always two (bias_ih and bias_hh); with a projection, units × proj_size more."""
+        units = self._units()
+        inner: List[Expression] = [times(units, plus(self._features(), self._recurrent_width()))]
         if self.use_bias:
             two_biases = self.separate_recurrent_bias or convention == "pytorch"
             inner.append(times(count_of(2, "2"), units) if two_biases else units)
         total = plus(*inner)
-        return times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+        gated = times(count_of(self.gates, "gates"), total) if self.gates > 1 else total
+        return plus(gated, times(count_of(self.projection, "proj_size"), units)) if self.projection else gated
 
     @property
     def state_size(self) -> int:
@@ -54,10 +77,13 @@ class Cell:
 
     def step_macs(self) -> Expression:
         """MACs of one step: every gate multiplies x_t by its (input_dim, units) block and
-        h_{t−1} by its (units, units) block."""
+        h_{t−1} by its (units, units) block (with a projection, (proj_size, units), and the
+        projection itself multiplies units by proj_size)."""
         factors = [count_of(self.gates, "gates")] if self.gates > 1 else []
-        return times(*factors, count_of(self.units, "units"),
-                     plus(count_of(self.input_dim, "features"), count_of(self.units, "units")))
+        products = times(*factors, self._units(), plus(self._features(), self._recurrent_width()))
+        if self.projection:
+            return plus(products, times(self._units(), count_of(self.projection, "proj_size")))
+        return products
 
 
 @dataclass(frozen=True)
@@ -82,14 +108,19 @@ def keras_cell_weights(cell: Cell, layer: Layer) -> List[Weight]:
 
 
 def pytorch_cell_weights(cell: Cell, layer: Layer, index: int = 0, suffix: str = "") -> List[Weight]:
-    """PyTorch: ``weight_ih_l0`` (gates·units, input_size), ``weight_hh_l0`` (gates·units, units)
-    and, with a bias, always two vectors ``bias_ih_l0`` and ``bias_hh_l0``."""
+    """PyTorch (named_parameters' names and order): ``weight_ih_l0`` (gates·units, input_size),
+    ``weight_hh_l0`` (gates·units, units — proj_size with a projection), with a bias always two
+    vectors ``bias_ih_l0`` and ``bias_hh_l0``, then ``weight_hr_l0`` (proj_size, units) with a
+    projection. ``index`` is the layer of a num_layers stack, ``suffix`` "_reverse" for the
+    backward direction."""
     width = cell.gates * cell.units
     tag = f"l{index}{suffix}"
     weights = [layer.weight(f"weight_ih_{tag}", (width, cell.input_dim)),
-               layer.weight(f"weight_hh_{tag}", (width, cell.units))]
+               layer.weight(f"weight_hh_{tag}", (width, cell.hidden_width))]
     if cell.use_bias:
         weights += [layer.weight(f"bias_ih_{tag}", (width,)), layer.weight(f"bias_hh_{tag}", (width,))]
+    if cell.projection:
+        weights.append(layer.weight(f"weight_hr_{tag}", (cell.projection, cell.units)))
     return weights
 
 
@@ -507,8 +538,49 @@ class Recurrent(Layer):
         raise NotImplementedError
 
     def pytorch_arguments(self) -> List[str]:
-        """Arguments of the PyTorch module beyond sizes, bias and layout."""
-        return []
+        """Arguments of the PyTorch module beyond sizes, bias and layout, as Python writes them."""
+        return [f"{key}={value!r}" for key, value in self.pytorch_options().items()]
+
+    def pytorch_options(self) -> Dict[str, Any]:
+        """Arguments of the PyTorch module beyond sizes, bias and layout (nn.RNN's nonlinearity)."""
+        return {}
+
+    # -- porting (lstmcalc port): PORTING.md's rules ------------------------------------------------
+
+    # The Keras gate block each of PyTorch's gate blocks is (GRU: r, z, n are Keras's blocks 1, 0, 2).
+    pytorch_gate_blocks: ClassVar[Tuple[int, ...]] = (0,)
+    # How many bias rows the Keras layer keeps when it is rebuilt from a PyTorch module.
+    bias_rows_from_pytorch: ClassVar[int] = 1
+
+    def pytorch_weights(self, own: WeightArrays, tag: str) -> WeightArrays:
+        """This cell's weights in PyTorch's layout: weight_ih = kernel.T and weight_hh =
+        recurrent_kernel.T with the gate blocks in torch's order; Keras's one bias becomes bias_ih
+        with a zero bias_hh (torch adds the two), GRU's two bias rows become bias_ih and bias_hh."""
+        np = numpy_module()
+        order, units = self.pytorch_gate_blocks, self.units
+        weights = {f"weight_ih_{tag}": gate_blocks(own["kernel"], order, units).T,
+                   f"weight_hh_{tag}": gate_blocks(own["recurrent_kernel"], order, units).T}
+        if self["use_bias"]:
+            bias = own["bias"]
+            rows = (bias[0], bias[1]) if bias.ndim == 2 else (bias, np.zeros_like(bias))
+            weights[f"bias_ih_{tag}"], weights[f"bias_hh_{tag}"] = (gate_blocks(row, order, units) for row in rows)
+        return {key: np.ascontiguousarray(value) for key, value in weights.items()}
+
+    @classmethod
+    def weights_from_pytorch(cls, parameters: WeightArrays, tag: str, units: int, use_bias: bool) -> WeightArrays:
+        """The reverse of ``pytorch_weights`` for one direction of one layer of a torch module:
+        bias = bias_ih + bias_hh (GRU keeps them as its two rows)."""
+        np = numpy_module()
+        order = inverse(cls.pytorch_gate_blocks)
+        weights = {"kernel": gate_blocks(parameters[f"weight_ih_{tag}"].T, order, units),
+                   "recurrent_kernel": gate_blocks(parameters[f"weight_hh_{tag}"].T, order, units)}
+        if use_bias:
+            rows = [gate_blocks(parameters[f"bias_{side}_{tag}"], order, units) for side in ("ih", "hh")]
+            weights["bias"] = np.stack(rows) if cls.bias_rows_from_pytorch == 2 else rows[0] + rows[1]
+        return {key: np.ascontiguousarray(value) for key, value in weights.items()}
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        port_recurrent(self, [self], inputs, plan)
 
     def missing_time_axis_reason(self, received: TensorSpec, source: str, mismatch: str) -> Optional[str]:
         return time_axis_reason(self, self.name, self.keras_class, received, source, mismatch)
@@ -587,8 +659,8 @@ class SimpleRNN(Recurrent):
                     f"activation={self['activation']!r}."]
         return []
 
-    def pytorch_arguments(self) -> List[str]:
-        return ["nonlinearity='relu'"] if self["activation"] == "relu" else []
+    def pytorch_options(self) -> Dict[str, Any]:
+        return {"nonlinearity": "relu"} if self["activation"] == "relu" else {}
 
     def pytorch_order_note(self) -> str:
         return "weight_ih_l0 is Keras's kernel transposed, weight_hh_l0 its recurrent_kernel transposed."
@@ -606,6 +678,8 @@ class GRU(Recurrent):
     gate_values = "z_t, r_t, h̃_t"
     pytorch_module = "GRU"
     pytorch_gate_order = "rzn"
+    pytorch_gate_blocks = (1, 0, 2)
+    bias_rows_from_pytorch = 2  # rebuilt with reset_after: true, the only form torch has
     arguments = _COMMON_HEAD + (
         Arg("activation", activation, "tanh"),
         Arg("recurrent_activation", activation, "sigmoid"),
@@ -718,6 +792,7 @@ class LSTM(Recurrent):
     gate_values = "i_t, f_t, c̃_t, o_t"
     pytorch_module = "LSTM"
     pytorch_gate_order = "ifgo"
+    pytorch_gate_blocks = (0, 1, 2, 3)
     state_names = ("h", "c")
     arguments = _COMMON_HEAD + (
         Arg("activation", activation, "tanh"),
@@ -952,3 +1027,75 @@ def pytorch_view(layer: Layer, inputs: Sequence[TensorSpec]) -> FrameworkView:
                          f"merge_mode: {merge_mode} is applied to the two halves afterwards.")
     return FrameworkView("PyTorch", _pytorch_call(cells[0], copies[0], bidirectional), equivalent, rows,
                          Formula.of(pytorch), notes)
+
+
+def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+    """A Keras RNN (or a Bidirectional's two copies) as a torch.nn module (PORTING.md): one layer,
+    batch_first, bidirectional for two copies; a LastStep after it without return_sequences (the
+    last step of each direction); with ``--merge-stacks`` one more of the previous module's
+    num_layers when it is the same kind of module."""
+    target = plan.target.name
+    first = copies[0]
+    for copy in copies:
+        for difference in copy.pytorch_differences(copy.cell(inputs[0].shape[-1])):
+            raise refuse(layer, target, difference.replace("No PyTorch equivalent: ", ""),
+                         "Port a model whose recurrent layers use what torch's modules compute.")
+    if len(copies) == 2 and copies[0].config != {**copies[1].config, "go_backwards": False,
+                                                  "name": copies[0].config["name"]}:
+        raise refuse(layer, target, "its backward_layer differs from the forward one, and torch's bidirectional "
+                                    "modules run the same module both ways.", "Drop backward_layer.")
+    if len(copies) == 2 and layer.config.get("merge_mode") != "concat":
+        raise refuse(layer, target, f"merge_mode {layer.config.get('merge_mode')!r}: torch's bidirectional output "
+                                    "always concatenates the two directions.",
+                     "Use merge_mode 'concat' (the default), or combine the halves in code after porting.")
+    if len(copies) == 1 and first["go_backwards"]:
+        raise refuse(layer, target, "go_backwards: true on its own — torch's modules read the sequence forwards, "
+                                    "and only `bidirectional: true` adds a reverse direction.",
+                     "Flip the sequence in time before the module in PyTorch code (torch.flip), and port the "
+                     "model without go_backwards.")
+    if inputs[0].masked:
+        raise refuse(layer, target, "it receives a masked sequence (mask_zero or Masking), and torch's modules have "
+                                    "no masks: they would read the padding steps.",
+                     "Port the model without masking, and pack the sequences (pack_padded_sequence) in PyTorch.")
+    arguments: Dict[str, Any] = {"hidden_size": first.units, **first.pytorch_options()}
+    if not first["use_bias"]:
+        arguments["bias"] = False
+    arguments["batch_first"] = True
+    if len(copies) == 2:
+        arguments["bidirectional"] = True
+    signature = (first.pytorch_module, tuple(sorted(arguments.items())))
+    entries = plan.steps()
+    stack = plan.before.stack
+    if plan.merge_stacks and stack is not None and stack.signature == signature:
+        module, index = stack.entry, stack.entry.arguments.get("num_layers", 1)
+        module.arguments = {"hidden_size": module.arguments["hidden_size"], "num_layers": index + 1,
+                            **{k: v for k, v in module.arguments.items() if k not in ("hidden_size", "num_layers")}}
+        stack.counterpart.links.clear()  # the lower layer's output is inside the module now
+    else:
+        module, index = Entry(first.pytorch_module, layer.name, arguments), 0
+        entries.append(module)
+    prefixes = [""] if len(copies) == 1 else ["forward/", "backward/"]
+
+    def convert(own: WeightArrays) -> WeightArrays:
+        converted = {}
+        for copy, prefix, suffix in zip(copies, prefixes, ("", "_reverse")):
+            mine = {name[len(prefix):]: value for name, value in own.items() if name.startswith(prefix)}
+            for key, value in copy.pytorch_weights(mine, f"l{index}{suffix}").items():
+                converted[plan.key(module.name, key)] = value
+        return converted
+
+    if first["return_sequences"]:
+        links = [Link(0, module.name)]
+    else:
+        last = Entry("LastStep", f"{layer.name}_last")
+        entries.append(last)
+        links = [Link(0, last.name)]
+    if first["return_state"]:
+        position = 1
+        for direction, copy in enumerate(copies):
+            for state in range(len(copy.state_names)):
+                links.append(Link(position, module.name, 1 + state, row=index * len(copies) + direction))
+                position += 1
+    counterpart = plan.add(Counterpart(layer.name, entries, convert, links))
+    if first["return_sequences"] and not first["return_state"]:
+        plan.after.stack = Stack(module, signature, counterpart)

@@ -4,7 +4,7 @@ spatial axes."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 from ..shapes import Dim, Shape, format_shape, num_elements, product
@@ -12,7 +12,11 @@ from .arguments import Arg, choice, described, int_list, keras_text, keras_tuple
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank, TensorSpec,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text
+from .porting import Entry, port_module
 from .spatial import AXIS_NAMES, INDEX_LETTERS, SpatialLayer, data_format, spatial_axes, with_spatial_sizes
+
+if TYPE_CHECKING:
+    from .porting import PortPlan
 
 
 def rearrangement_math(layer: Layer, rhs: str, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> Math:
@@ -62,6 +66,7 @@ class Flatten(PassThrough):
     """(batch, d1, d2, ...) → (batch, d1·d2·...); None when any of them is unknown."""
 
     keras_class = "Flatten"
+    pytorch_module = "Flatten"
     examples = (Example("Flatten()", ((7, 3),)),)
     flattens = True
     input_rank = Rank(min_ndim=1)
@@ -78,6 +83,11 @@ class Flatten(PassThrough):
         if self["data_format"] == "channels_first" and x.ndim > 1:
             x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))  # to channels last, as Keras
         return [x.reshape(x.shape[0], -1)], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["data_format"] == "channels_first" and len(inputs[0].shape) > 2:
+            super().port_to(framework, inputs, plan)
+        port_module(self, plan, Entry("Flatten", self.name))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return rearrangement_math(self, f"reshape(x, {tensor_text(outputs[0])})", inputs, outputs)
@@ -182,6 +192,10 @@ class Permute(PassThrough):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         return [inputs[0].transpose((0,) + tuple(self["dims"]))], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """lstmcalc's Permute step, whose dims count the batch axis."""
+        port_module(self, plan, Entry("Permute", self.name, {"dims": [0] + list(self["dims"])}))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axes = ", ".join(str(dim) for dim in self["dims"])

@@ -12,8 +12,8 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ten
                    check_inputs, clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, FrameworkView, Math, Setting, Symbol, TensorRow, count_text,
                           tensor_text)
-from .recurrent import (check_states, copies_expression, dense_comparison, pytorch_view, recurrent_output_rows,
-                        recurrent_settings, time_axis_reason)
+from .recurrent import (check_states, copies_expression, dense_comparison, port_recurrent, pytorch_view,
+                        recurrent_output_rows, recurrent_settings, time_axis_reason)
 
 
 def _frozen_wrapper_warning(wrapper: Layer) -> List[Problem]:
@@ -138,6 +138,9 @@ class Bidirectional(Layer):
         if self.forward_layer.framework_view(inputs) is None:
             return None  # no module to hold one direction, none for both
         return pytorch_view(self, inputs)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
+        port_recurrent(self, self.recurrent_copies(), inputs, plan)
 
     def output_rows(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape]) -> List[TensorRow]:
         return recurrent_output_rows(self, inputs, outputs, self.merged_outputs)
@@ -415,6 +418,13 @@ class TimeDistributed(Layer):
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         return _frozen_wrapper_warning(self)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
+        """A wrapped layer acting on the last axis alone (Dense) is the same layer on every step."""
+        if not self.inner.acts_on_last_axis:
+            super().port_to(framework, inputs, plan)
+            return
+        clone(self.inner, self.name).port_to(framework, inputs, plan)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         step_outputs = self.inner.output_shapes(self._step_inputs(inputs))

@@ -77,6 +77,13 @@ DIAGRAM_EXTENSIONS: Dict[str, str] = {".svg": "svg", ".mmd": "mermaid", ".mermai
                                       ".gv": "dot"}
 
 
+# Renderers of a lstmcalc.port.PortResult (`lstmcalc port --format`).
+PORT_RENDERERS: Dict[str, Tuple[str, str]] = {
+    "text": ("lstmcalc.render.port_text", "render_port"),
+    "json": ("lstmcalc.render.port_text", "render_port_json"),
+}
+
+
 def get_renderer(name: str, registry: Dict[str, Tuple[str, str]] = SUMMARY_RENDERERS) -> Renderer:
     module_name, function = registry[name]
     return getattr(importlib.import_module(module_name), function)

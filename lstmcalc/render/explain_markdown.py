@@ -6,6 +6,7 @@ from typing import List, Sequence
 
 from ..explain.model import Block, Explanation, FrameworkView, LayerExplanation, WeightRow
 from . import RenderOptions
+from ..layers import frameworks
 from .explain_text import compute_sentences, table
 from .text import compute_lines, diagnostic_lines, readable_bytes, where
 
@@ -50,7 +51,7 @@ def _formula(formula) -> str:
 
 
 def _pytorch(view: FrameworkView) -> List[str]:
-    lines = [f"### Weights as PyTorch stores the same layer: `{view.module}`", ""]
+    lines = [f"### Weights as {view.framework} stores the same layer: `{view.module}`", ""]
     lines += _weights(view.weights)
     if view.parameters is not None:
         lines += [_formula(view.parameters), ""]
@@ -58,32 +59,32 @@ def _pytorch(view: FrameworkView) -> List[str]:
     return lines
 
 
-def _equations(layer: LayerExplanation) -> List[str]:
+def _equations(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = ["### Equations", ""] if layer.blocks else []
     for block in layer.blocks:
         lines += _block(block)
     return lines
 
 
-def _words(layer: LayerExplanation) -> List[str]:
+def _words(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     if not layer.in_words:
         return []
     return ["### In words", ""] + [f"- {sentence}" for sentence in layer.in_words] + [""]
 
 
-def _keras_weights(layer: LayerExplanation) -> List[str]:
-    lines = ["### Weights as Keras stores them", ""]
+def _keras_weights(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
+    lines = [f"### Weights as {framework} stores them", ""]
     lines += _weights(layer.weights) if layer.weights else ["No weights.", ""]
     if layer.parameters is not None:
         lines += [_formula(layer.parameters), ""]
     return lines
 
 
-def _pytorch_weights(layer: LayerExplanation) -> List[str]:
+def _pytorch_weights(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     return _pytorch(layer.pytorch) if layer.pytorch is not None else []
 
 
-def _outputs(layer: LayerExplanation) -> List[str]:
+def _outputs(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = ["### Outputs", ""]
     lines += _table(["tensor", "shape", "what it is"],
                     [[row.role, _code(row.shape), row.meaning] for row in layer.outputs])
@@ -96,22 +97,27 @@ def _outputs(layer: LayerExplanation) -> List[str]:
     return lines
 
 
-def _compute(layer: LayerExplanation) -> List[str]:
+def _compute(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     sentences = compute_sentences(layer) + list(layer.notes)
-    return ["### Compute", ""] + [f"- {sentence}" for sentence in sentences] + [""] if sentences else []
+    lines = ["### Compute", ""] + [f"- {sentence}" for sentence in sentences] + [""] if sentences else []
+    if layer.mac_tools:
+        lines += _table(["tool", "reports", "formula", "why"],
+                        [[tool.tool, "—" if tool.value is None else f"{tool.value:,} {tool.unit}", tool.formula,
+                          tool.why] for tool in layer.mac_tools])
+    return lines
 
 
 SECTIONS = {"equations": _equations, "words": _words, "weights": _keras_weights, "pytorch": _pytorch_weights,
             "outputs": _outputs, "compute": _compute}
 
 
-def _layer(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
+def _layer(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     lines = [f"## {layer.name} ({layer.type})", ""]
     if layer.status == "not-reached":
         return lines + [layer.headline, ""]
     if layer.rejection is not None:
         received = ", ".join(layer.rejection.received)
-        lines += [f"**✗ rejected by Keras**" + (f": it receives `{received}`." if received else "."), "",
+        lines += [f"**✗ rejected by {framework}**" + (f": it receives `{received}`." if received else "."), "",
                   layer.rejection.reason, ""]
         for diagnostic in layer.rejection.diagnostics:
             lines.append(f"- `{diagnostic.severity}[{diagnostic.code}]` {where(diagnostic)}"
@@ -123,7 +129,7 @@ def _layer(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
     lines += [f"{layer.headline}. Input: " + ", ".join(_code(shape) for shape in layer.inputs) + ".", ""]
     for name, section in SECTIONS.items():
         if not sections or name in sections:
-            lines += section(layer)
+            lines += section(layer, framework)
     return lines + _findings(layer.findings)
 
 
@@ -135,10 +141,10 @@ def _findings(findings) -> List[str]:
 
 def render_explanation(explanation: Explanation, options: RenderOptions = RenderOptions()) -> str:
     where_from = f" ({explanation.file})" if explanation.file else ""
-    lines = [f'# Model "{explanation.name}"{where_from}', "",
-             "Shapes include the batch axis; batch = the batch size (None in Keras's summary).", ""]
+    framework = frameworks.framework(explanation.framework)
+    lines = [f'# Model "{explanation.name}"{where_from}', "", framework.shapes_note, ""]
     for layer in explanation.layers:
-        lines += _layer(layer, options.sections)
+        lines += _layer(layer, options.sections, framework.title)
     totals = not options.sections or "compute" in options.sections
     if explanation.compute is not None and explanation.ok and totals:
         lines += ["## Model", "",

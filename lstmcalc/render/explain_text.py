@@ -8,6 +8,7 @@ from typing import Iterable, List, Sequence
 
 from ..explain.model import Block, Explanation, FrameworkView, LayerExplanation, MacText, WeightRow
 from . import RenderOptions
+from ..layers import frameworks
 from ..compute import Amount
 from .text import amount_text, compute_lines, diagnostic_lines, readable_bytes, where
 
@@ -85,7 +86,7 @@ def formula_lines(label: str, formula) -> List[str]:
 
 
 def pytorch_lines(view: FrameworkView) -> List[str]:
-    lines = heading(f"Weights as PyTorch stores the same layer: {view.module}")
+    lines = heading(f"Weights as {view.framework} stores the same layer: {view.module}")
     lines += table(weight_rows(view.weights), right=(2,), wrap=False)
     if view.parameters is not None:
         lines += [INDENT + line for line in formula_lines("Parameters", view.parameters)]
@@ -120,33 +121,33 @@ def compute_sentences(layer: LayerExplanation) -> List[str]:
     return sentences
 
 
-def _equations(layer: LayerExplanation) -> List[str]:
+def _equations(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = heading("Equations") if layer.blocks else []
     for block in layer.blocks:
         lines += block_lines(block)
     return lines
 
 
-def _words(layer: LayerExplanation) -> List[str]:
+def _words(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = heading("In words") if layer.in_words else []
     for sentence in layer.in_words:
         lines += paragraph(sentence, bullet="- ")
     return lines
 
 
-def _weights(layer: LayerExplanation) -> List[str]:
-    lines = heading("Weights as Keras stores them" if layer.weights else "Weights: none")
+def _weights(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
+    lines = heading(f"Weights as {framework} stores them" if layer.weights else "Weights: none")
     lines += table(weight_rows(layer.weights), right=(2,), wrap=False)
     if layer.parameters is not None:
         lines += [INDENT + line for line in formula_lines("Parameters", layer.parameters)]
     return lines
 
 
-def _pytorch(layer: LayerExplanation) -> List[str]:
+def _pytorch(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     return pytorch_lines(layer.pytorch) if layer.pytorch is not None else []
 
 
-def _outputs(layer: LayerExplanation) -> List[str]:
+def _outputs(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = heading("Outputs") + table([[row.role, row.shape, row.meaning] for row in layer.outputs])
     if layer.settings:
         lines += heading("What return_sequences and return_state change")
@@ -160,12 +161,17 @@ def _outputs(layer: LayerExplanation) -> List[str]:
     return lines
 
 
-def _compute(layer: LayerExplanation) -> List[str]:
+def _compute(layer: LayerExplanation, framework: str = "Keras") -> List[str]:
     lines = heading("Compute") if layer.macs is not None or layer.memory else []
     for sentence in compute_sentences(layer):
         lines += paragraph(sentence)
     for note in layer.notes:
         lines += paragraph(note, bullet="- ")
+    if layer.mac_tools:
+        lines += paragraph("What MAC counters report for the same module (docs/compute.md):")
+        for tool in layer.mac_tools:
+            value = "—" if tool.value is None else f"{tool.value:,} {tool.unit}"
+            lines += paragraph(f"{tool.tool}: {value} = {tool.formula}. {tool.why}", INDENT, bullet="- ")
     return lines
 
 
@@ -173,13 +179,13 @@ SECTIONS = {"equations": _equations, "words": _words, "weights": _weights, "pyto
             "outputs": _outputs, "compute": _compute}
 
 
-def layer_lines(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[str]:
+def layer_lines(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     title = f"{layer.name} ({layer.type})"
     lines = ["", "━━ " + title + " " + "━" * max(WIDTH - width(title) - 4, 3)]
     if layer.status == "not-reached":
         return lines + [layer.headline]
     if layer.rejection is not None:
-        lines.append("✗ rejected by Keras" + (f": it receives {', '.join(layer.rejection.received)}"
+        lines.append(f"✗ rejected by {framework}" + (f": it receives {', '.join(layer.rejection.received)}"
                                              if layer.rejection.received else ""))
         lines += paragraph(layer.rejection.reason, "")
         for diagnostic in layer.rejection.diagnostics:
@@ -193,7 +199,7 @@ def layer_lines(layer: LayerExplanation, sections: Sequence[str] = ()) -> List[s
     lines.append("Input: " + ", ".join(layer.inputs))
     for name, section in SECTIONS.items():
         if not sections or name in sections:
-            lines += section(layer)
+            lines += section(layer, framework)
     return lines + finding_lines(layer.findings)
 
 
@@ -208,10 +214,10 @@ def finding_lines(findings) -> List[str]:
 
 def render_explanation(explanation: Explanation, options: RenderOptions = RenderOptions()) -> str:
     where = f" ({explanation.file})" if explanation.file else ""
-    lines = [f'Model "{explanation.name}"{where}',
-             "Shapes include the batch axis; batch = the batch size (None in Keras's summary)."]
+    framework = frameworks.framework(explanation.framework)
+    lines = [f'Model "{explanation.name}"{where}', framework.shapes_note]
     for layer in explanation.layers:
-        lines += layer_lines(layer, options.sections)
+        lines += layer_lines(layer, options.sections, framework.title)
     totals = not options.sections or "compute" in options.sections
     if explanation.compute is not None and explanation.ok and totals:
         lines += ["", "━━ Model " + "━" * (WIDTH - 9)]

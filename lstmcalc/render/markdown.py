@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from ..report import Report
-from ..shapes import format_summary_shapes
+from ..shapes import format_summary_shape, format_summary_shapes
 from . import SUMMARY_COLUMNS, RenderOptions
 from .text import SummaryRow, compute_lines, diagnostic_lines, keras_reference, summary_layout, totals_lines, verdict
 
@@ -19,7 +19,9 @@ def _connections(references: List[str]) -> str:
 
 
 def _row(row: SummaryRow, graph: bool) -> List[str]:
-    if row.shapes is not None:
+    if row.shapes is not None and row.labels:
+        shapes = "<br>".join(f"{label}: {format_summary_shape(shape)}" for label, shape in zip(row.labels, row.shapes))
+    elif row.shapes is not None:
         shapes = format_summary_shapes(row.shapes)
     else:
         shapes = "✗ rejected" if row.status == "error" else "not reached"

@@ -26,7 +26,10 @@ def _shape(shape: Shape, color: bool) -> str:
     return "(" + ", ".join(_number(dim, color) for dim in shape) + ")"
 
 
-def _shapes(shapes: Sequence[Shape], color: bool) -> str:
+def _shapes(shapes: Sequence[Shape], color: bool, labels: Sequence[str] = ()) -> str:
+    if labels:
+        # Named outputs (a PyTorch RNN's output, h_n, c_n): one line each.
+        return "\n".join(f"{label}: {_shape(shape, color)}" for label, shape in zip(labels, shapes))
     if len(shapes) == 1:
         return _shape(shapes[0], color)
     return "[" + ", ".join(_shape(shape, color) for shape in shapes) + "]"
@@ -54,7 +57,7 @@ def _connections(references: List[str], color: bool) -> str:
 
 def _row(row: SummaryRow, color: bool, graph: bool) -> List[str]:
     if row.shapes is not None:
-        shapes = _shapes(row.shapes, color)
+        shapes = _shapes(row.shapes, color, row.labels)
         cells = [_number(cell, color) if cell not in ("-", "?") else cell for cell in row.figures]
     else:
         rejected = "[bold red]✗ rejected[/]" if color else "✗ rejected"

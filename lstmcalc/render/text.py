@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Diagnostic
@@ -105,6 +105,7 @@ class SummaryRow:
     figures: List[str]  # the --columns cells
     connections: List[str]  # `name[i]` references (graph tables only)
     status: str = "ok"
+    labels: List[str] = field(default_factory=list)  # the outputs' names (output, h_n, c_n), when they have any
 
 
 def keras_reference(reference: str) -> Tuple[str, int, int]:
@@ -139,7 +140,7 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
         shapes = later[-1].output_shapes if later and later[-1].status == "ok" else layer.output_shapes
         connected = layer.connected_to + [reference for call in later for reference in call.connected_to]
         return SummaryRow(layer.name, layer.type, shapes if layer.status == "ok" else None,
-                          cells, connected, layer.status)
+                          cells, connected, layer.status, list(layer.output_labels))
 
     if not report.functional:
         return graph, [layer_row(layer) for layer in report.layers]

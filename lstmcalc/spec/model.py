@@ -61,9 +61,16 @@ class InputDef:
     dtype: str
     location: Location
     batch_size: Optional[int] = None
+    # Where the batch axis goes when it is not where the spec's layers read it: axis 1 of a
+    # PyTorch RNN's h_0 and c_0, (D·num_layers, N, H), whatever batch_first says.
+    batch_axis: Optional[int] = None
 
-    def batch_shape(self, batch_size: Optional[int]) -> Shape:
-        return (self.batch_size if self.batch_size is not None else batch_size,) + tuple(self.shape)
+    def batch_shape(self, batch_size: Optional[int], axis: int = 0) -> Shape:
+        """The shape with the batch axis inserted at ``axis`` (PyTorch's time-major layout: 1)."""
+        batch = self.batch_size if self.batch_size is not None else batch_size
+        shape = tuple(self.shape)
+        axis = min(axis, len(shape))
+        return shape[:axis] + (batch,) + shape[axis:]
 
 
 @dataclass
@@ -77,6 +84,7 @@ class ModelSpec:
     layers: List[LayerDef] = field(default_factory=list)
     outputs: Optional[List[Reference]] = None
     functional: bool = False
+    framework: str = "keras"  # whose layer types and conventions: keras or pytorch
     raw: Any = None  # the located YAML document, for later passes (expectations, lints)
     top_locations: Dict[str, Location] = field(default_factory=dict)
     # Weights stored with the model (a .keras archive): an object whose ``arrays(report)`` returns

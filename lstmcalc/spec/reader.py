@@ -9,6 +9,7 @@ from ..diagnostics import Diagnostic, Problem
 from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
+from ..layers.frameworks import FRAMEWORKS
 from .source import LocatedList, LocatedMap, Location, load_yaml, location_of
 from ..layers.base import INPUT_TYPE
 
@@ -18,6 +19,7 @@ TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layer
 WIRING_KEYS = ("inputs", "initial_state")
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
 NESTED_MODEL_KEYS = ("model",)
+INPUT_KEYS = ("shape", "dtype", "name", "batch_size", "batch_axis")
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64", "bool", "string")
 # keras.Input / keras.layers.InputLayer: a model's input, which a spec declares with `input:`.
@@ -64,8 +66,9 @@ class SpecReader:
                 self.problem("S002", f"Unknown top-level key `{key}`.", hint,
                              document.key_location(key))
         spec.name = self._model_name(document)
-        spec.batch_size = self._batch_size(document, "batch_size")
-        self._framework(document)
+        spec.framework = self._framework(document)
+        spec.batch_size = self._batch_size(document, "batch_size",
+                                           minimum=FRAMEWORKS[spec.framework].min_batch_size)
         layers = document.get("layers")
         if layers is None and "layers" in misspelt:
             layers = LocatedList()
@@ -114,13 +117,21 @@ class SpecReader:
             return None
         return name
 
-    def _framework(self, document: LocatedMap) -> None:
-        framework = document.get("framework", "keras")
-        if framework != "keras":
-            self.problem("S006", f"`framework: {framework}` is not supported yet; lstmcalc follows Keras 3.",
-                         "Remove `framework:` or set it to keras.", document.value_location("framework"))
+    def _framework(self, document: LocatedMap) -> str:
+        from ..layers.frameworks import KERAS
 
-    def _batch_size(self, mapping: LocatedMap, key: str) -> Optional[int]:
+        framework = document.get("framework", KERAS)
+        if framework not in FRAMEWORKS:
+            suggestion = closest(str(framework), list(FRAMEWORKS))
+            self.problem("S006", f"`framework: {framework}` is not one lstmcalc follows: "
+                                 f"{' or '.join(FRAMEWORKS)}.",
+                         (f"Did you mean `framework: {suggestion}`? " if suggestion else "")
+                         + "keras (the default) reads Keras 3 layers; pytorch reads torch.nn modules.",
+                         document.value_location("framework"))
+            return KERAS
+        return framework
+
+    def _batch_size(self, mapping: LocatedMap, key: str, minimum: int = 1) -> Optional[int]:
         value = mapping.get(key)
         if value is None:
             return None
@@ -129,8 +140,8 @@ class SpecReader:
             self.problem("S005", f"`{key}` must be a whole number or null, got {value!r}.",
                          f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
             return None
-        if value <= 0:
-            self.problem("S006", f"`{key}` must be at least 1, got {value}.",
+        if value < minimum:
+            self.problem("S006", f"`{key}` must be at least {minimum}, got {value}.",
                          f"Write e.g. `{key}: 32`, or leave it out for an unknown batch size.", where)
             return None
         return value
@@ -174,11 +185,11 @@ class SpecReader:
     def _input(self, value: Any, where: Location, name: Optional[str]) -> InputDef:
         if isinstance(value, LocatedMap):
             for key in value:
-                if key not in ("shape", "dtype", "name", "batch_size"):
-                    suggestion = closest(str(key), ("shape", "dtype", "name", "batch_size"))
+                if key not in INPUT_KEYS:
+                    suggestion = closest(str(key), INPUT_KEYS)
                     self.problem("S002", f"Unknown key `{key}` in the input.",
                                  f"Did you mean `{suggestion}`?" if suggestion
-                                 else "An input takes shape, dtype, name and batch_size.",
+                                 else "An input takes " + ", ".join(INPUT_KEYS) + ".",
                                  value.key_location(key))
             if "shape" not in value:
                 self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
@@ -191,9 +202,21 @@ class SpecReader:
                              "Quote it.", value.value_location("name"))
                 given_name = name
             batch = self._batch_size(value, "batch_size")
-            return InputDef(given_name, shape, dtype, where, batch)
+            return InputDef(given_name, shape, dtype, where, batch, self._batch_axis(value, shape))
         shape = self._shape(value, where, "the input shape")
         return InputDef(name, shape, "float32", where)
+
+    def _batch_axis(self, value: LocatedMap, shape: Optional[Tuple[Optional[int], ...]]) -> Optional[int]:
+        axis = value.get("batch_axis")
+        if axis is None:
+            return None
+        limit = len(shape) if shape is not None else 0
+        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis <= limit:
+            self.problem("S010", f"`batch_axis` must be an axis of the input with its batch axis: 0 … {limit}, got "
+                                 f"{axis!r}.", "Write e.g. `batch_axis: 1` for a PyTorch RNN's h_0 (D·num_layers, N, H).",
+                         value.value_location("batch_axis"))
+            return None
+        return axis
 
     def _functional_inputs(self, document: LocatedMap) -> List[InputDef]:
         value = document["inputs"]
@@ -224,7 +247,7 @@ class SpecReader:
             first = spec.layers[0]
             from ..layers.registry import layer_class
 
-            cls = layer_class(first.type_name)
+            cls = layer_class(first.type_name, spec.framework)
             own = {argument.name for argument in cls.arguments} if cls else set()
             for key in ("input_shape", "input_dim"):
                 argument = first.keywords.get(key)
@@ -361,10 +384,11 @@ def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec],
 
 def spec_from_arguments(input_shape: Tuple[Optional[int], ...], layers: List[str], *,
                         batch_size: Optional[int] = None, name: Optional[str] = None,
-                        dtype: str = "float32") -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
+                        dtype: str = "float32", framework: str = "keras",
+                        ) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     """The model built from `--input 50,10 "LSTM(64)" ...` on the command line."""
     reader = SpecReader("<command line>")
-    spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size)
+    spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size, framework=framework)
     spec.inputs = [InputDef(None, tuple(input_shape), dtype, Location("<command line>", None, None))]
     for index, text in enumerate(layers, start=1):
         where = Location(f"<layer argument {index}>", 1, 1, content_column=1)

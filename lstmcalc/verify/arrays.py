@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Optional
 
 from ..diagnostics import make
+from ..layers import frameworks
 from ..layers.base import numpy_module
 from ..report import Report
 from ..shapes import format_shape
@@ -59,11 +60,13 @@ def given_weights(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
             return None
         if not isinstance(given, dict):
             context.problem("V003", f"{path} holds one array; the weights are several, named.",
-                            "Save them with numpy.savez('weights.npz', **weights), keyed <layer>/<weight> "
+                            "Save them with numpy.savez('weights.npz', **weights), keyed "
+                            f"{frameworks.framework(context.report.framework).weight_key('<layer>', '<weight>')} "
                             "(see the README's export recipe).", location=Location(path, None, None))
             return None
     given = {key: numpy_module().asarray(value) for key, value in given.items()}
-    expected = {f"{layer.name}/{weight.name}": (layer, weight) for layer in context.report.layers
+    framework = frameworks.framework(context.report.framework)
+    expected = {framework.weight_key(layer.name, weight.name): (layer, weight) for layer in context.report.layers
                 for weight in layer.weights}
     where = Location(path, None, None) if path else None
     missing = [key for key in expected if key not in given]
@@ -72,9 +75,7 @@ def given_weights(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
         shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
         context.problem("V003", f"The weights{_in(path)} lack {len(missing)} of the model's "
                                 f"{len(expected)} weight(s): {shown}.",
-                        "Keys are `<layer>/<weight>`, e.g. `lstm/kernel` (Bidirectional: "
-                        "`<layer>/forward/<weight>`); see `lstmcalc summary --format json` for the "
-                        "names, and the README for exporting them from Keras.", location=where)
+                        framework.weights_hint, location=where)
     if extra:
         suggestion = closest(extra[0], list(expected))
         context.problem("V003", f"The weights{_in(path)} have {len(extra)} key(s) the model does not: "
@@ -131,8 +132,9 @@ def given_inputs(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
         if not fits:
             context.problem("V004", f"Input `{item.name}` has shape {format_shape(array.shape)}{_in(path)}; "
                                     f"the model takes {format_shape(item.shape)} (None: any size).",
-                            f"Give an array of rank {len(item.shape)}, batch axis first.", location=where)
-        batches.add(array.shape[0] if array.ndim else None)
+                            f"Give an array of rank {len(item.shape)}, batch axis "
+                            f"{'first' if item.batch_axis == 0 else 'second (time major)'}.", location=where)
+        batches.add(array.shape[item.batch_axis] if array.ndim > item.batch_axis else None)
     if len(batches) > 1:
         context.problem("V004", f"The input arrays have different batch sizes: {sorted(batches)}.",
                         "Give every input the same number of samples.", location=where)

@@ -37,6 +37,7 @@ class VerifyOptions:
     weights: Optional[Mapping[str, "ndarray"]] = None
     inputs: Optional[Mapping[str, "ndarray"]] = None
     initial_states: Optional[Mapping[str, Sequence["ndarray"]]] = None
+    keep_arrays: bool = False  # keep every layer's outputs in VerifyResult.arrays (port compares them)
 
 
 @dataclass
@@ -121,6 +122,8 @@ class VerifyResult:
     layers: List[LayerCheck] = field(default_factory=list)
     memory: MemoryEstimate = MemoryEstimate()
     outputs: Dict[str, "ndarray"] = field(default_factory=dict)
+    # With VerifyOptions.keep_arrays: every input's and layer's output arrays, by name.
+    arrays: Dict[str, List["ndarray"]] = field(default_factory=dict)
     output_path: Optional[str] = None  # set by save_outputs
     diagnostics: List[Diagnostic] = field(default_factory=list)
 

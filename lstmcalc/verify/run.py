@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from ..diagnostics import ERROR, WARNING, make
+from ..layers import frameworks
 from ..layers.base import ARRAY_DTYPES, INPUT_TYPE, Layer, Problem, TensorSpec, numpy_module
 from ..report import DTYPE_BYTES, Report
 from ..shapes import Shape, format_shape, product
@@ -48,12 +49,17 @@ def output_names(report: Report) -> List[Tuple[str, str, int]]:
     for reference in report.graph.outputs:
         layer = report.layer(reference.name)
         count = len(layer.output_shapes or []) if layer is not None else 1
+        node = report.graph.nodes.get(reference.name)
+        # A layer with a primary output (a PyTorch RNN's `output`) keys it by its name alone.
+        primary = node.layer.primary_output if node is not None and node.layer is not None else None
         if reference.index is not None:
-            names.append((str(reference), reference.name, reference.index % max(count, 1)))
+            index = reference.index % max(count, 1)
+            names.append((reference.name if index == primary else f"{reference.name}[{index}]", reference.name, index))
         elif count == 1:
             names.append((reference.name, reference.name, 0))
         else:
-            names.extend((f"{reference.name}[{index}]", reference.name, index) for index in range(count))
+            names.extend((reference.name if index == primary else f"{reference.name}[{index}]", reference.name, index)
+                         for index in range(count))
     return names
 
 
@@ -98,26 +104,29 @@ class Verification:
         for node in self._layer_nodes():
             self._compute(node, weights, rng)
         self._collect_outputs()
+        if self.options.keep_arrays:
+            self.result.arrays = dict(self.arrays)
 
     # -- shapes before arrays --------------------------------------------------------------------
 
-    def _input_shape(self, shape: Shape, given: Optional["ndarray"]) -> Shape:
+    def _input_shape(self, shape: Shape, given: Optional["ndarray"], batch_axis: int = 0) -> Shape:
         if given is not None:
             return tuple(int(dim) for dim in given.shape)
-        batch = self.options.batch_size if shape[0] is None else shape[0]
-        return (batch,) + tuple(self.options.timesteps if dim is None else dim for dim in shape[1:])
+        return tuple((self.options.batch_size if axis == batch_axis else self.options.timesteps) if dim is None
+                     else dim for axis, dim in enumerate(shape))
 
     def _propagate(self, inputs: Optional[Dict[str, "ndarray"]]) -> bool:
         """The shapes every tensor should have at this run's sizes, by the layers' own rules."""
         for item in self.report.inputs:
-            shape = self._input_shape(item.shape, inputs.get(item.name) if inputs else None)
-            self.expected[item.name] = [TensorSpec(shape, item.dtype)]
+            shape = self._input_shape(item.shape, inputs.get(item.name) if inputs else None, item.batch_axis)
+            self.expected[item.name] = [TensorSpec(shape, item.dtype, batch_axis=item.batch_axis)]
             source = self.options.input_path or "given" if inputs else "random"
             self.result.inputs.append(LayerCheck(item.name, INPUT_TYPE, [TensorCheck(
                 item.name, item.shape, shape, propagated_masked=False)], source=source))
-        first = self.report.inputs[0].name if self.report.inputs else None
-        self.result.batch_size = self.expected[first][0].shape[0] if first else None
-        if inputs is None and any(None in item.shape[1:] for item in self.report.inputs):
+        first = self.report.inputs[0] if self.report.inputs else None
+        self.result.batch_size = self.expected[first.name][0].shape[first.batch_axis] if first else None
+        if inputs is None and any(None in item.shape[:item.batch_axis] + item.shape[item.batch_axis + 1:]
+                                  for item in self.report.inputs):
             self.result.timesteps = self.options.timesteps
         for node in self._layer_nodes():
             name = node.name
@@ -271,10 +280,11 @@ class Verification:
     def _weights_of(self, name: str, given: Optional[Dict[str, "ndarray"]], rng) -> Dict[str, "ndarray"]:
         np = numpy_module()
         arrays = {}
+        framework = frameworks.framework(self.report.framework)
         for weight in self.report.layer(name).weights:
             dtype = ARRAY_DTYPES.get(weight.dtype, "float32")
             if given is not None:
-                arrays[weight.name] = np.asarray(given[f"{name}/{weight.name}"]).astype(dtype, copy=False)
+                arrays[weight.name] = np.asarray(given[framework.weight_key(name, weight.name)]).astype(dtype, copy=False)
             elif weight.initial == "positive":
                 arrays[weight.name] = rng.uniform(0.5, 1.5, size=weight.shape).astype(dtype)
             else:

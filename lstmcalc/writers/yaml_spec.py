@@ -89,9 +89,14 @@ def write_yaml(report: Report) -> str:
 def spec_lines(spec: ModelSpec, counts) -> List[str]:
     """A spec's lines (a nested model's too, indented by its caller)."""
     lines: List[str] = []
+    if spec.framework != "keras":
+        lines.append(f"framework: {spec.framework}")
     if model_name(spec):
         lines.append(f"name: {yaml_value(model_name(spec))}")
-    droppable = droppable_names(spec.layers)
+    if spec.batch_size is not None:
+        lines.append(f"batch_size: {spec.batch_size}")
+    # Keras gives default names that need not be written; PyTorch names unnamed modules by position.
+    droppable = droppable_names(spec.layers) if spec.framework == "keras" else set()
     if spec.functional:
         lines.append("inputs:")
         for input_def in spec.inputs:

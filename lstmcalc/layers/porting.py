@@ -1,0 +1,215 @@
+"""The vocabulary of porting a model to the other framework (``lstmcalc port``): each layer class
+says, in its ``port_to``, which layers of the other framework compute the same function, how its
+weights become theirs, and which of their tensors carries its output — the rules of
+tests/fixtures/pytorch/PORTING.md, verified in real Keras and torch. lstmcalc.port asks every layer
+of a spec, writes the result and proves it by running both forward passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..diagnostics import Problem
+from .frameworks import FRAMEWORKS
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+    from .base import Layer
+
+Arrays = Dict[str, "ndarray"]
+# A layer's own weights (by weight name) → the other framework's arrays, keyed as in its weights file.
+Converter = Callable[[Arrays], Arrays]
+
+
+@dataclass
+class Entry:
+    """One layer of the written spec: its type, name and arguments as the spec writes them."""
+
+    type: str
+    name: str
+    arguments: Dict[str, Any] = field(default_factory=dict)
+
+    def to_spec(self) -> Dict[str, Any]:
+        return {"type": self.type, "name": self.name, **self.arguments}
+
+
+@dataclass(frozen=True)
+class Link:
+    """The other framework's tensor that equals output ``index`` of the ported layer: output
+    ``target_index`` of layer ``target``, or its row ``row`` (h_n[k] for a Keras state), with its
+    axes taken in ``axes`` order (a channels-first tensor against a channels-last one)."""
+
+    index: int
+    target: str
+    target_index: int = 0
+    row: Optional[int] = None
+    axes: Optional[Tuple[int, ...]] = None
+
+
+@dataclass
+class Counterpart:
+    """What one layer becomes: entries of the written spec, its weights converted, the links that
+    prove it. ``links`` is empty for a layer whose output has no tensor of its own there (a Keras
+    layer folded into a torch module's num_layers)."""
+
+    source: str
+    entries: List[Entry]
+    convert: Converter
+    links: List[Link]
+
+
+def no_weights(own: Arrays) -> Arrays:
+    return {}
+
+
+@dataclass
+class Stack:
+    """The last recurrent module written, which a following recurrent layer may join as one more
+    of its num_layers (``--merge-stacks``)."""
+
+    entry: Entry
+    signature: Tuple[Any, ...]
+    counterpart: Counterpart
+
+
+@dataclass
+class Handover:
+    """What a layer leaves for the one after it (and only for that one)."""
+
+    # A Keras recurrent layer ported to a torch module that the next one may join (merge-stacks).
+    stack: Optional[Stack] = None
+    # The Keras layer (Dense, Conv1D) whose activation the next torch activation module may be, and
+    # the counterpart it belongs to.
+    activation_slot: Optional[Tuple[Entry, Counterpart]] = None
+    # Makes the Keras recurrent layer(s) a torch module became return the last step only (LastStep).
+    last_step: Optional[Callable[[], None]] = None
+
+
+class PortPlan:
+    """The spec being written, layer after layer. ``before`` is what the previous layer left,
+    ``after`` what the current one leaves; lstmcalc.port calls ``advance`` between layers."""
+
+    def __init__(self, source: str, target: str, merge_stacks: bool = False):
+        self.source = FRAMEWORKS[source]
+        self.target = FRAMEWORKS[target]
+        self.merge_stacks = merge_stacks
+        self.counterparts: List[Counterpart] = []
+        self.input_dtype: Optional[str] = None  # when a layer needs another input dtype (token ids)
+        # PyTorch's Conv1d and MaxPool1d read (batch, channels, length): the layout the tensor is in
+        # when it leaves the last layer written.
+        self.channels_first = False
+        self.channels_owner = ""
+        self.before = Handover()
+        self.after = Handover()
+
+    @property
+    def entries(self) -> List[Entry]:
+        return [entry for counterpart in self.counterparts for entry in counterpart.entries]
+
+    def key(self, layer: str, weight: str) -> str:
+        return self.target.weight_key(layer, weight)
+
+    def add(self, counterpart: Counterpart) -> Counterpart:
+        self.counterparts.append(counterpart)
+        return counterpart
+
+    def advance(self) -> None:
+        self.before, self.after = self.after, Handover()
+
+    # -- convolutions: PyTorch's read (batch, channels, length), Keras's (batch, steps, channels) ---
+    # ``channels_first``: the written model's tensor is the source's with the two axes after the
+    # batch swapped, which a convolution needs on one side and every other layer on neither.
+
+    def swap(self, name: str) -> Entry:
+        return Entry("Permute", name, {"dims": list(self.target.swap_dims)})
+
+    def channels(self, owner: str) -> List[Entry]:
+        """Entries that swap the axes before the convolution ``owner`` (a Permute named
+        ``<owner>_to_channels``), or [] when they are swapped already."""
+        self.channels_owner = owner
+        if self.channels_first:
+            return []
+        self.channels_first = True
+        return [self.swap(f"{owner}_to_channels")]
+
+    def steps(self) -> List[Entry]:
+        """Entries that swap the axes back after the last convolution (``<it>_to_steps``), or []."""
+        if not self.channels_first:
+            return []
+        self.channels_first = False
+        return [self.swap(f"{self.channels_owner}_to_steps")]
+
+    def swapped(self, owner: str) -> None:
+        """The source model swaps the two axes itself (PyTorch's x.permute(0, 2, 1) around a Conv1d):
+        the written model need not."""
+        self.channels_owner = owner
+        self.channels_first = not self.channels_first
+
+    def link(self, index: int, target: str, target_index: int = 0) -> Link:
+        """Output ``index`` is ``target``'s output, transposed back when it is channels first."""
+        return Link(index, target, target_index, axes=(0, 2, 1) if self.channels_first else None)
+
+    def finish(self) -> None:
+        """The written model ends in the layout the source model ends in."""
+        tail = self.steps()
+        if tail:
+            self.add(Counterpart("", tail, no_weights, []))
+
+
+def refuse(layer: "Layer", target: str, why: str, hint: str) -> Problem:
+    """The Problem of a layer with no counterpart in ``target`` (lstmcalc port refuses)."""
+    return Problem("P002", f"{layer.name} ({layer.keras_class}) has no {FRAMEWORKS[target].title} equivalent: {why}",
+                   hint)
+
+
+def gate_blocks(matrix: "ndarray", order: Sequence[int], units: int) -> "ndarray":
+    """The last axis's gate blocks of ``units`` reordered: block i of the result is block order[i]."""
+    import numpy
+
+    return numpy.concatenate([matrix[..., block * units:(block + 1) * units] for block in order], axis=-1)
+
+
+def inverse(order: Sequence[int]) -> Tuple[int, ...]:
+    """The order that undoes ``order``."""
+    result = [0] * len(order)
+    for position, block in enumerate(order):
+        result[block] = position
+    return tuple(result)
+
+
+def activation_entry(layer: "Layer", activation: Optional[str], target: str) -> List[Entry]:
+    """The torch module computing a Keras layer's ``activation`` after it, named
+    ``<layer>_activation`` ([] for none or linear)."""
+    if activation in (None, "linear"):
+        return []
+    from .registry import all_layer_classes
+
+    modules = {cls.keras_activation: cls for cls in all_layer_classes(target).values()
+               if getattr(cls, "keras_activation", "")}
+    if activation not in modules:
+        raise refuse(layer, target, f"its activation {activation!r} has no module in lstmcalc's "
+                                    f"{FRAMEWORKS[target].title} family ({', '.join(sorted(modules))} have).",
+                     "Use one of those activations, or port the model without this one.")
+    module = modules[activation]
+    return [Entry(module.keras_class, f"{layer.name}_activation", dict(module.activation_arguments))]
+
+
+def port_module(layer: "Layer", plan: PortPlan, module: Entry, weights: Optional[Converter] = None,
+                extra: Sequence[Entry] = (), layout: str = "steps") -> Counterpart:
+    """``layer`` as one module (then ``extra`` entries: its activation), with its weights under the
+    module's name. ``layout``: what the PyTorch module reads — "steps" (batch, steps, features),
+    "channels" (Conv1d, MaxPool1d) or "any" (element-wise)."""
+    before = {"steps": plan.steps, "channels": lambda: plan.channels(layer.name), "any": list}[layout]()
+    entries = before + [module] + list(extra)
+
+    def convert(own: Arrays) -> Arrays:
+        return {plan.key(module.name, key): value for key, value in (weights(own) if weights else {}).items()}
+
+    return plan.add(Counterpart(layer.name, entries, convert, [plan.link(0, entries[-1].name)]))
+
+
+def with_bias(bias: bool) -> Dict[str, Any]:
+    """The `bias: false` a torch module's entry writes when it has none (nothing when it has)."""
+    return {} if bias else {"bias": False}

@@ -1,0 +1,976 @@
+"""torch.nn modules around the recurrent ones (``framework: pytorch``): Linear, Embedding,
+LayerNorm, Dropout, Flatten, the activations ReLU, Tanh, Sigmoid and Softmax, Conv1d on
+(batch, channels, length) and MaxPool1d. Shapes, named_parameters, errors (torch 2.13's messages)
+and the forward pass in eval mode, as torch computes them."""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
+
+from ..arithmetic import number as count_of, times
+from ..diagnostics import Problem
+from ..shapes import Dim, Shape, format_shape, num_elements
+from .activations import activation_function
+from .arguments import Arg, boolean, described, optional
+from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
+                   WeightArrays, numpy_module, register)
+from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
+from .porting import Counterpart, Entry, no_weights, port_module, refuse
+from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
+                           type_name)
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+    from .porting import PortPlan
+
+# torch's name of a scalar type in its messages.
+SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def per_sample_positions(tensor: TensorSpec, keep: int = 1) -> Dim:
+    """How many times a layer acting on the last ``keep`` axes runs per sample: the product of the
+    other axes except the batch axis (None when one is unknown)."""
+    return num_elements([dim for axis, dim in enumerate(tensor.shape[:len(tensor.shape) - keep])
+                         if axis != tensor.batch_axis])
+
+
+def tensor_size(position: int):
+    """A size torch hands to torch.empty as element ``position`` of the weight's shape: an int,
+    checked there (negative sizes are refused in check_config, which knows the whole shape)."""
+    @described({"type": "integer", "minimum": 0})
+    def check_tensor_size(name: str, value: Any) -> int:
+        if not isinstance(value, int):
+            kind = type_name(value)
+            message = (f"empty(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                       f"{kind} at pos 0" if position == 0 else
+                       f"empty(): argument 'size' failed to unpack the object at pos {position + 1} with error "
+                       f"\"type must be tuple of ints,but got {kind}\"")
+            hint = (f"Write `{name}: {int(value)}`." if isinstance(value, float) and value.is_integer()
+                    else f"Write a whole number for `{name}`.")
+            raise Problem("S005", raised("TypeError", message), hint)
+        return int(value)
+    return check_tensor_size
+
+
+def negative_size(layer: TorchModule, shape: Tuple[Any, ...], names: Sequence[str]) -> None:
+    """torch.empty refuses a negative dimension at construction."""
+    for dim, name in zip(shape, names):
+        if dim is not None and dim < 0:
+            raise Problem("S006", raised("RuntimeError", f"Trying to create tensor with negative dimension {dim}: "
+                                                         f"{list(shape)}"),
+                          f"`{name}` is a size: 0 or more.", argument=name)
+
+
+@described({"type": "integer"})
+def whole(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Problem("S005", f"`{name}` must be a whole number, got {value!r}.", f"Write e.g. `{name}: 0`.")
+    return value
+
+
+@described({"type": "number"})
+def real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise Problem("S005", f"`{name}` must be a number, got {value!r}.", f"Write e.g. `{name}: 1.0`.")
+    return value
+
+
+def dtype_refusal(layer: TorchModule, inputs: Sequence[TensorSpec], message: str, hint: str = "") -> Problem:
+    integer = inputs[0].dtype.startswith(("int", "uint"))
+    return layer.refuses("H008", "RuntimeError", message,
+                         hint or ("Token ids go through an Embedding first." if integer else
+                                  f"Give the module `dtype: {inputs[0].dtype}` or the input dtype "
+                                  f"{layer.variable_dtype}."), inputs)
+
+
+class Parameterless(TorchModule):
+    """Modules without parameters that keep the shape (activations, Dropout)."""
+
+    keeps_shape = True
+    base_arguments = (NAME,)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [inputs[0].shape]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    def function(self, x: "ndarray") -> "ndarray":
+        return x
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        np = numpy_module()
+        with np.errstate(over="ignore", under="ignore"):
+            return [self.function(inputs[0])], [None]
+
+
+# -- Linear -------------------------------------------------------------------------------------
+
+@register
+class Linear(TorchModule):
+    """nn.Linear: y = x·Wᵀ + b on the last axis, at any rank."""
+
+    keras_class = "Linear"
+    keras_type = "Dense"
+    acts_on_last_axis = True
+    torch_input = "(*, H_in)"
+    arguments = (Arg("in_features", optional(tensor_size(1)), None), Arg("out_features", tensor_size(0)),
+                 Arg("bias", boolean, True))
+    keras_keywords = {"out_features": "units", "bias": "use_bias"}
+    keras_advice = {"activation": "nn.Linear has no activation: add a module after it, e.g. `{type: ReLU}` or "
+                                  "`{type: Tanh}` (this spec has `framework: pytorch`)."}
+    examples = (Example("Linear(out_features=4)", ((6, 3),), framework="pytorch"),
+                Example("Linear(3, 2, bias=False)", ((3,),), framework="pytorch"))
+
+    def check_config(self) -> None:
+        negative_size(self, (self["out_features"], self["in_features"]), ("out_features", "in_features"))
+
+    def in_features(self, inputs: Sequence[TensorSpec]) -> Dim:
+        given = self["in_features"]
+        return given if given is not None else inputs[0].shape[-1]
+
+    def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        shape = inputs[0].shape
+        if not shape:
+            raise self.refuses("H001", "RuntimeError", "both arguments to linear need to be at least 1D, but they "
+                                                       "are 0D and 2D", "nn.Linear needs at least one axis.", inputs)
+        if inputs[0].dtype != self.variable_dtype:
+            raise dtype_refusal(self, inputs, "mat1 and mat2 must have the same dtype, but got "
+                                              f"{SCALAR_NAMES.get(inputs[0].dtype)} and "
+                                              f"{SCALAR_NAMES.get(self.variable_dtype)}")
+        given, features = self["in_features"], shape[-1]
+        if given is not None and features is not None and given != features:
+            rows: Any = 1
+            for dim in shape[:-1]:
+                rows = None if rows is None or dim is None else rows * dim
+            raise self.refuses("H004", "RuntimeError",
+                               f"mat1 and mat2 shapes cannot be multiplied ({rows if rows is not None else 'N'}x"
+                               f"{features} and {given}x{self['out_features']})",
+                               f"Set `in_features: {features}` (the last axis of its input), or leave it out: "
+                               "lstmcalc infers it.", inputs, argument="in_features")
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        self.check_input(inputs)
+        weights = [self.weight("weight", (self["out_features"], self.in_features(inputs)))]
+        if self["bias"]:
+            weights.append(self.weight("bias", (self["out_features"],)))
+        return weights
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        self.check_input(inputs)
+        return [tuple(inputs[0].shape[:-1]) + (self["out_features"],)]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return MacCount(times(count_of(self.in_features(inputs), "in_features"),
+                              count_of(self["out_features"], "out_features")),
+                        per_sample_positions(inputs[0]), "position")
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Dense: kernel = weight.T; an activation module after it becomes its activation."""
+        entry = Entry("Dense", self.name, {"units": self["out_features"], **({} if self["bias"] else {"use_bias": False})})
+        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].T,
+                                                                  **({"bias": own["bias"]} if "bias" in own else {})})
+        plan.after.activation_slot = (entry, counterpart)
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = self.floating(inputs[0])
+        y = x @ self.floating(weights["weight"]).T
+        if self["bias"]:
+            y = y + self.floating(weights["bias"])
+        return [y], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        n, m = self.in_features(inputs), self["out_features"]
+        bias = " + b" if self["bias"] else ""
+        symbols = [Symbol("x", tensor_text(inputs[0].shape), f"the input: {n} features on the last axis"),
+                   Symbol("W", weight_text((m, n)), "weight: one row per output feature")]
+        if self["bias"]:
+            symbols.append(Symbol("b", weight_text((m,)), "bias"))
+        symbols.append(Symbol("y", tensor_text(outputs[0]), "the output"))
+        positions = per_sample_positions(inputs[0])
+        words = [f"Each of the {m:,} outputs sums the {n:,} inputs through its own row of W"
+                 + (" plus its bias" if self["bias"] else "")
+                 + (f", at each of the {count_text(positions)} positions per sample before the last axis."
+                    if positions != 1 else ".")]
+        return one_block("on the last axis", [Equation("y", f"x·Wᵀ{bias}", "")], symbols,
+                         legend_text="· = matrix product", layouts={"weight": "W", "bias": "b"}, words=words,
+                         headline=f"nn.Linear({n}, {m})")
+
+
+# -- Embedding ----------------------------------------------------------------------------------
+
+@register
+class Embedding(TorchModule):
+    """nn.Embedding: integer ids → rows of weight (num_embeddings, embedding_dim)."""
+
+    keras_class = "Embedding"
+    keras_type = "Embedding"
+    lookup = True
+    torch_input = "(*) integer ids"
+    arguments = (Arg("num_embeddings", tensor_size(0)), Arg("embedding_dim", tensor_size(1)),
+                 Arg("padding_idx", optional(whole), None), Arg("max_norm", optional(real), None),
+                 Arg("norm_type", real, 2.0), Arg("scale_grad_by_freq", boolean, False),
+                 Arg("sparse", boolean, False), Arg("_weight", lambda name, value: value, None),
+                 Arg("_freeze", boolean, False))
+    keras_keywords = {"num_embeddings": "input_dim", "embedding_dim": "output_dim"}
+    keras_advice = {"mask_zero": "PyTorch has no masks: nn.Embedding's padding_idx keeps that row out of the "
+                                 "gradient, but the modules after it still read the padding steps."}
+    examples = (Example("Embedding(num_embeddings=20, embedding_dim=4, padding_idx=0)", ((7,),), "int64",
+                        framework="pytorch"),
+                Example("Embedding(9, 3, max_norm=0.5)", ((4, 2),), "int32", framework="pytorch"))
+
+    def check_config(self) -> None:
+        negative_size(self, (self["num_embeddings"], self["embedding_dim"]), ("num_embeddings", "embedding_dim"))
+        index, rows = self["padding_idx"], self["num_embeddings"]
+        if index is not None and (index >= rows if index > 0 else index < -rows):
+            raise Problem("S006", raised("AssertionError", "Padding_idx must be within num_embeddings"),
+                          f"padding_idx picks a row: 0 … {rows - 1} (or -{rows} … -1, counted from the end).",
+                          argument="padding_idx")
+
+    @property
+    def trainable(self) -> bool:
+        return not self["_freeze"]
+
+    def input_values(self) -> InputValues:
+        return InputValues(integer=True, below=self["num_embeddings"])
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        self.check_input(inputs)
+        return [self.weight("weight", (self["num_embeddings"], self["embedding_dim"]))]
+
+    def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        dtype = inputs[0].dtype
+        if dtype not in ("int64", "int32"):
+            torch_type = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+                          "float16": "torch.HalfTensor"}.get(dtype, torch_dtype_name(dtype))
+            raise dtype_refusal(self, inputs, "Expected tensor for argument #1 'indices' to have one of the following "
+                                              f"scalar types: Long, Int; but got {torch_type} instead (while checking "
+                                              "arguments for embedding)",
+                                "Give the input integer ids: `input: {shape: [...], dtype: int64}`.")
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        self.check_input(inputs)
+        return [tuple(inputs[0].shape) + (self["embedding_dim"],)]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [self.variable_dtype] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # a row lookup
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Embedding with the same table (padding_idx only matters to gradients)."""
+        if self["max_norm"] is not None:
+            raise refuse(self, framework, "max_norm rescales the looked-up rows of the table in place, which Keras's "
+                                          "Embedding does not do.", "Port a module without max_norm.")
+        plan.input_dtype = "int32"
+        port_module(self, plan, Entry("Embedding", self.name, {"input_dim": self["num_embeddings"],
+                                                               "output_dim": self["embedding_dim"]}),
+                    lambda own: {"embeddings": own["weight"]})
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Rows of weight; with max_norm, each looked-up row longer than max_norm (in norm_type)
+        is scaled to max_norm / (norm + 1e-7), as torch.embedding_renorm_ does in place."""
+        np = numpy_module()
+        ids = inputs[0]
+        rows = self["num_embeddings"]
+        if ((ids < 0) | (ids >= rows)).any():
+            raise Problem("V004", raised("IndexError", "index out of range in self")
+                          + f" ({self.name} (Embedding) takes ids 0 … {rows - 1}; the input has "
+                          f"{int(ids.min())} … {int(ids.max())}).",
+                          "Check the token ids, or raise num_embeddings.")
+        table = self.floating(weights["weight"])
+        if self["max_norm"] is not None:
+            table = table.copy()
+            used = np.unique(ids)
+            norms = np.linalg.norm(table[used].astype("float64"), ord=self["norm_type"], axis=1)
+            scale = np.where(norms > self["max_norm"], self["max_norm"] / (norms + 1e-7), 1.0)
+            table[used] = (table[used] * scale[:, None]).astype(table.dtype)
+        return [table[ids]], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        rows, width = self["num_embeddings"], self["embedding_dim"]
+        words = [f"Each integer id 0 … {rows - 1:,} selects one row of W: {width} learned values. Nothing is "
+                 "multiplied."]
+        if self["padding_idx"] is not None:
+            words.append(f"padding_idx {self['padding_idx']}: that row starts at zero and gets no gradient; the "
+                         "lookup itself is the same (PyTorch has no masks).")
+        if self["max_norm"] is not None:
+            words.append(f"max_norm {self['max_norm']}: every row looked up whose {self['norm_type']}-norm exceeds it is "
+                         "rescaled to that norm, in the weight itself (in place), before it is returned.")
+        return one_block("each id", [Equation("y[…, :]", "W[x[…]]", "row lookup")],
+                         [Symbol("x", tensor_text(inputs[0].shape), "integer ids"),
+                          Symbol("W", weight_text((rows, width)), "weight: one row per id"),
+                          Symbol("y", tensor_text(outputs[0]), "one vector per id")],
+                         layouts={"weight": "W"}, words=words, headline=f"nn.Embedding({rows}, {width})")
+
+
+# -- LayerNorm ----------------------------------------------------------------------------------
+
+@described({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer"}}]})
+def normalized_shape(name: str, value: Any) -> Tuple[int, ...]:
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise Problem("S005", raised("TypeError", f"empty(): argument 'size' must be tuple of ints, but found "
+                                                      f"element of type {type_name(item)} at pos 0"),
+                          "Write the sizes of the last axes, e.g. `normalized_shape: 64` or `[7, 64]`.")
+    return tuple(items)
+
+
+@register
+class LayerNorm(TorchModule):
+    """nn.LayerNorm: normalises over the last len(normalized_shape) axes, then weight ⊙ · + bias."""
+
+    keras_class = "LayerNorm"
+    keras_type = "LayerNormalization"
+    keeps_shape = True
+    torch_input = "(*, normalized_shape)"
+    arguments = (Arg("normalized_shape", normalized_shape), Arg("eps", real, 1e-5),
+                 Arg("elementwise_affine", boolean, True), Arg("bias", boolean, True))
+    keras_keywords = {"eps": "epsilon"}
+    keras_advice = {"axis": "nn.LayerNorm normalises the last axes given by `normalized_shape` (their sizes), "
+                            "e.g. `normalized_shape: 64` for the last axis of 64 values."}
+    examples = (Example("LayerNorm(normalized_shape=3)", ((6, 3),), framework="pytorch"),
+                Example("LayerNorm([6, 3], elementwise_affine=False)", ((6, 3),), framework="pytorch"))
+
+    def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        shape, wanted = inputs[0].shape, self["normalized_shape"]
+        tail = tuple(shape[len(shape) - len(wanted):]) if len(wanted) <= len(shape) else None
+        if tail is None or any(dim is not None and dim != size for dim, size in zip(tail, wanted)):
+            raise self.refuses(
+                "H004", "RuntimeError", f"Given normalized_shape={list(wanted)}, expected input with shape "
+                                        f"[*, {', '.join(str(size) for size in wanted)}], but got input of size"
+                                        f"{list(shape)}",
+                f"normalized_shape names the sizes of the last axes: here `normalized_shape: {shape[-1]}`"
+                + (f" (or {list(shape[-len(wanted):])})" if 1 < len(wanted) <= len(shape) else "") + ".",
+                inputs, argument="normalized_shape")
+        if inputs[0].dtype != self.variable_dtype and self["elementwise_affine"]:
+            raise dtype_refusal(self, inputs, "mixed dtype (CPU): all inputs must share same datatype.")
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        self.check_input(inputs)
+        if not self["elementwise_affine"]:
+            return []
+        weights = [self.weight("weight", self["normalized_shape"], initial="positive")]
+        if self["bias"]:
+            weights.append(self.weight("bias", self["normalized_shape"]))
+        return weights
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        self.check_input(inputs)
+        return [inputs[0].shape]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS  # element-wise scale and shift (docs/compute.md)
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """(x − mean) / √(biased variance + eps) over the last axes, then ⊙ weight + bias."""
+        np = numpy_module()
+        x = self.floating(inputs[0])
+        axes = tuple(range(x.ndim - len(self["normalized_shape"]), x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        variance = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        y = (x - mean) / np.sqrt(variance + x.dtype.type(self["eps"]))
+        if "weight" in weights:
+            y = y * self.floating(weights["weight"])
+        if "bias" in weights:
+            y = y + self.floating(weights["bias"])
+        return [y.astype(x.dtype, copy=False)], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's LayerNormalization over the same last axes: gamma = weight, beta = bias."""
+        count, rank = len(self["normalized_shape"]), len(inputs[0].shape)
+        axes = -1 if count == 1 else list(range(rank - count, rank))
+        arguments: dict = {"axis": axes, "epsilon": self["eps"]}
+        if not self["elementwise_affine"]:
+            arguments.update(center=False, scale=False)
+        elif not self["bias"]:
+            arguments["center"] = False
+        port_module(self, plan, Entry("LayerNormalization", self.name, arguments),
+                    lambda own: {key: own[name] for name, key in (("weight", "gamma"), ("bias", "beta")) if name in own})
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        scale = " ⊙ γ" if self["elementwise_affine"] else ""
+        shift = " + β" if self["elementwise_affine"] and self["bias"] else ""
+        axes = list(self["normalized_shape"])
+        return one_block("each sample and position", [Equation(
+            "y", f"(x − E[x]) / √(Var[x] + {self['eps']}){scale}{shift}",
+            f"E, Var: mean and biased variance over the last {len(axes)} axis(es), of sizes {axes}")],
+            io_symbols(inputs, outputs), legend_text="⊙ = element-wise product",
+            layouts={"weight": "γ", "bias": "β"}, headline=f"nn.LayerNorm({axes if len(axes) > 1 else axes[0]})")
+
+
+# -- Dropout, activations -----------------------------------------------------------------------
+
+@register
+class Dropout(Parameterless):
+    """nn.Dropout: zeroes elements with probability p while training; the identity in eval mode."""
+
+    keras_class = "Dropout"
+    keras_type = "Dropout"
+    arguments = (Arg("p", probability, 0.5), Arg("inplace", boolean, False))
+    keras_keywords = {"p": "rate"}
+    examples = (Example("Dropout(p=0.3)", ((6, 3),), framework="pytorch"),)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        port_module(self, plan, Entry("Dropout", self.name, {"rate": self["p"]}), layout="any")
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        p = self["p"]
+        return one_block("training only", [
+            Equation("y", f"x ⊙ m / (1 − {p})", f"while training: m is random 0/1 with P(1) = {1 - p:g}"),
+            Equation("y", "x", "in eval mode (model.eval()), which lstmcalc's forward pass runs")],
+            io_symbols(inputs, outputs), legend_text="⊙ = element-wise product", headline=f"nn.Dropout(p={p})")
+
+
+class Activation(Parameterless):
+    """An element-wise activation module; ``activation`` names its NumPy function (and the Keras
+    activation it computes)."""
+
+    activation: ClassVar[str] = ""
+    formula: ClassVar[str] = ""
+    arguments: ClassVar[Tuple[Arg, ...]] = ()
+
+    def function(self, x: "ndarray") -> "ndarray":
+        return activation_function(self.activation)(x)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        port_activation(self, plan)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return one_block("element-wise", [Equation("y", self.formula, "")], io_symbols(inputs, outputs),
+                         headline=f"nn.{self.keras_class}")
+
+
+@register
+class ReLU(Activation):
+    """nn.ReLU: max(x, 0)."""
+
+    keras_class = "ReLU"
+    activation = keras_activation = "relu"
+    formula = "max(x, 0)"
+    arguments = (Arg("inplace", boolean, False),)
+    examples = (Example("ReLU()", ((6, 3),), framework="pytorch"),)
+
+
+@register
+class Tanh(Activation):
+    """nn.Tanh."""
+
+    keras_class = "Tanh"
+    activation = keras_activation = "tanh"
+    formula = "tanh(x)"
+    examples = (Example("Tanh()", ((6, 3),), framework="pytorch"),)
+
+
+@register
+class Sigmoid(Activation):
+    """nn.Sigmoid: 1 / (1 + e^−x)."""
+
+    keras_class = "Sigmoid"
+    activation = keras_activation = "sigmoid"
+    formula = "σ(x) = 1 / (1 + e^−x)"
+    examples = (Example("Sigmoid()", ((6, 3),), framework="pytorch"),)
+
+
+@described({"type": ["integer", "null"]})
+def optional_axis(name: str, value: Any) -> Optional[int]:
+    return None if value is None else whole(name, value)
+
+
+@register
+class Softmax(Parameterless):
+    """nn.Softmax(dim): exponentials normalised to sum 1 along ``dim``."""
+
+    keras_class = "Softmax"
+    keras_activation = "softmax"  # Keras's softmax is along the last axis
+    activation_arguments = {"dim": -1}
+    arguments = (Arg("dim", optional_axis, None),)
+    examples = (Example("Softmax(dim=-1)", ((6, 3),), framework="pytorch"),)
+
+    def axis(self, rank: int) -> int:
+        """torch's choice when dim is None (_get_softmax_dim): 0 for ranks 0, 1 and 3, else 1."""
+        dim = self["dim"]
+        if dim is None:
+            return 0 if rank in (0, 1, 3) else 1
+        return dim % max(rank, 1)
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        rank, dim = len(inputs[0].shape), self["dim"]
+        if dim is not None and not -max(rank, 1) <= dim < max(rank, 1):
+            raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
+                                                     f"[{-max(rank, 1)}, {max(rank, 1) - 1}], but got {dim})",
+                               "Give `dim` an axis of the input (-1: the last).", inputs, argument="dim")
+        return [inputs[0].shape]
+
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
+        return []
+
+    def function(self, x: "ndarray") -> "ndarray":
+        np = numpy_module()
+        axis = self.axis(x.ndim)
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        exps = np.exp(shifted)
+        return exps / np.sum(exps, axis=axis, keepdims=True)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self.axis(len(inputs[0].shape)) != len(inputs[0].shape) - 1:
+            raise refuse(self, framework, "Keras's softmax activation normalises the last axis; this Softmax "
+                                          f"normalises axis {self['dim']}.", "Use `dim: -1`.")
+        port_activation(self, plan)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis = self.axis(len(inputs[0].shape))
+        chosen = "" if self["dim"] is not None else " (dim not given: torch picks it, with a deprecation warning)"
+        return one_block("along one axis", [Equation("y_i", "e^{x_i} / Σ_j e^{x_j}", f"over axis {axis}{chosen}")],
+                         io_symbols(inputs, outputs), headline=f"nn.Softmax(dim={self['dim']})")
+
+
+# -- Flatten ------------------------------------------------------------------------------------
+
+@register
+class Flatten(TorchModule):
+    """nn.Flatten: joins the axes start_dim … end_dim (by default every axis after the batch)."""
+
+    keras_class = "Flatten"
+    keras_type = "Flatten"
+    flattens = True
+    base_arguments = (NAME,)
+    arguments = (Arg("start_dim", whole, 1), Arg("end_dim", whole, -1))
+    examples = (Example("Flatten()", ((6, 3),), framework="pytorch"),)
+
+    def span(self, inputs: Sequence[TensorSpec]) -> Tuple[int, int]:
+        rank = max(len(inputs[0].shape), 1)
+        resolved = []
+        for name in ("start_dim", "end_dim"):
+            dim = self[name]
+            if not -rank <= dim < rank:
+                raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
+                                                         f"[{-rank}, {rank - 1}], but got {dim})",
+                                   f"Give `{name}` an axis of the input.", inputs, argument=name)
+            resolved.append(dim % rank)
+        return resolved[0], resolved[1]
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        start, end = self.span(inputs)
+        if start > end:
+            raise self.refuses("H004", "RuntimeError", "flatten() has invalid args: start_dim cannot come after "
+                                                       "end_dim", "Give start_dim ≤ end_dim.", inputs)
+        joined: Dim = 1
+        for dim in shape[start:end + 1]:
+            joined = None if joined is None or dim is None else joined * dim
+        return [tuple(shape[:start]) + (joined,) + tuple(shape[end + 1:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        start, end = self.span(inputs)
+        axis = inputs[0].batch_axis
+        if axis is None or axis < start:
+            return [axis] * count
+        if axis > end:
+            return [axis - (end - start)] * count
+        return [None] * count  # the batch joined with other axes: no batch axis left
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        start, end = self.span([TensorSpec(tuple(x.shape))])
+        return [x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self.span(inputs) != (1, len(inputs[0].shape) - 1) or inputs[0].batch_axis != 0:
+            raise refuse(self, framework, "Keras's Flatten joins every axis after a leading batch axis; this one joins "
+                                          f"axes {self.span(inputs)} of a tensor with the batch on axis "
+                                          f"{inputs[0].batch_axis}.", "Use nn.Flatten() on a batch-first tensor.")
+        port_module(self, plan, Entry("Flatten", self.name))
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        start, end = self.span(inputs)
+        return one_block("a reshape", [Equation("y", f"x with axes {start} … {end} joined", "row-major: the last "
+                                                "axis varies fastest; no values change")],
+                         io_symbols(inputs, outputs), headline=f"nn.Flatten({start}, {self['end_dim']})")
+
+
+# -- Conv1d and MaxPool1d on (batch, channels, length) ------------------------------------------
+
+@described({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "maxItems": 1}]})
+def single(name: str, value: Any) -> int:
+    """torch's _single: an int or a 1-tuple."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if len(items) != 1 or isinstance(items[0], bool) or not isinstance(items[0], int):
+        raise Problem("S005", f"`{name}` must be an int (or a list of one int), got {value!r}.",
+                      f"Write e.g. `{name}: 3`.")
+    return items[0]
+
+
+@described({"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["same", "valid"]}]})
+def conv_padding(name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        if value not in ("same", "valid"):
+            raise Problem("S006", raised("ValueError", f"Invalid padding string {value!r}, should be one of "
+                                                       "{'same', 'valid'}"),
+                          "PyTorch's Conv1d pads by a number of steps or 'same' / 'valid'; for causal padding, pad "
+                          "the left side yourself (no module for it).")
+        return value
+    return single(name, value)
+
+
+@described({"enum": ["zeros", "reflect", "replicate", "circular"]})
+def padding_mode(name: str, value: Any) -> str:
+    if value not in ("zeros", "reflect", "replicate", "circular"):
+        raise Problem("S006", raised("ValueError", "padding_mode must be one of {'replicate', 'reflect', 'zeros', "
+                                                   f"'circular'}}, but got padding_mode='{value}'"),
+                      "Use zeros (the default), reflect, replicate or circular.")
+    return value
+
+
+def conv_output_length(length: Dim, kernel: int, stride: int, padding: Tuple[int, int], dilation: int,
+                       ceil: bool = False) -> Dim:
+    """torch's ⌊(L + left + right − d·(k − 1) − 1) / s⌋ + 1 (⌈⌉ with ceil_mode)."""
+    if length is None:
+        return None
+    span = length + padding[0] + padding[1] - dilation * (kernel - 1) - 1
+    steps = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (steps - 1) * stride >= length + padding[0]:
+        steps -= 1  # the last window must start inside the input or its left padding
+    return steps
+
+
+class ChannelsFirst(TorchModule):
+    """Conv1d and MaxPool1d read (N, C, L), or (C, L) unbatched."""
+
+    sequence_axes = ("batch", "channels", "length")
+    torch_input = "(N, C, L), or (C, L) unbatched"
+
+    def unbatched_warning(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
+        if len(inputs[0].shape) != 2:
+            return []
+        channels, length = inputs[0].shape
+        return [Problem(
+            "H010", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
+                    f"reads it as ONE unbatched signal of {channels} channels and {length} steps — the batch becomes "
+                    "the channel axis. No error is raised.",
+            "Feed it (batch, channels, length): a sequence (batch, steps, features) needs "
+            "`{type: Permute, dims: [0, 2, 1]}` before it.")]
+
+    def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
+        return self.unbatched_warning(inputs)
+
+    def padding_pair(self, kernel: int, dilation: int) -> Tuple[int, int]:
+        padding = self["padding"]
+        if padding == "valid":
+            return 0, 0
+        if padding == "same":
+            total = dilation * (kernel - 1)
+            return total // 2, total - total // 2
+        return padding, padding
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        return [None if len(inputs[0].shape) == 2 else 0] * count
+
+    def pooled_length(self, inputs: Sequence[TensorSpec], kernel: int, stride: int, dilation: int,
+                      ceil: bool = False) -> Dim:
+        length = inputs[0].shape[-1]
+        padding = self.padding_pair(kernel, dilation)
+        steps = conv_output_length(length, kernel, stride, padding, dilation, ceil)
+        return steps
+
+    def windows(self, x: "ndarray", kernel: int, stride: int, dilation: int, fill: float,
+                mode: str = "zeros", ceil: bool = False) -> "ndarray":
+        """(…, C, L) → (…, C, steps, kernel): every window, padding filled with ``fill`` (or by
+        ``mode``: reflect, replicate, circular)."""
+        from .conv import window_taps  # imported here: the Keras convolution family loads only when run
+
+        np = numpy_module()
+        left, right = self.padding_pair(kernel, dilation)
+        if mode != "zeros" and (left or right):
+            widths = [(0, 0)] * (x.ndim - 1) + [(left, right)]
+            x = np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+            left = right = 0
+        length = x.shape[-1]
+        steps = conv_output_length(length, kernel, stride, (left, right), dilation, ceil)
+        taps, inside = window_taps(length, kernel, stride, dilation, (left, right + stride))
+        taps, inside = taps[:steps], inside[:steps]
+        return np.where(inside, x[..., taps], x.dtype.type(fill))
+
+
+@register
+class Conv1d(ChannelsFirst):
+    """nn.Conv1d on (N, C_in, L): weight (C_out, C_in / groups, kernel_size)."""
+
+    keras_class = "Conv1d"
+    keras_type = "Conv1D"
+    convolution = True
+    arguments = (Arg("in_channels", optional(single), None), Arg("out_channels", single), Arg("kernel_size", single),
+                 Arg("stride", single, 1), Arg("padding", conv_padding, 0), Arg("dilation", single, 1),
+                 Arg("groups", single, 1), Arg("bias", boolean, True), Arg("padding_mode", padding_mode, "zeros"))
+    keras_keywords = {"out_channels": "filters", "stride": "strides", "dilation": "dilation_rate", "bias": "use_bias"}
+    keras_advice = {"activation": "nn.Conv1d has no activation: add e.g. `{type: ReLU}` after it.",
+                    "data_format": "nn.Conv1d always reads (batch, channels, length): put "
+                                   "`{type: Permute, dims: [0, 2, 1]}` before it for (batch, steps, features)."}
+    examples = (Example("Conv1d(out_channels=4, kernel_size=3, padding='same')", ((2, 9),), framework="pytorch"),
+                Example("Conv1d(4, 6, 2, stride=2, groups=2, padding=1, padding_mode='reflect')", ((4, 9),),
+                        framework="pytorch"))
+
+    def check_config(self) -> None:
+        groups = self["groups"]
+        if groups <= 0:
+            raise Problem("S006", raised("ValueError", "groups must be a positive integer"),
+                          "Use groups ≥ 1 (1: an ordinary convolution).", argument="groups")
+        given = self["in_channels"]
+        if given is not None and given % groups:
+            raise Problem("S012", raised("ValueError", "in_channels must be divisible by groups"),
+                          "Choose groups that divides in_channels.", argument="groups")
+        if self["out_channels"] % groups:
+            raise Problem("S012", raised("ValueError", "out_channels must be divisible by groups"),
+                          "Choose out_channels as a multiple of groups.", argument="groups")
+        if self["padding"] == "same" and self["stride"] != 1:
+            raise Problem("S012", raised("ValueError", "padding='same' is not supported for strided convolutions"),
+                          "Use stride 1 with padding 'same', or pad by a number of steps.", argument="padding")
+
+    def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
+        given = self["in_channels"]
+        return given if given is not None else inputs[0].shape[-2]
+
+    def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        shape = inputs[0].shape
+        if len(shape) not in (2, 3):
+            raise self.refuses("H001", "RuntimeError", "Expected 2D (unbatched) or 3D (batched) input to conv1d, but "
+                                                       f"got input of size: {list(shape)}",
+                               "nn.Conv1d reads (batch, channels, length).", inputs)
+        if inputs[0].dtype != self.variable_dtype:
+            raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
+                                              f"({_c_type(self.variable_dtype)}) should be the same")
+        channels = self.channels(inputs)
+        if channels is not None and channels % self["groups"]:
+            raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
+                               f"The input has {channels} channels (axis -2): choose groups that divides it.", inputs,
+                               argument="groups")
+        if shape[-2] is not None and channels is not None and shape[-2] != channels:
+            weight = [self["out_channels"], channels // self["groups"], self["kernel_size"]]
+            raise self.refuses(
+                "H004", "RuntimeError", f"Given groups={self['groups']}, weight of size {weight}, expected "
+                                        f"input{list(shape)} to have {channels} channels, but got {shape[-2]} channels "
+                                        "instead",
+                f"Set `in_channels: {shape[-2]}` or leave it out; if the input is (batch, steps, features), put "
+                "`{type: Permute, dims: [0, 2, 1]}` before the Conv1d.", inputs, argument="in_channels")
+        if self["stride"] <= 0:
+            raise self.refuses("H004", "RuntimeError", "non-positive stride is not supported",
+                               "Use stride ≥ 1.", inputs, argument="stride")
+        length = shape[-1]
+        kernel, dilation = self["kernel_size"], self["dilation"]
+        left, right = self.padding_pair(kernel, dilation)
+        if length is not None:
+            if self["padding_mode"] == "reflect" and max(left, right) >= length:
+                raise self.refuses(
+                    "H004", "RuntimeError", f"Argument #4: Padding size should be less than the corresponding input "
+                                            f"dimension, but got: padding ({left}, {right}) at dimension "
+                                            f"{len(shape) - 1} of input {list(shape)}",
+                    "Reflect padding mirrors the input: pad by fewer steps than it has.", inputs, argument="padding")
+            padded, extent = length + left + right, dilation * (kernel - 1) + 1
+            if extent > padded:
+                raise self.refuses(
+                    "H004", "RuntimeError", f"Calculated padded input size per channel: ({padded}). Kernel size: "
+                                            f"({extent}). Kernel size can't be greater than actual input size",
+                    f"The kernel spans {extent} steps but the padded input has {padded}: pad more "
+                    "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
+
+    def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
+        self.check_input(inputs)
+        channels = self.channels(inputs)
+        per_group = None if channels is None else channels // self["groups"]
+        weights = [self.weight("weight", (self["out_channels"], per_group, self["kernel_size"]))]
+        if self["bias"]:
+            weights.append(self.weight("bias", (self["out_channels"],)))
+        return weights
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        self.check_input(inputs)
+        length = self.pooled_length(inputs, self["kernel_size"], self["stride"], self["dilation"])
+        return [tuple(inputs[0].shape[:-2]) + (self["out_channels"], length)]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        channels = self.channels(inputs)
+        per_step = times(count_of(self["kernel_size"], "kernel_size"),
+                         count_of(channels // self["groups"], "in_channels / groups"),
+                         count_of(self["out_channels"], "out_channels"))
+        return MacCount(per_step, outputs[0].shape[-1], "output step")
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        """Cross-correlation of every window with each filter, groups splitting the channels."""
+        np = numpy_module()
+        x = self.floating(inputs[0])
+        unbatched = x.ndim == 2
+        if unbatched:
+            x = x[None]
+        kernel = self.floating(weights["weight"])  # (out, in / groups, k)
+        windows = self.windows(x, self["kernel_size"], self["stride"], self["dilation"], 0.0, self["padding_mode"])
+        batch, channels, steps, width = windows.shape
+        groups, out = self["groups"], self["out_channels"]
+        grouped = windows.reshape(batch, groups, channels // groups, steps, width)
+        filters = kernel.reshape(groups, out // groups, channels // groups, width)
+        y = np.einsum("bgcsk,gock->bgos", grouped, filters, optimize=True).reshape(batch, out, steps)
+        if self["bias"]:
+            y = y + self.floating(weights["bias"])[:, None]
+        y = y.astype(x.dtype, copy=False)
+        return [y[0] if unbatched else y], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's Conv1D (channels last: the Permutes around it in PyTorch go away): kernel =
+        weight.transpose(2, 1, 0)."""
+        if isinstance(self["padding"], int) and self["padding"] or self["padding_mode"] != "zeros" \
+                or len(inputs[0].shape) != 3:
+            raise refuse(self, framework, "Keras's Conv1D pads 'valid' or 'same' with zeros; this module pads "
+                                          f"{self['padding']!r} ({self['padding_mode']}).",
+                         "Port a Conv1d with padding 0, 'valid' or 'same' and padding_mode zeros.")
+        arguments = {"filters": self["out_channels"], "kernel_size": self["kernel_size"]}
+        for name, value, default in (("strides", self["stride"], 1), ("padding", self["padding"], 0),
+                                     ("dilation_rate", self["dilation"], 1), ("groups", self["groups"], 1)):
+            if value not in (default, "valid"):
+                arguments[name] = value
+        if not self["bias"]:
+            arguments["use_bias"] = False
+        entry = Entry("Conv1D", self.name, arguments)
+        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].transpose(2, 1, 0),
+                                                                  **({"bias": own["bias"]} if "bias" in own else {})},
+                                  layout="channels")
+        plan.after.activation_slot = (entry, counterpart)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        k, stride, dilation = self["kernel_size"], self["stride"], self["dilation"]
+        channels = self.channels(inputs)
+        per_group = channels // self["groups"]
+        bias = " + b_o" if self["bias"] else ""
+        index = "t" if stride == 1 else f"{stride}·t"
+        offset = "j" if dilation == 1 else f"{dilation}·j"
+        symbols = [Symbol("x", tensor_text(inputs[0].shape), "the input: (batch, channels, length)"),
+                   Symbol("W", weight_text((self["out_channels"], per_group, k)),
+                          "weight: one (in_channels / groups, kernel_size) filter per output channel")]
+        if self["bias"]:
+            symbols.append(Symbol("b", weight_text((self["out_channels"],)), "bias"))
+        symbols.append(Symbol("y", tensor_text(outputs[0]), "the output"))
+        left, right = self.padding_pair(k, dilation)
+        return one_block("each output channel o and step t", [Equation(
+            "y[o, t]", f"Σ_c Σ_j W[o, c, j]·x[c, {index} + {offset} − {left}]{bias}",
+            f"padding {left} left, {right} right ({self['padding_mode']}); c over the channels of o's group")],
+            symbols, f"for t over {count_text(outputs[0][-1])} output steps", "· = product",
+            {"weight": "W", "bias": "b"}, headline=f"nn.Conv1d({channels}, {self['out_channels']}, kernel_size={k})")
+
+
+def _c_type(dtype: str) -> str:
+    """The C type torch's convolution messages print: float, double, long int."""
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16"}.get(dtype, dtype)
+
+
+@register
+class MaxPool1d(ChannelsFirst):
+    """nn.MaxPool1d on (N, C, L): the maximum of each window, per channel."""
+
+    keras_class = "MaxPool1d"
+    keras_type = "MaxPooling1D"
+    keeps_shape = False
+    base_arguments = (NAME,)
+    arguments = (Arg("kernel_size", single), Arg("stride", optional(single), None), Arg("padding", single, 0),
+                 Arg("dilation", single, 1), Arg("return_indices", boolean, False),
+                 Arg("ceil_mode", boolean, False))
+    keras_keywords = {"kernel_size": "pool_size", "stride": "strides"}
+    examples = (Example("MaxPool1d(2)", ((3, 8),), framework="pytorch"),
+                Example("MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", ((3, 8),), framework="pytorch"))
+
+    @property
+    def stride(self) -> int:
+        return self["stride"] if self["stride"] is not None else self["kernel_size"]
+
+    def padding_pair(self, kernel: int, dilation: int) -> Tuple[int, int]:
+        return self["padding"], self["padding"]
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        if len(shape) not in (2, 3):
+            raise self.refuses("H001", "RuntimeError", f"max_pool1d() Expected 2D or 3D input tensor, but got "
+                                                       f"{list(shape)}", "nn.MaxPool1d reads (batch, channels, "
+                                                                         "length).", inputs)
+        kernel = self["kernel_size"]
+        if self["padding"] * 2 > kernel:
+            raise self.refuses("H004", "RuntimeError", "max_pool1d() padding should be at most half of kernel size, "
+                                                       f"but got padding={self['padding']} and kernel_size={kernel}",
+                               "Pad by at most half the kernel.", inputs, argument="padding")
+        length = self.pooled_length(inputs, kernel, self.stride, self["dilation"], self["ceil_mode"])
+        if length is not None and length <= 0:
+            raise self.refuses("H004", "RuntimeError", f"max_pool1d() Invalid computed output size: {length}",
+                               f"The window spans {self['dilation'] * (kernel - 1) + 1} steps but the input has "
+                               f"{shape[-1]}: use a smaller kernel_size.", inputs, argument="kernel_size")
+        outputs = [tuple(shape[:-1]) + (length,)]
+        return outputs * (2 if self["return_indices"] else 1)
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype, "int64"][:count]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["padding"] or self["dilation"] != 1 or self["ceil_mode"] or self["return_indices"] \
+                or len(inputs[0].shape) != 3:
+            raise refuse(self, framework, "Keras's MaxPooling1D has no padding by steps, dilation, ceil_mode or "
+                                          "indices.", "Port a MaxPool1d with kernel_size and stride only.")
+        port_module(self, plan, Entry("MaxPooling1D", self.name, {"pool_size": self["kernel_size"],
+                                                                  **({} if self.stride == self["kernel_size"] else
+                                                                     {"strides": self.stride})}),
+                    layout="channels")
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        np = numpy_module()
+        x = inputs[0]
+        windows = self.windows(x, self["kernel_size"], self.stride, self["dilation"], -np.inf, "zeros",
+                               self["ceil_mode"])
+        pooled = windows.max(axis=-1).astype(x.dtype, copy=False)
+        outputs = [pooled]
+        if self["return_indices"]:
+            # torch's indices count along the input's length: the same windows over the positions.
+            positions = np.broadcast_to(np.arange(x.shape[-1], dtype="float64"), x.shape)
+            where = self.windows(positions, self["kernel_size"], self.stride, self["dilation"], -1, "zeros",
+                                 self["ceil_mode"])
+            chosen = np.take_along_axis(where, windows.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+            outputs.append(chosen.astype("int64"))
+        return outputs, [None] * len(outputs)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        k, s = self["kernel_size"], self.stride
+        return one_block("each channel and output step", [Equation(
+            "y[c, t]", f"max(x[c, {s}·t − {self['padding']}], …, x[c, {s}·t − {self['padding']} + {k - 1}])",
+            f"padding {self['padding']} (never the maximum)")], io_symbols(inputs, outputs),
+            headline=f"nn.MaxPool1d({k})")
+
+
+def port_activation(module: TorchModule, plan: "PortPlan") -> None:
+    """An activation module after a Linear or Conv1d becomes that Keras layer's activation;
+    elsewhere a Keras Activation layer."""
+    slot = plan.before.activation_slot
+    if slot is not None and slot[0].arguments.get("activation") in (None, "linear"):
+        entry, owner = slot
+        entry.arguments["activation"] = module.keras_activation
+        owner.links.clear()  # the Keras layer's output is after the activation now
+        plan.add(Counterpart(module.name, [], no_weights, [plan.link(0, entry.name)]))
+        return
+    port_module(module, plan, Entry("Activation", module.name, {"activation": module.keras_activation}), layout="any")

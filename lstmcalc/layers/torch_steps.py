@@ -1,0 +1,253 @@
+"""lstmcalc's spec steps for the tensor operations PyTorch code writes in ``forward()`` between
+modules — not torch.nn modules (torch has none for them) and without parameters:
+
+- ``{type: LastStep}``: the last time step, ``out[:, -1, :]`` (batch first) or ``out[-1]`` (time
+  major); after a bidirectional RNN the last step of each direction, ``torch.cat((h_n[-2],
+  h_n[-1]), dim=1)`` — what a Keras RNN without return_sequences returns.
+- ``{type: Permute, dims: [0, 2, 1]}``: ``x.permute(*dims)``, the dims counting the batch axis.
+- ``{type: Transpose, dim0: 1, dim1: 2}``: ``x.transpose(dim0, dim1)``.
+
+nn.Flatten is a module (torch_nn.Flatten).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
+
+from ..diagnostics import Problem
+from ..shapes import Shape, format_shape
+from .arguments import Arg, described
+from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, NO_MACS, TensorSpec, WeightArrays,
+                   numpy_module, register)
+from .explanation import Context, Equation, Math, io_symbols, one_block
+
+if TYPE_CHECKING:
+    from .porting import PortPlan
+from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
+from .torch_module import NAME, TorchModule
+from .torch_nn import whole
+from .torch_recurrent import TorchRecurrent
+
+
+class Step(TorchModule):
+    """A spec step: a tensor operation written in forward(), not a module."""
+
+    base_arguments = (NAME,)
+    # What the step is in PyTorch code, for the explanation.
+    code: ClassVar[str] = ""
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    @classmethod
+    def unknown_argument_message(cls, key: str) -> str:
+        return f"The lstmcalc step {cls.keras_class} has no argument `{key}`."
+
+    @classmethod
+    def missing_argument_message(cls, key: str) -> str:
+        return f"The lstmcalc step {cls.keras_class} needs `{key}`."
+
+    def dimension(self, dim: int, rank: int, inputs: Sequence[TensorSpec], argument: str) -> int:
+        """torch's wrapping of a dimension index, with its IndexError."""
+        if not -rank <= dim < rank:
+            raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
+                                                     f"[{-rank}, {rank - 1}], but got {dim})",
+                               f"The input {format_shape(inputs[0].shape)} has axes 0 … {rank - 1}, the batch "
+                               "axis counted (PyTorch counts it).", inputs, argument=argument)
+        return dim % rank
+
+
+@register
+class LastStep(Step):
+    """lstmcalc step: the last time step of a sequence (per direction after a bidirectional RNN)."""
+
+    keras_class = "LastStep"
+    code = "out[:, -1, :]  (time major: out[-1])"
+    examples = (Example("LastStep()", ((6, 3),), framework="pytorch"),)
+
+    def __init__(self, name, config, convention="keras", locations=None):
+        super().__init__(name, config, convention, locations)
+        self.directions = 1
+        # The time axis of the tensor it was last shaped for: the forward pass, which sees arrays
+        # only, runs after the shapes (the engine's, then the verifier's) and reads it here.
+        self.shaped_time_axis = 1
+
+    def connect(self, producer: Optional[Layer]) -> None:
+        # After a bidirectional RNN each direction's last step is at the other end of the sequence.
+        self.directions = producer.directions if isinstance(producer, TorchRecurrent) else 1
+
+    def time_axis(self, tensor: TensorSpec) -> int:
+        """Time is the axis after the batch (batch first) or axis 0 (time major, or no batch axis)."""
+        return 1 if tensor.batch_axis == 0 else 0
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        if len(shape) < 2:
+            raise self.refuses("H001", "IndexError", f"too many indices for tensor of dimension {len(shape)}",
+                               "LastStep takes a sequence: (batch, steps, features) or (steps, batch, features).",
+                               inputs)
+        axis = self.shaped_time_axis = self.time_axis(inputs[0])
+        if shape[axis] == 0:
+            raise self.refuses("H004", "IndexError", f"index -1 is out of bounds for dimension {axis} with size 0",
+                               "The sequence has no step.", inputs)
+        return [tuple(shape[:axis]) + tuple(shape[axis + 1:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        axis, batch = self.time_axis(inputs[0]), inputs[0].batch_axis
+        return [None if batch is None else (batch - 1 if batch > axis else batch)] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        np = numpy_module()
+        x = inputs[0]
+        axis = self.shaped_time_axis
+        last = np.take(x, -1, axis=axis)
+        if self.directions == 1:
+            return [last], [None]
+        half = x.shape[-1] // self.directions
+        first = np.take(x, 0, axis=axis)
+        return [np.concatenate([last[..., :half], first[..., half:]], axis=-1)], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """After a recurrent module: its (last) Keras layer without return_sequences."""
+        if plan.before.last_step is None:
+            raise refuse(self, framework, "Keras has no layer that takes the last step of any tensor; only a "
+                                          "recurrent layer returns it (return_sequences: false).",
+                         "Put the LastStep right after the recurrent module.")
+        plan.add(Counterpart(self.name, [], no_weights, [Link(0, plan.before.last_step())]))
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis = self.time_axis(inputs[0])
+        literal = "out[:, -1, :]" if axis == 1 else "out[-1]"
+        if self.directions == 2:
+            equation = Equation("y", "[forward half of the last step ; reverse half of the FIRST step]",
+                                "= torch.cat((h_n[-2], h_n[-1]), dim=1): what each direction saw last")
+            words = [f"After a bidirectional RNN the reverse direction ends at step 1, so its last output is the "
+                     f"reverse half of the first step. The literal {literal} would take the reverse direction after "
+                     "one step only — it is not what a Keras RNN without return_sequences returns."]
+        else:
+            equation = Equation("y", literal, f"the last step along axis {axis} (= h_n[-1] after an RNN)")
+            words = []
+        words.append("An lstmcalc spec step: the tensor operation PyTorch code writes in forward(), not a torch.nn "
+                     "module; it has no parameters.")
+        return one_block("a selection", [equation], io_symbols(inputs, outputs), words=words,
+                         headline=f"LastStep: the last of {outputs and inputs[0].shape[axis]} steps (axis {axis})")
+
+
+@described({"type": "array", "items": {"type": "integer"}})
+def dims(name: str, value: Any) -> Tuple[int, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise Problem("S005", f"`{name}` must be a list of axes, e.g. [0, 2, 1], got {value!r}.",
+                      "List every axis of the input once, the batch axis (0) included, as x.permute(0, 2, 1).")
+    return tuple(whole(name, item) for item in value)
+
+
+class Reorder(Step):
+    """A step that moves axes (Permute, Transpose): the batch axis moves with them."""
+
+    def axes(self, rank: int) -> Tuple[int, ...]:
+        """Where each axis of the output comes from, for an input of ``rank`` axes (unchecked)."""
+        raise NotImplementedError
+
+    def order(self, inputs: Sequence[TensorSpec]) -> Tuple[int, ...]:
+        """``axes``, after torch's checks of the arguments against the input."""
+        raise NotImplementedError
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        return [tuple(shape[axis] for axis in self.order(inputs))]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        batch = inputs[0].batch_axis
+        return [None if batch is None else self.order(inputs).index(batch)] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        return [x.transpose(self.axes(x.ndim))], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Swapping (channels, steps) around a Conv1d needs no Keras layer (Keras's Conv1D reads
+        channels last); other orders are Keras's Permute, whose dims leave the batch axis out."""
+        order = self.order(inputs)
+        if inputs[0].batch_axis != 0 or order[0] != 0:
+            raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
+                         "Port a model whose tensors keep the batch first (batch_first: true).")
+        if order == (0, 2, 1):
+            plan.swapped(self.name)
+            plan.add(Counterpart(self.name, [], no_weights, []))
+            return
+        port_module(self, plan, Entry("Permute", self.name, {"dims": list(order[1:])}))
+
+    def reorder_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], equation: Equation,
+                     headline: str) -> Math:
+        return one_block("a reordering of axes", [equation], io_symbols(inputs, outputs), words=[
+            "An lstmcalc spec step: the tensor operation PyTorch code writes in forward(), not a torch.nn module. "
+            "Its axes count the batch axis, as torch does (Keras's Permute does not)."], headline=headline)
+
+
+@register
+class Permute(Reorder):
+    """lstmcalc step: x.permute(*dims), dims counting the batch axis (unlike Keras's Permute)."""
+
+    keras_class = "Permute"
+    code = "x.permute(*dims)"
+    arguments = (Arg("dims", dims),)
+    examples = (Example("Permute(dims=[0, 2, 1])", ((6, 3),), framework="pytorch"),)
+
+    def axes(self, rank: int) -> Tuple[int, ...]:
+        return tuple(dim % rank for dim in self["dims"])
+
+    def order(self, inputs: Sequence[TensorSpec]) -> Tuple[int, ...]:
+        rank = len(inputs[0].shape)
+        wanted = self["dims"]
+        if len(wanted) != rank:
+            keras = " (Keras's Permute counts from 1 and leaves the batch axis out; PyTorch counts it: 0)" \
+                if len(wanted) == rank - 1 else ""
+            raise self.refuses("H004", "RuntimeError", "permute(sparse_coo): number of dimensions in the tensor input "
+                                                       "does not match the length of the desired ordering of dimensions "
+                                                       f"i.e. input.dim() = {rank} is not equal to len(dims) = "
+                                                       f"{len(wanted)}",
+                               f"List all {rank} axes of the input once{keras}, e.g. "
+                               f"dims: {[0] + list(range(rank - 1, 0, -1))}.", inputs, argument="dims")
+        order = tuple(self.dimension(dim, rank, inputs, "dims") for dim in wanted)
+        if len(set(order)) != rank:
+            raise self.refuses("H004", "RuntimeError", "permute(): duplicate dims are not allowed.",
+                               "List each axis once.", inputs, argument="dims")
+        return order
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        order = self.order(inputs)
+        return self.reorder_math(inputs, outputs, Equation("y", f"x.permute{order}", "axis i of y is axis dims[i] "
+                                                                                     "of x; no values change"),
+                                 f"Permute {order}")
+
+
+@register
+class Transpose(Reorder):
+    """lstmcalc step: x.transpose(dim0, dim1), swapping two axes (the batch axis counted)."""
+
+    keras_class = "Transpose"
+    code = "x.transpose(dim0, dim1)"
+    arguments = (Arg("dim0", whole), Arg("dim1", whole))
+    examples = (Example("Transpose(dim0=1, dim1=2)", ((6, 3),), framework="pytorch"),)
+
+    def axes(self, rank: int) -> Tuple[int, ...]:
+        order = list(range(rank))
+        first, second = self["dim0"] % rank, self["dim1"] % rank
+        order[first], order[second] = second, first
+        return tuple(order)
+
+    def order(self, inputs: Sequence[TensorSpec]) -> Tuple[int, ...]:
+        rank = len(inputs[0].shape)
+        for argument in ("dim0", "dim1"):
+            self.dimension(self[argument], rank, inputs, argument)
+        return self.axes(rank)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return self.reorder_math(inputs, outputs, Equation("y", f"x.transpose({self['dim0']}, {self['dim1']})",
+                                                           "the two axes swap; no values change"),
+                                 f"Transpose {self['dim0']} ↔ {self['dim1']}")

@@ -62,7 +62,7 @@ def given_weights(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
             context.problem("V003", f"{path} holds one array; the weights are several, named.",
                             "Save them with numpy.savez('weights.npz', **weights), keyed "
                             f"{frameworks.framework(context.report.framework).weight_key('<layer>', '<weight>')} "
-                            "(see the README's export recipe).", location=Location(path, None, None))
+                            "(see the export recipe in docs/guides/verify.md).", location=Location(path, None, None))
             return None
     given = {key: numpy_module().asarray(value) for key, value in given.items()}
     framework = frameworks.framework(context.report.framework)

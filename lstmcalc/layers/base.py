@@ -406,8 +406,8 @@ class Layer:
         before it that returns its last step only, if one does."""
         if last_step_of is not None:
             return (f" {last_step_of} has return_sequences: false, so it returns only its last output. Keras "
-                    f"rejects this model: a {self.keras_class} fed a single vector does not 'behave like a Dense "
-                    "layer', it does not build.",
+                    f"rejects this model: {self.name} ({self.keras_class}), fed a single vector, does not 'behave "
+                    "like a Dense layer': it does not build.",
                     f"Set `return_sequences: true` on `{last_step_of}` so it passes its whole sequence (batch, "
                     f"timesteps, units) on, or put RepeatVector(n) before `{self.name}` to repeat that vector n "
                     f"times, or replace `{self.name}` with a Dense layer.")

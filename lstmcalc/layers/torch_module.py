@@ -200,6 +200,17 @@ class TorchModule(Layer):
             return None
         return f"{self.name} ({self.keras_class}) returns one tensor, of which `{selection}` is no last step."
 
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        """The sizes torch's constructor needs that the spec leaves to the input (a Linear's
+        in_features), from ``inputs``; {} when it gives them all."""
+        return {}
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        """What forward() writes for it on the tensor ``x`` (``states``: the producing module's
+        h_n, when forward() has it): an expression for a spec step, None for a module (called as
+        ``self.<name>(x)``). Raises Problem when the code cannot be written."""
+        return None
+
     def declared_input(self) -> Optional[TensorSpec]:
         """One input its own arguments describe fully enough to make its parameters (an LSTM's
         input_size, a Linear's in_features), for a module forward() never calls; None when they

@@ -6,7 +6,7 @@ and the forward pass in eval mode, as torch computes them."""
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import number as count_of, times
 from ..diagnostics import Problem
@@ -139,6 +139,9 @@ class Linear(TorchModule):
     def declared_input(self) -> Optional[TensorSpec]:
         given = self["in_features"]
         return None if given is None else TensorSpec((1, given), self.variable_dtype)
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"in_features": self.in_features(inputs)} if self["in_features"] is None else {}
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
         shape = inputs[0].shape
@@ -764,6 +767,9 @@ class Conv1d(ChannelsFirst):
     def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
         given = self["in_channels"]
         return given if given is not None else inputs[0].shape[-2]
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"in_channels": self.channels(inputs)} if self["in_channels"] is None else {}
 
     def declared_input(self) -> Optional[TensorSpec]:
         given = self["in_channels"]

@@ -165,6 +165,9 @@ class TorchRecurrent(TorchModule):
         given = self["input_size"]
         return given if given is not None else inputs[0].shape[-1]
 
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"input_size": self.input_size(inputs)} if self["input_size"] is None else {}
+
     def declared_input(self) -> Optional[TensorSpec]:
         given = self["input_size"]
         return None if given is None else TensorSpec((1, given), self.variable_dtype, batch_axis=None)

@@ -123,6 +123,21 @@ class LastStep(Step):
         first = np.take(x, 0, axis=axis)
         return [np.concatenate([last[..., :half], first[..., half:]], axis=-1)], [None]
 
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        """``x[:, -1, :]`` (time major ``x[-1]``); after a bidirectional module both directions'
+        last states, ``torch.cat((h_n[-2], h_n[-1]), dim=1)``, which needs the module's h_n."""
+        if self.directions == 2:
+            if states is None:
+                raise Problem("P002", f"{self.name} (LastStep) takes the last step of each direction of a bidirectional "
+                                      "module that is not right before it; forward() writes it as torch.cat((h_n[-2], "
+                                      "h_n[-1]), dim=1) of that module.",
+                              "Put the LastStep right after the recurrent module.")
+            return f"torch.cat(({states}[-2], {states}[-1]), dim=1)"
+        rank = len(inputs[0].shape)
+        if self.time_axis(inputs[0]) == 0:
+            return f"{x}[-1]"
+        return f"{x}[:, -1" + ", :" * (rank - 2) + "]"
+
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         """After a recurrent module: its (last) Keras layer without return_sequences."""
         if plan.before.last_step is None:
@@ -194,6 +209,9 @@ class Select(Step):
                 initial_state: Optional[Arrays] = None) -> Forward:
         x = inputs[0]
         return [numpy_module().take(x, self["index"], axis=self["dim"] % x.ndim)], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.select({self['dim']}, {self['index']})"
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         raise refuse(self, framework, "Keras has no layer that selects one index of an axis (after a recurrent "
@@ -304,6 +322,9 @@ class Permute(Reorder):
                                "List each axis once.", inputs, argument="dims")
         return order
 
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.permute({', '.join(str(dim) for dim in self['dims'])})"
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         order = self.order(inputs)
         return self.reorder_math(inputs, outputs, Equation("y", f"x.permute{order}", "axis i of y is axis dims[i] "
@@ -332,6 +353,9 @@ class Transpose(Reorder):
         for argument in ("dim0", "dim1"):
             self.dimension(self[argument], rank, inputs, argument)
         return self.axes(rank)
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.transpose({self['dim0']}, {self['dim1']})"
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return self.reorder_math(inputs, outputs, Equation("y", f"x.transpose({self['dim0']}, {self['dim1']})",

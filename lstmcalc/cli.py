@@ -508,23 +508,33 @@ CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
 @cli.command()
 @click.argument("source", metavar="SOURCE")
 @click.option("--to", "target", type=click.Choice(CONVERT_TARGETS), required=True,
-              help="yaml: an lstmcalc spec; keras: Keras 3 Python code (pytorch: not yet).")
+              help="yaml: an lstmcalc spec; keras: Keras 3 Python code; pytorch: PyTorch code (an nn.Module). A "
+                   "model of the other framework is ported by its layers' rules, as lstmcalc port does.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here instead of to standard output.")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="PyTorch source: the batch size.")
+@DTYPE_OPTION
 @SET_OPTION
-def convert(source, target, output_path, bindings):
-    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras Python source or code
-    pasted in quotes) as a spec file or as Keras code.
+@CLASS_OPTION
+def convert(source, target, output_path, input_shape, batch_size, dtype, bindings, class_name):
+    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras or PyTorch Python source,
+    or Keras code pasted in quotes) as a spec file, Keras code or PyTorch code.
 
     \b
     lstmcalc convert model.keras --to yaml -o model.yaml
     lstmcalc convert specs/seq2seq.yaml --to keras
+    lstmcalc convert specs/cnn_lstm.yaml --to pytorch
+    lstmcalc convert model.py --input 35,20 --batch-size 8 --to keras     (a PyTorch nn.Module)
     """
     from .writers import PLANNED, WRITERS, NotConvertible
 
     if target in PLANNED:
         raise click.UsageError(PLANNED[target])
-    report = _load_report([source], None, None, None, "float32", bindings)
+    if (input_shape is not None or batch_size is not None) and not is_python_source([source]):
+        raise click.UsageError("--input and --batch-size give what a PyTorch source (a .py file) does not say")
+    report = _load_report([source], input_shape, batch_size, None, dtype, bindings, class_name=class_name)
     unreadable = [d for d in report.diagnostics if d.is_error and d.code.startswith("S")]
     if report.spec is None or unreadable:
         from .render.text import diagnostic_lines
@@ -538,8 +548,10 @@ def convert(source, target, output_path, bindings):
         click.echo(f"Cannot convert {source} to {target}: {problem}", err=True)
         sys.exit(EXIT_INVALID)
     if not report.ok:
-        click.echo(f"Note: Keras rejects this model too ({report.errors[0].code}: {report.errors[0].message})",
-                   err=True)
+        from .layers.frameworks import FRAMEWORKS
+
+        click.echo(f"Note: {FRAMEWORKS[report.framework].title} rejects this model too ({report.errors[0].code}: "
+                   f"{report.errors[0].message})", err=True)
     if output_path is None:
         emit(text)
         return

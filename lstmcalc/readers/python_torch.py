@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..diagnostics import Diagnostic
 from ..layers.frameworks import PYTORCH
+from ..layers.torch_module import TORCH_DTYPES
 from ..spec.model import Argument, InputDef, LayerDef, ModelSpec
 from .python_values import (AlreadyReported, Evaluator, Unresolvable, Unresolved, dotted, is_main_guard,
                             parse_source, too_deep)
@@ -476,6 +477,9 @@ class TorchReader(Evaluator):
                 raise Unresolvable("`self.training` is True while training and False in eval mode; lstmcalc reads "
                                    "one data flow.", "Keep the eval-mode flow in a copy of the model.", node)
             raise Unresolvable(f"`self.{node.attr}` is not assigned in __init__.", "Assign it in __init__.", node)
+        dtype = self.torch_member(node, TORCH)
+        if dtype in TORCH_DTYPES:
+            return f"torch.{dtype}"  # dtype=torch.float64
         if isinstance(node.value, ast.Name) and isinstance(scope.get(node.value.id), Unresolved) \
                 and node.value.id in self.without_default:
             owner = node.value.id

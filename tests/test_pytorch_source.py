@@ -348,6 +348,25 @@ REFUSED_FORWARD = [
                 out = self.fc(out)
                 return out[:, -1, :]
         """, "S020", 14, "the last sample of the batch"),
+    ("recurrent-module-inside-sequential", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.LSTM(3, 4), nn.Linear(4, 2))
+
+            def forward(self, x):
+                return self.body(x)
+        """, "S020", 11, "which torch refuses"),
+    ("bare-return", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 3)
+
+            def forward(self, x):
+                x = self.fc(x)
+                return
+        """, "S020", 12, "returns nothing"),
     ("module-assigned-twice", """
         class M(nn.Module):
             def __init__(self):
@@ -479,3 +498,39 @@ def test_spec_errors_of_containers_and_uncalled_modules(text, code, words):
 
     report = analyze_text(text, file="model.yaml")
     assert [d.code for d in report.errors] == [code] and words in report.errors[0].message
+
+
+def test_a_class_deriving_from_another_module_class_gets_its_modules_and_methods():
+    source = textwrap.dedent("""
+        import torch.nn as nn
+
+        class Base(nn.Module):
+            def __init__(self, hidden=8):
+                super().__init__()
+                self.lstm = nn.LSTM(3, hidden, batch_first=True)
+
+            def forward(self, x):
+                out, _ = self.lstm(x)
+                return self.head(out[:, -1, :])
+
+        class Forecaster(Base):
+            def __init__(self, horizon=4):
+                super().__init__(hidden=16)
+                self.head = nn.Linear(16, horizon)
+
+        class Helper(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = Forecaster()
+
+            def forward(self, x):
+                return self.inner(x)
+        """)
+    spec, diagnostics = read_torch(source, "model.py", None, SourceOptions((5, 3), None, 2, "Forecaster"))
+    report = analyze_spec(spec, diagnostics=diagnostics)
+    # LSTM(3, 16): 4 × (16 × (3 + 16) + 2 × 16); Linear(16, 4): 16 × 4 + 4.
+    assert [(layer.name, layer.params) for layer in report.layers] == [
+        ("lstm", 4 * (16 * 19 + 32)), ("last_step", 0), ("head", 68)]
+    spec, diagnostics = read_torch(source, "model.py", None, SourceOptions((5, 3), None, 2, "Helper"))
+    assert spec is None and [(d.code, d.line) for d in diagnostics] == [("S020", 21)]
+    assert "class Forecaster defined in this file" in diagnostics[0].message

@@ -163,6 +163,9 @@ class TorchReader(Evaluator):
         self.attributes: Dict[str, Any] = {}  # self.<name> = ... in __init__
         self.order: List[Union[Module, Container]] = []  # modules and containers in __init__ order
         self.methods: Dict[str, ast.FunctionDef] = {}
+        self.module_class_names: set = set()
+        self.init_stack: List[ast.FunctionDef] = []
+        self.class_nodes: Dict[str, ast.ClassDef] = {}
         self.without_default: Dict[str, str] = {}  # constructor arguments lstmcalc has no value for
         # forward(): the spec's layers in call order, the last node (the chain's head), names taken.
         self.layers: List[LayerDef] = []
@@ -183,7 +186,7 @@ class TorchReader(Evaluator):
         if cls is None:
             return None, self.diagnostics
         self.class_node = cls
-        self.methods = {item.name: item for item in cls.body if isinstance(item, ast.FunctionDef)}
+        self.methods = self.class_methods(cls)
         init, forward = self.methods.get("__init__"), self.methods.get("forward")
         if forward is None:
             self.fail(Unresolvable(f"`{cls.name}` has no forward() method, so lstmcalc cannot tell how its modules "
@@ -255,8 +258,25 @@ class TorchReader(Evaluator):
         return None
 
     def module_classes(self, tree: ast.Module) -> List[ast.ClassDef]:
-        return [node for node in tree.body if isinstance(node, ast.ClassDef)
-                and any(self.qualified(base) == MODULE_BASE for base in node.bases)]
+        """Classes deriving from nn.Module, directly or through other classes of the file."""
+        found: List[ast.ClassDef] = []
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and any(self.qualified(base) == MODULE_BASE or
+                                                      isinstance(base, ast.Name) and base.id in
+                                                      {known.name for known in found} for base in node.bases):
+                found.append(node)
+        self.module_class_names = {node.name for node in found}
+        self.class_nodes = {node.name: node for node in found}
+        return found
+
+    def class_methods(self, cls: ast.ClassDef) -> Dict[str, ast.FunctionDef]:
+        """Its methods, with those it inherits from module classes of the file."""
+        methods: Dict[str, ast.FunctionDef] = {}
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in self.class_nodes and self.class_nodes[base.id] is not cls:
+                methods.update(self.class_methods(self.class_nodes[base.id]))
+        methods.update({item.name: item for item in cls.body if isinstance(item, ast.FunctionDef)})
+        return methods
 
     def choose_class(self, tree: ast.Module) -> Optional[ast.ClassDef]:
         classes = self.module_classes(tree)
@@ -324,9 +344,30 @@ class TorchReader(Evaluator):
 
     # -- __init__ ----------------------------------------------------------------------------------
 
-    def run_init(self, init: ast.FunctionDef) -> None:
+    def run_init(self, init: ast.FunctionDef, given: Optional[Dict[str, Any]] = None) -> None:
         scope = self.parameters(init)
-        self.statements(init.body, scope, self.init_statement)
+        scope.update(given or {})
+        self.init_stack.append(init)
+        try:
+            self.statements(init.body, scope, self.init_statement)
+        finally:
+            self.init_stack.pop()
+
+    def base_init(self, node: ast.Call, scope: Dict[str, Any]) -> None:
+        """``super().__init__(...)`` of a class deriving from another module class of the file: that
+        class's __init__, with the arguments given (nn.Module's own __init__ assigns nothing)."""
+        current = self.init_stack[-1] if self.init_stack else None
+        owner = next((cls for cls in self.class_nodes.values() if current in cls.body), None)
+        base = next((self.class_nodes[item.id] for item in (owner.bases if owner else [])
+                     if isinstance(item, ast.Name) and item.id in self.class_nodes), None)
+        init = self.class_methods(base).get("__init__") if base is not None else None
+        if init is None:
+            return
+        names = [argument.arg for argument in init.args.posonlyargs + init.args.args][1:]
+        explicit = isinstance(node.func.value, ast.Name)  # Base.__init__(self, ...): self is passed
+        given = dict(zip(names, [self.evaluate(argument, scope) for argument in node.args[1 if explicit else 0:]]))
+        given.update(self.keyword_values(node, scope))
+        self.run_init(init, given)
 
     def parameters(self, init: ast.FunctionDef) -> Dict[str, Any]:
         """The constructor's arguments: --set values, else their defaults (module scope)."""
@@ -396,7 +437,7 @@ class TorchReader(Evaluator):
     def init_call(self, node: ast.Call, scope: Dict[str, Any]) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "__init__":
-            return None  # super().__init__(), nn.Module.__init__(self)
+            return self.base_init(node, scope)  # super().__init__(), nn.Module.__init__(self)
         name = self.qualified(func)
         if any(name == prefix or name.startswith(prefix + ".") for prefix in INIT_CALLS):
             return None
@@ -514,6 +555,11 @@ class TorchReader(Evaluator):
                 return self.container(node, member, scope)
             if member[:1].isupper():
                 return self.module(node, member, scope)
+        if isinstance(node.func, ast.Name) and node.func.id in self.module_class_names:
+            raise Unresolvable(f"`{self.source(node)}` is a module of the class {node.func.id} defined in this file; "
+                               "lstmcalc reads one nn.Module class and the torch.nn modules it assigns.",
+                               f"Read {node.func.id} on its own (--class {node.func.id}), or write its modules out "
+                               "in this class.", node, "S020")
         if self.qualified(node.func) in ("collections.OrderedDict", "OrderedDict") and len(node.args) == 1:
             items = self.evaluate(node.args[0], scope)
             if isinstance(items, (list, tuple)) and all(isinstance(item, tuple) and len(item) == 2 for item in items):
@@ -930,8 +976,15 @@ class TorchReader(Evaluator):
         if isinstance(target, Container):
             target.calls += 1
             result: Any = tensor
-            for module in target.leaves():
+            leaves = target.leaves()
+            for position, module in enumerate(leaves):
                 result = self.call_leaf(module, node)
+                if isinstance(result, tuple) and position < len(leaves) - 1:
+                    raise Unresolvable(
+                        f"nn.Sequential `{target.path}` passes what {module.path} ({module.definition.type_name}) "
+                        f"returns — a tuple ({self.source(module.node)} returns its output with its states) — to "
+                        f"{leaves[position + 1].path}, which torch refuses (it takes a tensor).",
+                        "Call the recurrent module on its own in forward() and unpack its output.", node, "S020")
             return result
         return self.call_leaf(target, node)
 
@@ -966,7 +1019,8 @@ class TorchReader(Evaluator):
         if isinstance(value, tuple) and value and isinstance(value[0], Tensor):
             value = value[0] if value[0].node == self.head else value  # the module's whole result
         if not isinstance(value, Tensor):
-            self.fail(Unresolvable(f"forward() returns `{self.source(node.value)}`, not one tensor of the model.",
+            what = f"`{self.source(node.value)}`" if node.value is not None else "nothing"
+            self.fail(Unresolvable(f"forward() returns {what}, not one tensor of the model.",
                                    "Return the model's output.", node, "S020"))
             return
         if value.node != self.head:

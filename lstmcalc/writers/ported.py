@@ -4,6 +4,8 @@ framework. What has no equivalent is refused with the layer's reason."""
 
 from __future__ import annotations
 
+from typing import List
+
 from ..layers.frameworks import FRAMEWORKS
 from ..report import Report
 from . import NotConvertible
@@ -24,6 +26,22 @@ def graph_features(report: Report) -> str:
     return ", ".join(features) or "its layers do not take one another's results in order"
 
 
+def layer_refusals(report: Report, target: str) -> List[str]:
+    """What each layer of a graph says when asked for its ``target`` equivalent on its own."""
+    from ..compute import built_layer, input_tensors
+    from ..diagnostics import Problem
+    from ..layers.porting import PortPlan
+
+    reasons = []
+    for record in report.layers:
+        try:
+            built_layer(report, record.name).port_to(target, input_tensors(report, record),
+                                                     PortPlan(report.framework, target))
+        except Problem as problem:
+            reasons.append(problem.message)
+    return reasons
+
+
 def ported_report(report: Report, target: str) -> Report:
     """``report``'s model as the ``target`` framework's spec its layers port to, analysed."""
     import yaml
@@ -39,8 +57,10 @@ def ported_report(report: Report, target: str) -> Report:
     from ..port import is_chain
 
     if report.functional and not is_chain(report):
+        refusals = "".join(f" {reason}" for reason in layer_refusals(report, target))
         raise NotConvertible(f"it is a graph ({graph_features(report)}); lstmcalc writes a {source} model as {title} "
-                             "code when its layers form one chain, each taking the result of the one before.")
+                             f"code when its layers form one chain, each taking the result of the one before."
+                             + (f" Besides:{refusals}" if refusals else ""))
     result = ported_spec(report, target)
     if result.spec is None:
         raise NotConvertible("; ".join(diagnostic.message for diagnostic in result.diagnostics) or

@@ -229,6 +229,22 @@ READABLE = [
                 return self.fc(torch.cat([h[-2, :, :], h[-1, :, :]], -1))
         """), [("rnn", "RNN", (2, 7, 8)), ("last_step", "LastStep", (2, 8)), ("fc", "Linear", (2, 1))],
      2 * (4 * (3 + 4) + 2 * 4) + (8 + 1)),
+    ("zero-states-written-out", HEADER + textwrap.dedent("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+        class M(nn.Module):
+            def __init__(self, hidden_size=6, num_layers=2):
+                super().__init__()
+                self.hidden_size, self.num_layers = hidden_size, num_layers
+                self.lstm = nn.LSTM(3, hidden_size, num_layers, batch_first=True)
+
+            def forward(self, x):
+                h0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(device)
+                c0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(x.device)
+                out, _ = self.lstm(x, (h0, c0))
+                return out[:, -1, :]
+        """), [("lstm", "LSTM", (2, 7, 6)), ("last_step", "LastStep", (2, 6))],
+     4 * (6 * (3 + 6) + 2 * 6) + 4 * (6 * (6 + 6) + 2 * 6)),
     ("time-major-and-no-states", HEADER + textwrap.dedent("""
         class M(nn.Module):
             def __init__(self):
@@ -323,10 +339,21 @@ REFUSED_FORWARD = [
                 self.lstm = nn.LSTM(3, 4, batch_first=True)
 
             def forward(self, x):
-                h0 = torch.zeros(1, x.size(0), 4)
+                h0 = torch.randn(1, x.size(0), 4)
                 out, _ = self.lstm(x, (h0, h0))
                 return out
-        """, "S020", 11, "`torch.zeros` is not an operation"),
+        """, "S020", 11, "`torch.randn` is not an operation"),
+    ("zero-states-of-the-wrong-shape", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gru = nn.GRU(3, 4, num_layers=2, batch_first=True)
+
+            def forward(self, x):
+                h0 = torch.zeros(1, x.size(0), 4)
+                out, _ = self.gru(x, h0)
+                return out
+        """, "S020", 12, "expects its state 0 to be [2, 2, 4]"),
     ("view-with-sizes", """
         class M(nn.Module):
             def __init__(self):

@@ -49,6 +49,9 @@ RESHAPES = ("view", "reshape")
 SIZES = ("size",)
 # Tensor methods that return the tensor's values unchanged, as far as shapes and counts go.
 SAME_TENSOR = ("contiguous", "clone", "detach")
+# torch's tensors of zeros (initial states written out), and what moves them without a change.
+ZEROS = ("zeros",)
+SAME_ZEROS = ("to", "cuda", "cpu", "detach", "requires_grad_", "float", "contiguous")
 # Calls in __init__ that initialise weights or say something, and change no module.
 INIT_CALLS = ("torch.nn.init", "torch.manual_seed", "print")
 
@@ -130,6 +133,15 @@ class Shape:
 
 
 @dataclass(frozen=True)
+class Zeros:
+    """``torch.zeros(num_layers, x.size(0), hidden)``: a tensor of zeros, as h_0 or c_0 — what
+    torch uses when no state is given; its shape is checked against the module's once known."""
+
+    sizes: Tuple[Any, ...]
+    node: ast.AST
+
+
+@dataclass(frozen=True)
 class Method:
     """``self.helper``: a method of the class, which lstmcalc does not follow."""
 
@@ -175,7 +187,7 @@ class TorchReader(Evaluator):
         self.taken: Dict[str, int] = {}
         self.names_for: Dict[int, str] = {}  # id(expression) → the variable forward() assigns it to
         self.built: Dict[str, Any] = {}  # spec node name → its Layer (for the modules' own facts)
-        self.checks: List[Tuple[LayerDef, ast.AST, Callable[[Any], Optional[str]]]] = []
+        self.checks: List[Tuple[LayerDef, ast.AST, Callable[[Any], Optional[Tuple[str, str]]]]] = []
         self.failed = False
 
     # -- the module --------------------------------------------------------------------------------
@@ -534,6 +546,8 @@ class TorchReader(Evaluator):
             value = self.evaluate(node.value, scope)
             if isinstance(value, Tensor) and node.attr == "shape":
                 return Shape(value)
+            if isinstance(value, Tensor) and node.attr == "device":
+                return None  # h0.to(x.device): where a tensor is, which changes nothing here
         else:
             value = self.evaluate(node.value, scope)
         if isinstance(value, dict) and node.attr in value:
@@ -709,17 +723,31 @@ class TorchReader(Evaluator):
         if torch_function is not None:
             if torch_function in CONCATENATIONS:
                 return self.concatenation(node, scope)
+            if torch_function in ZEROS and self.torch_member(func, TORCH):
+                sizes = [self.evaluate(argument, scope) for argument in node.args]
+                if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+                    sizes = list(sizes[0])
+                if all(isinstance(size, (int, Dimension)) and not isinstance(size, bool) for size in sizes):
+                    return Zeros(tuple(sizes), node)
+                raise self.cannot_resolve(node)
             if torch_function in self.functions:
                 tensor = self.tensor_argument(node.args[0] if node.args else None, node, scope)
                 return self.functional(torch_function, tensor, node.args[1:], node, scope)
             raise Unresolvable(f"`{name}` is not an operation lstmcalc models in forward().",
                                self.known_operations(), node, "S020")
         if isinstance(func, ast.Attribute):
-            owner = self.evaluate(func.value, scope)
+            owner = self.evaluate(func.value, scope) if not self.is_device(func.value) else None
             if isinstance(owner, (Tensor, Selection)):
                 return self.tensor_method(owner, func.attr, node, scope)
+            if isinstance(owner, Zeros) and func.attr in SAME_ZEROS:
+                return owner  # h0.to(x.device): the same zeros
         raise Unresolvable(f"forward() calls `{self.source(func)}`, which lstmcalc does not model.",
                            self.known_operations(), node, "S020")
+
+    @staticmethod
+    def is_device(node: ast.AST) -> bool:
+        """``x.device`` (an argument of ``.to``), which is no tensor lstmcalc follows."""
+        return isinstance(node, ast.Attribute) and node.attr == "device"
 
     def known_operations(self) -> str:
         functions = ", ".join(sorted(self.functions))
@@ -947,31 +975,30 @@ class TorchReader(Evaluator):
             self.checks.append((self.layers[-1], selection.node, self.time_axis_check(selection.axis)))
         return result
 
-    def time_axis_check(self, axis: Optional[int]) -> Callable[[Any], Optional[str]]:
-        def check(item) -> Optional[str]:
-            layer, tensors = item
+    def time_axis_check(self, axis: Optional[int]) -> Callable[[Any], Optional[Tuple[str, str]]]:
+        def check(item) -> Optional[Tuple[str, str]]:
+            from ..compute import input_tensors
+
+            report, record = item
+            layer, tensors = report.graph.nodes[record.name].layer, input_tensors(report, record)
             used = layer.time_axis(tensors[0])
             if used == axis:
                 return None
             written = "out[:, -1, :]" if axis == 1 else "out[-1]"
             meant = "the last sample of the batch" if tensors[0].batch_axis == axis else "another axis than time"
             return (f"`{written}` indexes axis {axis}, but the tensor has its time axis at {used} (its batch axis is "
-                    f"{tensors[0].batch_axis}): it picks {meant}, not the last step.")
+                    f"{tensors[0].batch_axis}): it picks {meant}, not the last step.",
+                    "Index the time axis: out[:, -1, :] with batch_first=True, out[-1] with batch_first=False.")
         return check
 
     def call_module(self, target: Union[Module, Container], node: ast.Call, scope: Dict[str, Any]) -> Any:
+        zeros: List[Zeros] = []
         if len(node.args) != 1 or node.keywords:
             states = node.args[1:] + [keyword.value for keyword in node.keywords]
-            if states and all(isinstance(item, ast.Constant) and item.value is None for item in states):
-                pass  # self.lstm(x, None): torch's default zero states
-            elif states:
-                raise Unresolvable(f"`{self.source(node)}` passes more than the input; lstmcalc reads initial states "
-                                   "neither from code nor as zeros written out.",
-                                   "Leave the states out (torch starts from zeros), or describe them in a spec file "
-                                   "(an input with batch_axis: 1 as initial_state).", node, "S020")
-            else:
+            if not states:
                 raise Unresolvable(f"`{self.source(node)}` calls a module without a tensor.", "Pass the tensor.",
                                    node, "S020")
+            zeros = self.zero_states(states, node, scope)
         tensor = self.consumed(self.evaluate(node.args[0], scope), node.args[0])
         if isinstance(target, Container):
             target.calls += 1
@@ -986,7 +1013,55 @@ class TorchReader(Evaluator):
                         f"{leaves[position + 1].path}, which torch refuses (it takes a tensor).",
                         "Call the recurrent module on its own in forward() and unpack its output.", node, "S020")
             return result
-        return self.call_leaf(target, node)
+        if zeros and isinstance(target, Container):
+            raise Unresolvable(f"`{self.source(node)}` passes states to nn.Sequential, which takes one tensor.",
+                               "Pass the states to the recurrent module itself.", node, "S020")
+        result = self.call_leaf(target, node)
+        if zeros:
+            self.checks.append((target.definition, node, self.state_check(zeros)))
+        return result
+
+    def zero_states(self, states: Sequence[ast.AST], node: ast.Call, scope: Dict[str, Any]) -> List[Zeros]:
+        """Initial states that are zeros (``None``, ``torch.zeros(...)``, a tuple of them): torch's own
+        default, so the module runs as without them; their shapes are checked later."""
+        values = [self.evaluate(state, scope) for state in states]
+        flat: List[Any] = []
+        for value in values:
+            flat += list(value) if isinstance(value, tuple) else [value]
+        if all(value is None or isinstance(value, Zeros) for value in flat):
+            return [value for value in flat if isinstance(value, Zeros)]
+        raise Unresolvable(f"`{self.source(node)}` passes initial states that are not zeros; lstmcalc reads zeros "
+                           "(None, torch.zeros(...)) — torch's default — and no other values from code.",
+                           "Leave the states out, or describe them in a spec file (an input with batch_axis: 1 as "
+                           "initial_state).", node, "S020")
+
+    def state_check(self, zeros: List[Zeros]) -> Callable[[Any], Optional[Tuple[str, str]]]:
+        """The zeros' shapes are the states torch expects (h_0, then c_0)."""
+        def check(item) -> Optional[Tuple[str, str]]:
+            report, record = item
+            expected = [tuple(shape) for shape in record.output_shapes[1:]]
+            for position, state in enumerate(zeros):
+                sizes = tuple(self.size_of(report, size) for size in state.sizes)
+                if position >= len(expected) or sizes != expected[position]:
+                    wanted = expected[position] if position < len(expected) else "no such state"
+                    return (f"`{self.source(state.node)}` is {list(sizes)}, but {record.name} ({record.type}) expects "
+                            f"its state {position} to be {list(wanted) if isinstance(wanted, tuple) else wanted}: "
+                            "torch raises RuntimeError when the model runs.",
+                            "Give the states the shape torch expects (num_layers × directions, batch, hidden), or "
+                            "leave them out: torch starts from zeros.")
+            return None
+        return check
+
+    def size_of(self, report, size: Any) -> Any:
+        if not isinstance(size, Dimension):
+            return size
+        name = size.tensor.node
+        record = report.layer(name)
+        if record is not None and record.output_shapes:
+            shape = record.output_shapes[size.tensor.index or 0]
+        else:
+            shape = next((item.shape for item in report.inputs if item.name == name), ())
+        return shape[size.axis] if -len(shape) <= size.axis < len(shape) else None
 
     def call_leaf(self, module: Module, node: ast.Call) -> Any:
         """One call of a module: its result as forward() receives it (nested as the module returns it)."""
@@ -1060,23 +1135,19 @@ class TorchReader(Evaluator):
         return "int64" if values is not None and values.integer else "float32"
 
     def post_checks(self, spec: ModelSpec) -> None:
-        """What needs the shapes: which axis the written last-step index reads."""
+        """What needs the shapes: which axis a written last-step index reads, the zeros' shapes."""
         if not self.checks:
             return
-        from ..compute import input_tensors
         from ..engine import analyze_spec
 
         report = analyze_spec(spec)
         for definition, node, check in self.checks:
-            name = self.node_name(definition)
-            record = report.layer(name)
+            record = report.layer(self.node_name(definition))
             if record is None or record.status != "ok":
                 continue
-            layer = report.graph.nodes[name].layer
-            problem = check((layer, input_tensors(report, record)))
+            problem = check((report, record))
             if problem is not None:
-                self.report(Unresolvable(problem, "Index the time axis: out[:, -1, :] with batch_first=True, out[-1] "
-                                                  "with batch_first=False.", node, "S020"))
+                self.report(Unresolvable(problem[0], problem[1], node, "S020"))
 
 
 def read_torch(text: str, file: str, bindings: Optional[Dict[str, Any]] = None,

@@ -128,9 +128,9 @@ class LastStep(Step):
         last states, ``torch.cat((h_n[-2], h_n[-1]), dim=1)``, which needs the module's h_n."""
         if self.directions == 2:
             if states is None:
-                raise Problem("P002", f"{self.name} (LastStep) takes the last step of each direction of a bidirectional "
-                                      "module that is not right before it; forward() writes it as torch.cat((h_n[-2], "
-                                      "h_n[-1]), dim=1) of that module.",
+                raise Problem("P002", f"{self.name} (LastStep) takes the last step of each direction of a "
+                                      "bidirectional module that is not right before it; forward() writes it as "
+                                      "torch.cat((h_n[-2], h_n[-1]), dim=1) of that module.",
                               "Put the LastStep right after the recurrent module.")
             return f"torch.cat(({states}[-2], {states}[-1]), dim=1)"
         rank = len(inputs[0].shape)

@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from ..diagnostics import Diagnostic
 from ..layers.frameworks import PYTORCH
 from ..layers.torch_module import TORCH_DTYPES
+from ..layers.torch_steps import LAST_STATE, LAST_TWO_STATES, STEP, last_step_type
 from ..spec.model import Argument, InputDef, LayerDef, ModelSpec
 from .python_values import (AlreadyReported, Evaluator, Unresolvable, Unresolved, dotted, is_main_guard,
                             parse_source, too_deep)
@@ -151,15 +152,12 @@ class Method:
 ROW = "row"  # h[-2]: half of torch.cat((h[-2], h[-1]), dim=1)
 
 
-def torch_classes():
-    """The spec's PyTorch vocabulary, from the layer registry: (functional name → module class,
-    LastStep's class, the selections)."""
+def functional_modules() -> Dict[str, Any]:
+    """torch's function and tensor-method names → the module class (or spec step) computing them,
+    from the layer registry (``functional_names``)."""
     from ..layers.registry import all_layer_classes
-    from ..layers.torch_steps import LAST_STATE, LAST_TWO_STATES, STEP, last_step_type
 
-    classes = all_layer_classes(PYTORCH)
-    functional = {name: cls for cls in classes.values() for name in getattr(cls, "functional_names", ())}
-    return functional, last_step_type(), (STEP, LAST_STATE, LAST_TWO_STATES)
+    return {name: cls for cls in all_layer_classes(PYTORCH).values() for name in getattr(cls, "functional_names", ())}
 
 
 class TorchReader(Evaluator):
@@ -169,7 +167,8 @@ class TorchReader(Evaluator):
         super().__init__(text, file, bindings)
         self.options = options
         self.aliases: Dict[str, str] = {}  # local name → torch's qualified name
-        self.functions, self.last_step, (self.STEP, self.LAST_STATE, self.LAST_TWO_STATES) = torch_classes()
+        self.functions = functional_modules()
+        self.last_step = last_step_type()
         self.phase = "module"
         self.class_node: Optional[ast.ClassDef] = None
         self.attributes: Dict[str, Any] = {}  # self.<name> = ... in __init__
@@ -351,6 +350,12 @@ class TorchReader(Evaluator):
                 self.attributes[node.attr] = Unresolved("", "", node, True)
 
     @staticmethod
+    def says_nothing(node: ast.stmt) -> bool:
+        """``pass``, an ``assert``, a docstring."""
+        return isinstance(node, (ast.Pass, ast.Assert)) or (isinstance(node, ast.Expr) and
+                                                            isinstance(node.value, ast.Constant))
+
+    @staticmethod
     def is_self(node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and node.id == "self"
 
@@ -415,7 +420,7 @@ class TorchReader(Evaluator):
         return scope
 
     def init_statement(self, node: ast.stmt, scope: Dict[str, Any]) -> Any:
-        if isinstance(node, (ast.Pass, ast.Assert)) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+        if self.says_nothing(node):
             return None
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             return self.init_call(node.value, scope)
@@ -442,7 +447,8 @@ class TorchReader(Evaluator):
         if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
             raise Unresolvable(f"__init__ has a loop (line {node.lineno}); lstmcalc does not run code, so it cannot "
                                "tell which modules it builds or what it changes.",
-                               "Assign each module on its own line (self.lstm1 = nn.LSTM(...), self.lstm2 = ...).", node)
+                               "Assign each module on its own line (self.lstm1 = nn.LSTM(...), self.lstm2 = ...).",
+                               node)
         raise Unresolvable(f"`{self.source(node)}` in __init__ is not read by lstmcalc.",
                            "Assign modules and constants only (self.fc = nn.Linear(64, 1)).", node, "S020")
 
@@ -665,9 +671,8 @@ class TorchReader(Evaluator):
         self.returned(returned, forward)
 
     def forward_statement(self, node: ast.stmt, scope: Dict[str, Any]) -> Any:
-        if isinstance(node, (ast.Pass, ast.Assert)) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
-            return None
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and self.qualified(node.value.func) == "print":
+        if self.says_nothing(node) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                                       and self.qualified(node.value.func) == "print"):
             return None
         if isinstance(node, ast.Assign):
             value = self.evaluate(node.value, scope)
@@ -684,8 +689,9 @@ class TorchReader(Evaluator):
             return None
         if isinstance(node, (ast.With, ast.AsyncWith)):
             return self.statements(node.body, scope, self.forward_statement)
-        kind = {ast.If: "branches", ast.For: "has a for loop", ast.While: "has a while loop", ast.Try: "has a try block",
-                ast.AugAssign: "updates a tensor in place"}.get(type(node), "has a statement lstmcalc does not read")
+        kind = {ast.If: "branches", ast.For: "has a for loop", ast.While: "has a while loop",
+                ast.Try: "has a try block", ast.AugAssign: "updates a tensor in place"}.get(
+            type(node), "has a statement lstmcalc does not read")
         detail = f" (`if {self.source(node.test)}:`)" if isinstance(node, ast.If) else ""
         raise Unresolvable(f"forward() {kind}{detail} on line {node.lineno}: lstmcalc reads forward() as a straight "
                            "data flow and does not run the code, so it cannot tell which operations run.",
@@ -717,7 +723,8 @@ class TorchReader(Evaluator):
                                    "follow.", "Write its operations in forward() itself.", node, "S020")
             if isinstance(target, (Module, Container)):
                 return self.call_module(target, node, scope)
-            raise Unresolvable(f"`self.{func.attr}` is not a module.", "Call modules assigned in __init__.", node, "S020")
+            raise Unresolvable(f"`self.{func.attr}` is not a module.", "Call modules assigned in __init__.", node,
+                               "S020")
         name = self.qualified(func)
         torch_function = self.torch_member(func, TORCH) or self.torch_member(func, FUNCTIONAL)
         if torch_function is not None:
@@ -798,8 +805,8 @@ class TorchReader(Evaluator):
         if value.index not in (None, 0):
             raise Unresolvable(
                 f"`{self.source(node)}` is {self.describe(value)}: an operation takes the module's output on in "
-                "lstmcalc's PyTorch specs.", "Take the last step of the states instead: h_n[-1] (or torch.cat((h_n[-2], "
-                "h_n[-1]), dim=1) after a bidirectional module).", node, "S020")
+                "lstmcalc's PyTorch specs.", "Take the last step of the states instead: h_n[-1] (or "
+                "torch.cat((h_n[-2], h_n[-1]), dim=1) after a bidirectional module).", node, "S020")
         return value
 
     def describe(self, tensor: Tensor) -> str:
@@ -916,9 +923,9 @@ class TorchReader(Evaluator):
         pattern = self.index_pattern(node.slice)
         state = value.index not in (None, 0)
         if pattern in (("last",), ("last", "all"), ("last", "all", "all")):
-            return Selection(value, self.LAST_STATE if state else self.STEP, node, axis=0)
+            return Selection(value, LAST_STATE if state else STEP, node, axis=0)
         if pattern in (("all", "last"), ("all", "last", "all")) and not state:
-            return Selection(value, self.STEP, node, axis=1)
+            return Selection(value, STEP, node, axis=1)
         if pattern in (("second",), ("second", "all"), ("second", "all", "all")) and state:
             return Selection(value, ROW, node)
         raise Unresolvable(f"`{self.source(node)}` selects part of a tensor; lstmcalc models the last step "
@@ -942,11 +949,12 @@ class TorchReader(Evaluator):
     def concatenation(self, node: ast.Call, scope: Dict[str, Any]) -> Any:
         """``torch.cat((h_n[-2], h_n[-1]), dim=1)``: both directions' last states (LastStep)."""
         parts = self.evaluate(node.args[0], scope) if node.args else None
-        dim = self.evaluate(node.args[1], scope) if len(node.args) > 1 else self.keyword_values(node, scope).get("dim", 0)
+        dim = self.evaluate(node.args[1], scope) if len(node.args) > 1 else \
+            self.keyword_values(node, scope).get("dim", 0)
         if isinstance(parts, (tuple, list)) and len(parts) == 2 and all(isinstance(part, Selection) for part in parts) \
-                and parts[0].kind == ROW and parts[1].kind == self.LAST_STATE and parts[0].tensor == parts[1].tensor \
+                and parts[0].kind == ROW and parts[1].kind == LAST_STATE and parts[0].tensor == parts[1].tensor \
                 and dim in (1, -1):
-            return Selection(parts[0].tensor, self.LAST_TWO_STATES, node)
+            return Selection(parts[0].tensor, LAST_TWO_STATES, node)
         raise Unresolvable(f"`{self.source(node)}` joins tensors; lstmcalc models torch.cat((h_n[-2], h_n[-1]), "
                            "dim=1) — the last states of both directions — only.",
                            "Describe a model that merges tensors in a spec file.", node, "S020")
@@ -963,7 +971,7 @@ class TorchReader(Evaluator):
         layer = self.built.get(tensor.node)
         if layer is not None:
             refusal = layer.last_step_refusal(tensor.index or 0, selection.kind)
-            if refusal is not None and selection.kind == self.STEP:
+            if refusal is not None and selection.kind == STEP:
                 # The index taken literally (after a bidirectional module it is not the last step).
                 return self.functional("select", tensor, [], selection.node, {}, {"dim": selection.axis, "index": -1})
             if refusal is not None:
@@ -971,7 +979,7 @@ class TorchReader(Evaluator):
                                    "Write the last step lstmcalc models for this module, or describe the model in a "
                                    "spec file.", selection.node, "S020")
         result = self.operation(self.last_step, "last_step", selection.node, {})
-        if selection.kind == self.STEP:
+        if selection.kind == STEP:
             self.checks.append((self.layers[-1], selection.node, self.time_axis_check(selection.axis)))
         return result
 

@@ -435,7 +435,12 @@ def report_errors(report) -> None:
               help="Write the diagram to FILE; its extension picks the format: "
                    + ", ".join(DIAGRAM_EXTENSIONS) + ".")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
-def diagram(spec, output_format, output_path, batch_size):
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
+@DTYPE_OPTION
+@SET_OPTION
+@CLASS_OPTION
+def diagram(spec, output_format, output_path, batch_size, input_shape, dtype, bindings, class_name):
     """Draw the layer graph, as Keras's plot_model(show_shapes=True) does, without Graphviz: a box
     per layer with its settings, the shapes on the edges, rejected layers in red with their
     diagnostic code, layers never reached greyed.
@@ -449,7 +454,9 @@ def diagram(spec, output_format, output_path, batch_size):
     error), 2 usage errors.
     """
     chosen = diagram_format(output_format, output_path)
-    report = _load_report([spec], None, batch_size, None, None)
+    if input_shape is not None and not is_python_source([spec]):
+        raise click.UsageError("--input gives what a PyTorch source (a .py file) does not say")
+    report = _load_report([spec], input_shape, batch_size, None, dtype, bindings, class_name=class_name)
     text = get_renderer(chosen, DIAGRAM_RENDERERS)(report, RenderOptions())
     if output_path is not None:
         write_output(output_path, text, "-o")

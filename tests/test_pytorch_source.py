@@ -561,3 +561,10 @@ def test_a_class_deriving_from_another_module_class_gets_its_modules_and_methods
     spec, diagnostics = read_torch(source, "model.py", None, SourceOptions((5, 3), None, 2, "Helper"))
     assert spec is None and [(d.code, d.line) for d in diagnostics] == [("S020", 21)]
     assert "class Forecaster defined in this file" in diagnostics[0].message
+
+
+def test_diagram_of_a_source_shows_a_module_forward_never_calls():
+    result = CliRunner().invoke(cli, ["diagram", str(SOURCE / "helper_and_unused.py"), "--input", "60,5",
+                                      "--batch-size", "8", "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    assert '["<b>attention</b> (Linear)<br/><i>never called</i>"]' in result.output

@@ -394,6 +394,16 @@ REFUSED_FORWARD = [
                 x = self.fc(x)
                 return
         """, "S020", 12, "returns nothing"),
+    ("argument-torch-refuses", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(3, 4.5, batch_first=True)
+
+            def forward(self, x):
+                out, (h, c) = self.lstm(x)
+                return h[-1]
+        """, "S005", 8, "hidden_size should be of type int"),
     ("module-assigned-twice", """
         class M(nn.Module):
             def __init__(self):

@@ -841,7 +841,12 @@ class TorchReader(Evaluator):
 
         if definition.shares:
             return self.built.get(definition.shares)
-        layer, _ = LayerFactory(framework=PYTORCH).create(definition)  # its problems: the engine's to report
+        layer, problems = LayerFactory(framework=PYTORCH).create(definition)
+        if layer is None:
+            # torch would not construct it (an unknown class, a wrong argument): that is the problem to
+            # report, not what forward() then does with it.
+            self.diagnostics.extend(problems)
+            raise AlreadyReported()
         return layer
 
     def step_name(self, node: ast.AST, kind: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple, Union
 
 from .diagnostics import Diagnostic, make
 from .report import Report
 from .spec.model import ModelSpec
 from .spec.source import Location
+
+if TYPE_CHECKING:
+    from .readers.python_torch import SourceOptions
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -48,14 +51,15 @@ def decode_text(data: bytes, name: str) -> Tuple[Optional[str], Optional[Diagnos
 
 
 def analyze(path: PathLike, *, batch_size: Optional[int] = None,
-            bindings: Optional[Dict[str, Any]] = None) -> Report:
-    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config or
-    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would. ``bindings`` give
-    names of Python source their values (``--set``)."""
+            bindings: Optional[Dict[str, Any]] = None, source: Optional["SourceOptions"] = None) -> Report:
+    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config, Keras
+    or PyTorch Python source (lstmcalc.readers picks the reader) — as Keras 3 (or torch) would.
+    ``bindings`` give names of Python source their values (``--set``); ``source`` what PyTorch
+    source does not say: ``SourceOptions(input_shape=(35, 20), batch_size=8)``."""
     from .readers import read_model_file
 
     name = os.fspath(path)
-    spec, diagnostics = read_model_file(name, bindings)
+    spec, diagnostics = read_model_file(name, bindings, source)
     if spec is None:
         return Report.unread(name, diagnostics)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)

@@ -144,7 +144,7 @@ class Propagation:
         for name, node in self.graph.nodes.items():
             if name not in placed and not node.is_input:
                 self.layer_reports[name] = self._blank(node, "not-reached")
-        in_model = self.graph.in_model
+        in_model = self.graph.in_model | self.graph.uncalled
         names = list(self.graph.order) + [name for name in self.graph.nodes if name not in placed]
         self.report.layers = [self.layer_reports[name] for name in names
                               if name in self.layer_reports and name in in_model]
@@ -211,6 +211,9 @@ class Propagation:
         if layer is None:
             layer_report.status = "error"
             return
+        if node.name in self.graph.uncalled:
+            self._uncalled(node, layer, layer_report)
+            return
         keys = self._keys(node, node.inputs)
         state_keys = self._keys(node, node.initial_state) if node.initial_state else []
         if not keys or state_keys is None:
@@ -254,6 +257,21 @@ class Propagation:
         self.masks.layer_called(node.name, layer, keys, len(outputs))
         mask = self.masks.consumed.get(node.name)
         layer_report.mask = f"{mask[0]}[{mask[1]}]" if mask else None
+
+    def _uncalled(self, node: Node, layer: Layer, layer_report: LayerReport) -> None:
+        """A PyTorch module forward() never calls: no shapes, but its parameters count."""
+        try:
+            layer_report.weights = layer.uncalled_weights()
+        except Problem as problem:
+            layer_report.status = "error"
+            self.diagnostics.append(make(problem.code, problem.message, problem.hint, layer=node.name,
+                                         location=node.argument_location(problem.argument)))
+            return
+        layer_report.status = "unused"
+        self.diagnostics.append(make(
+            "S024", f"{node.name} ({layer.keras_class}) is never called by forward(): its "
+                    f"{layer_report.params:,} parameters count (named_parameters() lists them), it has no shapes.",
+            "Remove it if it is left over from an experiment.", layer=node.name, location=node.location))
 
     def _apply(self, layer: Layer, tensors: List[TensorSpec], states: List[TensorSpec], as_list: bool):
         return apply_layer(layer, tensors, states, as_list)

@@ -46,6 +46,7 @@ class Graph:
     outputs: List[Reference]
     functional: bool
     in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
+    uncalled: set = field(default_factory=set)  # PyTorch modules forward() never calls (counted, no shapes)
 
     def producer(self, node: Node) -> Optional[Node]:
         """The node that made ``node``'s first input, looking through layers that keep the shape."""
@@ -102,6 +103,8 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         node = nodes[name]
         definition = node.definition
         assert definition is not None
+        if not definition.called:
+            continue  # a PyTorch module forward() never calls: no inputs, not in the chain
         if spec.functional and definition.inputs is not None:
             node.inputs = list(definition.inputs)
         elif previous is not None:
@@ -141,9 +144,10 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                                      location=reference.location))
     else:
         consumed = {ref.name for node in nodes.values() for ref in node.inputs + node.initial_state}
-        outputs = [Reference(name, None, nodes[name].location) for name in layer_names if name not in consumed]
-        if not spec.functional and layer_names:
-            outputs = [Reference(layer_names[-1], None, nodes[layer_names[-1]].location)]
+        called = [name for name in layer_names if nodes[name].definition.called]
+        outputs = [Reference(name, None, nodes[name].location) for name in called if name not in consumed]
+        if not spec.functional and called:
+            outputs = [Reference(called[-1], None, nodes[called[-1]].location)]
     in_model = _ancestors(nodes, outputs)
     if spec.functional and not problems:
         for name in input_names:
@@ -158,7 +162,8 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                             "the model (it is not in the summary and its weights are not counted).",
                     f"Add `{name}` (or a layer after it) to `outputs:`, or remove it.", layer=name,
                     location=nodes[name].location))
-    return Graph(nodes, order, outputs, spec.functional, in_model), problems
+    uncalled = {name for name in layer_names if not nodes[name].definition.called}
+    return Graph(nodes, order, outputs, spec.functional, in_model, uncalled), problems
 
 
 def _primary(nodes: Dict[str, Node], reference: Reference) -> Reference:

@@ -76,6 +76,9 @@ def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures) 
             else:
                 item.rejection.would_be = would_be
                 item.rejection.reason += layer.compared_with_dense(inputs[0], item.parameters.value)
+    elif record.status == "unused":
+        item.headline = (f"never called: forward() does not call it, so it has no shapes; its {record.params:,} "
+                         "parameters count all the same (named_parameters() lists them)")
     else:
         item.headline = "not reached: a layer before it was rejected, so its input is unknown"
     return item

@@ -369,6 +369,12 @@ class Layer:
         """Names of the outputs for the summary (output, h_n, c_n); [] to show shapes alone."""
         return []
 
+    def uncalled_weights(self) -> List[Weight]:
+        """The weights of a layer the model never calls. A Keras model leaves such a layer out
+        (PyTorch modules count theirs: TorchModule)."""
+        raise Problem("S016", f"{self.name} ({self.keras_class}) is never called, so Keras leaves it out of the "
+                              "model.", "Remove it, or call it.")
+
     def expected_batch_axis(self) -> Optional[int]:
         """Where the layer reads the batch axis of its input when it has a say (a PyTorch RNN's
         batch_first): the spec's inputs get their batch axis there. None: no preference."""

@@ -112,6 +112,8 @@ class LayerFactory:
         if any(problem.is_error for problem in problems):
             return None, problems
         name = config.get("name") or cls.default_name(self.namer, definition.index)
+        if definition.scope:
+            name = f"{definition.scope}.{name}"  # a module inside a container: its named_modules() path
         config["name"] = name
         layer = cls(name, config, self.convention, locations)
         try:

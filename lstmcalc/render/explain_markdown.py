@@ -113,7 +113,7 @@ SECTIONS = {"equations": _equations, "words": _words, "weights": _keras_weights,
 
 def _layer(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     lines = [f"## {layer.name} ({layer.type})", ""]
-    if layer.status == "not-reached":
+    if layer.status in ("not-reached", "unused"):
         return lines + [layer.headline, ""]
     if layer.rejection is not None:
         received = ", ".join(layer.rejection.received)

@@ -182,7 +182,7 @@ SECTIONS = {"equations": _equations, "words": _words, "weights": _weights, "pyto
 def layer_lines(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     title = f"{layer.name} ({layer.type})"
     lines = ["", "━━ " + title + " " + "━" * max(WIDTH - width(title) - 4, 3)]
-    if layer.status == "not-reached":
+    if layer.status in ("not-reached", "unused"):
         return lines + [layer.headline]
     if layer.rejection is not None:
         lines.append(f"✗ rejected by {framework}" + (f": it receives {', '.join(layer.rejection.received)}"

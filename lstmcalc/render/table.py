@@ -8,8 +8,8 @@ from typing import List, Optional, Sequence
 from ..report import Report
 from ..shapes import Shape
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import (SummaryRow, compute_lines, diagnostic_lines, keras_reference, readable_bytes, summary_layout,
-                   verdict)
+from .text import (STATUS_TEXT, SummaryRow, compute_lines, diagnostic_lines, keras_reference, readable_bytes,
+                   summary_layout, verdict)
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -60,8 +60,8 @@ def _row(row: SummaryRow, color: bool, graph: bool) -> List[str]:
         shapes = _shapes(row.shapes, color, row.labels)
         cells = [_number(cell, color) if cell not in ("-", "?") else cell for cell in row.figures]
     else:
-        rejected = "[bold red]✗ rejected[/]" if color else "✗ rejected"
-        shapes, cells = (rejected if row.status == "error" else "not reached"), row.figures
+        rejected = f"[bold red]{STATUS_TEXT['error']}[/]" if color else STATUS_TEXT["error"]
+        shapes, cells = (rejected if row.status == "error" else STATUS_TEXT[row.status]), row.figures
     return [_name(row.name, row.type, color), shapes] + cells + (
         [_connections(row.connections, color)] if graph else [])
 

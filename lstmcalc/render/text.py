@@ -95,6 +95,10 @@ def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]
     return cells
 
 
+# What the Output Shape column says for a layer without shapes, by its status.
+STATUS_TEXT = {"error": "✗ rejected", "not-reached": "not reached", "unused": "never called"}
+
+
 @dataclass
 class SummaryRow:
     """One row of a summary table, before any formatting: what every table renderer shows."""
@@ -127,15 +131,16 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
     # Inputs and mask operations have no weights and no multiply-accumulates.
     weightless = ["0" if name != "activations" else "-" for name in columns]
 
-    # A shared layer is one row, as in Keras: connected to what each call takes, showing the
-    # shapes of its last call.
+    # A shared layer of a graph is one row, as in Keras: connected to what each call takes, showing
+    # the shapes of its last call. (A stack lists each call, as torchinfo does a module called twice.)
     calls: Dict[str, List[LayerReport]] = {}
     for layer in report.layers:
-        if layer.shares:
+        if layer.shares and report.functional:
             calls.setdefault(layer.shares, []).append(layer)
 
     def layer_row(layer: LayerReport) -> SummaryRow:
-        cells = figures.get(layer.name, []) if layer.status == "ok" else ["-"] * len(columns)
+        # A PyTorch module forward() never calls has no shapes, but its parameters count.
+        cells = figures.get(layer.name, []) if layer.status in ("ok", "unused") else ["-"] * len(columns)
         later = calls.get(layer.name, [])
         shapes = later[-1].output_shapes if later and later[-1].status == "ok" else layer.output_shapes
         connected = layer.connected_to + [reference for call in later for reference in call.connected_to]

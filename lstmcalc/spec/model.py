@@ -35,6 +35,11 @@ class LayerDef:
     # A shared layer's later call: the name of the layer called again (`{call: encoder, inputs: b}`);
     # its node is `encoder[1]`, `encoder[2]`, ... as Keras numbers a layer's nodes.
     shares: Optional[str] = None
+    # PyTorch: the container (nn.Sequential) holding the module, whose name is then `<scope>.<own>`
+    # (named_modules()'s path, e.g. `head.0`), and whether forward() calls it at all: a module it
+    # never calls has no shapes, but its parameters count (named_parameters() lists them).
+    scope: Optional[str] = None
+    called: bool = True
 
     @property
     def explicit_name(self) -> Optional[str]:

@@ -17,6 +17,8 @@ TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layer
                   "expect", "framework")
 # Keys of a layer entry that wire the graph rather than configure the layer.
 WIRING_KEYS = ("inputs", "initial_state")
+# A PyTorch module forward() never calls: `called: false` (its parameters count, it has no shapes).
+CALLED_KEY = "called"
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
 NESTED_MODEL_KEYS = ("model",)
 INPUT_KEYS = ("shape", "dtype", "name", "batch_size", "batch_axis")
@@ -34,6 +36,7 @@ class SpecReader:
     def __init__(self, file: Optional[str]):
         self.file = file
         self.diagnostics: List[Diagnostic] = []
+        self.framework = "keras"
 
     def problem(self, code: str, message: str, hint: str, location: Location) -> None:
         self.diagnostics.append(Problem(code, message, hint, location).to_diagnostic())
@@ -66,7 +69,7 @@ class SpecReader:
                 self.problem("S002", f"Unknown top-level key `{key}`.", hint,
                              document.key_location(key))
         spec.name = self._model_name(document)
-        spec.framework = self._framework(document)
+        spec.framework = self.framework = self._framework(document)
         spec.batch_size = self._batch_size(document, "batch_size",
                                            minimum=FRAMEWORKS[spec.framework].min_batch_size)
         layers = document.get("layers")
@@ -87,7 +90,7 @@ class SpecReader:
             layer = self.layer_entry(entry, layers.item_location(index))
             if layer is not None:
                 layer.index = index
-                spec.layers.append(layer)
+                spec.layers.extend(self.expand_container(layer))
         if "inputs" in document:
             spec.functional = True
             spec.inputs = self._functional_inputs(document)
@@ -291,6 +294,42 @@ class SpecReader:
             return None
         return layer
 
+    def expand_container(self, layer: LayerDef) -> List[LayerDef]:
+        """A PyTorch container entry (`{type: Sequential, name: head, layers: [...]}`) as its modules,
+        named `head.0`, `head.1`, ... (nested containers likewise); any other layer as itself."""
+        from ..layers.torch_module import CONTAINER_MODULES, CONTAINERS
+
+        if self.framework != "pytorch" or layer.type_name not in CONTAINERS:
+            return [layer]
+        scope = layer.explicit_name or str(layer.index)
+        if layer.scope:
+            scope = f"{layer.scope}.{scope}"
+        for key, argument in layer.keywords.items():
+            if key not in ("name", CONTAINER_MODULES):
+                self.problem("S004", f"nn.{layer.type_name} takes its modules (`{CONTAINER_MODULES}:`) and a "
+                                     f"`name`; got `{key}`.", f"Give the modules as `{CONTAINER_MODULES}: [...]`.",
+                             argument.location)
+        entries = layer.keywords.get(CONTAINER_MODULES)
+        if entries is None or not isinstance(entries.value, LocatedList) or not entries.value:
+            self.problem("S007", f"nn.{layer.type_name} `{scope}` needs its modules as a list: "
+                                 f"`{CONTAINER_MODULES}: [...]`.", "Write e.g. `layers: [{type: Linear, "
+                                 "out_features: 50}, {type: ReLU}]`.", layer.location)
+            return []
+        modules: List[LayerDef] = []
+        for index, entry in enumerate(entries.value):
+            inner = self.layer_entry(entry, entries.value.item_location(index))
+            if inner is None:
+                continue
+            if inner.shares is not None or inner.inputs is not None or inner.initial_state is not None:
+                self.problem("S004", f"nn.{layer.type_name} runs its modules in order: they take no `inputs`, "
+                                     "`initial_state` or `call`.", "Remove the wiring from the module.",
+                             inner.location)
+                continue
+            inner.index, inner.scope = index, scope
+            inner.called = inner.called and layer.called
+            modules.extend(self.expand_container(inner))
+        return modules
+
     def _call_entry(self, entry: LocatedMap, where: Location) -> Optional[LayerDef]:
         """`{call: encoder, inputs: b}`: a shared layer called again (its node `encoder[1]`, ...)."""
         shared = entry["call"]
@@ -355,6 +394,9 @@ class SpecReader:
             if key == "type":
                 continue
             value_where = entry.value_location(key)
+            if key == CALLED_KEY:
+                self._called(layer, value, entry.key_location(key), value_where)
+                continue
             if key in WIRING_KEYS:
                 references = self._references(value, value_where, key)
                 setattr(layer, key, references)
@@ -374,6 +416,17 @@ class SpecReader:
                     return None
             layer.keywords[str(key)] = Argument(value, entry.key_location(key))
         return layer
+
+
+    def _called(self, layer: LayerDef, value: Any, key_where: Location, value_where: Location) -> None:
+        if self.framework != "pytorch":
+            self.problem("S004", "`called` marks a PyTorch module that forward() never calls; a Keras model leaves "
+                                 "out a layer it never calls.", "Remove the layer (or `called`).", key_where)
+        elif not isinstance(value, bool):
+            self.problem("S005", f"`called` must be true or false, got {value!r}.",
+                         "Write `called: false` for a module forward() never calls.", value_where)
+        else:
+            layer.called = value
 
 
 def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:

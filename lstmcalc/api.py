@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Tuple, Union
+from typing import BinaryIO, Optional, Sequence, Tuple, Union
 
-from .diagnostics import Diagnostic, make
+from .diagnostics import Diagnostic, SpecProblem
 from .report import Report
 from .spec.model import ModelSpec
-from .spec.source import Location
 
 PathLike = Union[str, "os.PathLike[str]"]
+STDIN = "<stdin>"
 
 
 def _report_without_model(file: Optional[str], diagnostics: Sequence[Diagnostic]) -> Report:
@@ -36,15 +36,26 @@ def analyze_text(text: str, *, file: Optional[str] = None, batch_size: Optional[
 
 
 def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
-    """The file's text, or a S001 diagnostic when it is not UTF-8 text. Missing files raise."""
+    """The file's text, or a diagnostic when it cannot be a spec: not UTF-8 (S001), unreadable,
+    a device, FIFO or broken link (S017), too large (S018). Missing files raise FileNotFoundError."""
+    from .spec.files import decode_spec, read_limited
+
     name = os.fspath(path)
-    with open(name, "rb") as handle:
-        data = handle.read()
     try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        return None, make("S001", f"The file is not UTF-8 text ({error.reason} at byte {error.start}).",
-                          "Save the spec as UTF-8 YAML.", location=Location(name, None, None))
+        return decode_spec(read_limited(name), name), None
+    except SpecProblem as problem:
+        return None, problem.to_diagnostic()
+
+
+def analyze_stdin(stream: BinaryIO, *, batch_size: Optional[int] = None) -> Report:
+    """Analyze a spec read from a binary stream (standard input), within the same size limit."""
+    from .spec.files import decode_spec, read_stream_limited
+
+    try:
+        text = decode_spec(read_stream_limited(stream), STDIN)
+    except SpecProblem as problem:
+        return _report_without_model(STDIN, [problem.to_diagnostic()])
+    return analyze_text(text, file=STDIN, batch_size=batch_size)
 
 
 def analyze(path: PathLike, *, batch_size: Optional[int] = None) -> Report:

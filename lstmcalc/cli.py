@@ -47,6 +47,11 @@ def use_color(choice: str) -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
+def standard_input():
+    """Standard input as bytes (click's test runner gives a text stream with a buffer too)."""
+    return getattr(sys.stdin, "buffer", sys.stdin)
+
+
 def emit(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -73,8 +78,8 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
                                "in Keras call syntax")
     path = arguments[0]
     if path == "-":
-        return api.analyze_text(sys.stdin.read(), file="<stdin>", batch_size=batch_size)
-    if not os.path.exists(path):
+        return api.analyze_stdin(standard_input(), batch_size=batch_size)
+    if not os.path.lexists(path):  # a broken link is reported by the reader (S017)
         hint = " (to build a model on the command line, start with --input SHAPE)" if "(" in path else ""
         raise click.BadParameter(f"no such file: {path}{hint}", param_hint="SPEC")
     if os.path.isdir(path):

@@ -55,6 +55,11 @@ _TABLE = [
     Code("S014", "output-index-out-of-range", ERROR, "S", "`name[i]` picks an output the layer does not have."),
     Code("S015", "unused-input", WARNING, "S", "An input that no layer consumes."),
     Code("S016", "unused-layer", WARNING, "S", "A layer outside the model's outputs (Keras leaves it out)."),
+    Code("S017", "unreadable-file", ERROR, "S",
+         "The spec cannot be read: permission denied, a broken link, or not a regular file."),
+    Code("S018", "file-too-large", ERROR, "S", "The spec file is larger than lstmcalc reads (10 MiB)."),
+    Code("S019", "yaml-limit", ERROR, "S",
+         "YAML nested too deeply, or aliases that expand too far (a 'billion laughs' document)."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
@@ -80,6 +85,8 @@ _TABLE = [
     Code("X004", "layer-output-shape-mismatch", ERROR, "X", "A layer's output shape differs from `expect.layers`."),
     Code("X005", "unknown-expected-layer", ERROR, "X", "`expect.layers` names a layer the model does not have."),
     Code("X006", "invalid-expectation", ERROR, "X", "The `expect:` block is malformed (unknown key, wrong type)."),
+    Code("X007", "expect-not-written", ERROR, "X",
+         "check --update-expect could not write the new numbers into the file (read-only, permissions)."),
     # lints (`lstmcalc check`): Keras builds these models, but they rarely do what was meant
     Code("L001", "per-step-output", WARNING, "L",
          "return_sequences: true feeds a Dense that predicts at every time step, where one prediction "

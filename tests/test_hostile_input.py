@@ -1,0 +1,230 @@
+"""Bad and hostile input (issue 12): every case ends at once with lstmcalc's own diagnostic and the
+right exit status — never a traceback, a hang or the memory filling up."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from lstmcalc.cli import cli
+from lstmcalc.spec.files import MAX_SPEC_BYTES, read_limited
+
+from .conftest import SPECS
+from .test_cli import _installed_command
+
+SEED_001 = SPECS / "seed_001_stacked_lstm.yaml"
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def invoke(*args: str, input=None, env=None):
+    result = CliRunner().invoke(cli, list(args), input=input, env=env)
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def diagnostics(output: str):
+    """The diagnostics of a `summary --format json` or `check --format json` document."""
+    document = json.loads(output)
+    if "files" in document:
+        return [d for item in document["files"] for d in item["diagnostics"]]
+    return document["diagnostics"]
+
+
+def codes(output: str):
+    return [d["code"] for d in diagnostics(output)]
+
+
+# -- files that are not specs ---------------------------------------------------------------------
+
+
+def _fifo(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    return path
+
+
+def _broken_link(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.symlink_to(tmp_path / "nowhere.yaml")
+    return path
+
+
+def _too_large(tmp_path):
+    path = tmp_path / "large.yaml"
+    with open(path, "wb") as handle:
+        handle.truncate(MAX_SPEC_BYTES + 1)  # sparse: no 10 MiB written
+    return path
+
+
+# (id, how to make the path, code, words of the message)
+NOT_SPECS = [
+    ("device", lambda tmp_path: "/dev/zero", "S017", "/dev/zero is a character device, not a spec file"),
+    ("fifo", _fifo, "S017", "is a FIFO (named pipe), not a spec file"),
+    ("broken-link", _broken_link, "S017", "is a broken symbolic link (to "),
+    ("too-large", _too_large, "S018", "is 10,485,761 bytes; lstmcalc reads specs of at most 10,485,760 bytes"),
+]
+
+
+@pytest.mark.parametrize("command", ["summary", "explain", "verify"])
+@pytest.mark.parametrize("case_id, make, code, words", NOT_SPECS, ids=[case[0] for case in NOT_SPECS])
+def test_files_that_are_not_specs_end_at_once(tmp_path, command, case_id, make, code, words):
+    path = str(make(tmp_path))
+    if not os.path.exists("/dev/zero") and case_id == "device":
+        pytest.skip("no /dev/zero")
+    arguments = [command, path] + (["--format", "json"] if command != "verify" else [])
+    result = invoke(*arguments)
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())  # explain wraps its lines
+    assert words in text and (f"[{code}]" in text or f'"{code}"' in text)
+
+
+def test_permission_denied(tmp_path, monkeypatch):
+    spec = tmp_path / "locked.yaml"
+    spec.write_text(SEED_001.read_text())
+    real_open = os.open
+
+    def denied(path, *args, **kwargs):
+        if os.fspath(path) == str(spec):
+            raise PermissionError(13, "Permission denied", str(spec))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    for command in ("summary", "explain", "verify"):
+        result = invoke(command, str(spec))
+        assert result.exit_code == 1
+        text = " ".join(result.output.split())  # explain wraps its lines
+        assert "S017" in text and f"Cannot open {spec}: Permission denied." in text
+
+
+@pytest.mark.skipif(IS_ROOT or not hasattr(os, "geteuid"), reason="root reads every file")
+def test_permission_denied_end_to_end(tmp_path):
+    spec = tmp_path / "locked.yaml"
+    spec.write_text(SEED_001.read_text())
+    spec.chmod(0)
+    result = subprocess.run(_installed_command() + ["summary", str(spec)], capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "S017" in result.stdout and "Permission denied" in result.stdout
+
+
+def test_read_limited_refuses_before_reading(tmp_path):
+    path = _too_large(tmp_path)
+    with pytest.raises(Exception) as raised:
+        read_limited(str(path))
+    assert raised.value.code == "S018"
+    with pytest.raises(FileNotFoundError):
+        read_limited(str(tmp_path / "missing.yaml"))
+
+
+def test_device_end_to_end_is_immediate():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    result = subprocess.run(_installed_command() + ["summary", "/dev/zero"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 1 and result.stderr == ""
+    assert result.stdout.endswith("error[S017] /dev/zero: /dev/zero is a character device, not a spec file; "
+                                  "lstmcalc reads regular files only.\n  hint: Give the path of a YAML spec (or "
+                                  "`-` to read one from standard input).\n")
+
+
+def test_standard_input_is_limited_too():
+    result = invoke("summary", "-", "--format", "json", input=b"#" * (MAX_SPEC_BYTES + 1))
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    assert finding["code"] == "S018" and finding["file"] == "<stdin>"
+    assert finding["message"].startswith("<stdin> holds more than 10,485,760 bytes")
+
+
+# -- YAML that would explode or nest without end ---------------------------------------------------
+
+
+def _bomb(levels: int, width: int = 9) -> str:
+    lines = ["input: [10, 5]", "layers: [LSTM(4)]", "description:",
+             "  a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    for level in range(1, levels + 1):
+        lines.append(f"  a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("levels", [7, 9, 30])
+def test_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit(levels):
+    # a0 is 10 nodes (the list and 9 scalars), a1 = 1 + 9 * 10 = 91, a2 = 820, a3 = 7,381,
+    # a4 = 66,430. The aliases of a1..a4 stand for 90 + 819 + 7,380 + 66,429 = 74,718 nodes; the
+    # first *a4 of a5 adds 66,430 more: 141,148 > 100,000, refused there (line 9, column 12).
+    result = invoke("summary", "-", "--format", "json", input=_bomb(levels))
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    assert (finding["code"], finding["line"], finding["column"]) == ("S019", 9, 12)
+    assert finding["message"].startswith("The alias *a4 repeats the anchor &a4 (line 8, column 7), which stands "
+                                         "for 66,430 nodes: with the aliases before it, the document would "
+                                         "expand to 141,179 nodes from the 31 written;")
+    assert "'billion laughs'" in finding["message"]
+
+
+def test_alias_bomb_end_to_end(tmp_path):
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text(_bomb(9))
+    for command in (["summary"], ["verify"], ["explain"]):
+        result = subprocess.run(_installed_command() + command + [str(spec)], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 1 and result.stderr == "", (command, result.stderr)
+        assert "S019" in result.stdout
+
+
+def test_aliases_are_shared_not_copied():
+    from lstmcalc.spec.source import load_yaml
+
+    document = load_yaml("a: &x {units: 4}\nb: *x\nc: [*x, *x]\n", "f.yaml")
+    assert document["b"] is document["a"] and document["c"][0] is document["a"]
+    assert document.value_location("b").line == 2  # where the alias is written
+
+
+def test_merge_keys_let_the_mapping_override():
+    from lstmcalc.spec.source import load_yaml
+
+    document = load_yaml("base: &b {units: 4, activation: relu}\nlayer: {<<: *b, units: 8}\n", "f.yaml")
+    assert document["layer"] == {"units": 8, "activation": "relu"}
+    assert document["layer"].value_location("units").column == 24
+
+
+@pytest.mark.parametrize("text, code, line, column, words", [
+    ("a: &a [1, *a]\n", "S019", 1, 11, "The alias *a is inside its own anchor &a"),
+    ("[" * 150 + "]" * 150 + "\n", "S019", 1, 101, "nested more than 100 levels deep"),
+    ("- " * 150 + "x\n", "S019", 1, 201, "nested more than 100 levels deep"),
+    ("a: *nowhere\n", "S001", 1, 4, "found undefined alias *nowhere"),
+    ("a: 1\n---\nb: 2\n", "S001", 2, 1, "a second YAML document"),
+    ("? [a]\n: 1\n", "S002", 1, 3, "A mapping key must be a plain name"),
+    ("x: &k [1]\n*k : 2\n", "S002", 2, 1, "A mapping key must be a plain name"),
+    ("a: {<<: 5}\n", "S002", 1, 9, "`<<` merges a mapping"),
+    ("a: !!python/object:os.system ls\n", "S001", 1, 4, "could not determine a constructor"),
+])
+def test_yaml_that_cannot_be_a_spec(text, code, line, column, words):
+    result = invoke("summary", "-", "--format", "json", input=text)
+    assert result.exit_code == 1
+    found = [(d["code"], d["line"], d["column"]) for d in diagnostics(result.output)]
+    assert found[0] == (code, line, column), found
+    assert words in diagnostics(result.output)[0]["message"]
+
+
+def test_deep_nesting_is_refused_before_the_document_is_read():
+    # 100,000 levels: libyaml reads the events without recursion; lstmcalc stops at level 101.
+    result = invoke("summary", "-", "--format", "json", input="[" * 100_000 + "]" * 100_000 + "\n")
+    assert result.exit_code == 1 and codes(result.output) == ["S019"]
+
+
+def test_exponent_numbers_are_numbers():
+    # YAML 1.2 (and editors) read 1e9 as a number; PyYAML's YAML 1.1 rules read a string.
+    result = invoke("summary", "-", "--format", "json", input="input: [10, 5]\nlayers:\n  - {type: LSTM, units: 1e9}\n")
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    assert (finding["code"], finding["line"], finding["column"]) == ("S005", 3, 18)
+    assert finding["message"] == "LSTM: `units` must be a whole number, got the number 1000000000.0."
+    assert finding["hint"] == "Write `units: 1000000000`."

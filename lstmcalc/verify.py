@@ -459,7 +459,7 @@ class Verification:
 
         memory = self.result.memory
         self._problem(
-            "V002", f"The forward pass would need about {readable_bytes(memory.total)} "
+            "V002", f"Not verified: the forward pass would need about {readable_bytes(memory.total)} "
                     f"(weights {readable_bytes(memory.weights)}, activations {readable_bytes(memory.activations)}, "
                     f"temporary arrays {readable_bytes(memory.scratch)}) at {self._sizes_text()}; "
                     f"--max-memory is {readable_bytes(self.options.max_memory)}.",

@@ -87,6 +87,29 @@ def test_files_that_are_not_specs_end_at_once(tmp_path, command, case_id, make, 
     assert words in text and (f"[{code}]" in text or f'"{code}"' in text)
 
 
+@pytest.mark.parametrize("case_id, make, code, words", NOT_SPECS, ids=[case[0] for case in NOT_SPECS])
+def test_check_reports_them_as_findings_and_goes_on(tmp_path, case_id, make, code, words):
+    path = str(make(tmp_path))
+    if not os.path.exists("/dev/zero") and case_id == "device":
+        pytest.skip("no /dev/zero")
+    result = invoke("check", path, str(SEED_001), "--format", "json", "--no-verify")
+    assert result.exit_code == 1
+    files = json.loads(result.output)["files"]
+    assert [item["file"] for item in files] == [os.path.normpath(path), str(SEED_001)]
+    [finding] = files[0]["diagnostics"]
+    assert finding["code"] == code and words in finding["message"]
+    assert files[1]["ok"] is True
+
+
+def test_a_broken_link_inside_a_checked_directory(tmp_path):
+    (tmp_path / "good.yaml").write_text(SEED_001.read_text())
+    _broken_link(tmp_path)
+    result = invoke("check", str(tmp_path), "--format", "parsable", "--no-verify")
+    assert result.exit_code == 1
+    assert result.output == (f"{tmp_path / 'broken.yaml'}:1:1: [error] S017 {tmp_path / 'broken.yaml'} is a "
+                             f"broken symbolic link (to {tmp_path / 'nowhere.yaml'}).\n")
+
+
 def test_permission_denied(tmp_path, monkeypatch):
     spec = tmp_path / "locked.yaml"
     spec.write_text(SEED_001.read_text())
@@ -103,6 +126,9 @@ def test_permission_denied(tmp_path, monkeypatch):
         assert result.exit_code == 1
         text = " ".join(result.output.split())  # explain wraps its lines
         assert "S017" in text and f"Cannot open {spec}: Permission denied." in text
+    result = invoke("check", str(spec), "--format", "parsable")
+    assert result.exit_code == 1
+    assert result.output == f"{spec}:1:1: [error] S017 Cannot open {spec}: Permission denied.\n"
 
 
 @pytest.mark.skipif(IS_ROOT or not hasattr(os, "geteuid"), reason="root reads every file")
@@ -113,6 +139,22 @@ def test_permission_denied_end_to_end(tmp_path):
     result = subprocess.run(_installed_command() + ["summary", str(spec)], capture_output=True, text=True)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "S017" in result.stdout and "Permission denied" in result.stdout
+
+
+def test_unreadable_folder_is_not_said_to_hold_no_specs(tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    import lstmcalc.check as check_module
+
+    def walk(top, onerror=None, **kwargs):
+        onerror(PermissionError(13, "Permission denied", str(folder)))
+        return iter(())
+
+    monkeypatch.setattr(check_module.os, "walk", walk)
+    result = invoke("check", str(folder), "--format", "parsable")
+    assert result.exit_code == 1
+    assert result.output == (f"{folder}:1:1: [error] S017 Cannot read the folder {folder}: Permission denied; "
+                             "its specs were not checked.\n")
 
 
 def test_read_limited_refuses_before_reading(tmp_path):
@@ -172,7 +214,7 @@ def test_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit(levels):
 def test_alias_bomb_end_to_end(tmp_path):
     spec = tmp_path / "bomb.yaml"
     spec.write_text(_bomb(9))
-    for command in (["summary"], ["verify"], ["explain"]):
+    for command in (["summary"], ["check", "--format", "parsable"], ["verify"], ["explain"]):
         result = subprocess.run(_installed_command() + command + [str(spec)], capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 1 and result.stderr == "", (command, result.stderr)

@@ -53,5 +53,8 @@ def render_check(result: CheckResult, options: RenderOptions = RenderOptions()) 
         line = styled(f"✓ {files} passed", "bold green") + escape(f" ({counts})")
     else:
         line = styled(f"✓ {files} passed", "bold green")
+    if summary["not_verified"]:
+        # Valid, but the forward pass did not run over it (memory budget, ...): say so.
+        line += "; " + styled(f"{_plural(summary['not_verified'], 'file')} not verified", "yellow")
     console.print(line)
     return buffer.getvalue()

@@ -236,10 +236,13 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     except UnknownLayer as error:
         from .suggest import closest
 
+        from .render.text import printable
+
         suggestion = closest(error.name, error.known)
-        hint = f"did you mean {suggestion}? " if suggestion else ""
+        hint = f"did you mean {printable(suggestion)}? " if suggestion else ""
         raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
-                                 f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
+                                 f"{', '.join(printable(name) for name in error.known) or 'none'}",
+                                 param_hint="LAYER")
     emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 

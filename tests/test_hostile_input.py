@@ -270,3 +270,44 @@ def test_exponent_numbers_are_numbers():
     assert (finding["code"], finding["line"], finding["column"]) == ("S005", 3, 18)
     assert finding["message"] == "LSTM: `units` must be a whole number, got the number 1000000000.0."
     assert finding["hint"] == "Write `units: 1000000000`."
+
+
+# -- names that would act on the terminal ----------------------------------------------------------
+
+ESCAPING = ('name: "\\e]0;title\\a\\e[2Jmodel"\ninput: [10, 5]\nlayers:\n'
+            '  - {type: Dense, units: 4, name: "\\e[2J\\e[31mred"}\n'
+            '  - {type: LSTM, units: 0, name: "bad\\u202eyaml.exe"}\n')
+
+
+@pytest.mark.parametrize("arguments", [
+    ["summary"], ["summary", "--format", "markdown"], ["summary", "--color", "always"],
+    ["summary", "--columns", "params,macs"],
+    ["check", "--format", "text"], ["check", "--format", "text", "--color", "always"],
+    ["check", "--format", "parsable"], ["check", "--format", "github"],
+    ["explain"], ["explain", "--format", "markdown"], ["verify"], ["verify", "--color", "always"],
+])
+def test_control_characters_in_names_are_shown_escaped(tmp_path, arguments):
+    spec = tmp_path / "escape.yaml"
+    spec.write_text(ESCAPING)
+    result = invoke(*arguments[:1], str(spec), *arguments[1:])
+    assert result.exit_code == 1
+    output = result.output
+    if "--color" in arguments:
+        # rich's own colour sequences are the only escapes: ESC [ digits (;digits) m
+        import re
+        output = re.sub("\x1b\\[[0-9;]*m", "", output)
+    assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output, output
+    flat = " ".join(output.split())
+    if arguments[0] in ("summary", "explain") and "markdown" not in arguments:
+        assert "\\x1b[2J\\x1b[31mred" in flat
+    assert "bad\\u202eyaml.exe" in flat or "check" in arguments or "verify" in arguments
+
+
+def test_json_keeps_the_names_exact_and_escaped_by_json(tmp_path):
+    spec = tmp_path / "escape.yaml"
+    spec.write_text(ESCAPING)
+    result = invoke("summary", str(spec), "--format", "json")
+    assert "\x1b" not in result.output  # JSON writes \u001b
+    document = json.loads(result.output)
+    assert document["name"] == "\x1b]0;title\x07\x1b[2Jmodel"
+    assert document["layers"][0]["name"] == "\x1b[2J\x1b[31mred"

@@ -15,15 +15,16 @@ from typing import Dict, List, Optional
 from ..check import CheckResult
 from ..diagnostics import CODES, ERROR, INFO, WARNING, Diagnostic
 from . import RenderOptions
+from .text import printable
 
 
 def _position(diagnostic: Diagnostic) -> str:
-    return f"{diagnostic.file}:{diagnostic.line}:{diagnostic.column}"
+    return f"{printable(diagnostic.file)}:{diagnostic.line}:{diagnostic.column}"
 
 
 def render_parsable(result: CheckResult, options: RenderOptions = RenderOptions()) -> str:
     """One line per finding, for editors and grep (yamllint's ``parsable``)."""
-    lines = [f"{_position(d)}: [{d.severity}] {d.code} {d.message}" for d in result.diagnostics]
+    lines = [f"{_position(d)}: [{d.severity}] {d.code} {printable(d.message)}" for d in result.diagnostics]
     return "".join(line + "\n" for line in lines)
 
 
@@ -36,7 +37,9 @@ GITHUB_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 
 
 def _github_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Line breaks are the workflow command's own (%0A); other control characters are shown escaped.
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(escaped)
 
 
 def _github_property(text: str) -> str:
@@ -47,8 +50,8 @@ def render_github(result: CheckResult, options: RenderOptions = RenderOptions())
     """GitHub Actions workflow commands: each finding annotates its line in the pull request."""
     lines = []
     for d in result.diagnostics:
-        title = f"{d.code} {d.name}" + (f" ({d.layer})" if d.layer else "")
-        body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        title = f"{d.code} {d.name}" + (f" ({printable(d.layer)})" if d.layer else "")
+        body = printable(d.message) + (f"\nhint: {printable(d.hint)}" if d.hint else "")
         lines.append(f"::{GITHUB_LEVELS.get(d.severity, 'warning')} file={_github_property(d.file or '')},"
                      f"line={d.line},col={d.column},title={_github_property(title)}::{_github_data(body)}")
     summary = result.summary()

@@ -9,7 +9,7 @@ from typing import Iterable, List, Sequence
 from ..explain.model import Block, Explanation, FrameworkView, LayerExplanation, MacText, WeightRow
 from . import RenderOptions
 from ..compute import Amount
-from .text import amount_text, compute_lines, diagnostic_lines, readable_bytes, where
+from .text import amount_text, compute_lines, diagnostic_lines, printable_lines, readable_bytes, where
 
 WIDTH = 100
 INDENT = "  "
@@ -222,4 +222,5 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += ["", f"The model is invalid: {errors} error{'s' if errors != 1 else ''}."]
-    return "\n".join(lines) + "\n"
+    # Names and messages from the spec never act on the terminal (escape sequences shown escaped).
+    return printable_lines("\n".join(lines)) + "\n"

@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence
 from ..report import Report
 from ..shapes import Shape
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import SummaryRow, compute_lines, diagnostic_lines, readable_bytes, summary_layout, verdict
+from .text import SummaryRow, compute_lines, diagnostic_lines, printable, readable_bytes, summary_layout, verdict
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -34,8 +34,8 @@ def _shapes(shapes: Sequence[Shape], color: bool) -> str:
 def _name(name: str, type_name: str, color: bool) -> str:
     from rich.markup import escape
 
-    kind = f"[color(33)]{escape(type_name)}[/]" if color else escape(type_name)
-    return f"{escape(name)} ({kind})"
+    kind = f"[color(33)]{escape(printable(type_name))}[/]" if color else escape(printable(type_name))
+    return f"{escape(printable(name))} ({kind})"
 
 
 def _connections(references: List[str], color: bool) -> str:
@@ -47,7 +47,7 @@ def _connections(references: List[str], color: bool) -> str:
     parts = []
     for reference in references:
         name, _, index = reference.partition("[")
-        parts.append(f"{escape(name)}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
+        parts.append(f"{escape(printable(name))}[{_number(0, color)}][{_number(index.rstrip(']'), color)}]")
     return ", ".join(parts)
 
 
@@ -107,7 +107,7 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
     from rich.markup import escape
 
     if report.layers or report.inputs:
-        console.print(f'[bold]Model: "{escape(report.name)}"[/]')
+        console.print(f'[bold]Model: "{escape(printable(report.name))}"[/]')
         console.print(table)
     if report.ok:
         totals = report.totals

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Diagnostic
 from ..report import LayerReport, Report
 from ..shapes import Shape
+
+
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts an escape
+# sequence), DEL, line and paragraph separators, and the bidirectional overrides and isolates
+# that reorder what is shown ("Trojan Source").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: "re.Match[str]") -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def printable(text: object) -> str:
+    """Text from a spec (a name, a message quoting one, a file name) made safe to print: control
+    characters appear as escapes (``\\x1b``, ``\\n``, ``\\u202e``) instead of acting on the terminal."""
+    text = str(text)
+    return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
+
+
+def printable_lines(text: str) -> str:
+    """``printable`` for a whole rendered document: its own line breaks are kept."""
+    return _CONTROL_BUT_NEWLINE.sub(_escape, text) if _CONTROL_BUT_NEWLINE.search(text) else text
 
 
 def readable_bytes(size: float) -> str:
@@ -28,10 +54,11 @@ def where(diagnostic: Diagnostic) -> str:
 
 def diagnostic_lines(diagnostic: Diagnostic) -> List[str]:
     """``error[H001] file:9:5 (layer lstm_1): message`` and an indented hint line."""
-    layer = f" (layer {diagnostic.layer})" if diagnostic.layer else ""
-    lines = [f"{diagnostic.severity}[{diagnostic.code}] {where(diagnostic)}{layer}: {diagnostic.message}"]
+    layer = f" (layer {printable(diagnostic.layer)})" if diagnostic.layer else ""
+    lines = [f"{diagnostic.severity}[{diagnostic.code}] {printable(where(diagnostic))}{layer}: "
+             f"{printable(diagnostic.message)}"]
     if diagnostic.hint:
-        lines.append(f"  hint: {diagnostic.hint}")
+        lines.append(f"  hint: {printable(diagnostic.hint)}")
     return lines
 
 

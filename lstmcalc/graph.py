@@ -80,7 +80,7 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         else:
             # Construction failed; keep a placeholder so references to it still resolve.
             index = definition.index if definition.index is not None else position
-            name = definition.explicit_name or f"layers[{index}]"
+            name = definition.explicit_name or definition.assigned_name or f"layers[{index}]"
         if name in nodes:
             kind = "an input" if nodes[name].is_input else "another layer"
             problems.append(make(

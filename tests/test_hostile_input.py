@@ -311,3 +311,41 @@ def test_json_keeps_the_names_exact_and_escaped_by_json(tmp_path):
     document = json.loads(result.output)
     assert document["name"] == "\x1b]0;title\x07\x1b[2Jmodel"
     assert document["layers"][0]["name"] == "\x1b[2J\x1b[31mred"
+
+
+# -- layer names and wrapped layers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layers, names", [
+    # Each entry takes its default name whether or not it can be built (docs/diagnostics.md).
+    (["LSTM(4, return_sequences=True)", "LSTM(units=-1)", "LSTM(4)"], ["lstm", "lstm_1", "lstm_2"]),
+    (["LSTM(-1, return_sequences=True)", "LSTM(4)"], ["lstm", "lstm_1"]),
+    (["Dense(4, foo=1)", "Dense(3)"], ["dense", "dense_1"]),
+    # The wrapped LSTM is built (and named) before its wrapper, as in Keras code.
+    (["Bidirectional(LSTM(-8, return_sequences=True))", "LSTM(2)"], ["bidirectional", "lstm_1"]),
+    (["LTSM(4, return_sequences=True)", "LSTM(2)"], ["lstm", "lstm_1"]),       # the probable type's name
+    (["Blorp(4)", "LSTM(2)"], ["layers[0]", "lstm"]),                         # no probable type: no name
+])
+def test_default_names_do_not_depend_on_which_layers_failed(layers, names):
+    result = invoke("summary", "--input", "10,5", *layers, "--format", "json")
+    assert result.exit_code == 1
+    assert [layer["name"] for layer in json.loads(result.output)["layers"]] == names
+
+
+@pytest.mark.parametrize("spec, line, column, message", [
+    ("input: [10, 5]\nlayers:\n  - type: Bidirectional\n    layer:\n      type: LSTM\n      units: 0\n", 6, 7,
+     "In `layer` of bidirectional (Bidirectional): LSTM: `units` must be a positive whole number, got 0."),
+    ('input: [10, 5]\nlayers:\n  - "Bidirectional(LSTM(-8))"\n', 3, 25,
+     "In `layer` of bidirectional (Bidirectional): LSTM: `units` must be a positive whole number, got -8."),
+    ("input: [10, 5]\nlayers:\n  - {type: Bidirectional, name: bi, layer: {type: GRU, units: 2, bogus: 1}}\n", 3, 66,
+     "In `layer` of bi (Bidirectional): GRU has no argument `bogus`."),
+    ("input: [10, 5, 3]\nlayers:\n  - TimeDistributed(Bidirectional(LSTM(0)))\n", 3, 40,
+     "In `layer` of time_distributed (TimeDistributed): In `layer` of bidirectional (Bidirectional): LSTM: "
+     "`units` must be a positive whole number, got 0."),
+])
+def test_errors_inside_a_wrapped_layer_name_the_wrapper(spec, line, column, message):
+    result = invoke("summary", "-", "--format", "json", input=spec)
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    layer = "bi" if "name: bi" in spec else message.split(" of ")[1].split(" ")[0]
+    assert (finding["layer"], finding["line"], finding["column"], finding["message"]) == (layer, line, column, message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, make
@@ -49,6 +50,9 @@ class LayerFactory:
             suggestion = closest(definition.type_name, LAYER_TYPES)
             hint = (f"Did you mean `{suggestion}`?" if suggestion
                     else "Supported: " + ", ".join(sorted(LAYER_TYPES)) + ".")
+            if suggestion and label is None:
+                # The name it takes once the type is fixed, so that the layers after it keep theirs.
+                label = definition.assigned_name = self.namer.auto(suggestion)
             return None, [make("S003", f"Unknown layer type `{definition.type_name}`.", hint,
                                layer=label, location=definition.type_location)]
         problems: List[Diagnostic] = []
@@ -101,14 +105,24 @@ class LayerFactory:
                 problems.append(make(error.code, f"{cls.keras_class}: {error.message}", error.hint,
                                      layer=label, location=locations[name]))
         # Nested layers are constructed (and named) before the wrapper, as in Keras code.
+        inner_problems: List[Tuple[str, Diagnostic]] = []
         for name in list(values):
             if isinstance(config.get(name), LayerDef):
-                inner, inner_problems = self.create(config[name])  # type: ignore[arg-type]
-                problems.extend(inner_problems)
+                inner, found = self.create(config[name])  # type: ignore[arg-type]
+                inner_problems += [(name, problem) for problem in found]
                 config[name] = inner
-        if problems:
-            return None, problems
-        name = config.get("name") or self.namer.auto(cls.keras_class)
+        # A layer takes its default name even when it cannot be built: the names of the layers
+        # after it are then those they keep once it is fixed (the choice is documented in
+        # docs/diagnostics.md, "Layer names").
+        name = label or self.namer.auto(cls.keras_class)
+        definition.assigned_name = name
+        if problems or inner_problems:
+            problems = [replace(problem, layer=problem.layer or name) for problem in problems]
+            for key, problem in inner_problems:
+                # Errors inside a wrapped layer are the wrapper's: name it, keep the inner position.
+                problems.append(replace(problem, layer=name, message=f"In `{key}` of {name} "
+                                        f"({cls.keras_class}): {problem.message}"))
+            return None, sorted(problems, key=lambda problem: (problem.line or 0, problem.column or 0))
         config["name"] = name
         layer = cls(name, config, self.convention)
         try:

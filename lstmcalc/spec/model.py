@@ -32,6 +32,9 @@ class LayerDef:
     initial_state: Optional[List["Reference"]] = None
     source: Optional[str] = None  # the call-syntax text, when written that way
     index: Optional[int] = None  # position in the spec's `layers:` list
+    # The name the layer factory gave it (Keras's default name, or `name:`), also when it could
+    # not be built, so that a rejected layer keeps the name it will have once fixed.
+    assigned_name: Optional[str] = None
 
     @property
     def explicit_name(self) -> Optional[str]:

@@ -153,6 +153,7 @@ class Report:
     graph: Any = None
     # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
     spec: Any = None
+    _index: Any = field(default=None, repr=False, compare=False)  # for layer(name)
 
     @property
     def ok(self) -> bool:
@@ -163,10 +164,14 @@ class Report:
         return [diagnostic for diagnostic in self.diagnostics if diagnostic.severity == ERROR]
 
     def layer(self, name: str) -> Optional[LayerReport]:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        return None
+        """The layer called ``name`` (an index kept in step with ``layers``: constant time)."""
+        index = self._index
+        if index is None or index[0] is not self.layers or index[1] != len(self.layers):
+            by_name: Dict[str, LayerReport] = {}
+            for layer in self.layers:
+                by_name.setdefault(layer.name, layer)
+            index = self._index = (self.layers, len(self.layers), by_name)
+        return index[2].get(name)
 
     def to_dict(self) -> Dict[str, Any]:
         return {

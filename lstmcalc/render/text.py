@@ -106,14 +106,14 @@ def compute_lines(figures) -> List[str]:
 
 def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]:
     """Per layer name, the text of each requested figure column (summary --columns)."""
-    figures = None
+    by_name = {}
     if set(columns) - {"params"}:
         from ..compute import compute_figures
 
-        figures = compute_figures(report)
+        by_name = {item.name: item for item in reversed(compute_figures(report).layers)}  # the first of a name
     cells: Dict[str, List[str]] = {}
     for layer in report.layers:
-        item = figures.layer(layer.name) if figures is not None else None
+        item = by_name.get(layer.name)
         row = []
         for column in columns:
             if column == "params":

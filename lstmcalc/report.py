@@ -6,7 +6,7 @@ Records hold facts only; totals are computed by ``compute_totals`` and formattin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 from .diagnostics import ERROR, Diagnostic
 from .layers.base import Weight
@@ -22,8 +22,7 @@ def count(weights: List[Weight]) -> int:
     return sum(weight.size for weight in weights)
 
 
-@dataclass
-class InputReport:
+class InputReport(NamedTuple):
     name: str
     shape: Shape
     dtype: str
@@ -90,8 +89,7 @@ class LayerReport:
         }
 
 
-@dataclass
-class OperationReport:
+class OperationReport(NamedTuple):
     """A mask operation Keras inserts into a graph model (``not_equal (NotEqual)``); no weights."""
 
     name: str
@@ -104,8 +102,7 @@ class OperationReport:
                 "output_shapes": [list(shape) for shape in self.output_shapes]}
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     params: int
     trainable_params: int
     non_trainable_params: int

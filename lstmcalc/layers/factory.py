@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, make
@@ -117,11 +116,11 @@ class LayerFactory:
         name = label or self.namer.auto(cls.keras_class)
         definition.assigned_name = name
         if problems or inner_problems:
-            problems = [replace(problem, layer=problem.layer or name) for problem in problems]
+            problems = [problem.changed(layer=problem.layer or name) for problem in problems]
             for key, problem in inner_problems:
                 # Errors inside a wrapped layer are the wrapper's: name it, keep the inner position.
-                problems.append(replace(problem, layer=name, message=f"In `{key}` of {name} "
-                                        f"({cls.keras_class}): {problem.message}"))
+                problems.append(problem.changed(layer=name, message=f"In `{key}` of {name} "
+                                                f"({cls.keras_class}): {problem.message}"))
             return None, sorted(problems, key=lambda problem: (problem.line or 0, problem.column or 0))
         config["name"] = name
         layer = cls(name, config, self.convention)

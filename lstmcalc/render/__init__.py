@@ -6,21 +6,20 @@ Modules load lazily so that `--format json` never imports rich.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, NamedTuple, Optional, Tuple
 
-from ..report import Report
+if TYPE_CHECKING:
+    from ..report import Report
 
 
-@dataclass(frozen=True)
-class RenderOptions:
+class RenderOptions(NamedTuple):
     color: bool = False
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
     columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
     sections: Tuple[str, ...] = ()  # explain's sections to print, from EXPLAIN_SECTIONS; () = all
 
 
-Renderer = Callable[[Report, RenderOptions], str]
+Renderer = Callable[[Any, RenderOptions], str]  # (Report, RenderOptions) -> text
 
 SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "table": ("lstmcalc.render.table", "render_summary"),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..shapes import Shape
 from .source import Location
 
 
-@dataclass
-class Argument:
+class Argument(NamedTuple):
     """One argument as written: its value and where it was written."""
 
     value: Any
@@ -42,8 +41,7 @@ class LayerDef:
         return argument.value if argument is not None and isinstance(argument.value, str) else None
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """``name`` or ``name[i]``: a layer's or input's output(s)."""
 
     name: str
@@ -54,8 +52,7 @@ class Reference:
         return self.name if self.index is None else f"{self.name}[{self.index}]"
 
 
-@dataclass
-class InputDef:
+class InputDef(NamedTuple):
     name: Optional[str]
     shape: Optional[Tuple[Optional[int], ...]]  # without the batch axis; None when invalid
     dtype: str

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..diagnostics import SpecProblem
 
 
-@dataclass(frozen=True)
-class Location:
-    """A 1-based line and column in a file (or a command-line argument)."""
+class Location(NamedTuple):
+    """A 1-based line and column in a file (or a command-line argument). Immutable; a NamedTuple
+    rather than a dataclass because a dataclass costs milliseconds to define at start-up."""
 
     file: Optional[str]
     line: Optional[int]
@@ -133,8 +132,7 @@ def _location(event, file: Optional[str]) -> Location:
     return Location(file, mark.line + 1, mark.column + 1, content_column)
 
 
-@dataclass
-class _Anchored:
+class _Anchored(NamedTuple):
     value: Any
     size: int  # nodes, counting what its own aliases stand for
     height: int  # levels of nesting inside it

@@ -349,3 +349,47 @@ def test_errors_inside_a_wrapped_layer_name_the_wrapper(spec, line, column, mess
     [finding] = diagnostics(result.output)
     layer = "bi" if "name: bi" in spec else message.split(" of ")[1].split(" ")[0]
     assert (finding["layer"], finding["line"], finding["column"], finding["message"]) == (layer, line, column, message)
+
+
+# -- Concatenate's axis ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("inputs, axis, message, hint", [
+    # Keras 3.15 builds these and fails with an IndexError when called (recorded by hand:
+    # Concatenate(axis=3) on two (None, 10, 4)); -3 joins along the batch axis, which Keras accepts.
+    ("{a: [10, 4], b: [10, 4]}", 3, "`axis` 3 is outside inputs of rank 3 (batch axis included): "
+     "[(None, 10, 4), (None, 10, 4)]. Keras fails with an IndexError.", "Use an axis from -3 to 2"),
+    ("{a: [4], b: [4]}", 2, "`axis` 2 is outside inputs of rank 2 (batch axis included): [(None, 4), (None, 4)]. "
+     "Keras fails with an IndexError.", "Use an axis from -2 to 1"),
+    ("{a: [4], b: [4]}", -3, "`axis` -3 is outside inputs of rank 2", "Use an axis from -2 to 1"),
+    ("{a: [4], b: [4]}", 10 ** 20, "`axis` 100000000000000000000 is outside inputs of rank 2", "Use an axis"),
+    ("{a: [10, 4], b: [4]}", -1, "Received: input_shape=[(None, 10, 4), (None, 4)]. The inputs have different "
+     "ranks: 3 and 2 (batch axis included).", "Give every input the same rank"),
+])
+def test_concatenate_axis_outside_the_rank(inputs, axis, message, hint):
+    spec = f"inputs: {inputs}\nlayers:\n  - {{type: Concatenate, axis: {axis}, inputs: [a, b]}}\n"
+    result = invoke("summary", "-", "--format", "json", input=spec)
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    assert (finding["code"], finding["layer"], finding["line"]) == ("H004", "concatenate", 3)
+    assert message in finding["message"] and finding["hint"].startswith(hint)
+
+
+def test_concatenate_on_the_batch_axis_is_accepted():
+    spec = "inputs: {a: [10, 4], b: [10, 4]}\nlayers:\n  - {type: Concatenate, axis: -3, inputs: [a, b]}\n"
+    result = invoke("summary", "-", "--format", "json", input=spec)
+    assert result.exit_code == 0
+    assert json.loads(result.output)["layers"][0]["output_shapes"] == [[None, 10, 4]]
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_check_reports_a_bad_axis_and_every_other_file(tmp_path, output_format):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("inputs: {a: [10, 4], b: [10, 4]}\nlayers:\n  - {type: Concatenate, axis: 3, inputs: [a, b]}\n")
+    result = invoke("check", str(bad), str(SEED_001), "--format", output_format)
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    if output_format == "json":
+        assert [item["ok"] for item in document["files"]] == [False, True]
+    else:
+        assert [r["ruleId"] for r in document["runs"][0]["results"]] == ["H004"]

@@ -41,11 +41,29 @@ def parse_shape(text: str) -> Tuple[Optional[int], ...]:
 
 
 def use_color(choice: str) -> bool:
+    """--color always/never; with auto, NO_COLOR (no-color.org) turns colour off, FORCE_COLOR
+    (force-color.org) turns it on without a terminal (CI logs), else only on a terminal. NO_COLOR
+    wins over FORCE_COLOR, as in rich and CPython."""
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def terminal_width() -> Optional[int]:
+    """The columns to fit tables in: COLUMNS when set, else the terminal's; None when unknown
+    (output to a file or pipe keeps Keras's widths)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.strip().isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def standard_input():
@@ -92,8 +110,8 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
                              default="table", show_default=True, help="Output format.")
 COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                            show_default=True, help="Colour the table (auto: only on a terminal, "
-                                                    "never when NO_COLOR is set).")
+                            show_default=True, help="Colour the table (auto: on a terminal or when "
+                                                    "FORCE_COLOR is set; never when NO_COLOR is set).")
 
 
 def comma_list(choices: Sequence[str], default: Tuple[str, ...], what: str, example: str):
@@ -139,7 +157,7 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, out
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     """
     report = _load_report(arguments, input_shape, batch_size, name, dtype)
-    options = RenderOptions(color=use_color(color), width=width, columns=columns)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns, max_width=terminal_width())
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -273,7 +291,8 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
               "unknown.  [default: 2]")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
               "input axis.  [default: 7]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights and inputs (0 or more).")
 @click.option("--weights", "weights_path", type=NPZ_FILE, metavar="W.npz",
               help="Weights keyed <layer>/<weight> (e.g. lstm/kernel), instead of random ones.")
 @click.option("--input", "input_path", type=NPZ_FILE, metavar="X.npy|X.npz",
@@ -315,7 +334,7 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
         except OSError as error:
             raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}",
                                      param_hint="--output")
-    render_options = RenderOptions(color=use_color(color), width=width)
+    render_options = RenderOptions(color=use_color(color), width=width, max_width=terminal_width())
     emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 

@@ -67,6 +67,10 @@ _TABLE = [
          "Reshape to a fixed size from an input of unknown size: only one length will run."),
     Code("H006", "bidirectional-unit-mismatch", WARNING, "H",
          "A Bidirectional backward_layer with other units than the forward layer."),
+    Code("H007", "size-out-of-range", ERROR, "H",
+         "A dimension or weight of 2**63 elements or more, which no framework can index."),
+    Code("H008", "empty-sequence", ERROR, "H",
+         "A recurrent layer over sequences of 0 time steps: Keras builds it, but it fails when it runs."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional or TimeDistributed does not freeze the wrapped layer."),

@@ -393,3 +393,187 @@ def test_check_reports_a_bad_axis_and_every_other_file(tmp_path, output_format):
         assert [item["ok"] for item in document["files"]] == [False, True]
     else:
         assert [r["ruleId"] for r in document["runs"][0]["results"]] == ["H004"]
+
+
+# -- one verdict, sizes, options -----------------------------------------------------------------------
+
+ZERO_STEPS = "input: [0, 5]\nlayers: [LSTM(4)]\n"
+
+
+@pytest.mark.parametrize("command", [["summary", "--format", "json"], ["check", "--format", "json"],
+                                     ["verify", "--format", "json"], ["explain", "--format", "json"]])
+def test_zero_time_steps_one_verdict_one_hint(tmp_path, command):
+    # Keras builds it but cannot run it (tests/fixtures/keras/run_reference.json, lstm-zero-steps).
+    spec = tmp_path / "zero.yaml"
+    spec.write_text(ZERO_STEPS)
+    result = invoke(command[0], str(spec), *command[1:])
+    assert result.exit_code == 1
+    found = [d for d in diagnostics(result.output) if d["severity"] == "error"] if command[0] != "verify" else \
+        json.loads(result.output)["model_diagnostics"]
+    [finding] = found
+    assert (finding["code"], finding["layer"], finding["line"], finding["column"]) == ("H008", "lstm", 2, 10)
+    assert finding["hint"].startswith("Give the input at least one time step, e.g. `input: [10, 5]`")
+    assert "--timesteps" not in finding["hint"]
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--input", "10,5", "LSTM(12345678901234567890123456789012345678)"],
+     "its weight `kernel` would have (5, 49382715604938271560493827156049382712) = "),
+    (["--input", "10,5", "Dense(9223372036854775807)"], "(5, 9223372036854775807) = 46,116,860,184,273,879,035 elements"),
+    (["--input", "5", "RepeatVector(9223372036854775807)"], "elements per sample, 2**63 or more"),
+])
+def test_sizes_no_framework_can_build_are_refused(arguments, words):
+    result = invoke("summary", *arguments, "--format", "json")
+    assert result.exit_code == 1
+    [finding] = diagnostics(result.output)
+    assert finding["code"] == "H007" and words in finding["message"]
+
+
+def test_an_input_dimension_of_2_63_is_refused():
+    result = invoke("summary", "--input", "9223372036854775808,5", "LSTM(4)", "--format", "json")
+    assert result.exit_code == 1
+    assert diagnostics(result.output)[0]["message"].startswith(
+        "Dimension 0 of the input shape is 9,223,372,036,854,775,808, 2**63 or more")
+
+
+def test_huge_counts_are_exact_in_json_and_whole_in_the_table():
+    # LSTM(10**9) on 5 features: 4 × (10**9 × (5 + 10**9) + 10**9) = 4,000,000,024,000,000,000.
+    json_result = invoke("summary", "--input", "10,5", "LSTM(1000000000)", "--format", "json")
+    assert json_result.exit_code == 0
+    assert json.loads(json_result.output)["totals"]["params"] == 4_000_000_024_000_000_000
+    table = invoke("summary", "--input", "10,5", "LSTM(1000000000)").output
+    assert "│ lstm (LSTM)               │ (None, 1000000000)          │  4,000,000,024,000,000,000 │" in table
+    assert "…" not in table
+
+
+def test_a_narrow_terminal_wraps_cells_not_lines():
+    result = invoke("summary", str(SPECS / "seq2seq.yaml"), env={"COLUMNS": "60"})
+    lines = result.output.splitlines()
+    table = [line for line in lines if line[:1] in "┏┃┡│├└"]
+    assert table and all(len(line) <= 60 for line in table), max(map(len, table))
+    assert "│ encoder       │ [(None,      │   394,240 │ enc_emb[0][0] │" in lines
+    # Piped without COLUMNS: Keras's own widths (108 for a graph).
+    assert max(len(line) for line in invoke("summary", str(SPECS / "seq2seq.yaml")).output.splitlines()
+               if line[:1] == "│") == 108
+    verify = invoke("verify", str(SEED_001), env={"COLUMNS": "60"}).output.splitlines()
+    assert all(len(line) <= 60 for line in verify if line[:1] in "┏┃┡│├└")
+
+
+@pytest.mark.parametrize("env, arguments, coloured", [
+    ({"FORCE_COLOR": "1"}, [], True),
+    ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, [], False),   # NO_COLOR wins, as in rich and CPython
+    ({"FORCE_COLOR": "1"}, ["--color", "never"], False),
+    ({"FORCE_COLOR": ""}, [], False),                      # set but empty: not forced
+    ({}, ["--color", "always"], True),
+])
+def test_force_color(env, arguments, coloured):
+    for command in (["summary", str(SEED_001)], ["check", str(SPECS / "seq2seq.yaml"), "--no-verify"],
+                    ["verify", str(SEED_001)]):
+        result = invoke(*command, *arguments, env=dict({"NO_COLOR": None, "FORCE_COLOR": None}, **env))
+        assert ("\x1b[" in result.output) == coloured, (command, env)
+
+
+def test_verify_seed_must_not_be_negative():
+    result = invoke("verify", str(SEED_001), "--seed", "-1")
+    assert result.exit_code == 2
+    assert "Invalid value for '--seed': -1 is not in the range x>=0." in result.output
+
+
+def test_dtype_option_is_checked_as_a_spec_dtype_is():
+    from_option = invoke("summary", "--input", "10,5", "--dtype", "foo", "LSTM(4)", "--format", "json")
+    from_spec = invoke("summary", "-", "--format", "json",
+                       input="input: {shape: [10, 5], dtype: foo}\nlayers: [LSTM(4)]\n")
+    assert from_option.exit_code == from_spec.exit_code == 1
+    [option_finding], [spec_finding] = diagnostics(from_option.output), diagnostics(from_spec.output)
+    assert option_finding["code"] == spec_finding["code"] == "S010"
+    assert option_finding["message"].startswith("Unknown dtype 'foo' for --dtype; an input's dtype is one of")
+    assert spec_finding["message"].startswith("Unknown dtype 'foo' for `dtype`; an input's dtype is one of")
+    assert json.loads(invoke("summary", "--input", "10", "--dtype", "int32", "Embedding(10, 4)", "--format",
+                             "json").output)["inputs"][0]["dtype"] == "int32"
+
+
+# -- the verifier's array files ---------------------------------------------------------------------
+
+
+def _arrays(tmp_path, name, **arrays):
+    import numpy as np
+
+    path = tmp_path / name
+    if name.endswith(".npy"):
+        np.save(path, next(iter(arrays.values())))
+    else:
+        np.savez(path, *arrays.pop("positional", []), **arrays)
+    return str(path)
+
+
+def test_input_npz_keyed_by_another_name_says_which_keys(tmp_path):
+    import numpy as np
+
+    path = _arrays(tmp_path, "x.npz", tokens=np.zeros((2, 50, 10), "float32"))
+    result = invoke("verify", str(SEED_001), "--input", path, "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.output)["diagnostics"]
+    assert finding["code"] == "V004"
+    assert finding["message"] == (f"The input arrays in {path} are keyed ['tokens']; the model's inputs are "
+                                  "['input_layer'], so the keys must be ['input_layer'].")
+    assert "np.savez('x.npz', input_layer=...)" in finding["hint"]
+    # An unnamed array (np.savez('x.npz', x) keys it arr_0) is the one input.
+    unnamed = _arrays(tmp_path, "unnamed.npz", positional=[np.zeros((2, 50, 10), "float32")])
+    assert invoke("verify", str(SEED_001), "--input", unnamed).exit_code == 0
+
+
+def test_input_of_the_wrong_length_names_the_axis(tmp_path):
+    import numpy as np
+
+    path = _arrays(tmp_path, "short.npy", x=np.zeros((2, 40, 10), "float32"))
+    result = invoke("verify", str(SEED_001), "--input", path, "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.output)["diagnostics"]
+    assert finding["hint"] == ("Axis 1 has length 40, the model fixes it to 50: give arrays of that length (or "
+                               "make the spec's length null).")
+
+
+@pytest.mark.parametrize("option", ["--input", "--weights"])
+def test_a_file_that_is_not_numpys_is_not_called_pickled_data(tmp_path, option):
+    path = tmp_path / "corrupt.npz"
+    path.write_bytes(b"hello, not an archive")
+    result = invoke("verify", str(SEED_001), option, str(path), "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.output)["diagnostics"]
+    assert "pickled" not in finding["message"]
+    assert finding["message"].endswith("it is neither a .npy file (which starts with \\x93NUMPY) nor a .npz archive "
+                                       "(PK); it starts with 'hello,'.")
+
+
+def test_a_fifo_as_input_file_does_not_block(tmp_path):
+    fifo = _fifo(tmp_path)
+    result = invoke("verify", str(SEED_001), "--input", str(fifo), "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["diagnostics"][0]["message"].endswith("it is a FIFO (named pipe), not a file "
+                                                                          "of arrays.")
+
+
+# -- messages that misled -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec, code, line, column, message, hint", [
+    ('name: ""\ninput: [10, 5]\nlayers: [LSTM(4)]\n', "S006", 1, 7, "`name` is empty.",
+     'Give the model a name, e.g. name: "my-model", or leave `name:` out.'),
+    ("name: 5\ninput: [10, 5]\nlayers: [LSTM(4)]\n", "S005", 1, 7, "`name` must be a string, got the number 5.",
+     'Quote it: name: "5".'),
+    ('input: [10, 5]\nlayers:\n  - {type: LSTM, units: 4, name: ""}\n', "S006", 3, 28, "LSTM: `name` is empty.",
+     'Give it a value, e.g. `name: "encoder"`, or leave `name` out.'),
+    ("inputs: [[10, 5]]\nlayers: [LSTM(4)]\n", "S010", 1, 10,
+     "Entry 0 of `inputs:` is a shape without a name; each input of a graph needs a name, which its layers refer to.",
+     "Write `inputs: {x: [10, 5]}` (a mapping of names to shapes), or `input: [10, 5]` for a plain stack of layers."),
+    ("input: [10, 5]\nlayers:\n  - Input((30, 8))\n  - LSTM(4)\n", "S003", 3, 5,
+     "`Input` is the model's input, not a layer: lstmcalc takes the input shape from `input:` (or `--input`).",
+     "Write `input: [30, 8]` at the top of the spec (without the batch axis), or on the command line "
+     "`--input 30,8` before the layers."),
+])
+def test_messages_that_misled(spec, code, line, column, message, hint):
+    result = invoke("summary", "-", "--format", "json", input=spec)
+    assert result.exit_code == 1
+    found = diagnostics(result.output)
+    assert [(d["code"], d["line"], d["column"], d["message"], d["hint"]) for d in found] == [
+        (code, line, column, message, hint)]

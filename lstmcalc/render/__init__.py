@@ -17,6 +17,8 @@ class RenderOptions(NamedTuple):
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
     columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
     sections: Tuple[str, ...] = ()  # explain's sections to print, from EXPLAIN_SECTIONS; () = all
+    # The terminal's width (COLUMNS): tables narrower than Keras's default fit it, wrapping cells.
+    max_width: Optional[int] = None
 
 
 Renderer = Callable[[Any, RenderOptions], str]  # (Report, RenderOptions) -> text

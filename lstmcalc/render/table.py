@@ -62,6 +62,30 @@ def _row(row: SummaryRow, color: bool, graph: bool) -> List[str]:
         [_connections(row.connections, color)] if graph else [])
 
 
+def fit_cells(widths: List[int], rows: Sequence[Sequence[str]], fixed: Sequence[int],
+              flexible: Sequence[int]) -> List[int]:
+    """Widen the ``fixed`` columns (figures) to their longest cell, so that a number is never cut,
+    taking the room from the ``flexible`` ones (names and shapes wrap), keeping each at least 10."""
+    widths = list(widths)
+    for index in fixed:
+        # rich gives a column its width less about 4 characters (padding, and the borders it takes
+        # from all columns evenly), as it does for Keras's own summary.
+        need = max([len(row[index]) + 4 for row in rows] + [widths[index]])
+        missing = need - widths[index]
+        for other in flexible:
+            taken = min(missing, max(widths[other] - 10, 0))
+            widths[other] -= taken
+            missing -= taken
+        widths[index] = need - missing
+    return widths
+
+
+def _plain(text: str) -> str:
+    from rich.text import Text
+
+    return Text.from_markup(text).plain
+
+
 def _column_widths(graph: bool, count: int, width: Optional[int]) -> List[int]:
     """Keras's proportions; each figure column beyond the first is as wide as Param #."""
     positions, default_width = GRAPH if graph else SEQUENTIAL
@@ -89,16 +113,25 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
 
     color = options.color
     graph, rows = summary_layout(report, options.columns)
-    widths = _column_widths(graph, len(options.columns), options.width)
+    width = options.width
+    if width is None and options.max_width is not None:
+        # A terminal narrower than Keras's table: the same table, its cells wrapped to fit.
+        default = sum(_column_widths(graph, len(options.columns), None))
+        width = max(min(default, options.max_width), 30) if options.max_width < default else None
+    widths = _column_widths(graph, len(options.columns), width)
+    cells = [_row(row, color, graph) for row in rows]
+    figures = range(2, 2 + len(options.columns))
+    widths = fit_cells(widths, [[_plain(cell) for cell in row] for row in cells], figures, [0, 1])
     width = sum(widths)
     header = (["Layer (type)", "Output Shape"] + [SUMMARY_COLUMNS[name] for name in options.columns]
               + (["Connected to"] if graph else []))
     align = ["left", "left"] + ["right"] * len(options.columns) + ["left"]
-    columns = [rich.table.Column(title, justify=align[index], width=widths[index])
+    # fold: a name or number longer than its cell breaks onto the next line, never cut with "…".
+    columns = [rich.table.Column(title, justify=align[index], width=widths[index], overflow="fold")
                for index, title in enumerate(header)]
     table = rich.table.Table(*columns, width=width, show_lines=True)
-    for row in rows:
-        table.add_row(*_row(row, color, graph))
+    for row in cells:
+        table.add_row(*row)
 
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,

@@ -68,7 +68,7 @@ def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
     from rich.markup import escape
 
     color = options.color
-    width = options.width or WIDTH
+    width = options.width or max(min(WIDTH, options.max_width or WIDTH), 30)  # a narrow terminal: wrap cells
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,
                                    color_system="256" if color else None, no_color=not color,
@@ -90,7 +90,7 @@ def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
     for title, position, justify in COLUMNS:
         column_width = max(int(position * width) - current, 4)
         current += column_width
-        columns.append(rich.table.Column(title, justify=justify, width=column_width))
+        columns.append(rich.table.Column(title, justify=justify, width=column_width, overflow="fold"))
     table = rich.table.Table(*columns, width=width, show_lines=True)
     for check in result.inputs + result.layers:
         table.add_row(*_row(check, color))

@@ -89,6 +89,30 @@ def _read_at_most(handle: BinaryIO, name: str, limit: int) -> bytes:
     return data
 
 
+# The first bytes of NumPy's files: .npy, and .npz (a zip archive, possibly empty).
+_ARRAY_MAGIC = (b"\x93NUMPY", b"PK\x03\x04", b"PK\x05\x06")
+
+
+def array_file_problem(path: str) -> Optional[str]:
+    """Why ``path`` cannot be a .npy or .npz file (not a regular file, unreadable, other content),
+    or None. Checked before NumPy opens it, so that a FIFO never blocks and a text file is not
+    called "pickled data"."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        return f"{error.strerror or error}."
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            return f"it is {_kind(mode)}, not a file of arrays."
+        start = handle.read(6)
+    if not start.startswith(_ARRAY_MAGIC):
+        shown = start.decode("ascii", "backslashreplace") if start else "nothing"
+        return (f"it is neither a .npy file (which starts with \\x93NUMPY) nor a .npz archive (PK); it "
+                f"starts with {shown!r}.")
+    return None
+
+
 def decode_spec(data: bytes, name: Optional[str]) -> str:
     """UTF-8 text (a byte-order mark is dropped); S001 when the bytes are not UTF-8."""
     try:

@@ -1,0 +1,32 @@
+"""Models Keras builds but cannot run are errors; models it runs are not (recorded by
+scripts/record_keras_runs.py into tests/fixtures/keras/run_reference.json)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from lstmcalc import analyze_text
+from lstmcalc.verify import VerifyOptions, verify_report
+
+from .conftest import ROOT
+
+REFERENCE = json.loads((ROOT / "tests" / "fixtures" / "keras" / "run_reference.json").read_text())["cases"]
+# The code lstmcalc gives each model Keras builds but cannot run.
+CODES = {"activation-threshold": "S006"}
+
+
+@pytest.mark.parametrize("case_id", sorted(REFERENCE))
+def test_one_verdict_for_what_keras_builds_and_runs(case_id):
+    case = REFERENCE[case_id]
+    assert case["built"], case_id
+    report = analyze_text(yaml.safe_dump(case["spec"], sort_keys=False), file="case.yaml")
+    if case["ran"]:
+        assert report.ok, report.diagnostics
+        result = verify_report(report, VerifyOptions(batch_size=2, timesteps=3))
+        assert result.ok, result.diagnostics
+        assert [list(array.shape) for array in result.outputs.values()] == case["output_shapes"]
+    else:
+        assert [d.code for d in report.errors] == [CODES.get(case_id, "H008")], report.diagnostics

@@ -177,11 +177,13 @@ def default_check_format() -> str:
                    "the file (comments included) as it is.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB found in directories and globs (repeatable).")
+              help="Skip files matching GLOB found in directories and globs (repeatable); a GLOB "
+                   "without / matches a file or folder name at any depth.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too "
                                                      "(for pre-commit).")
 @click.option("--config", type=click.Path(dir_okay=False),
-              help="Settings file (default: ./.lstmcalc.yaml when present).")
+              help="Settings file for every path (default: each file's closest .lstmcalc.yaml, "
+                   "looked for up to the repository root).")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Run the NumPy forward pass (lstmcalc verify) over each valid model.")
 @COLOR_OPTION
@@ -189,7 +191,8 @@ def check(paths, output_format, strict, update_expect, batch_size, exclude, forc
           color):
     """Check specs for CI: every finding with its code, file, line and column.
 
-    PATH is a spec file, a directory (every *.yaml / *.yml below it) or a glob. Exit status:
+    PATH is a spec file, a directory (every *.yaml / *.yml below it), a glob, or - (standard
+    input). Exit status:
     0 no errors, 1 errors (or warnings with --strict), 2 usage errors.
 
     \b

@@ -58,14 +58,12 @@ def heavy_modules_imported(arguments: Sequence[str], modules: Sequence[str] = ("
 def pytest_configure(config):
     config.addinivalue_line("markers", "long: minutes-long runs (50,000-layer models, the long fuzz); "
                                        "run with `pytest --long` or LSTMCALC_FUZZ=long")
-
-
-def long_runs_requested(config) -> bool:
-    return config.getoption("--long") or os.environ.get("LSTMCALC_FUZZ") == "long"
+    if config.getoption("--long"):
+        os.environ["LSTMCALC_FUZZ"] = "long"  # read by tests/test_fuzz.py when it is imported
 
 
 def pytest_collection_modifyitems(config, items):
-    if long_runs_requested(config):
+    if os.environ.get("LSTMCALC_FUZZ") == "long":
         return
     skip = pytest.mark.skip(reason="long run: use `pytest --long` or LSTMCALC_FUZZ=long")
     for item in items:

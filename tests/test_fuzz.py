@@ -58,12 +58,6 @@ def fuzz(examples: int = 25):
     return settings(settings.get_profile("lstmcalc-ci"), max_examples=examples)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _long_option(request):
-    global LONG
-    LONG = LONG or request.config.getoption("--long")
-
-
 SPEC_SCHEMA = json.loads((ROOT / "schema" / "lstmcalc-spec.schema.json").read_text())
 # `lstmcalc summary --format json` (schema lstmcalc.summary/1), as the README documents it.
 _SHAPE = {"type": "array", "items": {"type": ["integer", "null"], "minimum": 0}}

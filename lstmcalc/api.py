@@ -47,14 +47,21 @@ def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
         return None, problem.to_diagnostic()
 
 
-def analyze_stdin(stream: BinaryIO, *, batch_size: Optional[int] = None) -> Report:
-    """Analyze a spec read from a binary stream (standard input), within the same size limit."""
+def read_stream_text(stream: BinaryIO, name: str = STDIN) -> Tuple[Optional[str], Optional[Diagnostic]]:
+    """``read_text`` for a binary stream (standard input), within the same size limit."""
     from .spec.files import decode_spec, read_stream_limited
 
     try:
-        text = decode_spec(read_stream_limited(stream), STDIN)
+        return decode_spec(read_stream_limited(stream, name), name), None
     except SpecProblem as problem:
-        return _report_without_model(STDIN, [problem.to_diagnostic()])
+        return None, problem.to_diagnostic()
+
+
+def analyze_stdin(stream: BinaryIO, *, batch_size: Optional[int] = None) -> Report:
+    """Analyze a spec read from a binary stream (standard input)."""
+    text, problem = read_stream_text(stream)
+    if text is None:
+        return _report_without_model(STDIN, [problem])
     return analyze_text(text, file=STDIN, batch_size=batch_size)
 
 

@@ -359,19 +359,12 @@ def findings_and_verified(report: Report, passes: Sequence[Pass]) -> Tuple[List[
 
 
 def _read(file: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
-    from .api import read_text
+    from .api import read_stream_text, read_text
 
     if file == STDIN_PATH:
         import sys
 
-        from .spec.files import decode_spec, read_stream_limited
-        from .diagnostics import SpecProblem
-
-        try:
-            stream = getattr(sys.stdin, "buffer", sys.stdin)
-            return decode_spec(read_stream_limited(stream), STDIN_NAME), None
-        except SpecProblem as problem:
-            return None, problem.to_diagnostic()
+        return read_stream_text(getattr(sys.stdin, "buffer", sys.stdin), STDIN_NAME)
     try:
         return read_text(file)
     except FileNotFoundError:  # gone since it was listed

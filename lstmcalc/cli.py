@@ -256,9 +256,8 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
-        from .suggest import closest
-
         from .render.text import printable
+        from .suggest import closest
 
         suggestion = closest(error.name, error.known)
         hint = f"did you mean {printable(suggestion)}? " if suggestion else ""

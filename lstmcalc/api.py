@@ -37,7 +37,7 @@ def analyze_text(text: str, *, file: Optional[str] = None, batch_size: Optional[
 
 def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
     """The file's text, or a diagnostic when it cannot be a spec: not UTF-8 (S001), unreadable,
-    a device, FIFO or broken link (S017), too large (S018). Missing files raise FileNotFoundError."""
+    a device, FIFO or broken link (S026), too large (S027). Missing files raise FileNotFoundError."""
     from .spec.files import decode_spec, read_limited
 
     name = os.fspath(path)

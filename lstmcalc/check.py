@@ -241,7 +241,7 @@ def _walk(directory: str, errors: Optional[List[Diagnostic]] = None) -> List[str
     def unreadable(error: OSError) -> None:
         if errors is not None:
             where = error.filename or directory
-            errors.append(make("S017", f"Cannot read the folder {where}: {error.strerror or error}; its specs "
+            errors.append(make("S026", f"Cannot read the folder {where}: {error.strerror or error}; its specs "
                                        "were not checked.", "Check the folder's permissions.",
                                location=Location(where, 1, 1)))
 
@@ -262,7 +262,7 @@ def spec_files(paths: Sequence[str], exclusions: ExclusionsFor = (), force_exclu
     expanded, ``-`` is standard input; exclusions (a list, or a function of the path giving its
     list) apply to what directories and globs find, and to files named explicitly only with
     ``force_exclude`` (as for ruff and black). A file named explicitly is checked even when a
-    directory named before it excluded it. Folders that cannot be read add an S017 to ``errors``."""
+    directory named before it excluded it. Folders that cannot be read add an S026 to ``errors``."""
     if not paths:
         raise UsageProblem("give at least one spec file, directory or glob")
     rules = exclusions if callable(exclusions) else (lambda path, fixed=exclusions: fixed)
@@ -368,7 +368,7 @@ def _read(file: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
     try:
         return read_text(file)
     except FileNotFoundError:  # gone since it was listed
-        return None, make("S017", f"{file} no longer exists.", "Check again once the files have settled.",
+        return None, make("S026", f"{file} no longer exists.", "Check again once the files have settled.",
                           location=Location(file, None, None))
 
 

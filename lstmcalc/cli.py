@@ -98,7 +98,7 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
     path = arguments[0]
     if path == "-":
         return api.analyze_stdin(standard_input(), batch_size=batch_size)
-    if not os.path.lexists(path):  # a broken link is reported by the reader (S017)
+    if not os.path.lexists(path):  # a broken link is reported by the reader (S026)
         hint = " (to build a model on the command line, start with --input SHAPE)" if "(" in path else ""
         raise click.BadParameter(f"no such file: {path}{hint}", param_hint="SPEC")
     if os.path.isdir(path):

@@ -69,12 +69,12 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
 
 
 def check_sizes(layer: Layer, weights: Sequence[Weight], outputs: Sequence[TensorSpec]) -> None:
-    """Raise H007 for a weight, or an output per sample, of more elements than any framework
+    """Raise H011 for a weight, or an output per sample, of more elements than any framework
     can index (the counts stay exact integers; the table and JSON never round them)."""
     for weight in weights:
         if weight.size > MAX_ELEMENTS:
             raise ShapeProblem(
-                "H007", f"{layer.name} ({layer.keras_class}): its weight `{weight.name}` would have "
+                "H011", f"{layer.name} ({layer.keras_class}): its weight `{weight.name}` would have "
                         f"{format_shape(weight.shape)} = {weight.size:,} elements, 2**63 or more: no framework "
                         "can build it (they count elements in 64-bit integers).",
                 "Check the sizes in this layer's arguments (units, filters, input_dim, ...) for a typo.")
@@ -82,7 +82,7 @@ def check_sizes(layer: Layer, weights: Sequence[Weight], outputs: Sequence[Tenso
         per_sample = product([dim for dim in tensor.shape[1:] if dim is not None])
         if per_sample > MAX_ELEMENTS:
             raise ShapeProblem(
-                "H007", f"{layer.name} ({layer.keras_class}) would output {format_shape(tensor.shape)}: "
+                "H011", f"{layer.name} ({layer.keras_class}) would output {format_shape(tensor.shape)}: "
                         f"{per_sample:,} elements per sample, 2**63 or more: no framework can hold it.",
                 "Check the sizes in this layer's arguments and in the input shape for a typo.")
 

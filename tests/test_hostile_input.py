@@ -67,10 +67,10 @@ def _too_large(tmp_path):
 
 # (id, how to make the path, code, words of the message)
 NOT_SPECS = [
-    ("device", lambda tmp_path: "/dev/zero", "S017", "/dev/zero is a character device, not a spec file"),
-    ("fifo", _fifo, "S017", "is a FIFO (named pipe), not a spec file"),
-    ("broken-link", _broken_link, "S017", "is a broken symbolic link (to "),
-    ("too-large", _too_large, "S018", "is 10,485,761 bytes; lstmcalc reads specs of at most 10,485,760 bytes"),
+    ("device", lambda tmp_path: "/dev/zero", "S026", "/dev/zero is a character device, not a spec file"),
+    ("fifo", _fifo, "S026", "is a FIFO (named pipe), not a spec file"),
+    ("broken-link", _broken_link, "S026", "is a broken symbolic link (to "),
+    ("too-large", _too_large, "S027", "is 10,485,761 bytes; lstmcalc reads specs of at most 10,485,760 bytes"),
 ]
 
 
@@ -106,7 +106,7 @@ def test_a_broken_link_inside_a_checked_directory(tmp_path):
     _broken_link(tmp_path)
     result = invoke("check", str(tmp_path), "--format", "parsable", "--no-verify")
     assert result.exit_code == 1
-    assert result.output == (f"{tmp_path / 'broken.yaml'}:1:1: [error] S017 {tmp_path / 'broken.yaml'} is a "
+    assert result.output == (f"{tmp_path / 'broken.yaml'}:1:1: [error] S026 {tmp_path / 'broken.yaml'} is a "
                              f"broken symbolic link (to {tmp_path / 'nowhere.yaml'}).\n")
 
 
@@ -125,10 +125,10 @@ def test_permission_denied(tmp_path, monkeypatch):
         result = invoke(command, str(spec))
         assert result.exit_code == 1
         text = " ".join(result.output.split())  # explain wraps its lines
-        assert "S017" in text and f"Cannot open {spec}: Permission denied." in text
+        assert "S026" in text and f"Cannot open {spec}: Permission denied." in text
     result = invoke("check", str(spec), "--format", "parsable")
     assert result.exit_code == 1
-    assert result.output == f"{spec}:1:1: [error] S017 Cannot open {spec}: Permission denied.\n"
+    assert result.output == f"{spec}:1:1: [error] S026 Cannot open {spec}: Permission denied.\n"
 
 
 @pytest.mark.skipif(IS_ROOT or not hasattr(os, "geteuid"), reason="root reads every file")
@@ -138,7 +138,7 @@ def test_permission_denied_end_to_end(tmp_path):
     spec.chmod(0)
     result = subprocess.run(_installed_command() + ["summary", str(spec)], capture_output=True, text=True)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "S017" in result.stdout and "Permission denied" in result.stdout
+    assert "S026" in result.stdout and "Permission denied" in result.stdout
 
 
 def test_unreadable_folder_is_not_said_to_hold_no_specs(tmp_path, monkeypatch):
@@ -153,7 +153,7 @@ def test_unreadable_folder_is_not_said_to_hold_no_specs(tmp_path, monkeypatch):
     monkeypatch.setattr(check_module.os, "walk", walk)
     result = invoke("check", str(folder), "--format", "parsable")
     assert result.exit_code == 1
-    assert result.output == (f"{folder}:1:1: [error] S017 Cannot read the folder {folder}: Permission denied; "
+    assert result.output == (f"{folder}:1:1: [error] S026 Cannot read the folder {folder}: Permission denied; "
                              "its specs were not checked.\n")
 
 
@@ -161,7 +161,7 @@ def test_read_limited_refuses_before_reading(tmp_path):
     path = _too_large(tmp_path)
     with pytest.raises(Exception) as raised:
         read_limited(str(path))
-    assert raised.value.code == "S018"
+    assert raised.value.code == "S027"
     with pytest.raises(FileNotFoundError):
         read_limited(str(tmp_path / "missing.yaml"))
 
@@ -172,7 +172,7 @@ def test_device_end_to_end_is_immediate():
     result = subprocess.run(_installed_command() + ["summary", "/dev/zero"], capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 1 and result.stderr == ""
-    assert result.stdout.endswith("error[S017] /dev/zero: /dev/zero is a character device, not a spec file; "
+    assert result.stdout.endswith("error[S026] /dev/zero: /dev/zero is a character device, not a spec file; "
                                   "lstmcalc reads regular files only.\n  hint: Give the path of a YAML spec (or "
                                   "`-` to read one from standard input).\n")
 
@@ -181,7 +181,7 @@ def test_standard_input_is_limited_too():
     result = invoke("summary", "-", "--format", "json", input=b"#" * (MAX_SPEC_BYTES + 1))
     assert result.exit_code == 1
     [finding] = diagnostics(result.output)
-    assert finding["code"] == "S018" and finding["file"] == "<stdin>"
+    assert finding["code"] == "S027" and finding["file"] == "<stdin>"
     assert finding["message"].startswith("<stdin> holds more than 10,485,760 bytes")
 
 
@@ -204,7 +204,7 @@ def test_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit(levels):
     result = invoke("summary", "-", "--format", "json", input=_bomb(levels))
     assert result.exit_code == 1
     [finding] = diagnostics(result.output)
-    assert (finding["code"], finding["line"], finding["column"]) == ("S019", 9, 12)
+    assert (finding["code"], finding["line"], finding["column"]) == ("S028", 9, 12)
     assert finding["message"].startswith("The alias *a4 repeats the anchor &a4 (line 8, column 7), which stands "
                                          "for 66,430 nodes: with the aliases before it, the document would "
                                          "expand to 141,179 nodes from the 31 written;")
@@ -218,7 +218,7 @@ def test_alias_bomb_end_to_end(tmp_path):
         result = subprocess.run(_installed_command() + command + [str(spec)], capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 1 and result.stderr == "", (command, result.stderr)
-        assert "S019" in result.stdout
+        assert "S028" in result.stdout
 
 
 def test_aliases_are_shared_not_copied():
@@ -238,9 +238,9 @@ def test_merge_keys_let_the_mapping_override():
 
 
 @pytest.mark.parametrize("text, code, line, column, words", [
-    ("a: &a [1, *a]\n", "S019", 1, 11, "The alias *a is inside its own anchor &a"),
-    ("[" * 150 + "]" * 150 + "\n", "S019", 1, 101, "nested more than 100 levels deep"),
-    ("- " * 150 + "x\n", "S019", 1, 201, "nested more than 100 levels deep"),
+    ("a: &a [1, *a]\n", "S028", 1, 11, "The alias *a is inside its own anchor &a"),
+    ("[" * 150 + "]" * 150 + "\n", "S028", 1, 101, "nested more than 100 levels deep"),
+    ("- " * 150 + "x\n", "S028", 1, 201, "nested more than 100 levels deep"),
     ("a: *nowhere\n", "S001", 1, 4, "found undefined alias *nowhere"),
     ("a: 1\n---\nb: 2\n", "S001", 2, 1, "a second YAML document"),
     ("? [a]\n: 1\n", "S002", 1, 3, "A mapping key must be a plain name"),
@@ -259,7 +259,7 @@ def test_yaml_that_cannot_be_a_spec(text, code, line, column, words):
 def test_deep_nesting_is_refused_before_the_document_is_read():
     # 100,000 levels: libyaml reads the events without recursion; lstmcalc stops at level 101.
     result = invoke("summary", "-", "--format", "json", input="[" * 100_000 + "]" * 100_000 + "\n")
-    assert result.exit_code == 1 and codes(result.output) == ["S019"]
+    assert result.exit_code == 1 and codes(result.output) == ["S028"]
 
 
 def test_exponent_numbers_are_numbers():
@@ -411,7 +411,7 @@ def test_zero_time_steps_one_verdict_one_hint(tmp_path, command):
     found = [d for d in diagnostics(result.output) if d["severity"] == "error"] if command[0] != "verify" else \
         json.loads(result.output)["model_diagnostics"]
     [finding] = found
-    assert (finding["code"], finding["layer"], finding["line"], finding["column"]) == ("H008", "lstm", 2, 10)
+    assert (finding["code"], finding["layer"], finding["line"], finding["column"]) == ("H012", "lstm", 2, 10)
     assert finding["hint"].startswith("Give the input at least one time step, e.g. `input: [10, 5]`")
     assert "--timesteps" not in finding["hint"]
 
@@ -426,7 +426,7 @@ def test_sizes_no_framework_can_build_are_refused(arguments, words):
     result = invoke("summary", *arguments, "--format", "json")
     assert result.exit_code == 1
     [finding] = diagnostics(result.output)
-    assert finding["code"] == "H007" and words in finding["message"]
+    assert finding["code"] == "H011" and words in finding["message"]
 
 
 def test_an_input_dimension_of_2_63_is_refused():

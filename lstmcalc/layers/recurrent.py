@@ -142,7 +142,7 @@ class Recurrent(Layer):
         sequence = inputs[0].shape
         if sequence[1] == 0:
             return [ShapeProblem(
-                "H008", f"{self.name} ({self.keras_class}) reads sequences of 0 time steps {sequence}: Keras "
+                "H012", f"{self.name} ({self.keras_class}) reads sequences of 0 time steps {sequence}: Keras "
                         "builds it (and its summary), but it fails when it runs (slice index 0 of dimension 1 "
                         "out of bounds).", "Give the input at least one time step, e.g. `input: [10, 5]`; "
                                            "null when the length varies.")]

@@ -2,7 +2,7 @@
 
 Every reader (YAML specs, and the readers of other formats) goes through ``read_limited`` so that
 a device (``/dev/zero``), a FIFO, a directory, a broken link or a huge file ends at once with a
-diagnostic (S017, S018) instead of a hang, a traceback or the memory filling up.
+diagnostic (S026, S027) instead of a hang, a traceback or the memory filling up.
 """
 
 from __future__ import annotations
@@ -30,20 +30,20 @@ def _kind(mode: int) -> str:
 
 
 def _unreadable(path: str, message: str, hint: str) -> SpecProblem:
-    return SpecProblem("S017", message, hint, Location(path, None, None))
+    return SpecProblem("S026", message, hint, Location(path, None, None))
 
 
 def _too_large(path: str, size: Optional[int], limit: int) -> SpecProblem:
     amount = f"is {size:,} bytes" if size is not None else f"holds more than {limit:,} bytes"
-    return SpecProblem("S018", f"{path} {amount}; lstmcalc reads specs of at most {limit:,} bytes "
+    return SpecProblem("S027", f"{path} {amount}; lstmcalc reads specs of at most {limit:,} bytes "
                                f"({limit / (1024 * 1024):g} MiB).",
                        "Split the model, or check that this is the spec you meant.", Location(path, None, None))
 
 
 def read_limited(path: str, limit: int = MAX_SPEC_BYTES) -> bytes:
     """The bytes of the regular file at ``path``. Raises FileNotFoundError when nothing is there,
-    SpecProblem S017 when it cannot be read (permission, broken link, device, FIFO, directory,
-    I/O error) and S018 when it is larger than ``limit``."""
+    SpecProblem S026 when it cannot be read (permission, broken link, device, FIFO, directory,
+    I/O error) and S027 when it is larger than ``limit``."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the
         # descriptor itself, so a file swapped after a stat cannot slip through.
@@ -72,7 +72,7 @@ def read_limited(path: str, limit: int = MAX_SPEC_BYTES) -> bytes:
 
 
 def read_stream_limited(stream: BinaryIO, name: str = "<stdin>", limit: int = MAX_SPEC_BYTES) -> bytes:
-    """At most ``limit`` bytes from a stream such as standard input; S018 when it holds more."""
+    """At most ``limit`` bytes from a stream such as standard input; S027 when it holds more."""
     return _read_at_most(stream, name, limit)
 
 

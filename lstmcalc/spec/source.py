@@ -95,7 +95,7 @@ def _loader_class():
 
 def load_yaml(text: str, file: Optional[str]) -> Any:
     """Parse YAML text safely into located values. Raises SpecProblem: S001 for syntax errors,
-    S019 for a document nested too deeply or whose aliases expand too far."""
+    S028 for a document nested too deeply or whose aliases expand too far."""
     import yaml
 
     loader = _loader_class()(text)
@@ -107,7 +107,7 @@ def load_yaml(text: str, file: Optional[str]) -> Any:
         column = mark.column + 1 if mark is not None else None
         problem = error.problem or "invalid YAML"
         if "maximum nesting depth" in problem:  # libyaml's own limit (1000 levels)
-            raise SpecProblem("S019", f"The YAML document is nested more than {MAX_DEPTH} levels deep here.",
+            raise SpecProblem("S028", f"The YAML document is nested more than {MAX_DEPTH} levels deep here.",
                               _HINT_DEPTH, Location(file, line, column)) from None
         context = f" ({error.context})" if error.context else ""
         raise SpecProblem("S001", f"YAML syntax error: {problem}{context}", _HINT_SYNTAX,
@@ -269,7 +269,7 @@ class _Composer:
         anchored = self.anchors.get(event.anchor)
         if anchored is None:
             if event.anchor in self.open_anchors:
-                raise SpecProblem("S019", f"The alias *{event.anchor} is inside its own anchor "
+                raise SpecProblem("S028", f"The alias *{event.anchor} is inside its own anchor "
                                           f"&{event.anchor}: the value would contain itself.",
                                   "Refer to the anchor only after its value ends.", location)
             raise SpecProblem("S001", f"YAML syntax error: found undefined alias *{event.anchor}.",
@@ -290,14 +290,14 @@ class _Composer:
         limit = max(ALIAS_ALLOWANCE, ALIAS_RATIO * self.written)
         if self.copied > limit:
             raise SpecProblem(
-                "S019", f"{what}: with the aliases before it, the document would expand to "
+                "S028", f"{what}: with the aliases before it, the document would expand to "
                         f"{self.written + self.copied:,} nodes from the {self.written:,} written; aliases may "
                         f"add at most {ALIAS_ALLOWANCE:,} nodes (or {ALIAS_RATIO} times those written). Aliases "
                         "nested inside aliases multiply (a 'billion laughs' document).",
                 "Write the values out, or use fewer levels of aliases inside aliases.", location)
 
     def _too_deep(self, location: Location) -> None:
-        raise SpecProblem("S019", f"The YAML document is nested more than {MAX_DEPTH} levels deep here.",
+        raise SpecProblem("S028", f"The YAML document is nested more than {MAX_DEPTH} levels deep here.",
                           _HINT_DEPTH, location)
 
     def _finish(self, collection: _Collection) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any, Dict, Optional, Sequence, Tuple
@@ -40,11 +41,34 @@ def parse_shape(text: str) -> Tuple[Optional[int], ...]:
 
 
 def use_color(choice: str) -> bool:
+    """--color always/never; with auto, NO_COLOR (no-color.org) turns colour off, FORCE_COLOR
+    (force-color.org) turns it on without a terminal (CI logs), else only on a terminal. NO_COLOR
+    wins over FORCE_COLOR, as in rich and CPython."""
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def terminal_width() -> Optional[int]:
+    """The columns to fit tables in: COLUMNS when set, else the terminal's; None when unknown
+    (output to a file or pipe keeps Keras's widths)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.strip().isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def standard_input():
+    """Standard input as bytes (click's test runner gives a text stream with a buffer too)."""
+    return getattr(sys.stdin, "buffer", sys.stdin)
 
 
 def emit(text: str) -> None:
@@ -119,8 +143,8 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
                                "in Keras call syntax")
     path = arguments[0]
     if path == "-":
-        return api.analyze_text(sys.stdin.read(), file="<stdin>", batch_size=batch_size)
-    if not os.path.exists(path):
+        return api.analyze_stdin(standard_input(), batch_size=batch_size)
+    if not os.path.lexists(path):  # a broken link is reported by the reader (S026)
         from .readers import looks_like_code
 
         if looks_like_code(path):
@@ -139,8 +163,8 @@ FRAMEWORK_OPTION = click.option("--framework", type=click.Choice(["keras", "pyto
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
                              default="table", show_default=True, help="Output format.")
 COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                            show_default=True, help="Colour the table (auto: only on a terminal, "
-                                                    "never when NO_COLOR is set).")
+                            show_default=True, help="Colour the table (auto: on a terminal or when "
+                                                    "FORCE_COLOR is set; never when NO_COLOR is set).")
 
 
 def comma_list(choices: Sequence[str], default: Tuple[str, ...], what: str, example: str):
@@ -199,7 +223,8 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bin
         raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
                                "lstmcalc diagram)")
     report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework, class_name)
-    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram,
+                            max_width=terminal_width())
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -219,11 +244,13 @@ def default_check_format() -> str:
                    "the file (comments included) as it is.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB found in directories and globs (repeatable).")
+              help="Skip files matching GLOB found in directories and globs (repeatable); a GLOB "
+                   "without / matches a file or folder name at any depth.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too "
                                                      "(for pre-commit).")
 @click.option("--config", type=click.Path(dir_okay=False),
-              help="Settings file (default: ./.lstmcalc.yaml when present).")
+              help="Settings file for every path (default: each file's closest .lstmcalc.yaml, "
+                   "looked for up to the repository root).")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Run the NumPy forward pass (lstmcalc verify) over each valid model.")
 @COLOR_OPTION
@@ -231,7 +258,8 @@ def check(paths, output_format, strict, update_expect, batch_size, exclude, forc
           color):
     """Check specs for CI: every finding with its code, file, line and column.
 
-    PATH is a spec file, a directory (every *.yaml / *.yml below it) or a glob. Exit status:
+    PATH is a spec file, a directory (every *.yaml / *.yml below it), a glob, or - (standard
+    input). Exit status:
     0 no errors, 1 errors (or warnings with --strict), 2 usage errors.
 
     \b
@@ -300,12 +328,14 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
+        from .render.text import printable
         from .suggest import closest
 
         suggestion = closest(error.name, error.known)
-        hint = f"did you mean {suggestion}? " if suggestion else ""
+        hint = f"did you mean {printable(suggestion)}? " if suggestion else ""
         raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
-                                 f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
+                                 f"{', '.join(printable(name) for name in error.known) or 'none'}",
+                                 param_hint="LAYER")
     emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -335,7 +365,8 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
               "unknown.  [default: 2]")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
               "input axis.  [default: 7]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights and inputs (0 or more).")
 @click.option("--weights", "weights_path", type=NPZ_FILE, metavar="W.npz",
               help="Weights keyed <layer>/<weight> (e.g. lstm/kernel), instead of random ones.")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), metavar="X.npy|X.npz|SHAPE",
@@ -370,7 +401,8 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
     sample = None
     if input_path is not None and not os.path.exists(input_path) and is_python_source([spec]):
         sample, input_path = input_path, None  # the shape of one sample of a PyTorch source's input
-    elif input_path is not None and not os.path.isfile(input_path):
+    elif input_path is not None and not os.path.lexists(input_path):
+        # Anything that exists goes to the array reader, which says what it is (a FIFO, a device).
         raise click.BadParameter(f"no such file: {input_path}", param_hint="--input")
     if input_path is not None and (batch_size is not None or timesteps is not None):
         raise click.UsageError("--batch-size and --timesteps do not apply with --input: the input "
@@ -387,7 +419,7 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
         except OSError as error:
             raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}",
                                      param_hint="--output")
-    render_options = RenderOptions(color=use_color(color), width=width)
+    render_options = RenderOptions(color=use_color(color), width=width, max_width=terminal_width())
     emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
@@ -624,6 +656,10 @@ def port(spec, weights_path, target, output_path, spec_out, merge_stacks, batch_
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console-script entry point."""
+    # A run allocates many small objects and keeps nearly all of them to the end: collecting
+    # cycles every 700 allocations (Python's default) costs a third of the time on large models
+    # for nothing. A short-lived command can afford rarer collections (as mypy does).
+    gc.set_threshold(50_000, 20, 20)
     try:
         cli.main(args=argv, prog_name="lstmcalc", standalone_mode=True)
     except BrokenPipeError:

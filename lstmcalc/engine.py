@@ -9,12 +9,12 @@ from typing import Dict, List, Optional, Sequence
 
 from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
-from .layers.base import Layer, Problem, TensorSpec, check_inputs
+from .layers.base import Layer, Problem, TensorSpec, Weight, check_inputs
 from .layers.factory import LayerFactory, Namer
 from .layers import frameworks
 from .keras_layout import MaskTracker, TensorKey, operation_order
 from .report import InputReport, LayerReport, OperationReport, Report, compute_totals, wrapped_reports
-from .shapes import Shape, format_shape
+from .shapes import MAX_ELEMENTS, Shape, format_shape, product
 from .spec.model import ModelSpec, Reference
 
 
@@ -113,7 +113,28 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
                 "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                 f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
                 f"{layer.name}.", "")
-    return layer.outputs(tensors), weights
+    outputs = layer.outputs(tensors)
+    check_sizes(layer, weights, outputs)
+    return outputs, weights
+
+
+def check_sizes(layer: Layer, weights: Sequence[Weight], outputs: Sequence[TensorSpec]) -> None:
+    """Raise H011 for a weight, or an output per sample, of more elements than any framework
+    can index (the counts stay exact integers; the table and JSON never round them)."""
+    for weight in weights:
+        if weight.size > MAX_ELEMENTS:
+            raise Problem(
+                "H011", f"{layer.name} ({layer.keras_class}): its weight `{weight.name}` would have "
+                        f"{format_shape(weight.shape)} = {weight.size:,} elements, 2**63 or more: no framework "
+                        "can build it (they count elements in 64-bit integers).",
+                "Check the sizes in this layer's arguments (units, filters, input_dim, ...) for a typo.")
+    for tensor in outputs:
+        per_sample = product([dim for dim in tensor.shape[1:] if dim is not None])
+        if per_sample > MAX_ELEMENTS:
+            raise Problem(
+                "H011", f"{layer.name} ({layer.keras_class}) would output {format_shape(tensor.shape)}: "
+                        f"{per_sample:,} elements per sample, 2**63 or more: no framework can hold it.",
+                "Check the sizes in this layer's arguments and in the input shape for a typo.")
 
 
 class Propagation:

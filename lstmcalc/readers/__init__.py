@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
-from ..diagnostics import Diagnostic, make
-from ..spec.files import FileTooLarge, read_limited
+from ..diagnostics import Diagnostic, Problem, make
+from ..spec.files import MAX_SPEC_BYTES, read_limited
 from ..spec.model import ModelSpec
 from ..spec.source import Location
 
@@ -25,7 +25,7 @@ Read = Tuple[Optional[ModelSpec], List[Diagnostic]]
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ARCHIVE_LIMIT = 4 * 1024 * 1024 * 1024  # a .keras archive holds the weights too
-TEXT_LIMIT = 64 * 1024 * 1024
+TEXT_LIMIT = MAX_SPEC_BYTES  # specs, JSON configs and source files
 
 
 def _yaml(data: bytes, file: str) -> Read:
@@ -152,9 +152,8 @@ def read_model_file(path: str, bindings: Optional[Dict[str, Any]] = None,
     limit = ARCHIVE_LIMIT if extension == ".keras" else TEXT_LIMIT
     try:
         data = read_limited(path, limit)
-    except FileTooLarge as error:
-        return None, [make("S017", f"{error}; no model description is that large.",
-                           "Check that this is the file you meant.", location=Location(path, None, None))]
+    except Problem as problem:  # unreadable (S026), too large (S027); a missing file raises
+        return None, [problem.to_diagnostic()]
     return read_model_bytes(data, path, bindings, options)
 
 

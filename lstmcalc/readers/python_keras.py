@@ -473,8 +473,8 @@ class PythonReader(Evaluator):
             raise Unresolvable(f"`{name}(...)` has no shape.", "Write e.g. `Input(shape=(50, 10))`.", node)
         if isinstance(shape, int) and not isinstance(shape, bool):
             shape = (shape,)  # Keras accepts Input(10) for (10,)
-        checked = self.spec_reader._shape(shape, where, "the input shape")
-        dtype = self.spec_reader._dtype(keywords.get("dtype"), where)
+        checked = self.spec_reader.shape(shape, where, "the input shape")
+        dtype = self.spec_reader.dtype(keywords.get("dtype"), where)
         input_name = keywords.get("name") if isinstance(keywords.get("name"), str) else self.namer.auto(INPUT_TYPE)
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise Unresolvable(f"`batch_size` must be a positive whole number, got {batch!r}.",
@@ -488,7 +488,7 @@ class PythonReader(Evaluator):
                                "Or start the model with keras.Input(shape=(50, 10)).", node)
         where = self.at(node)
         batch = shape[0] if isinstance(shape[0], int) else None
-        return InputDef(None, self.spec_reader._shape(tuple(shape[1:]), where, "the input shape"), "float32",
+        return InputDef(None, self.spec_reader.shape(tuple(shape[1:]), where, "the input shape"), "float32",
                         where, batch)
 
     def make_sequential(self, node: ast.Call, scope: Dict[str, Any]) -> SequentialModel:

@@ -11,6 +11,7 @@ from . import RenderOptions
 from ..layers import frameworks
 from ..compute import Amount
 from .text import amount_text, compute_lines, diagnostic_lines, readable_bytes, where
+from .printable import printable_lines
 
 WIDTH = 100
 INDENT = "  "
@@ -228,4 +229,5 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += ["", f"The model is invalid: {errors} error{'s' if errors != 1 else ''}."]
-    return "\n".join(lines) + "\n"
+    # Names and messages from the spec never act on the terminal (escape sequences shown escaped).
+    return printable_lines("\n".join(lines)) + "\n"

@@ -10,6 +10,7 @@ from ..layers.base import INPUT_TYPE
 from ..quantities import readable_bytes
 from ..report import LayerReport, Report
 from ..shapes import Shape
+from .printable import printable
 
 
 def where(diagnostic: Diagnostic) -> str:
@@ -21,10 +22,11 @@ def where(diagnostic: Diagnostic) -> str:
 
 def diagnostic_lines(diagnostic: Diagnostic) -> List[str]:
     """``error[H001] file:9:5 (layer lstm_1): message`` and an indented hint line."""
-    layer = f" (layer {diagnostic.layer})" if diagnostic.layer else ""
-    lines = [f"{diagnostic.severity}[{diagnostic.code}] {where(diagnostic)}{layer}: {diagnostic.message}"]
+    layer = f" (layer {printable(diagnostic.layer)})" if diagnostic.layer else ""
+    lines = [f"{diagnostic.severity}[{diagnostic.code}] {printable(where(diagnostic))}{layer}: "
+             f"{printable(diagnostic.message)}"]
     if diagnostic.hint:
-        lines.append(f"  hint: {diagnostic.hint}")
+        lines.append(f"  hint: {printable(diagnostic.hint)}")
     return lines
 
 
@@ -72,14 +74,14 @@ def compute_lines(figures) -> List[str]:
 
 def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]:
     """Per layer name, the text of each requested figure column (summary --columns)."""
-    figures = None
+    by_name = {}
     if set(columns) - {"params"}:
         from ..compute import compute_figures
 
-        figures = compute_figures(report)
+        by_name = {item.name: item for item in reversed(compute_figures(report).layers)}  # the first of a name
     cells: Dict[str, List[str]] = {}
     for layer in report.layers:
-        item = figures.layer(layer.name) if figures is not None else None
+        item = by_name.get(layer.name)
         row = []
         for column in columns:
             if column == "params":

@@ -6,6 +6,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, Problem
+from ..shapes import MAX_ELEMENTS
 from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
@@ -114,9 +115,13 @@ class SpecReader:
         name = document.get("name")
         if name is None:
             return None
-        if not isinstance(name, str) or not name:
-            self.problem("S005", f"`name` must be a string, got {name!r}.",
-                         "Quote it: name: \"my-model\".", document.value_location("name"))
+        if name == "":
+            self.problem("S006", "`name` is empty.", "Give the model a name, e.g. name: \"my-model\", or leave "
+                                                     "`name:` out.", document.value_location("name"))
+            return None
+        if not isinstance(name, str):
+            self.problem("S005", f"`name` must be a string, got {_what(name)}.",
+                         f"Quote it: name: \"{name}\".", document.value_location("name"))
             return None
         return name
 
@@ -124,7 +129,7 @@ class SpecReader:
         from ..layers.frameworks import KERAS
 
         framework = document.get("framework", KERAS)
-        if framework not in FRAMEWORKS:
+        if not isinstance(framework, str) or framework not in FRAMEWORKS:
             suggestion = closest(str(framework), list(FRAMEWORKS))
             self.problem("S006", f"`framework: {framework}` is not one lstmcalc follows: "
                                  f"{' or '.join(FRAMEWORKS)}.",
@@ -149,7 +154,8 @@ class SpecReader:
             return None
         return value
 
-    def _shape(self, value: Any, where: Location, what: str) -> Optional[Tuple[Optional[int], ...]]:
+    def shape(self, value: Any, where: Location, what: str) -> Optional[Tuple[Optional[int], ...]]:
+        """A shape without the batch axis (None for an unknown dimension), or None when invalid."""
         if isinstance(value, int) and not isinstance(value, bool):
             self.problem("S010", f"{what} must be a list of dimensions, got the number {value}.",
                          f"Write [{value}] for a vector of {value} features.", where)
@@ -171,16 +177,23 @@ class SpecReader:
                 self.problem("S010", f"Dimension {index} of {what} is negative ({dim}).",
                              "Dimensions are sizes: 0 or more, or null when unknown.", dim_where)
                 return None
+            elif dim > MAX_ELEMENTS:
+                self.problem("S010", f"Dimension {index} of {what} is {dim:,}, 2**63 or more: no framework can "
+                                     "hold it (they count elements in 64-bit integers).",
+                             "Check the input shape for a typo.", dim_where)
+                return None
             else:
                 dims.append(dim)
         return tuple(dims)
 
-    def _dtype(self, value: Any, where: Location) -> str:
+    def dtype(self, value: Any, where: Location, what: str = "`dtype`") -> str:
+        """An input's dtype (the spec's `dtype:`, or --dtype); float32 when absent or unknown."""
         if value is None:
             return "float32"
-        if value not in DTYPES:
+        if not isinstance(value, str) or value not in DTYPES:
             suggestion = closest(str(value), DTYPES)
-            self.problem("S010", f"Unknown dtype {value!r}.",
+            self.problem("S010", f"Unknown dtype {value!r} for {what}; an input's dtype is one of "
+                                 f"{', '.join(DTYPES)}.",
                          f"Did you mean {suggestion!r}?" if suggestion else "Use float32 or int32.", where)
             return "float32"
         return value
@@ -196,9 +209,9 @@ class SpecReader:
                                  value.key_location(key))
             if "shape" not in value:
                 self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
-            shape = self._shape(value.get("shape"), value.value_location("shape"), "the input shape") \
+            shape = self.shape(value.get("shape"), value.value_location("shape"), "the input shape") \
                 if "shape" in value else None
-            dtype = self._dtype(value.get("dtype"), value.value_location("dtype"))
+            dtype = self.dtype(value.get("dtype"), value.value_location("dtype"))
             given_name = value.get("name", name)
             if given_name is not None and not isinstance(given_name, str):
                 self.problem("S005", f"The input name must be a string, got {given_name!r}.",
@@ -206,7 +219,7 @@ class SpecReader:
                 given_name = name
             batch = self._batch_size(value, "batch_size")
             return InputDef(given_name, shape, dtype, where, batch, self._batch_axis(value, shape))
-        shape = self._shape(value, where, "the input shape")
+        shape = self.shape(value, where, "the input shape")
         return InputDef(name, shape, "float32", where)
 
     def _batch_axis(self, value: LocatedMap, shape: Optional[Tuple[Optional[int], ...]]) -> Optional[int]:
@@ -231,6 +244,13 @@ class SpecReader:
         elif isinstance(value, LocatedList):
             for index, item in enumerate(value):
                 item_where = value.item_location(index)
+                if isinstance(item, list):  # a bare shape: `inputs: [[10, 5]]`
+                    shape = ", ".join("null" if dim is None else str(dim) for dim in item)
+                    self.problem("S010", f"Entry {index} of `inputs:` is a shape without a name; each input of a "
+                                         "graph needs a name, which its layers refer to.",
+                                 f"Write `inputs: {{x: [{shape}]}}` (a mapping of names to shapes), or "
+                                 f"`input: [{shape}]` for a plain stack of layers.", item_where)
+                    continue
                 if not isinstance(item, LocatedMap) or "name" not in item:
                     self.problem("S010", "Each entry of a list of `inputs:` needs a `name` and a `shape`.",
                                  "Or write a mapping: `inputs: {tokens: {shape: [null], dtype: int32}}`.",
@@ -240,7 +260,7 @@ class SpecReader:
         else:
             self.problem("S010", "`inputs:` must map each input's name to its shape.",
                          "Write e.g. `inputs: {tokens: {shape: [null], dtype: int32}}`.", where)
-        if not inputs and isinstance(value, (LocatedMap, LocatedList)):
+        if isinstance(value, (LocatedMap, LocatedList)) and not value:
             self.problem("S010", "`inputs:` is empty.", "Declare at least one input.", where)
         return inputs
 
@@ -258,7 +278,7 @@ class SpecReader:
                 if argument is not None and key not in own:
                     value = (argument.value,) if key == "input_dim" and isinstance(argument.value, int) \
                         else argument.value
-                    shape = self._shape(value, argument.location, f"`{key}`")
+                    shape = self.shape(value, argument.location, f"`{key}`")
                     return [InputDef(None, shape, "float32", argument.location)]
         self.problem("S002", "The spec has no `input:` shape.",
                      "Add e.g. `input: [50, 10]` (timesteps, features), without the batch axis.", where)
@@ -429,6 +449,16 @@ class SpecReader:
             layer.called = value
 
 
+def _what(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value)
+
+
 def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     reader = SpecReader(file)
     spec = reader.read_text(text)
@@ -441,8 +471,12 @@ def spec_from_arguments(input_shape: Tuple[Optional[int], ...], layers: List[str
                         ) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     """The model built from `--input 50,10 "LSTM(64)" ...` on the command line."""
     reader = SpecReader("<command line>")
+    reader.framework = framework
     spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size, framework=framework)
-    spec.inputs = [InputDef(None, tuple(input_shape), dtype, Location("<command line>", None, None))]
+    where = Location("<command line>", None, None)
+    # --input and --dtype are checked as a spec's `input:` is, by the same functions.
+    spec.inputs = [InputDef(None, reader.shape(list(input_shape), where, "the input shape"),
+                            reader.dtype(dtype, where, "--dtype"), where)]
     for index, text in enumerate(layers, start=1):
         where = Location(f"<layer argument {index}>", 1, 1, content_column=1)
         layer = reader.layer_entry(text, where)

@@ -13,7 +13,7 @@ from lstmcalc.layers.registry import type_names
 from .keras_fixtures import fails_when_run, load_cases, types_in
 
 CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mask_reference.json",
-                   "spatial_reference.json", "mask_reference.json")
+                   "spatial_reference.json", "mask_reference.json", "random_seed13_reference.json")
 
 
 # Models Keras builds but that fail when they run; lstmcalc rejects them, with these codes.
@@ -49,6 +49,7 @@ REJECTED_ON_PURPOSE = {
 RUNS_AT_OTHER_SIZES = {
     "conv2d-unknown-spatial-run-too-small": "2×2 images through a 3×3 valid kernel; 3×3 and larger run",
     "crop1d-unknown-steps-too-short-at-run": "Cropping1D((2, 2)) of 2 steps; 5 steps and more run",
+    "random-13-228": "Conv1D(4, 5) on 4 steps of an unknown length; 5 steps and more run",
 }
 
 

@@ -264,3 +264,45 @@ def test_forward_pass_computes_the_recorded_shapes(case_id):
     assert result.ok, result.diagnostics
     for recorded in case["layers"]:
         assert [list(array.shape) for array in result.arrays[recorded["name"]]] == recorded["output_shapes"]
+
+
+# -- random chains (scripts/random_pytorch_cases.py), recorded in real torch ----------------------
+
+RANDOM = json.loads((FIXTURES / "random_reference.json").read_text(encoding="utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case_id", sorted(RANDOM))
+def test_random_chains_match_torch(case_id):
+    case = RANDOM[case_id]
+    report = as_report(case)
+    errors = [d for d in report.diagnostics if d.is_error]
+    error = case["error"]
+    if error is not None:
+        # torch refused the chain at a module: lstmcalc refuses it at the same one, quoting torch.
+        assert errors, error
+        assert errors[0].layer == error["layer_name"] or str(errors[0].layer).endswith(f".{error['layer_name']}"), \
+            (error, errors[0])
+        assert error["message"] in errors[0].message or errors[0].code.startswith(("S", "H", "T")), (error, errors[0])
+        return
+    assert not errors, errors
+    assert [layer.name for layer in report.layers] == [layer["name"] for layer in case["layers"]]
+    # LastStep is lstmcalc's own step (out[:, -1] or out[-1]). After a module that read the axes
+    # in another layout than the spec's (H009, H010; a Conv1d fed a time-major tensor) there is no
+    # "last step" torch defines: the recorder takes the spec's time axis, lstmcalc the time axis of
+    # the tensor as the module before left it. Shapes are compared up to that step; counts always.
+    layers = [entry["type"] for entry in case["spec"]["layers"]]
+    time_major = next((not entry.get("batch_first", False) for entry in case["spec"]["layers"]
+                       if entry["type"] in ("LSTM", "GRU", "RNN")), False)
+    ambiguous = any(d.code in ("H009", "H010") for d in report.diagnostics) or (time_major and "Conv1d" in layers)
+    compared = layers.index("LastStep") if ambiguous and "LastStep" in layers else len(layers)
+    for index, (record, recorded) in enumerate(zip(report.layers, case["layers"])):
+        assert record.type == recorded["type"]
+        assert record.params == recorded["params"], recorded["name"]
+        if index < compared:
+            compare_layer(recorded, record.output_shapes, record.weights, record.output_dtypes)
+    assert (report.totals.params, report.totals.trainable_params) == (case["params"], case["trainable_params"])
+    assert [f"{layer.name}.{weight.name}" for layer in report.layers for weight in layer.weights] == \
+        case["state_dict_keys"]
+    expected = {w["core_message"] for w in case["warnings"]} - UNREPORTED_WARNINGS
+    found = [d.message for d in report.diagnostics if d.severity == "warning"]
+    assert all(any(message in text for text in found) for message in expected), (expected, found)

@@ -36,7 +36,8 @@ FAMILIES: Dict[str, str] = {
 # torch.nn's module names (and lstmcalc's spec steps for what PyTorch code does in forward()).
 PYTORCH_FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("LSTM", "GRU", "RNN"), "torch_recurrent"),
-    **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid",
+    **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU",
+                     "SiLU", "ELU", "LeakyReLU",
                      "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
     **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose"), "torch_steps"),
 }

@@ -1,5 +1,5 @@
 """torch.nn modules around the recurrent ones (``framework: pytorch``): Linear, Embedding,
-LayerNorm, Dropout, Flatten, the activations ReLU, Tanh, Sigmoid and Softmax, Conv1d on
+LayerNorm, Dropout, Flatten, the activations ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, LeakyReLU and Softmax, Conv1d on
 (batch, channels, length) and MaxPool1d. Shapes, named_parameters, errors (torch 2.13's messages)
 and the forward pass in eval mode, as torch computes them."""
 
@@ -12,7 +12,7 @@ from ..arithmetic import number as count_of, times
 from ..diagnostics import Problem
 from ..shapes import Dim, Shape, format_shape, num_elements
 from .activations import activation_function
-from .arguments import Arg, boolean, described, optional
+from .arguments import Arg, boolean, choice, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
@@ -498,6 +498,104 @@ class Sigmoid(Activation):
     functional_names = ("sigmoid",)  # torch.sigmoid(x), F.sigmoid(x), x.sigmoid()
     formula = "σ(x) = 1 / (1 + e^−x)"
     examples = (Example("Sigmoid()", ((6, 3),), framework="pytorch"),)
+
+
+@register
+class GELU(Activation):
+    """nn.GELU: x·Φ(x), with the exact error function (approximate='none') or its tanh form."""
+
+    keras_class = "GELU"
+    functional_names = ("gelu",)  # F.gelu(x)
+    arguments = (Arg("approximate", choice("none", "tanh"), "none"),)
+    examples = (Example("GELU()", ((6, 3),), framework="pytorch"),
+                Example("GELU(approximate='tanh')", ((6, 3),), framework="pytorch"))
+
+    keras_activation = "gelu"  # Keras's "gelu" string is the exact form
+
+    @property
+    def formula(self) -> str:  # type: ignore[override]
+        if self["approximate"] == "none":
+            return "x · Φ(x) = x · ½ (1 + erf(x / √2))"
+        return "½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))"
+
+    def function(self, x: "ndarray") -> "ndarray":
+        if self["approximate"] == "none":
+            return activation_function("gelu")(x)
+        np = numpy_module()
+        inner = x.dtype.type((2 / np.pi) ** 0.5) * (x + x.dtype.type(0.044715) * x ** 3)
+        return (x.dtype.type(0.5) * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["approximate"] != "none":
+            raise refuse(self, framework, "Keras's `gelu` activation is the exact form; GELU(approximate='tanh') "
+                                          "has no Keras activation name.", "Use `approximate: none`.")
+        port_activation(self, plan)
+
+
+@register
+class SiLU(Activation):
+    """nn.SiLU: x·σ(x) (Keras's silu / swish)."""
+
+    keras_class = "SiLU"
+    activation = keras_activation = "silu"
+    functional_names = ("silu",)
+    formula = "x · σ(x)"
+    arguments = (Arg("inplace", boolean, False),)
+    examples = (Example("SiLU()", ((6, 3),), framework="pytorch"),)
+
+
+@register
+class ELU(Activation):
+    """nn.ELU(alpha): x for x > 0, alpha·(e^x − 1) otherwise."""
+
+    keras_class = "ELU"
+    functional_names = ("elu",)
+    arguments = (Arg("alpha", real, 1.0), Arg("inplace", boolean, False))
+    examples = (Example("ELU()", ((6, 3),), framework="pytorch"),
+                Example("ELU(alpha=0.5)", ((6, 3),), framework="pytorch"))
+
+    keras_activation = "elu"  # Keras's "elu" string has alpha 1
+
+    @property
+    def formula(self) -> str:  # type: ignore[override]
+        return f"x if x > 0, else {self['alpha']:g} (e^x − 1)"
+
+    def function(self, x: "ndarray") -> "ndarray":
+        np = numpy_module()
+        return np.where(x > 0, x, x.dtype.type(self["alpha"]) * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["alpha"] != 1.0:
+            raise refuse(self, framework, f"Keras's `elu` activation has alpha 1; this ELU has alpha {self['alpha']:g}.",
+                         "Use `alpha: 1.0`.")
+        port_activation(self, plan)
+
+
+@register
+class LeakyReLU(Activation):
+    """nn.LeakyReLU(negative_slope): x for x ≥ 0, negative_slope·x otherwise."""
+
+    keras_class = "LeakyReLU"
+    functional_names = ("leaky_relu",)
+    arguments = (Arg("negative_slope", real, 0.01), Arg("inplace", boolean, False))
+    examples = (Example("LeakyReLU(negative_slope=0.2)", ((6, 3),), framework="pytorch"),)
+
+    keras_activation = "leaky_relu"
+    activation_arguments = {"negative_slope": 0.2}  # what Keras's "leaky_relu" string computes
+
+    @property
+    def formula(self) -> str:  # type: ignore[override]
+        return f"x if x ≥ 0, else {self['negative_slope']:g} x"
+
+    def function(self, x: "ndarray") -> "ndarray":
+        np = numpy_module()
+        return np.where(x >= 0, x, x * x.dtype.type(self["negative_slope"])).astype(x.dtype, copy=False)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        if self["negative_slope"] != 0.2:
+            raise refuse(self, framework, "Keras's `leaky_relu` activation has negative_slope 0.2; this LeakyReLU "
+                                          f"has {self['negative_slope']:g}.", "Use `negative_slope: 0.2`.")
+        port_activation(self, plan)
 
 
 @described({"type": ["integer", "null"]})

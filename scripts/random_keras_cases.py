@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Random stacked models, as people write them, for recording against real Keras.
+
+    python scripts/random_keras_cases.py --count 300 --seed 13 --run 0.3 > tests/fixtures/keras/random_seed13_cases.yaml
+    TF_CPP_MIN_LOG_LEVEL=3 /path/to/kerasenv/bin/python scripts/record_keras_reference.py \
+        --cases tests/fixtures/keras/random_seed13_cases.yaml --out tests/fixtures/keras/random_seed13_reference.json
+
+The hand-written cases test the rules one at a time; these combine them the way models in the
+wild do — recurrent stacks with return_sequences set right or wrong, Bidirectional merges,
+TimeDistributed heads, convolutions and pooling before an RNN, Embedding with masks, reshaping
+layers — with arguments drawn from the values people use, so that about half are rejected. The
+output is deterministic for a seed. tests/test_keras_reference.py compares lstmcalc with every
+recorded case. Needs only PyYAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recorder_cases import RandomDraws, write_generated_cases  # noqa: E402
+
+ACTIVATIONS = ["tanh", "relu", "sigmoid", "linear", "softmax", "elu", "selu", "gelu", "hard_sigmoid", "swish"]
+
+
+class ModelDraw(RandomDraws):
+    """One random model: its input and the rank of the tensor the next layer receives."""
+
+    def recurrent(self, sequences: Optional[bool] = None) -> Dict[str, Any]:
+        kind = self.pick(["LSTM", "LSTM", "GRU", "SimpleRNN"])
+        layer: Dict[str, Any] = {"type": kind, "units": self.pick([1, 4, 8, 16, 32, 50, 64])}
+        layer["return_sequences"] = sequences if sequences is not None else self.chance(0.5)
+        if self.chance(0.15):
+            layer["go_backwards"] = True
+        if self.chance(0.15):
+            layer["activation"] = self.pick(ACTIVATIONS)
+        if self.chance(0.1):
+            layer["use_bias"] = False
+        if kind == "GRU" and self.chance(0.3):
+            layer["reset_after"] = False
+        if kind == "LSTM" and self.chance(0.1):
+            layer["unit_forget_bias"] = False
+        if self.chance(0.1):
+            layer["dropout"] = self.pick([0.1, 0.2, 0.5])
+        return layer
+
+    def wrapped_recurrent(self, sequences: Optional[bool] = None) -> Dict[str, Any]:
+        inner = self.recurrent(sequences)
+        inner.pop("go_backwards", None)  # Bidirectional refuses it (a rule of its own, covered elsewhere)
+        wrapper: Dict[str, Any] = {"type": "Bidirectional", "layer": inner}
+        if self.chance(0.4):
+            wrapper["merge_mode"] = self.pick(["concat", "sum", "ave", "mul"])
+        return wrapper
+
+    def dense(self) -> Dict[str, Any]:
+        layer: Dict[str, Any] = {"type": "Dense", "units": self.pick([1, 2, 3, 10, 32, 64])}
+        if self.chance(0.5):
+            layer["activation"] = self.pick(ACTIVATIONS)
+        if self.chance(0.1):
+            layer["use_bias"] = False
+        return layer
+
+    def sequence_layer(self) -> Dict[str, Any]:
+        """A layer that takes a (batch, steps, features) tensor."""
+        choice = self.pick(["conv", "pool", "td", "norm", "drop", "act", "conv", "gpool", "flatten", "repeat",
+                            "permute", "reshape", "spatial"])
+        if choice == "conv":
+            layer: Dict[str, Any] = {"type": "Conv1D", "filters": self.pick([4, 8, 16, 32]),
+                                     "kernel_size": self.pick([1, 2, 3, 5])}
+            if self.chance(0.4):
+                layer["padding"] = self.pick(["same", "valid", "causal"])
+            if self.chance(0.25):
+                layer["strides"] = self.pick([1, 2])
+            elif self.chance(0.15):
+                layer["dilation_rate"] = self.pick([2, 3])
+            if self.chance(0.3):
+                layer["activation"] = "relu"
+            return layer
+        if choice == "pool":
+            layer = {"type": self.pick(["MaxPooling1D", "AveragePooling1D"]), "pool_size": self.pick([2, 3])}
+            if self.chance(0.3):
+                layer["padding"] = "same"
+            return layer
+        if choice == "td":
+            return {"type": "TimeDistributed", "layer": self.dense()}
+        if choice == "norm":
+            return {"type": self.pick(["LayerNormalization", "BatchNormalization"])}
+        if choice == "drop":
+            return {"type": "Dropout", "rate": self.pick([0.1, 0.3, 0.5])}
+        if choice == "act":
+            return {"type": "Activation", "activation": self.pick(ACTIVATIONS)}
+        if choice == "gpool":
+            return {"type": self.pick(["GlobalAveragePooling1D", "GlobalMaxPooling1D"])}
+        if choice == "flatten":
+            return {"type": "Flatten"}
+        if choice == "repeat":
+            return {"type": "RepeatVector", "n": self.pick([2, 5])}
+        if choice == "permute":
+            return {"type": "Permute", "dims": [2, 1]}
+        if choice == "reshape":
+            return {"type": "Reshape", "target_shape": self.pick([[-1], [-1, 2], [2, -1]])}
+        return {"type": "SpatialDropout1D", "rate": 0.2}
+
+    def image_layer(self, rank: int) -> Dict[str, Any]:
+        """A layer for a (batch, steps, height, width, channels) tensor (rank 5) or an image (rank 4)."""
+        if rank == 5:
+            choice = self.pick(["convlstm", "convlstm", "td-conv", "td-pool", "pool3d", "conv3d", "norm", "td-flatten"])
+            if choice == "convlstm":
+                layer: Dict[str, Any] = {"type": "ConvLSTM2D", "filters": self.pick([2, 4, 8]),
+                                         "kernel_size": self.pick([1, 3]), "return_sequences": self.chance(0.6)}
+                if self.chance(0.4):
+                    layer["padding"] = "same"
+                if self.chance(0.2):
+                    layer["strides"] = 2
+                return layer
+            if choice == "td-conv":
+                return {"type": "TimeDistributed", "layer": {"type": "Conv2D", "filters": self.pick([2, 4]),
+                                                             "kernel_size": 3, "padding": self.pick(["same", "valid"])}}
+            if choice == "td-pool":
+                return {"type": "TimeDistributed", "layer": {"type": "MaxPooling2D", "pool_size": 2}}
+            if choice == "td-flatten":
+                return {"type": "TimeDistributed", "layer": {"type": "Flatten"}}
+            if choice == "pool3d":
+                return {"type": self.pick(["MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D"])}
+            if choice == "conv3d":
+                return {"type": "Conv3D", "filters": self.pick([2, 4]), "kernel_size": self.pick([1, 3])}
+            return {"type": "BatchNormalization"}
+        choice = self.pick(["conv", "pool", "gpool", "flatten", "upsample", "pad", "crop"])
+        if choice == "conv":
+            return {"type": "Conv2D", "filters": self.pick([2, 4, 8]), "kernel_size": self.pick([1, 2, 3]),
+                    "padding": self.pick(["same", "valid"]), "strides": self.pick([1, 1, 2])}
+        if choice == "pool":
+            return {"type": self.pick(["MaxPooling2D", "AveragePooling2D"]), "pool_size": self.pick([2, 3])}
+        if choice == "gpool":
+            return {"type": self.pick(["GlobalAveragePooling2D", "GlobalMaxPooling2D"])}
+        if choice == "upsample":
+            return {"type": "UpSampling2D", "size": self.pick([2, [1, 2]])}
+        if choice == "pad":
+            return {"type": "ZeroPadding2D", "padding": self.pick([1, [1, 2]])}
+        if choice == "crop":
+            return {"type": "Cropping2D", "cropping": self.pick([1, [[1, 0], [0, 1]]])}
+        return {"type": "Flatten"}
+
+    def video(self) -> Dict[str, Any]:
+        """A sequence of images: ConvLSTM2D, TimeDistributed convolutions, 3-D layers."""
+        size = self.pick([6, 8, 9, 16])
+        spec: Dict[str, Any] = {"input": [self.pick([None, 3, 5]), size, size, self.pick([1, 3])], "layers": []}
+        rank = 5
+        for _ in range(self.pick([1, 2, 3, 4])):
+            layer = self.image_layer(rank) if rank in (4, 5) else self.sequence_layer()
+            spec["layers"].append(layer)
+            if layer.get("type") == "ConvLSTM2D" and not layer["return_sequences"]:
+                rank = 4
+            elif layer.get("type") in ("GlobalAveragePooling3D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+                                       "Flatten"):
+                rank = 2
+            elif layer.get("layer", {}).get("type") == "Flatten":
+                rank = 3
+        if self.chance(0.6):
+            spec["layers"].append(self.pick([{"type": "Flatten"}, {"type": "GlobalAveragePooling2D"}]))
+            spec["layers"].append(self.dense())
+        return spec
+
+    def stack(self) -> Dict[str, Any]:
+        if self.chance(0.2):
+            return self.video()
+        spec: Dict[str, Any] = {}
+        steps = self.pick([None, 1, 5, 10, 12, 30])
+        features = self.pick([1, 3, 8, 10])
+        layers: List[Dict[str, Any]] = []
+        if self.chance(0.2):
+            spec["input"] = {"shape": [steps if steps is not None else self.pick([None, 20])], "dtype": "int32"}
+            embedding: Dict[str, Any] = {"type": "Embedding", "input_dim": self.pick([100, 1000, 5001]),
+                                         "output_dim": self.pick([8, 16, 32])}
+            if self.chance(0.5):
+                embedding["mask_zero"] = True
+            layers.append(embedding)
+        else:
+            spec["input"] = [steps, features]
+            if self.chance(0.15):
+                layers.append({"type": "Masking", "mask_value": 0.0})
+        if self.chance(0.15):
+            spec["batch_size"] = self.pick([1, 8, 32])
+        depth = self.pick([1, 2, 2, 3, 3, 4, 5])
+        for index in range(depth):
+            last = index == depth - 1
+            roll = self.rng.random()
+            if roll < 0.45:
+                # Mostly right: a recurrent layer before another returns sequences.
+                sequences = None if self.chance(0.3) else (not last and self.chance(0.85))
+                layers.append(self.recurrent(sequences))
+            elif roll < 0.6:
+                sequences = None if self.chance(0.3) else (not last and self.chance(0.85))
+                layers.append(self.wrapped_recurrent(sequences))
+            elif roll < 0.85:
+                layers.append(self.sequence_layer())
+            else:
+                layers.append(self.dense())
+        if self.chance(0.7):
+            layers.append(self.dense())
+        spec["layers"] = layers
+        return spec
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--run", type=float, default=0.0, help="share of the cases also run in Keras")
+    options = parser.parse_args(argv)
+    rng = random.Random(options.seed)
+    draw = ModelDraw(rng)
+    cases = []
+    for index in range(options.count):
+        case = {"id": f"random-{options.seed}-{index:03d}",
+                "note": f"scripts/random_keras_cases.py --seed {options.seed}, model {index}",
+                "spec": draw.stack()}
+        if rng.random() < options.run:
+            case["run"] = True  # also run model.predict: the verifier must run what Keras runs
+        cases.append(case)
+    write_generated_cases(cases, "random_keras_cases.py", "record_keras_reference.py (random_seed<N>_reference.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

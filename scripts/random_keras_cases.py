@@ -9,7 +9,13 @@ The hand-written cases test the rules one at a time; these combine them the way 
 wild do — recurrent stacks with return_sequences set right or wrong, Bidirectional merges,
 TimeDistributed heads, convolutions and pooling before an RNN, Embedding with masks, reshaping
 layers — with arguments drawn from the values people use, so that about half are rejected. The
-output is deterministic for a seed. tests/test_keras_reference.py compares lstmcalc with every
+output is deterministic for a seed. `--graphs` draws functional graphs instead (several inputs
+and outputs, merges, encoder states as a decoder's initial_state), for
+scripts/record_keras_functional.py:
+
+    python scripts/random_keras_cases.py --count 300 --seed 31 --graphs --run 0.3 \
+        > tests/fixtures/keras/random_graph_seed31_cases.yaml
+ tests/test_keras_reference.py compares lstmcalc with every
 recorded case. Needs only PyYAML.
 """
 
@@ -206,23 +212,105 @@ class ModelDraw(RandomDraws):
         return spec
 
 
+class GraphDraw(ModelDraw):
+    """A random functional graph: several inputs, branches, merges, encoder states handed to a
+    decoder as initial_state, several outputs (the layers are named, so references are plain)."""
+
+    def graph(self) -> Dict[str, Any]:
+        inputs: Dict[str, Any] = {}
+        tensors: List[tuple] = []  # (reference, rank, last axis or None)
+        for index in range(self.pick([1, 2, 2, 3])):
+            name = f"in{index}"
+            if self.chance(0.6):
+                steps, features = self.pick([None, 5, 10]), self.pick([3, 8])
+                inputs[name] = {"shape": [steps, features]}
+                tensors.append((name, 3, features))
+            else:
+                features = self.pick([4, 8])
+                inputs[name] = {"shape": [features]}
+                tensors.append((name, 2, features))
+        layers: List[Dict[str, Any]] = []
+        states: List[tuple] = []  # ([h, c] references, units, kind)
+        consumed = set()
+        for index in range(self.pick([2, 3, 4, 5, 6])):
+            layer: Dict[str, Any]
+            sequences = [t for t in tensors if t[1] == 3]
+            roll = self.rng.random()
+            name = f"l{index}"
+            if roll < 0.4 and sequences:
+                source = self.pick(sequences)
+                layer = self.recurrent(self.chance(0.5))
+                layer.pop("go_backwards", None)
+                if states and self.chance(0.5):
+                    given, units, kind = self.pick(states)
+                    layer["units"] = units if self.chance(0.85) else units + 1
+                    layer["type"] = kind if self.chance(0.85) else self.pick(["LSTM", "GRU"])
+                    layer["initial_state"] = given
+                elif layer["type"] != "SimpleRNN" and self.chance(0.4):
+                    layer["return_state"] = True
+                layer["inputs"] = source[0]
+                consumed.add(source[0])
+                layer["name"] = name
+                rank = 3 if layer["return_sequences"] else 2
+                if layer.get("return_state"):
+                    count = 3 if layer["type"] == "LSTM" else 2
+                    states.append(([f"{name}[{i}]" for i in range(1, count)], layer["units"], layer["type"]))
+                    tensors.append((f"{name}[0]", rank, layer["units"]))
+                else:
+                    tensors.append((name, rank, layer["units"]))
+            elif roll < 0.65 and len(tensors) >= 2:
+                first, second = self.rng.sample(tensors, 2)
+                kind = self.pick(["Concatenate", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum"])
+                layer = {"type": kind, "inputs": [first[0], second[0]]}
+                if kind == "Concatenate" and self.chance(0.3):
+                    layer["axis"] = self.pick([1, -1, 2])
+                consumed.update([first[0], second[0]])
+                layer["name"] = name
+                width = (first[2] or 0) + (second[2] or 0) if kind == "Concatenate" else first[2]
+                tensors.append((name, first[1], width))
+            else:
+                source = self.pick(tensors)
+                layer = self.dense() if source[1] == 2 or self.chance(0.5) else self.sequence_layer()
+                layer["inputs"] = source[0]
+                consumed.add(source[0])
+                layer["name"] = name
+                tensors.append((name, source[1], layer.get("units", source[2])))
+            layers.append(layer)
+        spec: Dict[str, Any] = {"inputs": inputs, "layers": layers}
+        ends = [layer["name"] for layer in layers if layer["name"] not in consumed
+                and not any(str(item).startswith(layer["name"] + "[") or item == layer["name"]
+                            for other in layers for item in _references(other))]
+        if ends and self.chance(0.5):
+            spec["outputs"] = ends
+        return spec
+
+
+def _references(layer: Dict[str, Any]) -> List[str]:
+    items = layer.get("inputs", [])
+    items = items if isinstance(items, list) else [items]
+    return items + list(layer.get("initial_state", []))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--run", type=float, default=0.0, help="share of the cases also run in Keras")
+    parser.add_argument("--graphs", action="store_true", help="functional graphs (for record_keras_functional.py)")
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
-    draw = ModelDraw(rng)
+    draw = GraphDraw(rng)
     cases = []
     for index in range(options.count):
         case = {"id": f"random-{options.seed}-{index:03d}",
                 "note": f"scripts/random_keras_cases.py --seed {options.seed}, model {index}",
-                "spec": draw.stack()}
+                "spec": draw.graph() if options.graphs else draw.stack()}
         if rng.random() < options.run:
             case["run"] = True  # also run model.predict: the verifier must run what Keras runs
         cases.append(case)
-    write_generated_cases(cases, "random_keras_cases.py", "record_keras_reference.py (random_seed<N>_reference.json)")
+    recorder = ("record_keras_functional.py (random_graph_seed<N>_reference.json)" if options.graphs
+                else "record_keras_reference.py (random_seed<N>_reference.json)")
+    write_generated_cases(cases, "random_keras_cases.py", recorder)
     return 0
 
 

@@ -13,7 +13,8 @@ from lstmcalc.render import RenderOptions, get_renderer
 
 from .keras_fixtures import fails_when_run, load_cases
 
-CASES = load_cases("functional_reference.json", "conv_functional_reference.json")
+CASES = load_cases("functional_reference.json", "conv_functional_reference.json",
+                   "random_graph_seed31_reference.json")
 
 # Models Keras builds but that cannot run; lstmcalc rejects them (issues 3 and 9), with these codes.
 REJECTED_ON_PURPOSE = {
@@ -43,6 +44,11 @@ REJECTED_ON_PURPOSE = {
 RUNS_AT_OTHER_SIZES = {
     "convlstm2d-initial-state-unknown-spatial": "states of unknown size, fed 4×4 where the layer carries 6×6; "
                                                 "6×6 states run",
+    # A merge of an input of unknown length with one of a fixed length: run at 4 steps, the two
+    # differ; at the fixed length they merge (lstmcalc, like Keras, merges (None, 3) with (5, 3)).
+    "random-31-106": "Subtract of (None, 3) and (5, 3), run with 4 steps; 5 steps run",
+    "random-31-117": "Add of (10, 3) and (None, 3), run with 4 steps; 10 steps run",
+    "random-31-131": "Maximum of (5, 8) and (None, 8), run with 4 steps; 5 steps run",
 }
 
 

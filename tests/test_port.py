@@ -39,7 +39,6 @@ REFUSED = {
     "simple-rnn-relu-state": "go_backwards",
     "mask-embedding-lstm-last": "mask_zero",
     "mask-masking-gru-last": "Masking",
-    "bidirectional-sum": "merge_mode",
     "bidirectional-backward-layer": "backward_layer",
     "conv1d-causal-dilated": "causal",
     "layer-normalization-rms": "rms_scaling",
@@ -177,6 +176,33 @@ def test_models_without_an_equivalent_are_refused(keras_case, reason):
     (finding,) = [d for d in result.diagnostics if d.is_error]
     assert finding.code == "P002" and reason in finding.message and finding.hint, finding
     assert finding.file == "keras.yaml" and finding.line and finding.column
+
+
+# Keras's merge_mode (recorded in real Keras): torch's one bidirectional module, its output split in
+# halves (Narrow) and joined as Keras joins them — sum: Add, mul: Mul, ave: Mean, None: both halves.
+MERGE_MODES = {"bidirectional-sum": ["Add"], "bidirectional-mul": ["Mul"], "bidirectional-ave": ["Mean"],
+               "bidirectional-none": []}
+
+
+@pytest.mark.parametrize("keras_case, joins", sorted(MERGE_MODES.items()))
+def test_bidirectional_merge_modes_port_to_keras_recorded_outputs(keras_case, joins):
+    keras = npz(FIXTURES / "keras" / "numerics" / f"{keras_case}.npz")
+    batch = len(keras["inputs/input_layer"])
+    result = port_report(keras_report(keras), PortOptions(target="pytorch", weights=group(keras, "weights/"),
+                                                          batch_size=batch))
+    assert result.ok, result.diagnostics
+    layers = result.spec["layers"]
+    assert [layer["type"] for layer in layers] == [layers[0]["type"], "Narrow", "Narrow"] + joins
+    assert layers[0]["bidirectional"] is True and layers[1]["start"] == 0 and layers[2]["start"] == 3
+    target = analyze_text(yaml.safe_dump(result.spec))
+    run = verify_report(target, VerifyOptions(weights=result.weights, keep_arrays=True,
+                                              inputs={target.inputs[0].name: keras["inputs/input_layer"]}))
+    assert run.ok, run.diagnostics
+    recorded = group(keras, "outputs/")
+    expected = [recorded[key] for key in sorted(recorded)]  # bidirectional, or bidirectional[0] and [1]
+    assert len(result.spec["outputs"]) == len(expected)
+    for name, theirs in zip(result.spec["outputs"], expected):
+        assert_close(run.arrays[name][0], theirs, name)
 
 
 NUMERICS = FIXTURES / "pytorch" / "numerics"

@@ -226,6 +226,9 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
                                        location=Location(report.file, None, None)))
         return None
     result.graph = wiring.outputs if wiring.graph else None
+    kept = {f"{entry.name} ({entry.type})" for entry in plan.entries}  # without the steps left out (unused)
+    for item in result.layers:
+        item.targets = [target for target in item.targets if target in kept]
     return plan
 
 
@@ -238,7 +241,9 @@ class Wiring:
 
     def __init__(self, report: Report, plan: PortPlan):
         self.report, self.plan = report, plan
-        self.source_graph = self.graph = bool(report.functional and not is_chain(report)) or len(report.inputs) > 1
+        self.source_graph = self.graph = bool(report.functional and not is_chain(report)) or len(report.inputs) > 1 \
+            or any(len(self.references(report.graph.nodes[record.name].inputs)) > 1  # a Keras RNN's [out, h, c]
+                   for record in report.layers)
         self.links: Dict[Tuple[str, int], Any] = {}  # (source layer, output) → Link
         self.made: Dict[str, str] = {}  # a source tensor made by a written step (a state's row) → its entry
         self.outputs: List[str] = []

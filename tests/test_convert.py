@@ -149,12 +149,14 @@ def test_keras_code_of_a_pytorch_source_runs_in_keras_or_is_refused_clearly(case
 
 # What has no PyTorch equivalent (or no lstmcalc writer), and the words saying so.
 NO_PYTORCH = {
-    "convlstm_next_frame.yaml": "batch_normalization (BatchNormalization) has no PyTorch equivalent",
+    "convlstm_next_frame.yaml": "conv_lstm2d (ConvLSTM2D) has no PyTorch equivalent: torch.nn has no convolutional "
+                                "LSTM",
     "seed_000_stacked_lstm.yaml": "Keras rejects the model (H001",
     # Graphs convert; this one's encoder reads a masked sequence (mask_zero), which torch cannot.
     "seq2seq.yaml": "enc_emb (Embedding) has no PyTorch equivalent: mask_zero: true",
     "text_classifier_masking.yaml": "mask_zero: true",
-    "video_classifier.yaml": "time_distributed (TimeDistributed) has no PyTorch equivalent",
+    "video_classifier.yaml": "time_distributed (TimeDistributed) has no PyTorch equivalent: the Conv2D it wraps has "
+                             "none",
     "source/conv-lstm": None, "source/proj-lstm": None, "source/helper-and-unused": None,
 }
 PYTORCH_NAMES = sorted(PYTORCH_ROUND_TRIP)

@@ -178,26 +178,33 @@ def test_models_without_an_equivalent_are_refused(keras_case, reason):
     assert finding.file == "keras.yaml" and finding.line and finding.column
 
 
-# Keras's merge_mode (recorded in real Keras): torch's one bidirectional module, its output split in
-# halves (Narrow) and joined as Keras joins them — sum: Add, mul: Mul, ave: Mean, None: both halves.
-MERGE_MODES = {"bidirectional-sum": ["Add"], "bidirectional-mul": ["Mul"], "bidirectional-ave": ["Mean"],
-               "bidirectional-none": []}
-
-
-@pytest.mark.parametrize("keras_case, joins", sorted(MERGE_MODES.items()))
-def test_bidirectional_merge_modes_port_to_keras_recorded_outputs(keras_case, joins):
+def ported_keras_numerics(keras_case: str):
+    """A Keras model recorded in real Keras (tests/fixtures/keras/numerics), ported to PyTorch, and
+    lstmcalc's PyTorch forward pass of the written spec and weights on Keras's recorded input."""
     keras = npz(FIXTURES / "keras" / "numerics" / f"{keras_case}.npz")
     batch = len(keras["inputs/input_layer"])
     result = port_report(keras_report(keras), PortOptions(target="pytorch", weights=group(keras, "weights/"),
                                                           batch_size=batch))
     assert result.ok, result.diagnostics
-    layers = result.spec["layers"]
-    assert [layer["type"] for layer in layers] == [layers[0]["type"], "Narrow", "Narrow"] + joins
-    assert layers[0]["bidirectional"] is True and layers[1]["start"] == 0 and layers[2]["start"] == 3
     target = analyze_text(yaml.safe_dump(result.spec))
     run = verify_report(target, VerifyOptions(weights=result.weights, keep_arrays=True,
                                               inputs={target.inputs[0].name: keras["inputs/input_layer"]}))
     assert run.ok, run.diagnostics
+    return keras, result, run
+
+
+# Keras's merge_mode (recorded in real Keras): torch's one bidirectional module, its output split in
+# halves (Narrow) and joined as Keras joins them — sum: Add, mul: Mul, ave: Average, None: both halves.
+MERGE_MODES = {"bidirectional-sum": ["Add"], "bidirectional-mul": ["Mul"], "bidirectional-ave": ["Average"],
+               "bidirectional-none": []}
+
+
+@pytest.mark.parametrize("keras_case, joins", sorted(MERGE_MODES.items()))
+def test_bidirectional_merge_modes_port_to_keras_recorded_outputs(keras_case, joins):
+    keras, result, run = ported_keras_numerics(keras_case)
+    layers = result.spec["layers"]
+    assert [layer["type"] for layer in layers] == [layers[0]["type"], "Narrow", "Narrow"] + joins
+    assert layers[0]["bidirectional"] is True and layers[1]["start"] == 0 and layers[2]["start"] == 3
     recorded = group(keras, "outputs/")
     expected = [recorded[key] for key in sorted(recorded)]  # bidirectional, or bidirectional[0] and [1]
     assert len(result.spec["outputs"]) == len(expected)
@@ -341,3 +348,81 @@ def test_explains_pytorch_view_counts_what_port_writes(case_id):
     view = report.graph.nodes[record.name].layer.framework_view(input_tensors(report, record))
     written = analyze_text(yaml.safe_dump(result.spec))
     assert view.parameters.value == written.layer(record.name).params
+
+
+# Keras stacks whose LSTM/GRU passes [output, h, c] (return_state) to a merge, recorded in real Keras:
+# the merge takes torch's last step and rows of h_n and c_n.
+STATE_MERGES = {"merge-add-states": "Add", "merge-subtract-states": "Sub", "merge-multiply-states": "Mul",
+                "merge-average-states": "Average", "merge-maximum-states": "Maximum",
+                "merge-minimum-states": "Minimum", "merge-concatenate-states": "Cat"}
+
+
+@pytest.mark.parametrize("keras_case, step", sorted(STATE_MERGES.items()))
+def test_merges_of_returned_states_port_to_keras_recorded_outputs(keras_case, step):
+    keras, result, run = ported_keras_numerics(keras_case)
+    merge = result.spec["layers"][-1]
+    # Keras's [output, h, c] (GRU: [output, h]): the last step, then row 0 of h_n (and of c_n).
+    assert merge["type"] == step and merge["inputs"][0].endswith("_last") and len(merge["inputs"]) in (2, 3)
+    (recorded,) = [value for key, value in group(keras, "outputs/").items() if not key.startswith(("lstm", "gru"))]
+    (output,) = result.spec["outputs"]
+    assert_close(run.arrays[output][0], recorded, keras_case)
+
+
+def test_global_pooling_ports_to_mean_and_amax_with_keras_recorded_outputs():
+    """Conv1D(4, 2) → GlobalMaxPooling1D(keepdims=True) → GlobalAveragePooling1D(), recorded in real
+    Keras: x.amax(dim=1, keepdim=True) then x.mean(dim=1) on the steps (the Conv1d's channels-first
+    output permuted back first)."""
+    keras, result, run = ported_keras_numerics("global-pooling")
+    assert [layer["type"] for layer in result.spec["layers"]] == ["Permute", "Conv1d", "Permute", "Amax", "Mean"]
+    assert result.spec["layers"][-2:] == [
+        {"type": "Amax", "name": "global_max_pooling1d", "dim": 1, "keepdim": True},
+        {"type": "Mean", "name": "global_average_pooling1d", "dim": 1}]
+    assert_close(run.arrays["global_average_pooling1d"][0], keras["outputs/global_average_pooling1d"], "output")
+
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def random_weights(report, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"{layer.name}/{weight.name}": (rng.standard_normal(weight.shape) * 0.3).astype("float32")
+            for layer in report.layers for weight in layer.weights}
+
+
+@pytest.mark.parametrize("name, inputs, outputs", [
+    # two_head: one input, two outputs (price, direction's softmax)
+    ("two_head.yaml", ["x"], ["price", "direction_activation"]),
+    ("two_input_concatenate.yaml", ["sequence", "static"], ["head_activation"]),
+    ("bidirectional_encoder_decoder.yaml", ["source", "target"], ["projection"]),
+    ("bidirectional_stack.yaml", ["input_layer"], ["dense_activation"]),
+])
+def test_bundled_graphs_port_to_pytorch_and_both_passes_agree(name, inputs, outputs, tmp_path):
+    report = analyze_text((SPECS / name).read_text(encoding="utf-8"), file=name)
+    weights = tmp_path / "keras.npz"
+    np.savez(weights, **random_weights(report))
+    result = CliRunner().invoke(cli, ["port", str(SPECS / name), "--weights", str(weights), "--to", "pytorch",
+                                      "-o", str(tmp_path / "torch.npz"), "--spec-out", str(tmp_path / "torch.yaml"),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["ok"] and document["largest_difference"] <= TOLERANCE
+    assert list(document["spec"]["inputs"]) == inputs and document["spec"]["outputs"] == outputs
+    written = analyze_text((tmp_path / "torch.yaml").read_text(encoding="utf-8"))
+    assert written.ok and written.totals.params == report.totals.params + extra_torch_biases(report)
+
+
+def extra_torch_biases(report):
+    """torch's bias_hh per LSTM direction (4·H), which Keras does not have."""
+    extra = 0
+    for layer in report.layers:
+        for weight in layer.weights:
+            if weight.name.endswith("recurrent_kernel"):
+                extra += weight.shape[-1]  # 4·H: the columns of the recurrent kernel
+    return extra
+
+
+def test_seq2seq_is_refused_for_its_masked_encoder():
+    report = analyze_text((SPECS / "seq2seq.yaml").read_text(encoding="utf-8"), file="seq2seq.yaml")
+    result = port_report(report, PortOptions(target="pytorch", weights=random_weights(report)))
+    (finding,) = [d for d in result.diagnostics if d.is_error]
+    assert finding.code == "P002" and "mask_zero" in finding.message and finding.layer == "enc_emb"

@@ -192,7 +192,7 @@ class Subtract(_ArithmeticMerge):
 @register
 class Average(_ArithmeticMerge):
     keras_class = "Average"
-    pytorch_step = "Mean"
+    pytorch_step = "Average"
     examples = (Example("Average()", ((4, 3), (4, 3))),)
     formula = "(x₁ + x₂ + …) / n"
 

@@ -1036,7 +1036,7 @@ def pytorch_view(layer: Layer, inputs: Sequence[TensorSpec]) -> FrameworkView:
 
 
 # Keras's Bidirectional merge_mode → the lstmcalc PyTorch step (torch_merge) joining the halves.
-BIDIRECTIONAL_MERGES = {"sum": "Add", "mul": "Mul", "ave": "Mean"}
+BIDIRECTIONAL_MERGES = {"sum": "Add", "mul": "Mul", "ave": "Average"}
 
 
 def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:

@@ -38,8 +38,9 @@ PYTORCH_FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("LSTM", "GRU", "RNN"), "torch_recurrent"),
     **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid",
                      "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
-    **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose", "Unsqueeze", "Narrow"), "torch_steps"),
-    **dict.fromkeys(("Cat", "Add", "Sub", "Mul", "Mean", "Maximum", "Minimum"), "torch_merge"),
+    **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose", "Unsqueeze", "Narrow", "Mean", "Amax"),
+                    "torch_steps"),
+    **dict.fromkeys(("Cat", "Add", "Sub", "Mul", "Average", "Maximum", "Minimum"), "torch_merge"),
 }
 
 FRAMEWORK_FAMILIES: Dict[str, Dict[str, str]] = {KERAS: FAMILIES, PYTORCH: PYTORCH_FAMILIES}

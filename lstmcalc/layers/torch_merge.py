@@ -3,7 +3,7 @@ not torch.nn modules (torch has none for them) and without parameters; what a Ke
 (Concatenate, Add, ...) becomes in PyTorch:
 
 - ``{type: Cat, dim: -1, inputs: [a, b]}``: ``torch.cat((a, b), dim=-1)``.
-- ``{type: Add}`` ``a + b``, ``{type: Sub}`` ``a - b``, ``{type: Mul}`` ``a * b``, ``{type: Mean}``
+- ``{type: Add}`` ``a + b``, ``{type: Sub}`` ``a - b``, ``{type: Mul}`` ``a * b``, ``{type: Average}``
   ``(a + b) / 2``, ``{type: Maximum}`` ``torch.maximum(a, b)``, ``{type: Minimum}``
   ``torch.minimum(a, b)``: element by element, with torch's broadcasting (shapes aligned on the
   right, a size of 1 stretches).
@@ -215,14 +215,14 @@ class Mul(Operator):
 
 
 @register
-class Mean(Operator):
+class Average(Operator):
     """lstmcalc step: (a + b + ...) / n, element by element."""
 
-    keras_class = "Mean"
+    keras_class = "Average"
     code = "(a + b) / 2"
     formula = "(x₁ + x₂ + …) / n"
     symbol, operation = "+", operator.add
-    examples = (Example("Mean()", ((6, 3), (6, 3)), framework="pytorch"),)
+    examples = (Example("Average()", ((6, 3), (6, 3)), framework="pytorch"),)
 
     def combine(self, arrays: Arrays) -> "ndarray":
         return super().combine(arrays) / len(arrays)

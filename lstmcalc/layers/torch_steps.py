@@ -31,7 +31,7 @@ from .explanation import Context, Equation, Math, io_symbols, one_block
 if TYPE_CHECKING:
     from .porting import PortPlan
 from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
-from .torch_module import NAME, TorchModule
+from .torch_module import NAME, TorchModule, torch_bool
 from .torch_nn import whole
 from .torch_recurrent import TorchRecurrent
 
@@ -468,3 +468,85 @@ class Narrow(Reshaped):
                                   f"entries {start} … {start + length - 1} of axis {axis}"),
                          f"Narrow axis {axis} to {length}", "It has no parameters; its axes count the batch axis, as "
                                                             "torch does.")
+
+
+@described({"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]})
+def one_or_more_dims(name: str, value: Any) -> Any:
+    """``dim: 1`` or ``dim: [1, 2]``, as torch's reductions take them."""
+    if isinstance(value, (list, tuple)):
+        return tuple(whole(name, item) for item in value)
+    return whole(name, value)
+
+
+class Reduction(Reshaped):
+    """x.mean(dim) / x.amax(dim): one value over the axes ``dim`` (the batch axis counted)."""
+
+    arguments = (Arg("dim", one_or_more_dims), Arg("keepdim", torch_bool, False))
+    # The tensor method and NumPy's function computing it.
+    method: ClassVar[str] = ""
+    numpy_function: ClassVar[str] = ""
+
+    def axes(self, inputs: Sequence[TensorSpec]) -> Tuple[int, ...]:
+        rank = len(inputs[0].shape)
+        wanted = self["dim"] if isinstance(self["dim"], tuple) else (self["dim"],)
+        axes = tuple(self.dimension(dim, rank, inputs, "dim") for dim in wanted)
+        if len(set(axes)) != len(axes):
+            raise self.refuses("H004", "RuntimeError", f"dim {axes[0]} appears multiple times in the list of dims",
+                               "List each axis once.", inputs, argument="dim")
+        return axes
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape, axes = inputs[0].shape, self.axes(inputs)
+        if self["keepdim"]:
+            return [tuple(1 if axis in axes else size for axis, size in enumerate(shape))]
+        return [tuple(size for axis, size in enumerate(shape) if axis not in axes)]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        batch, axes = inputs[0].batch_axis, self.axes(inputs)
+        if batch is None or batch in axes:
+            return [None] * count
+        return [batch if self["keepdim"] else batch - sum(axis < batch for axis in axes)] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        wanted = self["dim"] if isinstance(self["dim"], tuple) else (self["dim"],)
+        axes = tuple(dim % x.ndim for dim in wanted)
+        return [getattr(numpy_module(), self.numpy_function)(x, axis=axes, keepdims=self["keepdim"])], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        dim = self["dim"]
+        text = str(dim) if not isinstance(dim, tuple) else "(" + ", ".join(map(str, dim)) + ("," if len(dim) == 1
+                                                                                               else "") + ")"
+        return f"{x}.{self.method}(dim={text}" + (", keepdim=True)" if self["keepdim"] else ")")
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axes = self.axes(inputs)
+        code = self.forward_code("x", inputs, None)
+        return step_math("once per sample", inputs, outputs,
+                         Equation("y", code, f"the {self.method} over axis {', '.join(map(str, axes))}"),
+                         f"{self.keras_class} over axis {', '.join(map(str, axes))}",
+                         "It has no parameters; its axes count the batch axis, as torch does.")
+
+
+@register
+class Mean(Reduction):
+    """lstmcalc step: x.mean(dim), the average over one or more axes (Keras's global average
+    pooling: x.mean(dim=1) over the steps)."""
+
+    keras_class = "Mean"
+    code = "x.mean(dim=dim)"
+    method, numpy_function = "mean", "mean"
+    examples = (Example("Mean(dim=1)", ((6, 3),), framework="pytorch"),
+                Example("Mean(dim=[1, 2], keepdim=True)", ((5, 4, 3),), framework="pytorch"))
+
+
+@register
+class Amax(Reduction):
+    """lstmcalc step: x.amax(dim), the largest value over one or more axes (Keras's global max
+    pooling: x.amax(dim=1) over the steps)."""
+
+    keras_class = "Amax"
+    code = "x.amax(dim=dim)"
+    method, numpy_function = "amax", "max"
+    examples = (Example("Amax(dim=1)", ((6, 3),), framework="pytorch"),)

@@ -166,10 +166,18 @@ def record(case, directory=os.path.join(FIXTURES, "source")):
             "warnings": recorded_warnings}
 
 
+# Saved Keras graphs (tests/fixtures/keras_files) whose PyTorch code is run too: merges, and an
+# encoder's states passed as a decoder's initial state.
+KERAS_GRAPHS = ("merges.keras", "seq2seq.keras")
+
+
 def round_trip_sources():
-    """(name, path, lstmcalc options): every spec in specs/, then every readable source case."""
+    """(name, path, lstmcalc options): every spec in specs/, the Keras graphs above, then every
+    readable source case."""
     specs = sorted(name for name in os.listdir(os.path.join(ROOT, "specs")) if name.endswith(".yaml"))
     sources = [(name, os.path.join(ROOT, "specs", name), []) for name in specs]
+    sources += [(f"keras_files/{name}", os.path.join(ROOT, "tests", "fixtures", "keras_files", name), [])
+                for name in KERAS_GRAPHS]
     for case in load_cases(DEFAULT_CASES, ("id", "file", "class", "input", "batch_size", "reader")):
         if case["reader"] == "read":
             sources.append((f"source/{case['id']}", os.path.join(FIXTURES, "source", case["file"]),

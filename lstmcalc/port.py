@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 from .compute import built_layer, input_tensors
 from .diagnostics import Diagnostic, Problem, make
 from .layers.frameworks import DEFAULT, FRAMEWORKS
-from .layers.porting import Counterpart, Entry, PortPlan, no_weights
+from .layers.porting import Counterpart, PortPlan, no_weights
 from .report import Report
 from .spec.source import Location
 
@@ -304,8 +304,7 @@ class Wiring:
         key = f"{source[0]}[{source[1]}]"
         if key not in self.made:
             name = self.unique(f"{source[0]}_state{source[1]}")
-            self.plan.add(Counterpart("", [Entry("Select", name, {"dim": 0, "index": link.row}, inputs=[whole])],
-                                      no_weights, []))
+            self.plan.add(Counterpart("", [self.plan.state_row(name, whole, link.row)], no_weights, []))
             self.made[key] = name
         return self.made[key]
 
@@ -318,7 +317,7 @@ class Wiring:
             return link.target + f"[{link.target_index}]"
         tensor = self.tensor(source, owner)
         name = self.unique(f"{owner}_{tensor}_0")
-        self.plan.add(Counterpart("", [Entry("Unsqueeze", name, {"dim": 0}, inputs=[tensor])], no_weights, []))
+        self.plan.add(Counterpart("", [self.plan.as_state(name, tensor)], no_weights, []))
         return name
 
     def unique(self, name: str) -> str:

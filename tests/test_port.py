@@ -426,3 +426,27 @@ def test_seq2seq_is_refused_for_its_masked_encoder():
     result = port_report(report, PortOptions(target="pytorch", weights=random_weights(report)))
     (finding,) = [d for d in result.diagnostics if d.is_error]
     assert finding.code == "P002" and "mask_zero" in finding.message and finding.layer == "enc_emb"
+
+
+# The steps' refusals in torch's words (torch 2.13's messages, checked by running the same calls in
+# torch by hand — not yet in modules_invalid_cases.yaml, whose recorder builds chains only).
+STEP_ERRORS = [
+    ("{type: Cat, dim: -1, inputs: [a, c]}", "Tensors must have same number of dimensions: got 2 and 3"),
+    ("{type: Cat, dim: -1, inputs: [d, c]}", "Sizes of tensors must match except in dimension 2. Expected size 30 "
+                                             "but got size 5 for tensor number 1 in the list."),
+    ("{type: Add, inputs: [a, b]}", "The size of tensor a (30) must match the size of tensor b (5) at non-singleton "
+                                    "dimension 1"),
+    ("{type: Narrow, dim: -1, start: 28, length: 3, inputs: a}", "start (28) + length (3) exceeds dimension size "
+                                                                 "(30)."),
+    ("{type: Unsqueeze, dim: 3, inputs: a}", "Dimension out of range (expected to be in range of [-3, 2], but got 3)"),
+    ("{type: Mean, dim: [1, 1], inputs: a}", "dim 1 appears multiple times in the list of dims"),
+]
+
+
+@pytest.mark.parametrize("layer, message", STEP_ERRORS)
+def test_steps_refuse_in_torchs_words(layer, message):
+    spec = ("framework: pytorch\nbatch_size: 2\ninputs:\n  a: {shape: [30]}\n  b: {shape: [5]}\n"
+            "  c: {shape: [5, 3]}\n  d: {shape: [30, 4]}\nlayers:\n  - " + layer + "\n")
+    report = analyze_text(spec)
+    assert not report.ok
+    assert message in report.errors[0].message, report.errors[0].message

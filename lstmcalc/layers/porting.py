@@ -163,6 +163,19 @@ class PortPlan:
         self.channels_owner = owner
         self.channels_first = not self.channels_first
 
+    # -- states in a written PyTorch graph (lstmcalc.port's Wiring) ---------------------------------
+
+    @staticmethod
+    def state_row(name: str, tensor: str, row: int) -> Entry:
+        """The step taking row ``row`` of torch's h_n or c_n (D·num_layers, N, H): one Keras state
+        (N, H)."""
+        return Entry("Select", name, {"dim": 0, "index": row}, inputs=[tensor])
+
+    @staticmethod
+    def as_state(name: str, tensor: str) -> Entry:
+        """The step making a Keras state (N, H) torch's h_0 or c_0 (1, N, H)."""
+        return Entry("Unsqueeze", name, {"dim": 0}, inputs=[tensor])
+
     def link(self, index: int, target: str, target_index: int = 0) -> Link:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""
         return Link(index, target, target_index, axes=(0, 2, 1) if self.channels_first else None)

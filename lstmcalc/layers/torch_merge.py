@@ -45,7 +45,7 @@ class Join(Step):
             wanted = self.exact_count if self.exact_count is not None else f"at least {self.fewest}"
             raise Problem("H002", f"{self.name} ({self.keras_class}) joins {wanted} tensors; it receives {count}: "
                                   f"{', '.join(format_shape(tensor.shape) for tensor in inputs)}.",
-                          f"List the tensors in `inputs:`, e.g. `inputs: [a, b]`.")
+                          "List the tensors in `inputs:`, e.g. `inputs: [a, b]`.")
 
     def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
         return self.joined_code([x], inputs)

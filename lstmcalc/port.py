@@ -13,12 +13,12 @@ forward pass of both models; it refuses (P003) when any tensor differs by more t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from .compute import built_layer, input_tensors
 from .diagnostics import Diagnostic, Problem, make
 from .layers.frameworks import DEFAULT, FRAMEWORKS
-from .layers.porting import PortPlan
+from .layers.porting import Counterpart, PortPlan, no_weights
 from .report import Report
 from .spec.source import Location
 
@@ -84,6 +84,7 @@ class PortResult:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     output_path: Optional[str] = None  # set by save_weights
     spec_path: Optional[str] = None    # set by save_spec
+    graph: Optional[List[str]] = None  # the written spec's outputs when it is a graph
 
     @property
     def largest_difference(self) -> Optional[float]:
@@ -141,7 +142,7 @@ def port_report(report: Report, options: PortOptions) -> PortResult:
     plan = _plan(report, options, result)
     if plan is None:
         return result
-    result.spec = _document(report, plan, options)
+    result.spec = _document(report, plan, options, result.graph)
     _prove(result, plan, given)
     return result
 
@@ -157,7 +158,7 @@ def ported_spec(report: Report, target: str, merge_stacks: bool = False,
         return result
     plan = _plan(report, options, result)
     if plan is not None:
-        result.spec = _document(report, plan, options)
+        result.spec = _document(report, plan, options, result.graph)
     return result
 
 
@@ -167,9 +168,11 @@ def _portable(report: Report, result: PortResult) -> bool:
     if not report.ok or report.graph is None:
         result.diagnostics = list(report.errors)
         return False
-    if (report.functional and not is_chain(report)) or len(report.inputs) != 1:
+    if ((report.functional and not is_chain(report)) or len(report.inputs) != 1) and \
+            FRAMEWORKS[result.options.target].name == DEFAULT:
         result.diagnostics.append(make(
-            "P002", "lstmcalc port converts stacks (`input:` and `layers:`); this spec is a graph.",
+            "P002", f"lstmcalc ports a {FRAMEWORKS[report.framework].title} graph only to PyTorch; to Keras it "
+                    "converts stacks (`input:` and `layers:`), and this spec is a graph.",
             "Port the stack of layers on their own.", location=Location(report.file, None, None)))
         return False
     return True
@@ -187,11 +190,13 @@ def _source_weights(report: Report, options: PortOptions, result: PortResult) ->
 def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[PortPlan]:
     """Ask every layer, in order, what it becomes."""
     plan = PortPlan(report.framework, options.target, options.merge_stacks)
+    wiring = Wiring(report, plan)
     calls: Dict[str, int] = {}
     for record in report.layers:
         layer = built_layer(report, record.name)
         before = len(plan.counterparts)
         try:
+            wiring.start(record)
             if record.status == "unused":
                 raise Problem("P002", f"{record.name} ({record.type}) is never called by forward(): a "
                                       f"{FRAMEWORKS[options.target].title} model leaves out a layer it never calls, so "
@@ -203,6 +208,7 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
             for counterpart in plan.counterparts[before:]:
                 if counterpart.source == layer.name:
                     counterpart.source = record.name  # a module called again: that call's tensors
+            wiring.connect(record, before)
         except Problem as problem:
             node = report.graph.nodes[record.name]
             result.diagnostics.append(make(problem.code, problem.message, problem.hint, layer=record.name,
@@ -213,7 +219,174 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
                    for entry in counterpart.entries]
         result.layers.append(Ported(record.name, record.type, written))
     plan.finish()
+    try:
+        wiring.finish()
+    except Problem as problem:
+        result.diagnostics.append(make(problem.code, problem.message, problem.hint,
+                                       location=Location(report.file, None, None)))
+        return None
+    result.graph = wiring.outputs if wiring.graph else None
+    kept = {f"{entry.name} ({entry.type})" for entry in plan.entries}  # without the steps left out (unused)
+    for item in result.layers:
+        item.targets = [target for target in item.targets if target in kept]
     return plan
+
+
+class Wiring:
+    """Which tensors each written entry takes, for a written spec that is a graph (`inputs:`,
+    `outputs:`): a source graph (several inputs or outputs, merges, initial states), or a layer
+    whose entries do not form a chain (a Bidirectional's merge_mode sum, written as two halves of
+    torch's output joined). Where the source's layers follow one another, each written entry takes
+    the one before, as in a stack."""
+
+    def __init__(self, report: Report, plan: PortPlan):
+        self.report, self.plan = report, plan
+        self.source_graph = self.graph = bool(report.functional and not is_chain(report)) or len(report.inputs) > 1 \
+            or any(len(self.references(report.graph.nodes[record.name].inputs)) > 1  # a Keras RNN's [out, h, c]
+                   for record in report.layers)
+        self.links: Dict[Tuple[str, int], Any] = {}  # (source layer, output) → Link
+        self.made: Dict[str, str] = {}  # a source tensor made by a written step (a state's row) → its entry
+        self.outputs: List[str] = []
+        self.chained = False
+
+    def references(self, references) -> List[Tuple[str, int]]:
+        """(producer, output index) of each reference, ``name`` without an index standing for all
+        of its producer's outputs."""
+        found = []
+        for reference in references:
+            record = self.report.layer(reference.name)
+            count = len(record.output_shapes or [None]) if record is not None else 1
+            found += [(reference.name, reference.index)] if reference.index is not None else \
+                [(reference.name, index) for index in range(count)]
+        return found
+
+    def start(self, record) -> None:
+        """Before ``record`` is ported: does it continue the chain of the written entries (takes
+        the last source layer's one output, which nothing else takes)?"""
+        self.chained = not self.source_graph  # a stack: every layer takes the one before
+        if self.chained:
+            return
+        node = self.report.graph.nodes[record.name]
+        entries = self.plan.entries
+        sources = self.references(node.inputs)
+        if len(sources) == 1 and not node.initial_state and entries:
+            link = self.links.get(sources[0])
+            self.chained = (link is not None and link.target == entries[-1].name and link.row is None and
+                            link.target_index == 0 and self.report.graph.consumers(sources[0][0]) == [record.name]
+                            and sources[0] not in self.outputs_of_model())
+        if not self.chained:
+            if self.plan.channels_first:
+                raise Problem("P002", f"{record.name} takes a tensor other than the one a convolution before it "
+                                      "left in PyTorch's channels-first layout; lstmcalc ports such graphs as chains "
+                                      "only.", "Port the convolutions and the layers after them as one chain.")
+            self.plan.before = type(self.plan.before)()
+
+    def outputs_of_model(self) -> List[Tuple[str, int]]:
+        return self.references(self.report.graph.outputs)
+
+    def tensor(self, source: Tuple[str, int], owner: str) -> str:
+        """The written spec's reference to the tensor equal to ``source`` (an input: its name),
+        written as a step when it is one row of a state (torch's h_n[k])."""
+        link = self.links.get(source)
+        if link is None:
+            if self.report.layer(source[0]) is None:
+                return source[0]  # a model input keeps its name
+            raise Problem("P002", f"{source[0]}[{source[1]}] has no tensor of its own in the written model (it was "
+                                  f"folded into a module's num_layers), and {owner} takes it.",
+                          "Port without --merge-stacks.")
+        if link.axes is not None:
+            raise Problem("P002", f"{source[0]} leaves a channels-first tensor that {owner} takes; lstmcalc ports "
+                                  "convolutions inside graphs as chains only.",
+                          "Port the convolutions and the layers after them as one chain.")
+        whole = link.target + (f"[{link.target_index}]" if link.target_index else "")
+        if link.row is None:
+            return whole
+        key = f"{source[0]}[{source[1]}]"
+        if key not in self.made:
+            name = self.unique(f"{source[0]}_state{source[1]}")
+            self.plan.add(Counterpart("", [self.plan.state_row(name, whole, link.row)], no_weights, []))
+            self.made[key] = name
+        return self.made[key]
+
+    def state(self, source: Tuple[str, int], owner: str) -> str:
+        """The tensor to pass as one of torch's initial states (D·num_layers, N, H) where the
+        source has Keras's (N, H): a state that is its module's only row as it is, else the
+        tensor with a new first axis."""
+        link = self.links.get(source)
+        if link is not None and link.row is not None and link.rows == 1 and link.axes is None:
+            return link.target + f"[{link.target_index}]"
+        tensor = self.tensor(source, owner)
+        name = self.unique(f"{owner}_{tensor}_0")
+        self.plan.add(Counterpart("", [self.plan.as_state(name, tensor)], no_weights, []))
+        return name
+
+    def unique(self, name: str) -> str:
+        taken = {entry.name for entry in self.plan.entries} | {item.name for item in self.report.inputs}
+        candidate, count = name, 1
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        return candidate
+
+    def connect(self, record, before: int) -> None:
+        """After ``record`` was ported into plan.counterparts[before:]: its entries' inputs, its
+        initial states, and its links for the layers after it."""
+        node = self.report.graph.nodes[record.name]
+        written = self.plan.counterparts[before:]
+        entries = [entry for counterpart in written for entry in counterpart.entries]
+        if entries and not self.chained:
+            del self.plan.counterparts[before:]  # the steps its inputs need go before it
+            first = [self.tensor(source, record.name) for source in self.references(node.inputs)]
+            states = [self.state(source, record.name) for source in self.references(node.initial_state)]
+            self.plan.counterparts += written
+            if entries[0].inputs is None:
+                entries[0].inputs = first
+            if states:
+                target = next((counterpart.state_entry for counterpart in written if counterpart.state_entry), None)
+                if target is None:
+                    raise Problem("P002", f"{record.name} ({record.type}) takes initial states, which lstmcalc ports "
+                                          f"for a one-direction recurrent layer of one layer only.",
+                                  "Port the model without initial_state on this layer.")
+                target.initial_state = states
+        elif node.initial_state:
+            raise Problem("P002", f"{record.name} ({record.type}) takes initial states that lstmcalc cannot wire.",
+                          "Port the model without initial_state on this layer.")
+        for previous, entry in zip(entries, entries[1:]):
+            if entry.inputs is None:
+                entry.inputs = [previous.name]
+            else:
+                self.graph = True  # a layer whose entries are not a chain
+        for counterpart in written:
+            for link in counterpart.links:
+                self.links[(record.name, link.index)] = link
+
+    def finish(self) -> None:
+        """The written model's outputs, in the source's order; the entries swapping a tensor back
+        after the last convolution take the last entry."""
+        entries = self.plan.entries
+        for previous, entry in zip(entries, entries[1:]):
+            if entry.inputs is None:
+                entry.inputs = [previous.name]
+        if entries and entries[0].inputs is None:
+            entries[0].inputs = [self.report.inputs[0].name]
+        if self.graph:
+            self.outputs = [self.tensor(source, "the model's outputs") for source in self.outputs_of_model()]
+            self.prune()
+
+    def prune(self) -> None:
+        """Leave out the steps written for a source tensor that nothing uses (the last step of an
+        encoder of which only the states are used): forward() would compute them for nothing."""
+        by_name = {entry.name: entry for entry in self.plan.entries}
+        needed, pending = set(), [reference.partition("[")[0] for reference in self.outputs]
+        while pending:
+            name = pending.pop()
+            if name in needed or name not in by_name:
+                continue
+            needed.add(name)
+            entry = by_name[name]
+            pending += [reference.partition("[")[0] for reference in (entry.inputs or []) + (entry.initial_state or [])]
+        for counterpart in self.plan.counterparts:
+            counterpart.entries = [entry for entry in counterpart.entries if entry.name in needed]
 
 
 def is_chain(report: Report) -> bool:
@@ -242,7 +415,7 @@ def _called_again(report: Report, layer, record, calls: Dict[str, int]):
     return clone(layer, f"{record.shares}_{calls[record.shares]}")
 
 
-def _document(report: Report, plan: PortPlan, options: PortOptions) -> Dict[str, Any]:
+def _document(report: Report, plan: PortPlan, options: PortOptions, graph: Optional[List[str]]) -> Dict[str, Any]:
     target = FRAMEWORKS[options.target]
     document: Dict[str, Any] = {}
     if report.spec is not None and report.spec.name:
@@ -252,10 +425,20 @@ def _document(report: Report, plan: PortPlan, options: PortOptions) -> Dict[str,
     item = report.inputs[0]
     if target.batch_required:
         document["batch_size"] = item.shape[item.batch_axis] or options.batch_size or DEFAULT_BATCH_SIZE
-    shape = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
-    dtype = plan.input_dtype or item.dtype
-    document["input"] = shape if dtype == "float32" else {"shape": shape, "dtype": dtype}
-    document["layers"] = [entry.to_spec() for entry in plan.entries]
+
+    def declared(item) -> Any:
+        shape = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
+        integer = item.dtype.startswith(("int", "uint"))
+        dtype = plan.input_dtype if plan.input_dtype and (integer or len(report.inputs) == 1) else item.dtype
+        return shape if dtype == "float32" else {"shape": shape, "dtype": dtype}
+
+    if graph is None:
+        document["input"] = declared(item)
+        document["layers"] = [entry.to_spec() for entry in plan.entries]
+        return document
+    document["inputs"] = {item.name: declared(item) for item in report.inputs}
+    document["layers"] = [entry.to_spec(graph=True) for entry in plan.entries]
+    document["outputs"] = list(graph)
     return document
 
 
@@ -294,18 +477,21 @@ def _prove(result: PortResult, plan: PortPlan, given: Dict[str, "ndarray"]) -> N
     if not first.ok:
         result.diagnostics += first.diagnostics
         return
-    x = first.arrays[item.name][0]
-    target_input = target.inputs[0]
-    integer = target_input.dtype.startswith(("int", "uint"))
-    x = np.moveaxis(x, item.batch_axis, target_input.batch_axis).astype(target_input.dtype if integer else x.dtype)
-    second = verify_report(target, VerifyOptions(weights=result.weights, inputs={target_input.name: x},
-                                                 keep_arrays=True))
+    given_inputs = {}
+    for source_input, target_input in zip(report.inputs, target.inputs):
+        x = first.arrays[source_input.name][0]
+        integer = target_input.dtype.startswith(("int", "uint"))
+        given_inputs[target_input.name] = np.moveaxis(x, source_input.batch_axis, target_input.batch_axis).astype(
+            target_input.dtype if integer else x.dtype)
+    second = verify_report(target, VerifyOptions(weights=result.weights, inputs=given_inputs, keep_arrays=True))
     if not second.ok:
         _internal(result, "the written model's forward pass fails: " + "; ".join(d.message for d in second.diagnostics))
         return
     result.batch_size, result.timesteps = first.batch_size, first.timesteps
     for counterpart in plan.counterparts:
         for link in counterpart.links:
+            if link.target not in second.arrays:
+                continue  # a tensor of the source that the written graph does not compute (unused)
             theirs = _batch_first(first.arrays[counterpart.source][link.index],
                                   report.layer(counterpart.source).output_batch_axes[link.index])
             ours = second.arrays[link.target][link.target_index]

@@ -24,7 +24,8 @@ lstmcalc's reader is expected to do.
 With --round-trip, the sources are the code `lstmcalc convert --to pytorch` writes for every spec
 in specs/ and every readable source above (issue 11's round trip): each is saved under
 tests/fixtures/pytorch/round_trip/ and recorded the same way, its class and input taken from the
-code's own header ("Read it back with: lstmcalc summary <this file> --input ..."), into
+code's own header ("Read it back with: lstmcalc summary <this file> --input ...", or for a graph
+"forward() takes: a --input ...; b --input ...", each argument's tensor in order), into
 tests/fixtures/pytorch/round_trip.json (per source: `code`, or `convert_error` when lstmcalc refuses).
 
 Run from the repository root with torch installed (never needed by the tests):
@@ -56,6 +57,7 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "pytorch")
 DEFAULT_CASES = os.path.join(FIXTURES, "source_cases.yaml")
 DEFAULT_OUT = os.path.join(FIXTURES, "source_reference.json")
 ROUND_TRIP = os.path.join(FIXTURES, "round_trip")
+UNKNOWN_LENGTH = 7
 
 
 def load_source(path):
@@ -78,13 +80,27 @@ def first_recurrent(model):
     return next((module for module in model.modules() if isinstance(module, nn.RNNBase)), None)
 
 
+def make_inputs(case, model, rng):
+    """The tensors forward() takes: one (``input``), or one per argument (``inputs``, a graph)."""
+    if "inputs" not in case:
+        x, axis = make_input(case, model, rng)
+        return [x], axis
+    tensors = []
+    for declared in case["inputs"]:
+        x, axis = make_input({**case, "input": declared}, model, rng)
+        tensors.append(x)
+    return tensors, axis
+
+
 def make_input(case, model, rng):
     declared = case["input"]
     shape, dtype = (declared["shape"], declared.get("dtype", "float32")) if isinstance(declared, dict) \
         else (declared, "float32")
     recurrent = first_recurrent(model)
     axis = 1 if recurrent is not None and not recurrent.batch_first else 0
-    full = list(shape[:axis]) + [case["batch_size"]] + list(shape[axis:])
+    # An unknown length (None, a graph's variable-length sequence) runs as 7 steps, as in lstmcalc verify.
+    full = [UNKNOWN_LENGTH if dim is None else dim for dim in list(shape[:axis]) + [case["batch_size"]] +
+            list(shape[axis:])]
     if dtype.startswith("int"):
         embedding = next(module for module in model.modules() if isinstance(module, nn.Embedding))
         return torch.from_numpy(rng.integers(1, embedding.num_embeddings, size=full).astype(dtype)), axis
@@ -108,7 +124,7 @@ def record(case, directory=os.path.join(FIXTURES, "source")):
         model = construct(case, namespace).eval()
     recorded_warnings = warning_records(caught, "construct", None)
     rng = seeded_rng(case["id"])
-    x, axis = make_input(case, model, rng)
+    given, axis = make_inputs(case, model, rng)
     calls, per_module = [], {}
 
     def hook_for(path):
@@ -124,7 +140,7 @@ def record(case, directory=os.path.join(FIXTURES, "source")):
                for path, module in model.named_modules()]
     with warnings.catch_warnings(record=True) as caught, torch.no_grad():
         warnings.simplefilter("always")
-        result = model(x)
+        result = model(*given)
     recorded_warnings += warning_records(caught, "forward", None)
     for handle in handles:
         handle.remove()
@@ -140,8 +156,9 @@ def record(case, directory=os.path.join(FIXTURES, "source")):
         modules.append(entry)
     return {"file": case["file"], "class": case["class"], "reader": case["reader"], "note": case.get("note"),
             "kwargs": case.get("kwargs", {}), "construct": case.get("construct"),
-            "input": {"shape": list(x.shape), "dtype": str(x.dtype), "batch_axis": axis,
-                      "batch_size": case["batch_size"], "declared": case["input"]},
+            "input": {"shape": list(given[0].shape), "dtype": str(given[0].dtype), "batch_axis": axis,
+                      "batch_size": case["batch_size"], "declared": case.get("input", case.get("inputs"))},
+            "inputs": [{"shape": list(x.shape), "dtype": str(x.dtype)} for x in given],
             "modules": modules, "calls": calls, "named_parameters": parameter_records(model),
             "params": sum(p.numel() for p in model.parameters()),
             "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -149,10 +166,18 @@ def record(case, directory=os.path.join(FIXTURES, "source")):
             "warnings": recorded_warnings}
 
 
+# Saved Keras graphs (tests/fixtures/keras_files) whose PyTorch code is run too: merges, and an
+# encoder's states passed as a decoder's initial state.
+KERAS_GRAPHS = ("merges.keras", "seq2seq.keras")
+
+
 def round_trip_sources():
-    """(name, path, lstmcalc options): every spec in specs/, then every readable source case."""
+    """(name, path, lstmcalc options): every spec in specs/, the Keras graphs above, then every
+    readable source case."""
     specs = sorted(name for name in os.listdir(os.path.join(ROOT, "specs")) if name.endswith(".yaml"))
     sources = [(name, os.path.join(ROOT, "specs", name), []) for name in specs]
+    sources += [(f"keras_files/{name}", os.path.join(ROOT, "tests", "fixtures", "keras_files", name), [])
+                for name in KERAS_GRAPHS]
     for case in load_cases(DEFAULT_CASES, ("id", "file", "class", "input", "batch_size", "reader")):
         if case["reader"] == "read":
             sources.append((f"source/{case['id']}", os.path.join(FIXTURES, "source", case["file"]),
@@ -160,8 +185,10 @@ def round_trip_sources():
     return sources
 
 
-READ_BACK = re.compile(r"Read it back with: lstmcalc summary <this file> --input (\S+)(?: --dtype (\S+))?"
-                       r"(?: --batch-size (\d+))?")
+# The header of the code: "Read it back with: lstmcalc summary <this file> --input 30,8 --batch-size 2",
+# or for a graph "forward() takes: a --input 30,8 --batch-size 2; b --input 5 --batch-size 2".
+READ_BACK = re.compile(r"--input (\S+?)(?: --dtype (\S+?))?(?: --batch-size (\d+))?(?:;|$)", re.M)
+GRAPH = re.compile(r"^forward\(\) takes: ", re.M)
 
 
 def record_round_trip(lstmcalc):
@@ -179,11 +206,15 @@ def record_round_trip(lstmcalc):
         file = re.sub(r"\W", "_", os.path.splitext(name)[0].replace("source/", "source_")) + ".py"
         with open(os.path.join(ROUND_TRIP, file), "w", encoding="utf-8") as handle:
             handle.write(code)
-        found = READ_BACK.search(code)
-        shape = [None if dim == "None" else int(dim) for dim in found.group(1).split(",")]
+        declared = []
+        for found in READ_BACK.finditer(code):
+            shape = [None if dim == "None" else int(dim) for dim in found.group(1).split(",")]
+            declared.append(({"shape": shape, "dtype": found.group(2)} if found.group(2) else shape,
+                             int(found.group(3))))
         case = {"id": name, "file": file, "class": re.search(r"^class (\w+)\(nn\.Module\)", code, re.M).group(1),
-                "input": {"shape": shape, "dtype": found.group(2)} if found.group(2) else shape,
-                "batch_size": int(found.group(3)), "reader": "read"}
+                "input": declared[0][0], "batch_size": declared[0][1], "reader": "read"}
+        if GRAPH.search(code):
+            case["inputs"] = [item for item, _ in declared]  # forward(a, b, ...) of a graph
         try:
             entry = record(case, ROUND_TRIP)
         except Exception as exc:  # noqa: BLE001  (recorded: what torch makes of the code)

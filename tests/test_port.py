@@ -39,7 +39,6 @@ REFUSED = {
     "simple-rnn-relu-state": "go_backwards",
     "mask-embedding-lstm-last": "mask_zero",
     "mask-masking-gru-last": "Masking",
-    "bidirectional-sum": "merge_mode",
     "bidirectional-backward-layer": "backward_layer",
     "conv1d-causal-dilated": "causal",
     "layer-normalization-rms": "rms_scaling",
@@ -179,12 +178,46 @@ def test_models_without_an_equivalent_are_refused(keras_case, reason):
     assert finding.file == "keras.yaml" and finding.line and finding.column
 
 
+def ported_keras_numerics(keras_case: str):
+    """A Keras model recorded in real Keras (tests/fixtures/keras/numerics), ported to PyTorch, and
+    lstmcalc's PyTorch forward pass of the written spec and weights on Keras's recorded input."""
+    keras = npz(FIXTURES / "keras" / "numerics" / f"{keras_case}.npz")
+    batch = len(keras["inputs/input_layer"])
+    result = port_report(keras_report(keras), PortOptions(target="pytorch", weights=group(keras, "weights/"),
+                                                          batch_size=batch))
+    assert result.ok, result.diagnostics
+    target = analyze_text(yaml.safe_dump(result.spec))
+    run = verify_report(target, VerifyOptions(weights=result.weights, keep_arrays=True,
+                                              inputs={target.inputs[0].name: keras["inputs/input_layer"]}))
+    assert run.ok, run.diagnostics
+    return keras, result, run
+
+
+# Keras's merge_mode (recorded in real Keras): torch's one bidirectional module, its output split in
+# halves (Narrow) and joined as Keras joins them — sum: Add, mul: Mul, ave: Average, None: both halves.
+MERGE_MODES = {"bidirectional-sum": ["Add"], "bidirectional-mul": ["Mul"], "bidirectional-ave": ["Average"],
+               "bidirectional-none": []}
+
+
+@pytest.mark.parametrize("keras_case, joins", sorted(MERGE_MODES.items()))
+def test_bidirectional_merge_modes_port_to_keras_recorded_outputs(keras_case, joins):
+    keras, result, run = ported_keras_numerics(keras_case)
+    layers = result.spec["layers"]
+    assert [layer["type"] for layer in layers] == [layers[0]["type"], "Narrow", "Narrow"] + joins
+    assert layers[0]["bidirectional"] is True and layers[1]["start"] == 0 and layers[2]["start"] == 3
+    recorded = group(keras, "outputs/")
+    expected = [recorded[key] for key in sorted(recorded)]  # bidirectional, or bidirectional[0] and [1]
+    assert len(result.spec["outputs"]) == len(expected)
+    for name, theirs in zip(result.spec["outputs"], expected):
+        assert_close(run.arrays[name][0], theirs, name)
+
+
 NUMERICS = FIXTURES / "pytorch" / "numerics"
 # PyTorch models recorded in real torch with no Keras equivalent, and why.
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
             "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
-            "bigru-select": "selects one index of an axis"}
+            "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate"}
 
 
 @pytest.mark.parametrize("case_id", sorted(path.stem for path in NUMERICS.glob("*.npz")))
@@ -315,3 +348,105 @@ def test_explains_pytorch_view_counts_what_port_writes(case_id):
     view = report.graph.nodes[record.name].layer.framework_view(input_tensors(report, record))
     written = analyze_text(yaml.safe_dump(result.spec))
     assert view.parameters.value == written.layer(record.name).params
+
+
+# Keras stacks whose LSTM/GRU passes [output, h, c] (return_state) to a merge, recorded in real Keras:
+# the merge takes torch's last step and rows of h_n and c_n.
+STATE_MERGES = {"merge-add-states": "Add", "merge-subtract-states": "Sub", "merge-multiply-states": "Mul",
+                "merge-average-states": "Average", "merge-maximum-states": "Maximum",
+                "merge-minimum-states": "Minimum", "merge-concatenate-states": "Cat"}
+
+
+@pytest.mark.parametrize("keras_case, step", sorted(STATE_MERGES.items()))
+def test_merges_of_returned_states_port_to_keras_recorded_outputs(keras_case, step):
+    keras, result, run = ported_keras_numerics(keras_case)
+    merge = result.spec["layers"][-1]
+    # Keras's [output, h, c] (GRU: [output, h]): the last step, then row 0 of h_n (and of c_n).
+    assert merge["type"] == step and merge["inputs"][0].endswith("_last") and len(merge["inputs"]) in (2, 3)
+    (recorded,) = [value for key, value in group(keras, "outputs/").items() if not key.startswith(("lstm", "gru"))]
+    (output,) = result.spec["outputs"]
+    assert_close(run.arrays[output][0], recorded, keras_case)
+
+
+def test_global_pooling_ports_to_mean_and_amax_with_keras_recorded_outputs():
+    """Conv1D(4, 2) → GlobalMaxPooling1D(keepdims=True) → GlobalAveragePooling1D(), recorded in real
+    Keras: x.amax(dim=1, keepdim=True) then x.mean(dim=1) on the steps (the Conv1d's channels-first
+    output permuted back first)."""
+    keras, result, run = ported_keras_numerics("global-pooling")
+    assert [layer["type"] for layer in result.spec["layers"]] == ["Permute", "Conv1d", "Permute", "Amax", "Mean"]
+    assert result.spec["layers"][-2:] == [
+        {"type": "Amax", "name": "global_max_pooling1d", "dim": 1, "keepdim": True},
+        {"type": "Mean", "name": "global_average_pooling1d", "dim": 1}]
+    assert_close(run.arrays["global_average_pooling1d"][0], keras["outputs/global_average_pooling1d"], "output")
+
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def random_weights(report, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"{layer.name}/{weight.name}": (rng.standard_normal(weight.shape) * 0.3).astype("float32")
+            for layer in report.layers for weight in layer.weights}
+
+
+@pytest.mark.parametrize("name, inputs, outputs", [
+    # two_head: one input, two outputs (price, direction's softmax)
+    ("two_head.yaml", ["x"], ["price", "direction_activation"]),
+    ("two_input_concatenate.yaml", ["sequence", "static"], ["head_activation"]),
+    ("bidirectional_encoder_decoder.yaml", ["source", "target"], ["projection"]),
+    ("bidirectional_stack.yaml", ["input_layer"], ["dense_activation"]),
+])
+def test_bundled_graphs_port_to_pytorch_and_both_passes_agree(name, inputs, outputs, tmp_path):
+    report = analyze_text((SPECS / name).read_text(encoding="utf-8"), file=name)
+    weights = tmp_path / "keras.npz"
+    np.savez(weights, **random_weights(report))
+    result = CliRunner().invoke(cli, ["port", str(SPECS / name), "--weights", str(weights), "--to", "pytorch",
+                                      "-o", str(tmp_path / "torch.npz"), "--spec-out", str(tmp_path / "torch.yaml"),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["ok"] and document["largest_difference"] <= TOLERANCE
+    assert list(document["spec"]["inputs"]) == inputs and document["spec"]["outputs"] == outputs
+    written = analyze_text((tmp_path / "torch.yaml").read_text(encoding="utf-8"))
+    assert written.ok and written.totals.params == report.totals.params + extra_torch_biases(report)
+
+
+def extra_torch_biases(report):
+    """torch's bias_hh per LSTM direction (4·H), which Keras does not have."""
+    extra = 0
+    for layer in report.layers:
+        for weight in layer.weights:
+            if weight.name.endswith("recurrent_kernel"):
+                extra += weight.shape[-1]  # 4·H: the columns of the recurrent kernel
+    return extra
+
+
+def test_seq2seq_is_refused_for_its_masked_encoder():
+    report = analyze_text((SPECS / "seq2seq.yaml").read_text(encoding="utf-8"), file="seq2seq.yaml")
+    result = port_report(report, PortOptions(target="pytorch", weights=random_weights(report)))
+    (finding,) = [d for d in result.diagnostics if d.is_error]
+    assert finding.code == "P002" and "mask_zero" in finding.message and finding.layer == "enc_emb"
+
+
+# The steps' refusals in torch's words (torch 2.13's messages, checked by running the same calls in
+# torch by hand — not yet in modules_invalid_cases.yaml, whose recorder builds chains only).
+STEP_ERRORS = [
+    ("{type: Cat, dim: -1, inputs: [a, c]}", "Tensors must have same number of dimensions: got 2 and 3"),
+    ("{type: Cat, dim: -1, inputs: [d, c]}", "Sizes of tensors must match except in dimension 2. Expected size 30 "
+                                             "but got size 5 for tensor number 1 in the list."),
+    ("{type: Add, inputs: [a, b]}", "The size of tensor a (30) must match the size of tensor b (5) at non-singleton "
+                                    "dimension 1"),
+    ("{type: Narrow, dim: -1, start: 28, length: 3, inputs: a}", "start (28) + length (3) exceeds dimension size "
+                                                                 "(30)."),
+    ("{type: Unsqueeze, dim: 3, inputs: a}", "Dimension out of range (expected to be in range of [-3, 2], but got 3)"),
+    ("{type: Mean, dim: [1, 1], inputs: a}", "dim 1 appears multiple times in the list of dims"),
+]
+
+
+@pytest.mark.parametrize("layer, message", STEP_ERRORS)
+def test_steps_refuse_in_torchs_words(layer, message):
+    spec = ("framework: pytorch\nbatch_size: 2\ninputs:\n  a: {shape: [30]}\n  b: {shape: [5]}\n"
+            "  c: {shape: [5, 3]}\n  d: {shape: [30, 4]}\nlayers:\n  - " + layer + "\n")
+    report = analyze_text(spec)
+    assert not report.ok
+    assert message in report.errors[0].message, report.errors[0].message

@@ -310,7 +310,7 @@ REFUSED_FORWARD = [
 
             def forward(self, x):
                 return self.fc(x) + x
-        """, "S018", 11, "cannot be resolved"),
+        """, "S020", 11, "one chain"),
     ("helper-method", """
         class M(nn.Module):
             def __init__(self):

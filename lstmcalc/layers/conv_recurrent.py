@@ -87,6 +87,15 @@ class ConvLSTM(LSTM):
     def units(self) -> int:
         return self["filters"]
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
+        """torch.nn has no convolutional recurrent module (LSTM's rule would write an nn.LSTM)."""
+        from .porting import refuse
+
+        raise refuse(self, framework, "torch.nn has no convolutional LSTM (ConvLSTM); nn.LSTM multiplies vectors, "
+                                      "where this layer convolves maps.",
+                     "Write the ConvLSTM cell as a module of your own in PyTorch; lstmcalc ports the layers torch.nn "
+                     "has.")
+
     def check_config(self) -> None:
         if max(self["strides"]) > 1 and max(self["dilation_rate"]) > 1:
             raise Problem(

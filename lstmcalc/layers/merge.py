@@ -58,6 +58,28 @@ class Merge(Layer):
     exact_count: Optional[int] = None
     # The operation as the equations write it: "x₁ + x₂ + …".
     formula: ClassVar[str] = ""
+    # The lstmcalc step of a PyTorch model computing the same (torch_merge); "" for none.
+    pytorch_step: ClassVar[str] = ""
+
+    def pytorch_arguments(self, inputs: Sequence[TensorSpec]) -> dict:
+        """The arguments of its PyTorch step."""
+        return {}
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
+        """A step of the written PyTorch model's forward() (torch_merge), on tensors of one rank:
+        Keras aligns lower-rank inputs on the left, torch on the right."""
+        from .porting import Entry, port_module, refuse
+
+        if not self.pytorch_step or framework == self.framework:
+            super().port_to(framework, inputs, plan)
+            return
+        if any(tensor.masked for tensor in inputs):
+            raise refuse(self, framework, "it receives masked tensors (mask_zero or Masking), and torch has no "
+                                          "masks.", "Port the model without masking.")
+        if len({len(tensor.shape) for tensor in inputs}) > 1:
+            raise refuse(self, framework, "its inputs differ in rank, which Keras aligns on the left (after the batch "
+                                          "axis) and torch on the right.", "Give the inputs the same rank.")
+        port_module(self, plan, Entry(self.pytorch_step, self.name, self.pytorch_arguments(inputs)))
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list and len(inputs) == 1:
@@ -144,6 +166,7 @@ class _ArithmeticMerge(Merge):
 @register
 class Add(_ArithmeticMerge):
     keras_class = "Add"
+    pytorch_step = "Add"
     examples = (Example("Add()", ((4, 3), (4, 3))),)
     formula = "x₁ + x₂ + …"
 
@@ -157,6 +180,7 @@ class Add(_ArithmeticMerge):
 @register
 class Subtract(_ArithmeticMerge):
     keras_class = "Subtract"
+    pytorch_step = "Sub"
     examples = (Example("Subtract()", ((4, 3), (4, 3))),)
     formula = "x₁ − x₂"
     exact_count = 2
@@ -168,6 +192,7 @@ class Subtract(_ArithmeticMerge):
 @register
 class Average(_ArithmeticMerge):
     keras_class = "Average"
+    pytorch_step = "Average"
     examples = (Example("Average()", ((4, 3), (4, 3))),)
     formula = "(x₁ + x₂ + …) / n"
 
@@ -183,6 +208,7 @@ def _expanded(mask: "ndarray", like: "ndarray") -> "ndarray":
 @register
 class Multiply(Merge):
     keras_class = "Multiply"
+    pytorch_step = "Mul"
     examples = (Example("Multiply()", ((4, 3), (4, 3))),)
     formula = "x₁ ⊙ x₂ ⊙ …"
 
@@ -239,6 +265,7 @@ class _ExtremumMerge(Merge):
 @register
 class Maximum(_ExtremumMerge):
     keras_class = "Maximum"
+    pytorch_step = "Maximum"
     examples = (Example("Maximum()", ((4, 3), (4, 3))),)
     formula = "max(x₁, x₂, …)"
 
@@ -249,6 +276,7 @@ class Maximum(_ExtremumMerge):
 @register
 class Minimum(_ExtremumMerge):
     keras_class = "Minimum"
+    pytorch_step = "Minimum"
     examples = (Example("Minimum()", ((4, 3), (4, 3))),)
     formula = "min(x₁, x₂, …)"
 
@@ -261,9 +289,13 @@ class Concatenate(Merge):
     """Joins tensors along ``axis``; every other axis must match (None matches anything)."""
 
     keras_class = "Concatenate"
+    pytorch_step = "Cat"
     examples = (Example("Concatenate()", ((4, 3), (4, 5))),)
     displayed_arguments = ("axis",)
     arguments = (Arg("axis", integer, -1),)
+
+    def pytorch_arguments(self, inputs: Sequence[TensorSpec]) -> dict:
+        return {"dim": self["axis"]}
 
     def check_count(self, inputs: Sequence[TensorSpec], as_list: bool) -> None:
         if not as_list and len(inputs) == 1:

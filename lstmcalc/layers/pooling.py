@@ -291,8 +291,24 @@ class _GlobalPooling(SpatialLayer):
                          headline=f"{self.keras_class}: one vector per sample")
 
 
+    # The lstmcalc step of a PyTorch model computing it (torch_steps: x.mean(dim), x.amax(dim)).
+    pytorch_step: ClassVar[str] = ""
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
+        """x.mean / x.amax over the same axes of the same layout (the steps: dim=1)."""
+        from .porting import Entry, port_module, refuse
+
+        if inputs[0].masked:
+            raise refuse(self, framework, "it receives a masked sequence (mask_zero or Masking) and averages the "
+                                          "steps not masked; torch has no masks.", "Port the model without masking.")
+        axes = list(spatial_axes(self.config, self.dims))
+        arguments = {"dim": axes[0] if len(axes) == 1 else axes, **({"keepdim": True} if self["keepdims"] else {})}
+        port_module(self, plan, Entry(self.pytorch_step, self.name, arguments))
+
+
 class _GlobalAveragePooling(_GlobalPooling):
     function = "mean"
+    pytorch_step = "Mean"
 
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axes: Tuple[int, ...]) -> "ndarray":
         keep = self["keepdims"]
@@ -308,6 +324,7 @@ class _GlobalAveragePooling(_GlobalPooling):
 
 class _GlobalMaxPooling(_GlobalPooling):
     function = "max"
+    pytorch_step = "Amax"
 
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axes: Tuple[int, ...]) -> "ndarray":
         return x.max(axis=axes, keepdims=self["keepdims"])

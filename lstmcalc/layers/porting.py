@@ -30,22 +30,35 @@ class Entry:
     type: str
     name: str
     arguments: Dict[str, Any] = field(default_factory=dict)
+    # In a graph (the written spec's `inputs:`): the tensors it takes, as references to entries
+    # (``name`` or ``name[i]``), and its initial states. None: the entry before it (the first
+    # entry of a layer: the tensors of the layer's own inputs).
+    inputs: Optional[List[str]] = None
+    initial_state: Optional[List[str]] = None
 
-    def to_spec(self) -> Dict[str, Any]:
-        return {"type": self.type, "name": self.name, **self.arguments}
+    def to_spec(self, graph: bool = False) -> Dict[str, Any]:
+        wiring: Dict[str, Any] = {}
+        if graph and self.inputs is not None:
+            wiring["inputs"] = self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
+        if graph and self.initial_state:
+            wiring["initial_state"] = list(self.initial_state)
+        return {"type": self.type, "name": self.name, **self.arguments, **wiring}
 
 
 @dataclass(frozen=True)
 class Link:
     """The other framework's tensor that equals output ``index`` of the ported layer: output
     ``target_index`` of layer ``target``, or its row ``row`` (h_n[k] for a Keras state), with its
-    axes taken in ``axes`` order (a channels-first tensor against a channels-last one)."""
+    axes taken in ``axes`` order (a channels-first tensor against a channels-last one). ``rows``: how
+    many rows that tensor has (a state that is its tensor's only row is the other framework's
+    state as it is)."""
 
     index: int
     target: str
     target_index: int = 0
     row: Optional[int] = None
     axes: Optional[Tuple[int, ...]] = None
+    rows: Optional[int] = None
 
 
 @dataclass
@@ -58,6 +71,9 @@ class Counterpart:
     entries: List[Entry]
     convert: Converter
     links: List[Link]
+    # The entry that takes the source layer's initial states (Keras's [h, c] as torch's (h_0, c_0),
+    # each (1, N, H)); None when the layer has no counterpart taking them.
+    state_entry: Optional[Entry] = None
 
 
 def no_weights(own: Arrays) -> Arrays:
@@ -146,6 +162,19 @@ class PortPlan:
         the written model need not."""
         self.channels_owner = owner
         self.channels_first = not self.channels_first
+
+    # -- states in a written PyTorch graph (lstmcalc.port's Wiring) ---------------------------------
+
+    @staticmethod
+    def state_row(name: str, tensor: str, row: int) -> Entry:
+        """The step taking row ``row`` of torch's h_n or c_n (D·num_layers, N, H): one Keras state
+        (N, H)."""
+        return Entry("Select", name, {"dim": 0, "index": row}, inputs=[tensor])
+
+    @staticmethod
+    def as_state(name: str, tensor: str) -> Entry:
+        """The step making a Keras state (N, H) torch's h_0 or c_0 (1, N, H)."""
+        return Entry("Unsqueeze", name, {"dim": 0}, inputs=[tensor])
 
     def link(self, index: int, target: str, target_index: int = 0) -> Link:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""

@@ -1035,6 +1035,10 @@ def pytorch_view(layer: Layer, inputs: Sequence[TensorSpec]) -> FrameworkView:
                          Formula.of(pytorch), notes)
 
 
+# Keras's Bidirectional merge_mode → the lstmcalc PyTorch step (torch_merge) joining the halves.
+BIDIRECTIONAL_MERGES = {"sum": "Add", "mul": "Mul", "ave": "Average"}
+
+
 def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
     """A Keras RNN (or a Bidirectional's two copies) as a torch.nn module (PORTING.md): one layer,
     batch_first, bidirectional for two copies; a LastStep after it without return_sequences (the
@@ -1050,10 +1054,7 @@ def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence
                                                   "name": copies[0].config["name"]}:
         raise refuse(layer, target, "its backward_layer differs from the forward one, and torch's bidirectional "
                                     "modules run the same module both ways.", "Drop backward_layer.")
-    if len(copies) == 2 and layer.config.get("merge_mode") != "concat":
-        raise refuse(layer, target, f"merge_mode {layer.config.get('merge_mode')!r}: torch's bidirectional output "
-                                    "always concatenates the two directions.",
-                     "Use merge_mode 'concat' (the default), or combine the halves in code after porting.")
+    merge_mode = layer.config.get("merge_mode") if len(copies) == 2 else "concat"
     if len(copies) == 1 and first["go_backwards"]:
         raise refuse(layer, target, "go_backwards: true on its own — torch's modules read the sequence forwards, "
                                     "and only `bidirectional: true` adds a reverse direction.",
@@ -1090,18 +1091,32 @@ def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence
                 converted[plan.key(module.name, key)] = value
         return converted
 
-    if first["return_sequences"]:
-        links = [Link(0, module.name)]
+    output = module
+    if not first["return_sequences"]:
+        output = Entry("LastStep", f"{layer.name}_last")
+        entries.append(output)
+    if merge_mode == "concat":
+        links = [Link(0, output.name)]
     else:
-        last = Entry("LastStep", f"{layer.name}_last")
-        entries.append(last)
-        links = [Link(0, last.name)]
+        # torch concatenates the two directions: Keras's merge of the two halves, written after it.
+        halves = [Entry("Narrow", f"{layer.name}_{side}", {"dim": -1, "start": start, "length": first.units},
+                        inputs=[output.name]) for side, start in (("forward", 0), ("backward", first.units))]
+        entries += halves
+        if merge_mode is None:
+            links = [Link(0, halves[0].name), Link(1, halves[1].name)]
+        else:
+            merged = Entry(BIDIRECTIONAL_MERGES[merge_mode], f"{layer.name}_{merge_mode}",
+                           inputs=[half.name for half in halves])
+            entries.append(merged)
+            links = [Link(0, merged.name)]
     if first["return_state"]:
-        position = 1
+        position = len(links)
         for direction, copy in enumerate(copies):
             for state in range(len(copy.state_names)):
-                links.append(Link(position, module.name, 1 + state, row=index * len(copies) + direction))
+                links.append(Link(position, module.name, 1 + state, row=index * len(copies) + direction,
+                                  rows=(index + 1) * len(copies)))
                 position += 1
-    counterpart = plan.add(Counterpart(layer.name, entries, convert, links))
-    if first["return_sequences"] and not first["return_state"]:
+    counterpart = plan.add(Counterpart(layer.name, entries, convert, links,
+                                       state_entry=module if len(copies) == 1 and index == 0 else None))
+    if first["return_sequences"] and not first["return_state"] and merge_mode == "concat":
         plan.after.stack = Stack(module, signature, counterpart)

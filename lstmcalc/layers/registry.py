@@ -39,7 +39,9 @@ PYTORCH_FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU",
                      "SiLU", "ELU", "LeakyReLU",
                      "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
-    **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose"), "torch_steps"),
+    **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose", "Unsqueeze", "Narrow", "Mean", "Amax"),
+                    "torch_steps"),
+    **dict.fromkeys(("Cat", "Add", "Sub", "Mul", "Average", "Maximum", "Minimum"), "torch_merge"),
 }
 
 FRAMEWORK_FAMILIES: Dict[str, Dict[str, str]] = {KERAS: FAMILIES, PYTORCH: PYTORCH_FAMILIES}

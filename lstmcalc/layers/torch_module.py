@@ -211,6 +211,12 @@ class TorchModule(Layer):
         ``self.<name>(x)``). Raises Problem when the code cannot be written."""
         return None
 
+    def graph_code(self, variables: Sequence[str], inputs: Sequence[TensorSpec],
+                   states: Optional[str]) -> Optional[str]:
+        """``forward_code`` on the tensors ``variables`` of a graph (several for a step joining
+        them: torch_merge)."""
+        return self.forward_code(variables[0], inputs, states)
+
     def declared_input(self) -> Optional[TensorSpec]:
         """One input its own arguments describe fully enough to make its parameters (an LSTM's
         input_size, a Linear's in_features), for a module forward() never calls; None when they

@@ -31,7 +31,7 @@ from .explanation import Context, Equation, Math, io_symbols, one_block
 if TYPE_CHECKING:
     from .porting import PortPlan
 from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
-from .torch_module import NAME, TorchModule
+from .torch_module import NAME, TorchModule, torch_bool
 from .torch_nn import whole
 from .torch_recurrent import TorchRecurrent
 
@@ -39,6 +39,14 @@ from .torch_recurrent import TorchRecurrent
 STEP = "out[:, -1, :]"
 LAST_STATE = "h_n[-1]"
 LAST_TWO_STATES = "torch.cat((h_n[-2], h_n[-1]), dim=1)"
+
+
+def step_math(title: str, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], equation: Equation, headline: str,
+              note: str) -> Math:
+    """The equations of a spec step that is one tensor operation."""
+    return one_block(title, [equation], io_symbols(inputs, outputs), words=[
+        f"An lstmcalc spec step: the tensor operation PyTorch code writes in forward(), not a torch.nn module. {note}"],
+                     headline=headline)
 
 
 class Step(TorchModule):
@@ -285,9 +293,8 @@ class Reorder(Step):
 
     def reorder_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], equation: Equation,
                      headline: str) -> Math:
-        return one_block("a reordering of axes", [equation], io_symbols(inputs, outputs), words=[
-            "An lstmcalc spec step: the tensor operation PyTorch code writes in forward(), not a torch.nn module. "
-            "Its axes count the batch axis, as torch does (Keras's Permute does not)."], headline=headline)
+        return step_math("a reordering of axes", inputs, outputs, equation, headline,
+                         "Its axes count the batch axis, as torch does (Keras's Permute does not).")
 
 
 @register
@@ -361,3 +368,187 @@ class Transpose(Reorder):
         return self.reorder_math(inputs, outputs, Equation("y", f"x.transpose({self['dim0']}, {self['dim1']})",
                                                            "the two axes swap; no values change"),
                                  f"Transpose {self['dim0']} ↔ {self['dim1']}")
+
+
+class Reshaped(Step):
+    """A step on one tensor whose Keras equivalent lstmcalc does not port (PyTorch → Keras)."""
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        raise refuse(self, framework, f"lstmcalc has no Keras layer for `{self.code}` on its own.",
+                     "Port the model's chain of modules without it.")
+
+
+
+@register
+class Unsqueeze(Reshaped):
+    """lstmcalc step: x.unsqueeze(dim), a new axis of size 1 (a Keras state (N, H) as torch's
+    initial state (1, N, H))."""
+
+    keras_class = "Unsqueeze"
+    code = "x.unsqueeze(dim)"
+    functional_names = ("unsqueeze",)
+    arguments = (Arg("dim", whole),)
+    examples = (Example("Unsqueeze(dim=0)", ((6, 3),), framework="pytorch"),)
+
+    def axis(self, inputs: Sequence[TensorSpec]) -> int:
+        return self.dimension(self["dim"], len(inputs[0].shape) + 1, inputs, "dim")
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape, axis = inputs[0].shape, self.axis(inputs)
+        return [tuple(shape[:axis]) + (1,) + tuple(shape[axis:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        batch, axis = inputs[0].batch_axis, self.axis(inputs)
+        return [None if batch is None else (batch + 1 if batch >= axis else batch)] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        return [numpy_module().expand_dims(x, self["dim"] % (x.ndim + 1))], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.unsqueeze({self['dim']})"
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis = self.axis(inputs)
+        return step_math("a tensor operation", inputs, outputs,
+                         Equation("y", f"x.unsqueeze({self['dim']})", f"a new axis {axis} of size 1; no values change"),
+                         f"Unsqueeze at axis {axis}", "It has no parameters; its axes count the batch axis, as torch "
+                                                      "does.")
+
+
+@register
+class Narrow(Reshaped):
+    """lstmcalc step: x.narrow(dim, start, length), entries start … start + length − 1 of one axis
+    (one direction's half of a bidirectional output: Keras's merge_mode sum, ave, mul, None)."""
+
+    keras_class = "Narrow"
+    code = "x.narrow(dim, start, length)"
+    functional_names = ("narrow",)
+    arguments = (Arg("dim", whole), Arg("start", whole), Arg("length", whole))
+    examples = (Example("Narrow(dim=-1, start=2, length=3)", ((6, 5),), framework="pytorch"),)
+
+    def axis(self, inputs: Sequence[TensorSpec]) -> int:
+        return self.dimension(self["dim"], len(inputs[0].shape), inputs, "dim")
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape, axis = inputs[0].shape, self.axis(inputs)
+        start, length, size = self["start"], self["length"], shape[axis]
+        if length < 0:
+            raise self.refuses("H004", "RuntimeError", "narrow(): length must be non-negative.",
+                               "Give a length of 0 or more.", inputs, argument="length")
+        if size is not None:
+            if not -size <= start <= size:
+                raise self.refuses("H004", "IndexError", f"start out of range (expected to be in range of [{-size}, "
+                                                         f"{size}], but got {start})",
+                                   f"Axis {axis} has {size} entries.", inputs, argument="start")
+            if start % max(size, 1) + length > size:
+                raise self.refuses("H004", "RuntimeError", f"start ({start % max(size, 1)}) + length ({length}) "
+                                                           f"exceeds dimension size ({size}).",
+                                   f"Axis {axis} has {size} entries.", inputs, argument="length")
+        return [tuple(shape[:axis]) + (length,) + tuple(shape[axis + 1:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        return [inputs[0].batch_axis] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        axis = self["dim"] % x.ndim
+        start = self["start"] % max(x.shape[axis], 1)
+        return [numpy_module().take(x, range(start, start + self["length"]), axis=axis)], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.narrow({self['dim']}, {self['start']}, {self['length']})"
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis, start, length = self.axis(inputs), self["start"], self["length"]
+        return step_math("a tensor operation", inputs, outputs,
+                         Equation("y", f"x.narrow({self['dim']}, {start}, {length})",
+                                  f"entries {start} … {start + length - 1} of axis {axis}"),
+                         f"Narrow axis {axis} to {length}", "It has no parameters; its axes count the batch axis, as "
+                                                            "torch does.")
+
+
+@described({"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]})
+def one_or_more_dims(name: str, value: Any) -> Any:
+    """``dim: 1`` or ``dim: [1, 2]``, as torch's reductions take them."""
+    if isinstance(value, (list, tuple)):
+        return tuple(whole(name, item) for item in value)
+    return whole(name, value)
+
+
+class Reduction(Reshaped):
+    """x.mean(dim) / x.amax(dim): one value over the axes ``dim`` (the batch axis counted)."""
+
+    arguments = (Arg("dim", one_or_more_dims), Arg("keepdim", torch_bool, False))
+    # The tensor method and NumPy's function computing it.
+    method: ClassVar[str] = ""
+    numpy_function: ClassVar[str] = ""
+
+    def axes(self, inputs: Sequence[TensorSpec]) -> Tuple[int, ...]:
+        rank = len(inputs[0].shape)
+        wanted = self["dim"] if isinstance(self["dim"], tuple) else (self["dim"],)
+        axes = tuple(self.dimension(dim, rank, inputs, "dim") for dim in wanted)
+        if len(set(axes)) != len(axes):
+            raise self.refuses("H004", "RuntimeError", f"dim {axes[0]} appears multiple times in the list of dims",
+                               "List each axis once.", inputs, argument="dim")
+        return axes
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape, axes = inputs[0].shape, self.axes(inputs)
+        if self["keepdim"]:
+            return [tuple(1 if axis in axes else size for axis, size in enumerate(shape))]
+        return [tuple(size for axis, size in enumerate(shape) if axis not in axes)]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        batch, axes = inputs[0].batch_axis, self.axes(inputs)
+        if batch is None or batch in axes:
+            return [None] * count
+        return [batch if self["keepdim"] else batch - sum(axis < batch for axis in axes)] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        wanted = self["dim"] if isinstance(self["dim"], tuple) else (self["dim"],)
+        axes = tuple(dim % x.ndim for dim in wanted)
+        return [getattr(numpy_module(), self.numpy_function)(x, axis=axes, keepdims=self["keepdim"])], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        dim = self["dim"]
+        text = str(dim) if not isinstance(dim, tuple) else "(" + ", ".join(map(str, dim)) + ("," if len(dim) == 1
+                                                                                               else "") + ")"
+        return f"{x}.{self.method}(dim={text}" + (", keepdim=True)" if self["keepdim"] else ")")
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axes = self.axes(inputs)
+        code = self.forward_code("x", inputs, None)
+        return step_math("once per sample", inputs, outputs,
+                         Equation("y", code, f"the {self.method} over axis {', '.join(map(str, axes))}"),
+                         f"{self.keras_class} over axis {', '.join(map(str, axes))}",
+                         "It has no parameters; its axes count the batch axis, as torch does.")
+
+
+@register
+class Mean(Reduction):
+    """lstmcalc step: x.mean(dim), the average over one or more axes (Keras's global average
+    pooling: x.mean(dim=1) over the steps)."""
+
+    keras_class = "Mean"
+    code = "x.mean(dim=dim)"
+    method, numpy_function = "mean", "mean"
+    functional_names = ("mean",)  # x.mean(dim=1), torch.mean(x, 1)
+    examples = (Example("Mean(dim=1)", ((6, 3),), framework="pytorch"),
+                Example("Mean(dim=[1, 2], keepdim=True)", ((5, 4, 3),), framework="pytorch"))
+
+
+@register
+class Amax(Reduction):
+    """lstmcalc step: x.amax(dim), the largest value over one or more axes (Keras's global max
+    pooling: x.amax(dim=1) over the steps)."""
+
+    keras_class = "Amax"
+    code = "x.amax(dim=dim)"
+    method, numpy_function = "amax", "max"
+    functional_names = ("amax",)  # x.amax(dim=1), torch.amax(x, 1)
+    examples = (Example("Amax(dim=1)", ((6, 3),), framework="pytorch"),)

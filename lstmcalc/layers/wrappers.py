@@ -422,8 +422,18 @@ class TimeDistributed(Layer):
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
         """A wrapped layer acting on the last axis alone (Dense) is the same layer on every step."""
         if not self.inner.acts_on_last_axis:
-            super().port_to(framework, inputs, plan)
-            return
+            from .porting import PortPlan, refuse
+
+            # What the wrapped layer says on one step: the reason, when it has no equivalent itself.
+            try:
+                self.inner.port_to(framework, self._step_inputs(inputs), PortPlan(plan.source.name, framework))
+                why = (f"lstmcalc ports TimeDistributed to {plan.target.title} for layers acting on the last axis "
+                       f"alone (Dense), not {self.inner.keras_class}.")
+            except Problem as problem:
+                reason = problem.message.split("equivalent: ", 1)[-1].rstrip(".")
+                why = f"the {self.inner.keras_class} it wraps has none ({reason})."
+            raise refuse(self, framework, why, "Port a model whose TimeDistributed layers wrap Dense, or write the "
+                                               "per-step part by hand (fold batch and time: x.reshape(N * T, ...)).")
         clone(self.inner, self.name).port_to(framework, inputs, plan)
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:

@@ -519,6 +519,14 @@ class TorchReader(Evaluator):
             return self.init_value(node, scope) if self.phase != "forward" else self.forward_call(node, scope)
         if isinstance(node, ast.Subscript) and self.phase == "forward":
             return self.subscript(node, scope)
+        if isinstance(node, ast.BinOp) and self.phase == "forward" and (
+                isinstance(self.evaluate(node.left, scope), (Tensor, Selection))
+                or isinstance(self.evaluate(node.right, scope), (Tensor, Selection))):
+            # A residual (`out + x`) or a merge of two branches: forward() is not one chain.
+            raise Unresolvable(f"`{self.source(node)}` combines tensors element-wise; lstmcalc reads a forward() "
+                               "that is one chain, each operation taking the result of the one before.",
+                               "Describe a model with branches or merges in a spec file (inputs: ..., "
+                               "{type: Add, inputs: [a, b]}).", node, "S020")
         raise self.cannot_resolve(node)
 
     def attribute_value(self, node: ast.Attribute, scope: Dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import List
 
-from ..layers.frameworks import FRAMEWORKS
+from ..layers.frameworks import DEFAULT, FRAMEWORKS
 from ..report import Report
 from . import NotConvertible
 
@@ -56,7 +56,8 @@ def ported_report(report: Report, target: str) -> Report:
                              "equivalent to write.")
     from ..port import is_chain
 
-    if report.functional and not is_chain(report):
+    if report.functional and not is_chain(report) and FRAMEWORKS[target].name == DEFAULT:
+        # A graph ports to PyTorch (lstmcalc.port writes it with `inputs:`); to Keras, chains only.
         refusals = "".join(f" {reason}" for reason in layer_refusals(report, target))
         raise NotConvertible(f"it is a graph ({graph_features(report)}); lstmcalc writes a {source} model as {title} "
                              f"code when its layers form one chain, each taking the result of the one before."

@@ -119,11 +119,16 @@ class ModuleWriter:
             name = item.name if isinstance(item, Block) else self.node_name(item)
             if self.is_module(item) and name not in self.attributes:
                 self.attributes[name] = identifier(name, self.taken)
-        item = report.inputs[0]
-        self.argument = identifier(item.name or "x", self.taken)
+        self.arguments = [identifier(item.name or "x", self.taken) for item in report.inputs]
+        self.argument = self.arguments[0]
         self.variable = self.argument if self.argument == "x" else identifier("x", self.taken | names)
         self.taken.add(self.variable)
         self.ordered_dict = False
+
+    def is_graph(self) -> bool:
+        """forward() takes several inputs, returns several outputs, or its layers are wired other
+        than one after the other (`inputs:` in the spec)."""
+        return bool(self.spec.functional) or len(self.report.inputs) != 1
 
     # -- what can be written ---------------------------------------------------------------------
 
@@ -133,13 +138,9 @@ class ModuleWriter:
             first = report.errors[0]
             raise NotConvertible(f"the model is invalid ({first.code}: {first.message}); lstmcalc writes PyTorch code "
                                  "for models torch runs.")
-        if spec.functional or len(report.inputs) != 1:
-            raise NotConvertible("it is a graph (`inputs:`, `outputs:`); lstmcalc writes forward() as one chain of "
-                                 "modules and steps, each taking the result of the one before.")
-        for definition in spec.layers:
-            if definition.initial_state:
-                raise NotConvertible(f"`{self.node_name(definition)}` takes initial states, which lstmcalc does not "
-                                     "write in forward().")
+        if self.is_graph() and any(definition.scope for definition in spec.layers):
+            raise NotConvertible("it is a graph whose modules are grouped in nn.Sequential blocks; lstmcalc writes "
+                                 "the forward() of a graph with one module per layer.")
 
     @staticmethod
     def node_name(definition: LayerDef) -> str:
@@ -272,6 +273,88 @@ class ModuleWriter:
         lines.append(f"        return {current}")
         return lines
 
+    def graph_forward_lines(self) -> List[str]:
+        """forward() of a graph: each layer on its inputs' variables, a module's states passed as
+        its (h_0, c_0), the outputs returned in the spec's order (a tuple for several)."""
+        report = self.report
+        lines = [f"    def forward(self, {', '.join(self.arguments)}):"]
+        local = set(self.arguments) | RESERVED  # variables: a namespace apart from the modules (self.<name>)
+        values: Dict[tuple, str] = {(item.name, 0): argument for item, argument in zip(report.inputs, self.arguments)}
+        records = [record for record in report.layers if record.status != "unused"]
+        used = {pair for record in records for pair in self.pairs(report.graph.nodes[record.name].inputs +
+                                                                 report.graph.nodes[record.name].initial_state)}
+        used |= set(self.pairs(report.graph.outputs))
+        for record in records:
+            node = report.graph.nodes[record.name]
+            definition, layer = node.definition, node.layer
+            sources = [values[pair] for pair in self.pairs(node.inputs)]
+            producer = node.inputs[0].name if node.inputs else None
+            states = values.get((producer, 1)) if producer is not None else None
+            try:
+                code = None if definition.shares else layer.graph_code(sources, self.inputs_of(record), states)
+            except Problem as problem:
+                raise NotConvertible(problem.message) from None
+            if code is not None:
+                values[(record.name, 0)] = variable = identifier(record.name, local)
+                lines.append(f"        {variable} = {code}")
+                continue
+            attribute = self.attributes.get(definition.shares or record.name)
+            if attribute is None:
+                raise NotConvertible(f"`{definition.shares}` is called again but is not a module of its own.")
+            structure = layer.call_result()
+            arguments = list(sources)
+            initial = [values[pair] for pair in self.pairs(node.initial_state)]
+            if initial:
+                held = structure[1] if isinstance(structure, tuple) else None
+                arguments.append(self.nested(held, lambda item: initial[item - 1]) if held is not None else
+                                 ", ".join(initial))
+            labels = layer.output_labels(4)
+
+            def target(item: int) -> str:
+                if item == 0 or (record.name, item) in used or (item == 1 and self.reads_states(record, records)):
+                    name = record.name if item == 0 else f"{record.name}_{labels[item]}"
+                    values[(record.name, item)] = identifier(name, local)
+                    return values[(record.name, item)]
+                return "_"
+
+            written = self.nested(structure, target, top=True)
+            written = re.sub(r"\(_(, _)*\)", "_", written)
+            lines.append(f"        {written} = self.{attribute}({', '.join(arguments)})")
+        returned = [values[pair] for pair in self.pairs(report.graph.outputs)]
+        lines.append(f"        return {', '.join(returned)}")
+        return lines
+
+    def pairs(self, references) -> List[tuple]:
+        """(layer, output index) of each reference; a name without an index: all its outputs."""
+        found: List[tuple] = []
+        for reference in references:
+            record = self.report.layer(reference.name)
+            if reference.index is not None:
+                found.append((reference.name, reference.index))
+            else:
+                count = len(record.output_shapes or [None]) if record is not None else 1
+                found += [(reference.name, index) for index in range(count)]
+        return found
+
+    def reads_states(self, record: LayerReport, records: List[LayerReport]) -> bool:
+        """A step after the module reads its states (LastStep after a bidirectional module)."""
+        for other in records:
+            node = self.report.graph.nodes[other.name]
+            if node.inputs and node.inputs[0].name == record.name and not node.definition.shares:
+                try:
+                    self.layer_of(other.name).graph_code(["x"] * len(node.inputs), self.inputs_of(other), None)
+                except Problem:
+                    return True
+        return False
+
+    @staticmethod
+    def nested(structure: Any, text, top: bool = False) -> str:
+        """A call result's structure (``(0, (1, 2))``) written with ``text(index)`` for each item."""
+        if isinstance(structure, tuple):
+            inner = ", ".join(ModuleWriter.nested(part, text) for part in structure)
+            return inner if top else f"({inner})"
+        return text(structure)
+
     def states(self, records: List[LayerReport], index: int) -> Optional[str]:
         """``h_n`` when the operation before is a module returning states (forward() unpacks them)."""
         if index == 0:
@@ -309,33 +392,52 @@ class ModuleWriter:
 
     # -- the file ----------------------------------------------------------------------------------
 
-    def example_lines(self, name: str) -> List[str]:
-        item = self.report.inputs[0]
+    def example_tensor(self, item) -> str:
+        """A random tensor for the input ``item``: token ids below what its first layer takes."""
         shape = tuple(DEFAULT_LENGTH if dim is None else dim for dim in item.shape)
-        first = self.report.layers[0] if self.report.layers else None
+        first = next((record for record in self.report.layers
+                      if any(reference.name == item.name for reference in
+                             self.report.graph.nodes[record.name].inputs)), None) if self.is_graph() else \
+            (self.report.layers[0] if self.report.layers else None)
         layer = self.layer_of(first.name) if first is not None else None
         values = layer.input_values() if layer is not None else None
         if item.dtype.startswith(("int", "uint")):
             high = values.below if values is not None and values.below is not None else 10
-            tensor = f"torch.randint(0, {high}, {python_literal(shape)}, dtype=torch.{item.dtype})"
-        else:
-            tensor = f"torch.randn{python_literal(shape)}" + ("" if item.dtype == "float32" else
-                                                               f".to(torch.{item.dtype})")
-        return ['if __name__ == "__main__":', f"    model = {name}().eval()", f"    x = {tensor}",
-                "    print(model(x).shape)"]
+            return f"torch.randint(0, {high}, {python_literal(shape)}, dtype=torch.{item.dtype})"
+        return f"torch.randn{python_literal(shape)}" + ("" if item.dtype == "float32" else f".to(torch.{item.dtype})")
+
+    def example_lines(self, name: str) -> List[str]:
+        lines = ['if __name__ == "__main__":', f"    model = {name}().eval()"]
+        if not self.is_graph():
+            return lines + [f"    x = {self.example_tensor(self.report.inputs[0])}", "    print(model(x).shape)"]
+        lines += [f"    {argument} = {self.example_tensor(item)}"
+                  for item, argument in zip(self.report.inputs, self.arguments)]
+        call = f"model({', '.join(self.arguments)})"
+        several = len(self.pairs(self.report.graph.outputs)) > 1
+        return lines + [f"    print([tuple(y.shape) for y in {call}])" if several else f"    print({call}.shape)"]
+
+    def input_flags(self, item) -> str:
+        """``--input 35,20 --dtype int64 --batch-size 8``: how lstmcalc summary reads the input back."""
+        sample = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
+        batch = item.shape[item.batch_axis]
+        return f"--input {','.join('None' if dim is None else str(dim) for dim in sample)}" + \
+            (f" --dtype {item.dtype}" if item.dtype != "float32" else "") + \
+            (f" --batch-size {batch}" if batch is not None else "")
 
     def text(self) -> str:
         name = class_name(self.spec.name)
-        item = self.report.inputs[0]
-        sample = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
-        batch = item.shape[item.batch_axis]
-        flags = f"--input {','.join('None' if dim is None else str(dim) for dim in sample)}" + \
-            (f" --dtype {item.dtype}" if item.dtype != "float32" else "") + \
-            (f" --batch-size {batch}" if batch is not None else "")
-        body = [f"class {name}(nn.Module):"] + self.init_lines() + [""] + self.forward_lines()
-        header = [f'"""{self.spec.name or name}: written by lstmcalc convert from {self.source}.', "",
-                  f"Read it back with: lstmcalc summary <this file> {flags}", '"""', "", "import torch",
-                  "from torch import nn"]
+        forward = self.graph_forward_lines() if self.is_graph() else self.forward_lines()
+        body = [f"class {name}(nn.Module):"] + self.init_lines() + [""] + forward
+        if self.is_graph():
+            # lstmcalc's PyTorch reader reads a forward() that is one chain on one input.
+            inputs = "; ".join(f"{argument} {self.input_flags(item)}"
+                               for item, argument in zip(self.report.inputs, self.arguments))
+            about = [f"forward() takes: {inputs}", "(a graph: lstmcalc summary reads back modules whose forward() is "
+                                                   "one chain)"]
+        else:
+            about = [f"Read it back with: lstmcalc summary <this file> {self.input_flags(self.report.inputs[0])}"]
+        header = [f'"""{self.spec.name or name}: written by lstmcalc convert from {self.source}.', ""] + about + \
+            ['"""', "", "import torch", "from torch import nn"]
         if self.ordered_dict:
             header.insert(-2, "from collections import OrderedDict")
         return "\n".join(header + ["", ""] + body + ["", ""] + self.example_lines(name)) + "\n"

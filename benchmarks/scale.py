@@ -1,7 +1,8 @@
 """Time and peak memory per layer at 1,000, 10,000 and 50,000 layers (a sequential stack of Dense
 layers, and a graph chain of the same layers wired by name, written last to first).
 
-    python benchmarks/scale.py [--sizes 1000,10000,50000] [--command json|check|table] [--runs 1]
+    python benchmarks/scale.py [--sizes 1000,10000,50000] [--command all|json|check|table|explain|explain-json]
+                               [--runs 1]
 
 Each run is a fresh interpreter running one command over a generated spec; it reports its own
 time (from calling the CLI to its exit) and peak resident memory. A 10-layer run measures the
@@ -24,6 +25,8 @@ COMMANDS = {
     "json": ["summary", "--format", "json"],
     "check": ["check", "--format", "json"],
     "table": ["summary"],
+    "explain": ["explain"],
+    "explain-json": ["explain", "--format", "json"],
 }
 
 # The child: run the CLI once, then report its time and peak memory on stderr as JSON.
@@ -76,24 +79,30 @@ def measure(text: str, command, runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
-    parser.add_argument("--command", choices=sorted(COMMANDS), default="json")
+    parser.add_argument("--command", choices=["all"] + sorted(COMMANDS), default="json")
     parser.add_argument("--runs", type=int, default=1, help="runs per size (the fastest counts)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    command = COMMANDS[args.command]
+    for name in COMMANDS if args.command == "all" else [args.command]:
+        report(COMMANDS[name], sizes, args.runs)
+
+
+def report(command, sizes, runs: int) -> None:
+    """One command's table: time and peak memory per layer at each size, for both models."""
     print(f"lstmcalc {' '.join(command)}, fixed costs (a 10-layer model) subtracted")
     print(f"{'model':12} {'layers':>8} {'time':>9} {'per layer':>10} {'ratio':>6} {'peak':>9} {'per layer':>10} {'ratio':>6}")
     for name, make in (("sequential", sequential), ("graph chain", graph)):
-        fixed = measure(make(10), command, max(args.runs, 3))
+        fixed = measure(make(10), command, max(runs, 3))
         first = None
         for size in sizes:
-            result = measure(make(size), command, args.runs)
+            result = measure(make(size), command, runs)
             time_per_layer = max(result["seconds"] - fixed["seconds"], 0) / (size - 10)
             memory_per_layer = max(result["peak"] - fixed["peak"], 0) / (size - 10)
             first = first or (time_per_layer, memory_per_layer)
             print(f"{name:12} {size:>8,} {result['seconds']:8.2f}s {time_per_layer * 1e6:8.0f}µs "
                   f"{time_per_layer / first[0]:5.2f}x {result['peak'] / 2 ** 20:7.0f}MB "
                   f"{memory_per_layer / 1024:8.1f}KB {memory_per_layer / max(first[1], 1):5.2f}x")
+    print()
 
 
 if __name__ == "__main__":

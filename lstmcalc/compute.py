@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .layers.base import Layer, TensorSpec, Weight
 from .layers.figures import Amount, MacCount, repeated
-from .report import DTYPE_BYTES, LayerReport, Report
+from .report import DTYPE_BYTES, LayerReport, NameIndex, Report
 from .shapes import Shape
 
 ADAM_MOMENTS = 2  # Adam keeps m and v, one value each per trainable parameter
@@ -78,11 +78,11 @@ class ComputeFigures:
     optimizer_bytes: int = 0
     kept_bytes: Amount = Amount()           # layer outputs, model inputs, recurrent internals
 
+    _index: NameIndex = field(default_factory=NameIndex, repr=False, compare=False)  # for layer(name)
+
     def layer(self, name: str) -> Optional[LayerFigures]:
-        for item in self.layers:
-            if item.name == name:
-                return item
-        return None
+        """The figures of the layer called ``name`` (indexed: constant time)."""
+        return self._index.get(self.layers, name)
 
     @property
     def training_bytes(self) -> Amount:

@@ -17,6 +17,26 @@ DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int8": 
                "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8, "bool": 1}
 
 
+class NameIndex:
+    """The first item of each name in a list that grows (layer records): a lookup indexes only the
+    items appended since the last one, so looking names up while the list grows stays linear."""
+
+    __slots__ = ("items", "indexed", "by_name")
+
+    def __init__(self) -> None:
+        self.items: Optional[list] = None
+        self.indexed = 0
+        self.by_name: Dict[str, Any] = {}
+
+    def get(self, items: list, name: str) -> Any:
+        if items is not self.items or len(items) < self.indexed:  # a new or shortened list: start again
+            self.items, self.indexed, self.by_name = items, 0, {}
+        for item in items[self.indexed:]:
+            self.by_name.setdefault(item.name, item)
+        self.indexed = len(items)
+        return self.by_name.get(name)
+
+
 def count(weights: List[Weight]) -> int:
     """Parameters are always the sum of the weights' sizes — never a formula of their own."""
     return sum(weight.size for weight in weights)
@@ -172,7 +192,7 @@ class Report:
     graph: Any = None
     # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
     spec: Any = None
-    _index: Any = field(default=None, repr=False, compare=False)  # for layer(name)
+    _index: NameIndex = field(default_factory=NameIndex, repr=False, compare=False)  # for layer(name)
 
     @classmethod
     def unread(cls, file: Optional[str], diagnostics: List[Diagnostic]) -> "Report":
@@ -189,13 +209,7 @@ class Report:
 
     def layer(self, name: str) -> Optional[LayerReport]:
         """The layer called ``name`` (an index kept in step with ``layers``: constant time)."""
-        index = self._index
-        if index is None or index[0] is not self.layers or index[1] != len(self.layers):
-            by_name: Dict[str, LayerReport] = {}
-            for layer in self.layers:
-                by_name.setdefault(layer.name, layer)
-            index = self._index = (self.layers, len(self.layers), by_name)
-        return index[2].get(name)
+        return self._index.get(self.layers, name)
 
     def to_dict(self) -> Dict[str, Any]:
         return {

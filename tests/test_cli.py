@@ -144,3 +144,9 @@ def test_summary_does_not_import_numpy():
 
 def test_json_format_does_not_import_rich():
     assert heavy_modules_imported(["summary", SEED_001, "--format", "json"]) == "clean"
+
+
+def test_keras_summary_does_not_import_pytorch_modules():
+    # A Keras spec pays only for the layer families it uses (issue 12's start-up target).
+    assert heavy_modules_imported(["summary", SEED_001, "--format", "json"],
+                                  ("lstmcalc.layers.torch_module", "lstmcalc.layers.torch_nn")) == "clean"

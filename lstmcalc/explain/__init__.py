@@ -10,7 +10,7 @@ Keras rejects, why. Renderers in lstmcalc.render turn the result into text, Mark
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..compute import ComputeFigures, LayerFigures, built_layer, compute_figures, input_tensors
 from ..diagnostics import Diagnostic, Problem
@@ -35,37 +35,56 @@ def explain(report: Report, names: Optional[Sequence[str]] = None) -> Explanatio
     records = list(report.layers)
     if names:
         known = [record.name for record in records]
+        known_set, wanted = set(known), set(names)
         for name in names:
-            if name not in known:
+            if name not in known_set:
                 raise UnknownLayer(name, known)
-        records = [record for record in records if record.name in names]
+        records = [record for record in records if record.name in wanted]
     figures = compute_figures(report)
     explanation = Explanation(report.name, report.file, report.ok,
                               figures.batch_size if figures.batch_given else None, report.totals.params,
                               diagnostics=list(report.diagnostics), framework=report.framework)
+    about = Findings(report)
     for record in records:
-        explanation.layers.append(explain_layer(report, record, figures))
+        explanation.layers.append(explain_layer(report, record, figures, about))
     if not names:
         explanation.compute = figures
     return explanation
 
 
-def _about(report: Report, record: LayerReport) -> List[Diagnostic]:
-    """The findings about one layer: named after it, or (construction failed) on its line."""
-    return [item for item in report.diagnostics if item.layer == record.name or
-            (item.layer is None and record.line is not None and item.line == record.line)]
+class Findings:
+    """The report's findings about each layer: named after it, or (construction failed) on its
+    line; indexed once, so that explaining every layer stays linear in the model's size."""
+
+    def __init__(self, report: Report):
+        self.diagnostics = report.diagnostics
+        self.by_layer: Dict[str, List[int]] = {}
+        self.by_line: Dict[int, List[int]] = {}
+        for position, item in enumerate(self.diagnostics):
+            if item.layer is not None:
+                self.by_layer.setdefault(item.layer, []).append(position)
+            elif item.line is not None:
+                self.by_line.setdefault(item.line, []).append(position)
+
+    def about(self, record: LayerReport) -> List[Diagnostic]:
+        """In the report's order."""
+        positions = self.by_layer.get(record.name, []) + (
+            self.by_line.get(record.line, []) if record.line is not None else [])
+        return [self.diagnostics[position] for position in sorted(positions)]
 
 
-def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures) -> LayerExplanation:
+def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures,
+                  about: Optional[Findings] = None) -> LayerExplanation:
+    about = about or Findings(report)
     item = LayerExplanation(record.name, record.type, record.status)
-    item.findings = [finding for finding in _about(report, record) if not finding.is_error]
+    item.findings = [finding for finding in about.about(record) if not finding.is_error]
     layer = built_layer(report, record.name)
     inputs = input_tensors(report, record)
     if record.status == "ok" and layer is not None and record.output_shapes is not None:
         describe(item, layer, inputs, record.output_shapes, _context(report, record), figures.layer(record.name),
                  figures.batch_size)
     elif record.status == "error":
-        item.rejection = rejection(report, record, layer, inputs)
+        item.rejection = rejection(report, record, layer, inputs, about)
         correction = corrected_inputs(report, record, layer, inputs)
         if correction is not None:
             corrected, would_be = correction
@@ -148,8 +167,8 @@ def _returns_last_step(layer: Optional[Layer]) -> bool:
 
 
 def rejection(report: Report, record: LayerReport, layer: Optional[Layer],
-              inputs: Sequence[TensorSpec]) -> Rejection:
-    diagnostics = [item for item in _about(report, record) if item.is_error]
+              inputs: Sequence[TensorSpec], about: Optional[Findings] = None) -> Rejection:
+    diagnostics = [item for item in (about or Findings(report)).about(record) if item.is_error]
     received = [tensor_text(tensor.shape) for tensor in inputs]
     reason = diagnostics[0].message if diagnostics else "Keras does not build this layer."
     if _missing_time_axis(layer, inputs):

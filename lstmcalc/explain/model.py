@@ -65,7 +65,7 @@ class LayerExplanation:
     findings: List[Diagnostic] = field(default_factory=list)  # warnings about this layer
 
     def to_dict(self) -> Dict[str, Any]:
-        data = asdict(self)
+        data = _records_as_dicts(asdict(self))
         data["findings"] = [item.to_dict() for item in self.findings]
         data["weights"] = [_weight_dict(row) for row in self.weights]
         if not self.mac_tools:
@@ -75,6 +75,17 @@ class LayerExplanation:
         if self.rejection is not None:
             data["rejection"]["diagnostics"] = [item.to_dict() for item in self.rejection.diagnostics]
         return data
+
+
+def _records_as_dicts(value: Any) -> Any:
+    """``asdict`` keeps NamedTuple records (Formula, Setting, ...) as tuples: make them objects."""
+    if hasattr(value, "_asdict"):
+        return {key: _records_as_dicts(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {key: _records_as_dicts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_records_as_dicts(item) for item in value]
+    return value
 
 
 def _weight_dict(row: WeightRow) -> Dict[str, Any]:

@@ -5,8 +5,7 @@ A check takes the written value and returns the value to keep, or raises ``Probl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 
@@ -36,8 +35,7 @@ def json_schema_of(check: Callable[[str, Any], Any]) -> Dict[str, Any]:
     return dict(getattr(check, "json_schema", {}))
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One constructor argument: its name, how to check it, and Keras's default."""
 
     name: str

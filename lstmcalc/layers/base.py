@@ -19,7 +19,7 @@ NumPy is imported inside the methods (``numpy_module()``) so that ``lstmcalc sum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from ..arithmetic import Expression, plus, times
 from ..shapes import Shape, format_shape, product
@@ -93,8 +93,7 @@ class Weight:
         return count
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """A working use of a layer type — for the conformance test (tests/test_layer_contract.py) and
     the reference documentation: the layer in Keras call syntax, and the shapes it receives
     without the batch axis (several for a merge)."""
@@ -108,8 +107,7 @@ class Example:
     framework: str = "keras"  # the spec's `framework:` (a PyTorch example runs with a batch of 2)
 
 
-@dataclass(frozen=True)
-class InputValues:
+class InputValues(NamedTuple):
     """What a layer expects to receive: integer ids below ``below`` (an Embedding's input_dim), or
     floats; ``padding`` is the value of padding steps it masks (0 with mask_zero, mask_value)."""
 
@@ -123,8 +121,7 @@ def weights_expression(weights: Sequence[Weight]) -> Expression:
     return plus(*(times(*weight.shape) for weight in weights))
 
 
-@dataclass(frozen=True)
-class Rank:
+class Rank(NamedTuple):
     """Accepted input rank, Keras's ``InputSpec(ndim=..., min_ndim=..., max_ndim=...)``."""
 
     ndim: Optional[int] = None

@@ -5,7 +5,7 @@ lstmcalc.explain assembles them into an Explanation and the renderers print them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression
 from ..shapes import Dim
@@ -25,8 +25,7 @@ def weight_text(shape: Sequence[Dim]) -> str:
     return str(tuple(shape))
 
 
-@dataclass(frozen=True)
-class Formula:
+class Formula(NamedTuple):
     """A count with its arithmetic: ``text`` = ``value``; ``general`` names the terms."""
 
     text: str
@@ -39,15 +38,13 @@ class Formula:
         return cls(expression.text(), expression.value, general if general != expression.text() else None)
 
 
-@dataclass(frozen=True)
-class Equation:
+class Equation(NamedTuple):
     lhs: str
     rhs: str
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     names: str
     shape: str
     meaning: str
@@ -64,8 +61,7 @@ class Block:
     legend: str = ""
 
 
-@dataclass(frozen=True)
-class WeightRow:
+class WeightRow(NamedTuple):
     name: str
     shape: Tuple[Dim, ...]
     size: int
@@ -85,8 +81,7 @@ class FrameworkView:
     notes: List[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ToolCount:
+class ToolCount(NamedTuple):
     """What a MAC-counting tool (torchinfo, thop, ptflops, DeepSpeed) reports for a module: its
     number, the formula that gives it (from the tool's source) and why it differs from lstmcalc's."""
 
@@ -97,16 +92,14 @@ class ToolCount:
     why: str
 
 
-@dataclass(frozen=True)
-class TensorRow:
+class TensorRow(NamedTuple):
     role: str
     shape: str
     meaning: str
     returned: bool = True
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """The layer's outputs under one return_sequences / return_state combination."""
 
     return_sequences: bool
@@ -152,8 +145,7 @@ class Math:
     headline: str = ""
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What a layer's equations depend on beyond the layer and its inputs."""
 
     initial_state: bool = False  # the spec gives the recurrent layer its initial states

@@ -6,14 +6,12 @@ lstmcalc.compute adds these up over a model (docs/compute.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 from ..arithmetic import ZERO, Expression
 
 
-@dataclass(frozen=True)
-class MacCount:
+class MacCount(NamedTuple):
     """Multiply–accumulate operations of one sample's forward pass: ``per_step`` (an Expression,
     so its arithmetic can be shown) done ``steps`` times — time steps for a recurrent layer,
     positions for a layer applied along a sequence, 1 otherwise; None when the length is unknown.
@@ -31,8 +29,7 @@ class MacCount:
 NO_MACS = MacCount(ZERO)
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """``fixed + per_step × T``, where T is a length the spec leaves unknown (None)."""
 
     fixed: int = 0

@@ -4,12 +4,10 @@ and the words the output uses. Everything per layer type stays in the layer clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 
-@dataclass(frozen=True)
-class Framework:
+class Framework(NamedTuple):
     name: str               # as written in a spec: `framework: pytorch`
     title: str              # as the output names it: PyTorch
     namespace: str          # where its layer classes live: torch.nn

@@ -8,7 +8,7 @@ of a spec, writes the result and proves it by running both forward passes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
 from .frameworks import FRAMEWORKS
@@ -45,8 +45,7 @@ class Entry:
         return {"type": self.type, "name": self.name, **self.arguments, **wiring}
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """The other framework's tensor that equals output ``index`` of the ported layer: output
     ``target_index`` of layer ``target``, or its row ``row`` (h_n[k] for a Keras state), with its
     axes taken in ``axes`` order (a channels-first tensor against a channels-last one). ``rows``: how

@@ -241,6 +241,10 @@ class Embedding(TorchModule):
             raise Problem("S006", raised("AssertionError", "Padding_idx must be within num_embeddings"),
                           f"padding_idx picks a row: 0 … {rows - 1} (or -{rows} … -1, counted from the end).",
                           argument="padding_idx")
+        if index == 0 and rows == 0:  # torch's assertion lets it through; zeroing row 0 then fails
+            raise Problem("S006", raised("IndexError", "index 0 is out of bounds for dimension 0 with size 0"),
+                          "An empty table has no padding row: give num_embeddings 1 or more, or no padding_idx.",
+                          argument="padding_idx")
 
     @property
     def trainable(self) -> bool:
@@ -268,6 +272,10 @@ class Embedding(TorchModule):
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         self.check_input(inputs)
+        if self["num_embeddings"] == 0 and (num_elements(inputs[0].shape) or 0) > 0:
+            raise self.refuses("H004", "RuntimeError", "index_select(): self indexing axis dim should be positive",
+                               "An empty table has no row to look up: give num_embeddings 1 or more (the number "
+                               "of distinct ids).", inputs, argument="num_embeddings")
         return [tuple(inputs[0].shape) + (self["embedding_dim"],)]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
@@ -861,6 +869,9 @@ class Conv1d(ChannelsFirst):
         if self["padding"] == "same" and self["stride"] != 1:
             raise Problem("S012", raised("ValueError", "padding='same' is not supported for strided convolutions"),
                           "Use stride 1 with padding 'same', or pad by a number of steps.", argument="padding")
+        # torch.empty(out_channels, in_channels // groups, kernel_size) at construction.
+        negative_size(self, (self["out_channels"], given // groups if given is not None else None, self["kernel_size"]),
+                      ("out_channels", "in_channels", "kernel_size"))
 
     def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
         given = self["in_channels"]
@@ -1039,6 +1050,13 @@ class MaxPool1d(ChannelsFirst):
                                                        f"{list(shape)}", "nn.MaxPool1d reads (batch, channels, "
                                                                          "length).", inputs)
         kernel = self["kernel_size"]
+        # torch's checks, in its order (check_max_pool1d): a window of no steps, or that never moves.
+        for argument, value, least in (("kernel_size", kernel, 1), ("stride", self.stride, 1),
+                                       ("padding", self["padding"], 0), ("dilation", self["dilation"], 1)):
+            if value < least:
+                need = "be non-negative" if least == 0 else "be greater than zero"
+                raise self.refuses("H004", "RuntimeError", f"max_pool1d() {argument} must {need}, but got {value}",
+                                   f"Give {argument} {least} or more.", inputs, argument=argument)
         if self["padding"] * 2 > kernel:
             raise self.refuses("H004", "RuntimeError", "max_pool1d() padding should be at most half of kernel size, "
                                                        f"but got padding={self['padding']} and kernel_size={kernel}",

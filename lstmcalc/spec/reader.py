@@ -317,9 +317,11 @@ class SpecReader:
     def expand_container(self, layer: LayerDef) -> List[LayerDef]:
         """A PyTorch container entry (`{type: Sequential, name: head, layers: [...]}`) as its modules,
         named `head.0`, `head.1`, ... (nested containers likewise); any other layer as itself."""
+        if self.framework != "pytorch":  # not a reason to import the PyTorch modules' base
+            return [layer]
         from ..layers.torch_module import CONTAINER_MODULES, CONTAINERS
 
-        if self.framework != "pytorch" or layer.type_name not in CONTAINERS:
+        if layer.type_name not in CONTAINERS:
             return [layer]
         scope = layer.explicit_name or str(layer.index)
         if layer.scope:

@@ -285,6 +285,50 @@ def test_activations_by_hand(name, x, expected):
     np.testing.assert_allclose(apply(name, np.array(x, dtype="float64")), expected, rtol=1e-7, atol=1e-12)
 
 
+def test_sigmoid_by_hand():
+    """1/(1 + e^−x); in float32 e^100 overflows to inf and σ(−100) is 0 (the true value is 3.7e-44)."""
+    from lstmcalc.layers.activations import apply
+
+    x = np.array([0, 2, -2, 100, -100], dtype="float32")
+    computed = apply("sigmoid", x)
+    assert computed.dtype == np.float32
+    np.testing.assert_allclose(computed, [0.5, 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(2)), 1, 0], rtol=1e-6, atol=0)
+
+
+# Views the recurrent steps activate in place: a gate block of z (batch, 4·units), and a one-unit
+# LSTM's gate column, 16 bytes between its values, where NumPy 2.4's in-place np.negative is wrong.
+IN_PLACE_VIEWS = [("block", (5, 12), np.s_[:, 3:6]), ("one-unit-gate", (6, 4), np.s_[:, 1:2]),
+                  ("every-eighth", (40,), np.s_[::8]), ("maps-last-axis", (2, 3, 3, 8), np.s_[..., 2:4])]
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear", "swish"])
+@pytest.mark.parametrize("view_id, shape, where", IN_PLACE_VIEWS, ids=[view[0] for view in IN_PLACE_VIEWS])
+def test_in_place_activations_give_the_same_numbers(name, view_id, shape, where):
+    """The step's in-place activation of a gate block equals the allocating one bit for bit, and
+    changes nothing outside the block."""
+    from lstmcalc.layers.activations import activation_function, in_place_activation
+
+    z = np.random.default_rng(3).uniform(-4, 4, shape).astype("float32")
+    expected_block, before = activation_function(name)(z[where].copy()), z.copy()
+    result = in_place_activation(name)(z[where])
+    np.testing.assert_array_equal(result, expected_block)
+    z[where], before[where] = 0, 0
+    np.testing.assert_array_equal(z, before)
+
+
+def test_one_unit_lstm_on_a_batch_equals_each_sample_alone():
+    """A one-unit LSTM's gates are columns of z with 4 values between them: the batch must give
+    each sample what the sample gives alone."""
+    rng = np.random.default_rng(5)
+    weights = _lstm_weights(rng, 2, 1)
+    x = rng.uniform(-1, 1, (5, 4, 2))
+    layer = build((4, 2), "LSTM(1, return_sequences=True)")
+    together, _ = run(layer, weights, x)
+    for sample in range(5):
+        alone, _ = run(layer, weights, x[sample:sample + 1])
+        np.testing.assert_allclose(together[0][sample], alone[0][0], rtol=0, atol=1e-7)
+
+
 # Conv2D by hand: x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], kernel W[m, n] = [[1, 10], [100, 1000]] reads x[i + m, j + n].
 CONV2D_X = [[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]]
 CONV2D_KERNEL = {"kernel": [[[[1.0]], [[10.0]]], [[[100.0]], [[1000.0]]]]}

@@ -13,7 +13,7 @@ from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape
 from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
-from .activations import activation_function
+from .activations import activation_function, in_place_activation
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
                    clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
@@ -262,7 +262,8 @@ class Recurrent(Layer):
         raise NotImplementedError
 
     def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
-        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step."""
+        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step, a new
+        array the step may compute its gates in."""
         recurrent = self.floating(weights["recurrent_kernel"])
         return lambda h: h @ recurrent
 
@@ -641,11 +642,13 @@ class SimpleRNN(Recurrent):
 
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
-        recurrent = self.floating(weights["recurrent_kernel"])
-        activation = activation_function(self["activation"])
+        recurrent = self.recurrent_product(weights)
+        activation = in_place_activation(self["activation"])
 
         def step(projected: "ndarray", states: Arrays):
-            output = activation(projected + states[0] @ recurrent)
+            z = recurrent(states[0])
+            z += projected
+            output = activation(z)
             return output, [output]
         return step
 
@@ -715,26 +718,31 @@ class GRU(Recurrent):
         recurrent = self.floating(weights["recurrent_kernel"])
         recurrent_bias = (self.floating(weights["bias"][1]) if self["use_bias"] and self["reset_after"]
                           else None)
-        activation = activation_function(self["activation"])
-        recurrent_activation = activation_function(self["recurrent_activation"])
+        activation = in_place_activation(self["activation"])
+        recurrent_activation = in_place_activation(self["recurrent_activation"])
         reset_after = self["reset_after"]
 
         def step(projected: "ndarray", states: Arrays):
             previous = states[0]
+            # h₋₁·U (+ bh'), a new array: the gates are computed in it.
             if reset_after:
                 inner = previous @ recurrent
                 if recurrent_bias is not None:
-                    inner = inner + recurrent_bias
+                    inner += recurrent_bias
             else:
                 inner = previous @ recurrent[:, :2 * units]
-            z = recurrent_activation(projected[:, :units] + inner[:, :units])
-            r = recurrent_activation(projected[:, units:2 * units] + inner[:, units:2 * units])
+            inner[:, :2 * units] += projected[:, :2 * units]
+            z = recurrent_activation(inner[:, :units])
+            r = recurrent_activation(inner[:, units:2 * units])
             if reset_after:
-                candidate_input = r * inner[:, 2 * units:]
+                candidate_input = inner[:, 2 * units:]
+                candidate_input *= r
             else:
                 candidate_input = (r * previous) @ recurrent[:, 2 * units:]
-            candidate = activation(projected[:, 2 * units:] + candidate_input)
-            output = z * previous + (1 - z) * candidate
+            candidate_input += projected[:, 2 * units:]
+            candidate = activation(candidate_input)
+            output = z * previous
+            output += (1 - z) * candidate
             return output, [output]
         return step
 
@@ -818,14 +826,18 @@ class LSTM(Recurrent):
         units = self.units
         recurrent = self.recurrent_product(weights)
         activation = activation_function(self["activation"])
-        recurrent_activation = activation_function(self["recurrent_activation"])
+        # The gates' activations overwrite z, which is computed anew at every step.
+        gate_activation = in_place_activation(self["activation"])
+        recurrent_activation = in_place_activation(self["recurrent_activation"])
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states
-            z = projected + recurrent(previous_h)
+            z = recurrent(previous_h)
+            z += projected
             i = recurrent_activation(z[..., :units])
             f = recurrent_activation(z[..., units:2 * units])
-            c = f * previous_c + i * activation(z[..., 2 * units:3 * units])
+            c = f * previous_c
+            c += i * gate_activation(z[..., 2 * units:3 * units])
             o = recurrent_activation(z[..., 3 * units:])
             h = o * activation(c)
             return h, [h, c]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, product
-from .activations import activation_function, sigmoid as _sigmoid
+from .activations import in_place_activation
 from .arguments import Arg, described, optional
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
@@ -673,15 +673,19 @@ class LSTM(TorchRecurrent):
         recurrent = self.recurrent_weights(weights, tag)
         projection = self.floating(weights[f"weight_hr_{tag}"]).T if self.projection else None
         units = self.hidden
+        # The gates' activations overwrite z, which is computed anew at every step.
+        sigmoid, tanh = in_place_activation("sigmoid"), in_place_activation("tanh")
 
         def step(projected: "ndarray", states: Arrays):
             h, c = states
-            z = projected + h @ recurrent  # both biases are in `projected` (input_bias)
-            i = _sigmoid(z[:, :units])
-            f = _sigmoid(z[:, units:2 * units])
-            g = np.tanh(z[:, 2 * units:3 * units])
-            o = _sigmoid(z[:, 3 * units:])
-            c = f * c + i * g
+            z = h @ recurrent
+            z += projected  # both biases are in `projected` (input_bias)
+            i = sigmoid(z[:, :units])
+            f = sigmoid(z[:, units:2 * units])
+            g = tanh(z[:, 2 * units:3 * units])
+            o = sigmoid(z[:, 3 * units:])
+            c = f * c
+            c += i * g
             h = o * np.tanh(c)
             if projection is not None:
                 h = h @ projection
@@ -733,22 +737,28 @@ class GRU(WithoutProjection):
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """r, z = σ(x·W_i{r,z}ᵀ + b_i{r,z} + h·W_h{r,z}ᵀ + b_h{r,z}); n = tanh(x·W_inᵀ + b_in +
         r ⊙ (h·W_hnᵀ + b_hn)); h = (1 − z) ⊙ n + z ⊙ h."""
-        np = numpy_module()
         tag = f"l{index}{suffix}"
         recurrent = self.recurrent_weights(weights, tag)
         bias = self.floating(weights[f"bias_hh_{tag}"]) if self["bias"] else None
         units = self.hidden
+        # The gates' activations overwrite `hidden`, which is computed anew at every step.
+        sigmoid, tanh = in_place_activation("sigmoid"), in_place_activation("tanh")
 
         def step(projected: "ndarray", states: Arrays):
             h = states[0]
             hidden = h @ recurrent
             if bias is not None:
-                hidden = hidden + bias
-            r = _sigmoid(projected[:, :units] + hidden[:, :units])
-            z = _sigmoid(projected[:, units:2 * units] + hidden[:, units:2 * units])
-            n = np.tanh(projected[:, 2 * units:] + r * hidden[:, 2 * units:])
-            h = (1 - z) * n + z * h
-            return h, [h]
+                hidden += bias
+            hidden[:, :2 * units] += projected[:, :2 * units]
+            r = sigmoid(hidden[:, :units])
+            z = sigmoid(hidden[:, units:2 * units])
+            n = hidden[:, 2 * units:]
+            n *= r
+            n += projected[:, 2 * units:]
+            n = tanh(n)
+            h_new = (1 - z) * n
+            h_new += z * h
+            return h_new, [h_new]
         return step
 
     def input_bias(self, weights: WeightArrays, tag: str) -> Optional["ndarray"]:
@@ -787,10 +797,12 @@ class RNN(WithoutProjection):
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
         recurrent = self.recurrent_weights(weights, f"l{index}{suffix}")
-        activation = activation_function(self["nonlinearity"])
+        activation = in_place_activation(self["nonlinearity"])
 
         def step(projected: "ndarray", states: Arrays):
-            h = activation(projected + states[0] @ recurrent)  # both biases are in `projected`
+            z = states[0] @ recurrent
+            z += projected  # both biases are in `projected`
+            h = activation(z)
             return h, [h]
         return step
 

@@ -164,9 +164,10 @@ def convolve(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: 
     windows = sliding_windows(x, window, strides, dilation, pads)
     batch, positions, channels = x.shape[0], windows.shape[1:1 + rank], x.shape[-1]
     if groups == 1:
-        # The windows come as (channels, *window): the kernel's rows in that order.
-        columns = windows.reshape(batch * product(positions), channels * product(window))
-        y = columns @ np.moveaxis(kernel, rank, 0).reshape(channels * product(window), filters)
+        # Gathered as (*window, channels), the kernel's own row order: each run the copy reads is
+        # a pixel's channels (with its neighbours along the last window axis), contiguous in x.
+        columns = np.moveaxis(windows, 1 + rank, -1).reshape(batch * product(positions), channels * product(window))
+        y = columns @ kernel.reshape(channels * product(window), filters)
     else:
         letters = "klmn"[:rank]
         grouped = windows.reshape((batch,) + positions + (groups, channels // groups) + tuple(window))

@@ -357,6 +357,27 @@ def test_convolutions_by_hand(case_id, shape, call, weights, x, expected):
     np.testing.assert_allclose(outputs[0], expected, rtol=1e-6)
 
 
+# (spatial sizes, kernel, strides, dilation, padding): the options ConvLSTM's input convolution takes.
+CHANNEL_MAJOR_CASES = [((9,), (3,), (1,), (1,), "same"), ((9,), (2,), (2,), (1,), "valid"),
+                       ((7, 6), (3, 3), (1, 1), (1, 1), "same"), ((7, 6), (3, 2), (2, 1), (1, 1), "same"),
+                       ((7, 6), (2, 3), (1, 1), (2, 1), "valid"), ((4, 5, 3), (3, 3, 1), (1, 1, 1), (1, 1, 1), "same")]
+
+
+@pytest.mark.parametrize("spatial, window, strides, dilation, padding", CHANNEL_MAJOR_CASES)
+def test_channel_major_convolution_is_the_convolution_reordered(spatial, window, strides, dilation, padding):
+    """ConvLSTM's loop convolves (channels, batch, *spatial) arrays into (filters, batch, *positions):
+    the same numbers as the layers' channels_last convolution, the axes moved."""
+    from lstmcalc.layers.conv import convolve, convolve_channel_major
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1, 1, (2,) + spatial + (3,)).astype("float32")
+    kernel = rng.uniform(-1, 1, window + (3, 5)).astype("float32")
+    expected = convolve(x, kernel, strides, dilation, padding)
+    computed = convolve_channel_major(np.moveaxis(x, -1, 0), kernel, strides, dilation, padding)
+    assert computed.shape == (5,) + expected.shape[:-1]
+    np.testing.assert_allclose(np.moveaxis(computed, 0, -1), expected, rtol=0, atol=1e-5)
+
+
 def _lstm_weights(rng, features: int, units: int):
     return {"kernel": rng.uniform(-1, 1, (features, 4 * units)), "recurrent_kernel": rng.uniform(-1, 1, (units, 4 * units)),
             "bias": rng.uniform(-1, 1, 4 * units)}

@@ -267,9 +267,14 @@ class Recurrent(Layer):
         recurrent = self.floating(weights["recurrent_kernel"])
         return lambda h: h @ recurrent
 
+    def gate_views(self, z: "ndarray") -> List["ndarray"]:
+        """z's blocks, one per gate in the kernels' order: views along the axis the loop keeps the
+        units on (the last; ConvLSTM's loop keeps them first)."""
+        width = z.shape[-1] // self.gates
+        return [z[..., gate * width:(gate + 1) * width] for gate in range(self.gates)]
+
     def to_loop_layout(self, state: "ndarray") -> "ndarray":
-        """A state as the loop carries it (the same array; a channels_first ConvLSTM moves its
-        channels last)."""
+        """A state as the loop carries it (the same array; ConvLSTM moves its filters first)."""
         return state
 
     def from_loop_layout(self, array: "ndarray", sequence: bool) -> "ndarray":
@@ -823,8 +828,7 @@ class LSTM(Recurrent):
 
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
-        units = self.units
-        recurrent = self.recurrent_product(weights)
+        recurrent, gate_views = self.recurrent_product(weights), self.gate_views
         activation = activation_function(self["activation"])
         # The gates' activations overwrite z, which is computed anew at every step.
         gate_activation = in_place_activation(self["activation"])
@@ -834,11 +838,12 @@ class LSTM(Recurrent):
             previous_h, previous_c = states
             z = recurrent(previous_h)
             z += projected
-            i = recurrent_activation(z[..., :units])
-            f = recurrent_activation(z[..., units:2 * units])
+            z_i, z_f, z_c, z_o = gate_views(z)
+            i = recurrent_activation(z_i)
+            f = recurrent_activation(z_f)
             c = f * previous_c
-            c += i * gate_activation(z[..., 2 * units:3 * units])
-            o = recurrent_activation(z[..., 3 * units:])
+            c += i * gate_activation(z_c)
+            o = recurrent_activation(z_o)
             h = o * activation(c)
             return h, [h, c]
         return step

@@ -295,25 +295,38 @@ def test_sigmoid_by_hand():
     np.testing.assert_allclose(computed, [0.5, 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(2)), 1, 0], rtol=1e-6, atol=0)
 
 
-# Views the recurrent steps activate in place: a gate block of z (batch, 4·units), and a one-unit
-# LSTM's gate column, 16 bytes between its values, where NumPy 2.4's in-place np.negative is wrong.
-IN_PLACE_VIEWS = [("block", (5, 12), np.s_[:, 3:6]), ("one-unit-gate", (6, 4), np.s_[:, 1:2]),
-                  ("every-eighth", (40,), np.s_[::8]), ("maps-last-axis", (2, 3, 3, 8), np.s_[..., 2:4])]
+# What the recurrent steps activate: a gate block of z (batch, 4·units), a one-unit LSTM's gate
+# column (16 bytes between its values), ConvLSTM's gate blocks (contiguous: overwritten in place).
+GATE_BLOCKS = [("block", (5, 12), np.s_[:, 3:6]), ("one-unit-gate", (6, 4), np.s_[:, 1:2]),
+               ("every-eighth", (40,), np.s_[::8]), ("maps-last-axis", (2, 3, 3, 8), np.s_[..., 2:4]),
+               ("contiguous-block", (12, 2, 3), np.s_[3:6])]
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear", "swish"])
-@pytest.mark.parametrize("view_id, shape, where", IN_PLACE_VIEWS, ids=[view[0] for view in IN_PLACE_VIEWS])
-def test_in_place_activations_give_the_same_numbers(name, view_id, shape, where):
-    """The step's in-place activation of a gate block equals the allocating one bit for bit, and
-    changes nothing outside the block."""
-    from lstmcalc.layers.activations import activation_function, in_place_activation
+@pytest.mark.parametrize("block_id, shape, where", GATE_BLOCKS, ids=[block[0] for block in GATE_BLOCKS])
+def test_scratch_activations_give_the_same_numbers(name, block_id, shape, where):
+    """A step's activation of a gate block it no longer needs equals the allocating one bit for
+    bit, and changes nothing outside the block."""
+    from lstmcalc.layers.activations import activation_function, scratch_activation
 
     z = np.random.default_rng(3).uniform(-4, 4, shape).astype("float32")
     expected_block, before = activation_function(name)(z[where].copy()), z.copy()
-    result = in_place_activation(name)(z[where])
+    result = scratch_activation(name)(z[where])
     np.testing.assert_array_equal(result, expected_block)
     z[where], before[where] = 0, 0
     np.testing.assert_array_equal(z, before)
+
+
+@pytest.mark.parametrize("block_id, shape, where", GATE_BLOCKS, ids=[block[0] for block in GATE_BLOCKS])
+def test_sigmoid_into_a_strided_view(block_id, shape, where):
+    """sigmoid(x, out=x) on views, the one-unit gate's among them, where NumPy 2.4's in-place
+    np.negative writes wrong values."""
+    from lstmcalc.layers.activations import sigmoid
+
+    z = np.random.default_rng(3).uniform(-4, 4, shape).astype("float32")
+    expected = sigmoid(z[where].copy())
+    np.testing.assert_array_equal(sigmoid(z[where], out=z[where]), expected)
+    np.testing.assert_array_equal(z[where], expected)
 
 
 def test_one_unit_lstm_on_a_batch_equals_each_sample_alone():

@@ -161,27 +161,34 @@ def activation_function(name: Optional[str]) -> Callable[["ndarray"], "ndarray"]
     return _CACHE[name or "linear"]
 
 
-def _in_place_functions() -> Dict[str, Callable[["ndarray"], "ndarray"]]:
+def _scratch(x: "ndarray") -> Optional["ndarray"]:
+    """Where an activation of ``x`` may write: x itself when it is contiguous; a new array for a
+    strided view (a gate's columns of z), whose first pass makes it contiguous — cheaper than
+    passing over the view again."""
+    return x if x.flags.c_contiguous else None
+
+
+def _scratch_functions() -> Dict[str, Callable[["ndarray"], "ndarray"]]:
     np = numpy_module()
     return {
         "linear": lambda x: x,
-        "relu": lambda x: np.maximum(x, 0, out=x),
-        "sigmoid": lambda x: sigmoid(x, out=x),
-        "tanh": lambda x: np.tanh(x, out=x),
+        "relu": lambda x: np.maximum(x, 0, out=_scratch(x)),
+        "sigmoid": lambda x: sigmoid(x, out=_scratch(x)),
+        "tanh": lambda x: np.tanh(x, out=_scratch(x)),
     }
 
 
-_IN_PLACE_CACHE: Dict[str, Callable[["ndarray"], "ndarray"]] = {}
+_SCRATCH_CACHE: Dict[str, Callable[["ndarray"], "ndarray"]] = {}
 
 
-def in_place_activation(name: Optional[str]) -> Callable[["ndarray"], "ndarray"]:
+def scratch_activation(name: Optional[str]) -> Callable[["ndarray"], "ndarray"]:
     """``activation_function(name)`` for an argument whose values are not needed afterwards (a
-    recurrent cell's gate pre-activations): the common activations overwrite it and return it,
-    with the same numbers; the others return a new array (glu's has half the width). Use the
-    return value."""
-    if not _IN_PLACE_CACHE:
-        _IN_PLACE_CACHE.update(_in_place_functions())
-    return _IN_PLACE_CACHE.get(name or "linear") or activation_function(name)
+    recurrent cell's gate pre-activations): the common activations overwrite it when it is
+    contiguous, with the same numbers; the others return a new array (glu's has half the width).
+    Use the return value."""
+    if not _SCRATCH_CACHE:
+        _SCRATCH_CACHE.update(_scratch_functions())
+    return _SCRATCH_CACHE.get(name or "linear") or activation_function(name)
 
 
 def apply(name: Optional[str], x: "ndarray") -> "ndarray":

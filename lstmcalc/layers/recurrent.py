@@ -13,7 +13,7 @@ from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape
 from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
-from .activations import activation_function, in_place_activation
+from .activations import activation_function, scratch_activation
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
                    clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
@@ -648,7 +648,7 @@ class SimpleRNN(Recurrent):
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
         recurrent = self.recurrent_product(weights)
-        activation = in_place_activation(self["activation"])
+        activation = scratch_activation(self["activation"])
 
         def step(projected: "ndarray", states: Arrays):
             z = recurrent(states[0])
@@ -723,8 +723,8 @@ class GRU(Recurrent):
         recurrent = self.floating(weights["recurrent_kernel"])
         recurrent_bias = (self.floating(weights["bias"][1]) if self["use_bias"] and self["reset_after"]
                           else None)
-        activation = in_place_activation(self["activation"])
-        recurrent_activation = in_place_activation(self["recurrent_activation"])
+        activation = scratch_activation(self["activation"])
+        recurrent_activation = scratch_activation(self["recurrent_activation"])
         reset_after = self["reset_after"]
 
         def step(projected: "ndarray", states: Arrays):
@@ -830,9 +830,9 @@ class LSTM(Recurrent):
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
         recurrent, gate_views = self.recurrent_product(weights), self.gate_views
         activation = activation_function(self["activation"])
-        # The gates' activations overwrite z, which is computed anew at every step.
-        gate_activation = in_place_activation(self["activation"])
-        recurrent_activation = in_place_activation(self["recurrent_activation"])
+        # The gates' activations may overwrite z, which is computed anew at every step.
+        gate_activation = scratch_activation(self["activation"])
+        recurrent_activation = scratch_activation(self["recurrent_activation"])
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states

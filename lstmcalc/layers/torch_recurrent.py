@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, product
-from .activations import in_place_activation
+from .activations import scratch_activation
 from .arguments import Arg, described, optional
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
@@ -673,8 +673,8 @@ class LSTM(TorchRecurrent):
         recurrent = self.recurrent_weights(weights, tag)
         projection = self.floating(weights[f"weight_hr_{tag}"]).T if self.projection else None
         units = self.hidden
-        # The gates' activations overwrite z, which is computed anew at every step.
-        sigmoid, tanh = in_place_activation("sigmoid"), in_place_activation("tanh")
+        # The gates' activations may overwrite z, which is computed anew at every step.
+        sigmoid, tanh = scratch_activation("sigmoid"), scratch_activation("tanh")
 
         def step(projected: "ndarray", states: Arrays):
             h, c = states
@@ -741,8 +741,8 @@ class GRU(WithoutProjection):
         recurrent = self.recurrent_weights(weights, tag)
         bias = self.floating(weights[f"bias_hh_{tag}"]) if self["bias"] else None
         units = self.hidden
-        # The gates' activations overwrite `hidden`, which is computed anew at every step.
-        sigmoid, tanh = in_place_activation("sigmoid"), in_place_activation("tanh")
+        # The gates' activations may overwrite `hidden`, which is computed anew at every step.
+        sigmoid, tanh = scratch_activation("sigmoid"), scratch_activation("tanh")
 
         def step(projected: "ndarray", states: Arrays):
             h = states[0]
@@ -797,7 +797,7 @@ class RNN(WithoutProjection):
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
         recurrent = self.recurrent_weights(weights, f"l{index}{suffix}")
-        activation = in_place_activation(self["nonlinearity"])
+        activation = scratch_activation(self["nonlinearity"])
 
         def step(projected: "ndarray", states: Arrays):
             z = states[0] @ recurrent

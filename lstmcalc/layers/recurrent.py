@@ -740,8 +740,7 @@ class GRU(Recurrent):
             z = recurrent_activation(inner[:, :units])
             r = recurrent_activation(inner[:, units:2 * units])
             if reset_after:
-                candidate_input = inner[:, 2 * units:]
-                candidate_input *= r
+                candidate_input = r * inner[:, 2 * units:]
             else:
                 candidate_input = (r * previous) @ recurrent[:, 2 * units:]
             candidate_input += projected[:, 2 * units:]

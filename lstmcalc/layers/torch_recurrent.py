@@ -752,8 +752,7 @@ class GRU(WithoutProjection):
             hidden[:, :2 * units] += projected[:, :2 * units]
             r = sigmoid(hidden[:, :units])
             z = sigmoid(hidden[:, units:2 * units])
-            n = hidden[:, 2 * units:]
-            n *= r
+            n = r * hidden[:, 2 * units:]
             n += projected[:, 2 * units:]
             n = tanh(n)
             h_new = (1 - z) * n

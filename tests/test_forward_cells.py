@@ -397,7 +397,11 @@ def _lstm_weights(rng, features: int, units: int):
 
 
 @pytest.mark.parametrize("options", ["return_sequences=True", "go_backwards=True, return_sequences=True",
-                                     "return_state=True"])
+                                     "return_state=True",
+                                     # activations of the filters' axis as a whole, not of each value
+                                     "activation='softmax', return_sequences=True",
+                                     "recurrent_activation='log_softmax', return_state=True",
+                                     "activation='glu', return_sequences=True"])
 def test_convlstm_with_a_1x1_kernel_is_an_lstm_at_every_pixel(options):
     """A 1×1 kernel makes both convolutions per-pixel matrix products, so ConvLSTM2D(2, 1) on 2×3 frames
     computes LSTM(2) with the same weights at each of the 6 pixels, independently."""

@@ -151,6 +151,9 @@ def _functions() -> Dict[str, Callable[["ndarray"], "ndarray"]]:
     }
 
 
+# The activations of the last axis as a whole; the others act on each value alone.
+ON_LAST_AXIS = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
+
 _CACHE: Dict[str, Callable[["ndarray"], "ndarray"]] = {}
 
 

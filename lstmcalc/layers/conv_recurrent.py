@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional,
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Dim, Shape, format_shape, product
+from .activations import ON_LAST_AXIS
 from .arguments import Arg, boolean, described, non_negative_int
 from .base import Example, Problem, Rank, TensorSpec, Weight, WeightArrays, numpy_module, register
 from .conv import (AXIS_NAMES, channel_dim, channels_first, check_float_input, conv_head, conv_output_shape,
@@ -225,6 +226,14 @@ class ConvLSTM(LSTM):
         recurrent = self.floating(weights["recurrent_kernel"])
         ones = (1,) * self.rank
         return lambda h: convolve_channel_major(h, recurrent, ones, ones, "same")
+
+    def loop_activation(self, name: Optional[str], scratch: bool = False) -> Callable[["ndarray"], "ndarray"]:
+        function = super().loop_activation(name, scratch)
+        if name not in ON_LAST_AXIS:
+            return function
+        # softmax & co. act on the filters' axis, which the loop keeps first.
+        np = numpy_module()
+        return lambda x: np.moveaxis(function(np.moveaxis(x, 0, -1)), -1, 0)
 
     def gate_views(self, z: "ndarray") -> List["ndarray"]:
         width = z.shape[0] // self.gates

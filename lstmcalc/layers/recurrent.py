@@ -267,6 +267,11 @@ class Recurrent(Layer):
         recurrent = self.floating(weights["recurrent_kernel"])
         return lambda h: h @ recurrent
 
+    def loop_activation(self, name: Optional[str], scratch: bool = False) -> Callable[["ndarray"], "ndarray"]:
+        """The activation ``name`` for the loop's arrays (with ``scratch``, one that may overwrite
+        its argument: see activations.scratch_activation)."""
+        return scratch_activation(name) if scratch else activation_function(name)
+
     def gate_views(self, z: "ndarray") -> List["ndarray"]:
         """z's blocks, one per gate in the kernels' order: views along the axis the loop keeps the
         units on (the last; ConvLSTM's loop keeps them first)."""
@@ -828,10 +833,10 @@ class LSTM(Recurrent):
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
         recurrent, gate_views = self.recurrent_product(weights), self.gate_views
-        activation = activation_function(self["activation"])
+        activation = self.loop_activation(self["activation"])
         # The gates' activations may overwrite z, which is computed anew at every step.
-        gate_activation = scratch_activation(self["activation"])
-        recurrent_activation = scratch_activation(self["recurrent_activation"])
+        gate_activation = self.loop_activation(self["activation"], scratch=True)
+        recurrent_activation = self.loop_activation(self["recurrent_activation"], scratch=True)
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states

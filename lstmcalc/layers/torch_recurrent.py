@@ -378,9 +378,12 @@ class TorchRecurrent(TorchModule):
         with np.errstate(over="ignore", under="ignore"):
             for index in range(self.layers):
                 directions = []
+                # The steps of every sample as rows of one product (a 3-D @ 2-D matmul runs one per sample).
+                rows = sequence.reshape(batch * steps, sequence.shape[-1])
                 for direction, suffix in enumerate(self.suffixes(self.directions)):
                     tag = f"l{index}{suffix}"
-                    projected = sequence @ self.floating(weights[f"weight_ih_{tag}"]).T
+                    kernel = self.floating(weights[f"weight_ih_{tag}"]).T
+                    projected = (rows @ kernel).reshape(batch, steps, kernel.shape[1])
                     bias = self.input_bias(weights, tag)
                     if bias is not None:
                         projected += bias

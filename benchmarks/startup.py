@@ -1,17 +1,23 @@
-"""Wall time of `lstmcalc summary` as a ratio to `python -c pass` (the interpreter's own start-up).
+"""Wall time of `lstmcalc summary` as a ratio to `python -c pass` (the interpreter's own start-up),
+and to importing only what each path cannot do without.
 
-    python benchmarks/startup.py [--runs 20]
+    python benchmarks/startup.py [--runs 20] [--check-files 200]
 
-Prints the median of each command and its ratio to the bare interpreter. Not a test: machines vary.
+Prints the fastest run of each command and its ratio to the bare interpreter; then issue 12's ratios:
+`summary --format json` against `python -c "import click, yaml, json"`, the rich table against
+that plus rich's console and table (targets: 1.25x), and `check` of 200 spec files in one call
+against 3 single-file runs (target: below 1.5x; with and without the verifier). Not a test:
+machines vary.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,32 +39,72 @@ COMMANDS = {
     "lstmcalc explain (json)": [sys.executable, "-m", "lstmcalc", "explain", SPEC, "--format", "json"],
 }
 
+# What each summary path cannot do without: the floor issue 12 measures against.
+FLOORS = {
+    "import click, yaml, json": [sys.executable, "-c", "import click, yaml, json"],
+    "... + rich console and table": [sys.executable, "-c", "import click, yaml, json, rich.console, rich.table"],
+}
+TARGETS = [("lstmcalc summary (json)", "import click, yaml, json", 1.25),
+           ("lstmcalc summary (table)", "... + rich console and table", 1.25)]
+
 
 # Byte-code caching as on a normal install (some shells export PYTHONDONTWRITEBYTECODE, which
 # would make every run recompile the package and measure the compiler instead).
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
-def median_seconds(command, runs: int) -> float:
-    times = []
+def run_seconds(command) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
+    return time.perf_counter() - start
+
+
+def fastest_seconds(commands, runs: int):
+    """The fastest of ``runs`` runs of each command, taken in interleaved rounds: other processes
+    on the machine only ever make a run slower, and interleaving spreads their load evenly."""
+    best = {label: float("inf") for label in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for label, command in commands.items():
+            best[label] = min(best[label], run_seconds(command))
+    return best
+
+
+def check_ratios(runs: int, count: int) -> None:
+    """`check` of ``count`` spec files in one call against 3 runs of one file each."""
+    specs = sorted(path for path in (ROOT / "specs").glob("*.yaml") if "seed_000_stacked" not in path.name)
+    with tempfile.TemporaryDirectory() as folder:
+        for index in range(count):
+            shutil.copy(specs[index % len(specs)], Path(folder) / f"spec_{index:03}.yaml")
+        first = str(Path(folder) / "spec_000.yaml")
+        check = [sys.executable, "-m", "lstmcalc", "check"]
+        for options in ([], ["--no-verify"]):
+            best = fastest_seconds({"many": check + options + [folder], "one": check + options + [first]},
+                                   max(runs // 4, 3))
+            label = " ".join(["check"] + options)
+            print(f"{label:20} {count} files in one call {best['many'] * 1000:8.1f}ms, 3 single-file runs "
+                  f"{3 * best['one'] * 1000:8.1f}ms: {best['many'] / (3 * best['one']):5.2f}x (target < 1.50x)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--check-files", type=int, default=200)
     args = parser.parse_args()
-    for command in COMMANDS.values():  # warm the file cache and byte-code
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-    baseline = median_seconds(COMMANDS["python -c pass"], args.runs)
-    print(f"{'command':32} {'median':>10} {'ratio':>7}")
-    for label, command in COMMANDS.items():
-        seconds = baseline if label == "python -c pass" else median_seconds(command, args.runs)
+    commands = dict(COMMANDS, **FLOORS)
+    for command in commands.values():  # warm the file cache and byte-code
+        run_seconds(command)
+    best = fastest_seconds(commands, args.runs)
+    baseline = best["python -c pass"]
+    print(f"fastest of {args.runs} interleaved runs")
+    print(f"{'command':32} {'time':>10} {'ratio':>7}")
+    for label, seconds in best.items():
         print(f"{label:32} {seconds * 1000:8.1f}ms {seconds / baseline:6.2f}x")
+    print()
+    for label, floor, target in TARGETS:
+        print(f"{label} / {floor}: {best[label] / best[floor]:.2f}x (target {target:.2f}x)")
+    if args.check_files:
+        print()
+        check_ratios(args.runs, args.check_files)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Dict, Optional, Sequence, Tuple, Union
 
-from .diagnostics import Diagnostic, make
+from .diagnostics import Diagnostic, Problem
 from .report import Report
 from .spec.model import ModelSpec
-from .spec.source import Location
+
+if TYPE_CHECKING:
+    from .readers.python_torch import SourceOptions
 
 PathLike = Union[str, "os.PathLike[str]"]
+STDIN = "<stdin>"
 
 
 def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None,
@@ -32,30 +35,45 @@ def analyze_text(text: str, *, file: Optional[str] = None, batch_size: Optional[
 
 
 def read_text(path: PathLike) -> Tuple[Optional[str], Optional[Diagnostic]]:
-    """The file's text, or a S001 diagnostic when it is not UTF-8 text. Missing files raise."""
+    """The file's text, or a diagnostic when it cannot be a spec: not UTF-8 (S001), unreadable,
+    a device, FIFO or broken link (S026), too large (S027). Missing files raise FileNotFoundError."""
+    from .spec.files import decode_spec, read_limited
+
     name = os.fspath(path)
-    with open(name, "rb") as handle:
-        return decode_text(handle.read(), name)
-
-
-def decode_text(data: bytes, name: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
-    """A spec's bytes as text, or a S001 diagnostic naming ``name`` when they are not UTF-8."""
     try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        return None, make("S001", f"The file is not UTF-8 text ({error.reason} at byte {error.start}).",
-                          "Save the spec as UTF-8 YAML.", location=Location(name, None, None))
+        return decode_spec(read_limited(name), name), None
+    except Problem as problem:
+        return None, problem.to_diagnostic()
+
+
+def read_stream_text(stream: BinaryIO, name: str = STDIN) -> Tuple[Optional[str], Optional[Diagnostic]]:
+    """``read_text`` for a binary stream (standard input), within the same size limit."""
+    from .spec.files import decode_spec, read_stream_limited
+
+    try:
+        return decode_spec(read_stream_limited(stream, name), name), None
+    except Problem as problem:
+        return None, problem.to_diagnostic()
+
+
+def analyze_stdin(stream: BinaryIO, *, batch_size: Optional[int] = None) -> Report:
+    """Analyze a spec read from a binary stream (standard input)."""
+    text, problem = read_stream_text(stream)
+    if text is None:
+        return Report.unread(STDIN, [problem])
+    return analyze_text(text, file=STDIN, batch_size=batch_size)
 
 
 def analyze(path: PathLike, *, batch_size: Optional[int] = None,
-            bindings: Optional[Dict[str, Any]] = None) -> Report:
-    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config or
-    Keras Python source (lstmcalc.readers picks the reader) — as Keras 3 would. ``bindings`` give
-    names of Python source their values (``--set``)."""
+            bindings: Optional[Dict[str, Any]] = None, source: Optional["SourceOptions"] = None) -> Report:
+    """Analyze the model file at ``path`` — a YAML spec, a .keras archive, a Keras JSON config, Keras
+    or PyTorch Python source (lstmcalc.readers picks the reader) — as Keras 3 (or torch) would.
+    ``bindings`` give names of Python source their values (``--set``); ``source`` what PyTorch
+    source does not say: ``SourceOptions(input_shape=(35, 20), batch_size=8)``."""
     from .readers import read_model_file
 
     name = os.fspath(path)
-    spec, diagnostics = read_model_file(name, bindings)
+    spec, diagnostics = read_model_file(name, bindings, source)
     if spec is None:
         return Report.unread(name, diagnostics)
     return analyze_spec(spec, batch_size=batch_size, diagnostics=diagnostics)

@@ -11,12 +11,15 @@ import fnmatch
 import glob
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from .diagnostics import ERROR, INFO, WARNING, Diagnostic, sort_key
+from .diagnostics import ERROR, INFO, WARNING, Diagnostic, make, sort_key
 from .report import Report
+from .spec.source import Location
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+STDIN_PATH = "-"  # `lstmcalc check -` reads one spec from standard input
+STDIN_NAME = "<stdin>"
 CONFIG_FILE = ".lstmcalc.yaml"
 CONFIG_KEYS = ("exclude", "strict")
 
@@ -37,9 +40,7 @@ def lint_pass(report: Report) -> List[Diagnostic]:
 
 def verify_pass(report: Report) -> List[Diagnostic]:
     """The NumPy forward pass (lstmcalc verify) with its defaults; nothing for an invalid model."""
-    from .verify import verify_report
-
-    return list(verify_report(report).diagnostics)
+    return verification(report)[0]
 
 
 # Run in this order after propagation; `check --no-verify` leaves out the last.
@@ -58,7 +59,7 @@ class CheckOptions:
     batch_size: Optional[int] = None
     exclude: Sequence[str] = ()
     force_exclude: bool = False
-    config: Optional[str] = None  # a .lstmcalc.yaml; default: the one in the working directory
+    config: Optional[str] = None  # a .lstmcalc.yaml for every file; default: each file's closest
     passes: Sequence[Pass] = PASSES
 
 
@@ -70,9 +71,18 @@ class FileCheck:
     report: Optional[Report]
     diagnostics: List[Diagnostic] = field(default_factory=list)
     updated: List[str] = field(default_factory=list)  # the expectation changes written
+    # Whether the NumPy forward pass verified the model: None when it did not run (--no-verify,
+    # or an invalid model), False when it could not (memory budget, sizes that do not fit).
+    verified: Optional[bool] = None
+    strict: bool = False  # warnings fail (--strict, or `strict: true` in its .lstmcalc.yaml)
 
     def count(self, severity: str) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
+
+    @property
+    def failed(self) -> bool:
+        """Errors fail; warnings fail too when strict; info never does."""
+        return self.count(ERROR) > 0 or (self.strict and self.count(WARNING) > 0)
 
     def to_dict(self) -> Dict[str, object]:
         report = self.report
@@ -82,6 +92,7 @@ class FileCheck:
             "model": report.name if report is not None and report.graph is not None else None,
             "params": report.totals.params if report is not None and report.graph is not None and report.ok
             else None,
+            "verified": self.verified,
             "updated": list(self.updated),
             "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
         }
@@ -101,13 +112,19 @@ class CheckResult:
         return sum(item.count(severity) for item in self.files)
 
     @property
+    def not_verified(self) -> List[FileCheck]:
+        """Valid files the verifier could not run over (see FileCheck.verified)."""
+        return [item for item in self.files if item.verified is False]
+
+    @property
     def failed(self) -> bool:
-        """Errors fail; warnings fail too with --strict; info never does."""
-        return self.count(ERROR) > 0 or (self.strict and self.count(WARNING) > 0)
+        """Errors fail; warnings fail too with --strict (or a configuration's strict); info never."""
+        return any(item.failed for item in self.files)
 
     def summary(self) -> Dict[str, int]:
         return {"files": len(self.files), "errors": self.count(ERROR), "warnings": self.count(WARNING),
-                "info": self.count(INFO), "excluded": len(self.excluded)}
+                "info": self.count(INFO), "excluded": len(self.excluded),
+                "not_verified": len(self.not_verified)}
 
     def to_dict(self) -> Dict[str, object]:
         return {"schema": "lstmcalc.check/1", "ok": not self.failed, "strict": self.strict,
@@ -117,53 +134,118 @@ class CheckResult:
 # -- configuration and paths ---------------------------------------------------------------------
 
 
-def read_config(path: Optional[str]) -> Tuple[Dict[str, object], str]:
-    """The settings of a .lstmcalc.yaml (``exclude``: globs relative to its folder; ``strict``) and
-    that folder. No file: no settings."""
+Exclusion = Tuple[str, str]  # (glob pattern, the folder it is relative to)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of one .lstmcalc.yaml (none: the defaults): ``exclude`` globs relative to
+    its folder ``base``, and ``strict``."""
+
+    path: Optional[str]
+    base: str
+    exclude: Tuple[str, ...] = ()
+    strict: bool = False
+
+    @property
+    def exclusions(self) -> List[Exclusion]:
+        return [(pattern, self.base) for pattern in self.exclude]
+
+
+def read_config(path: str) -> Config:
+    """The settings in the configuration file at ``path``; UsageProblem when it is not valid."""
     import yaml
 
-    explicit = path is not None
-    path = path or CONFIG_FILE
-    base = os.path.dirname(os.path.abspath(path))
-    if not os.path.isfile(path):
-        if explicit:
-            raise UsageProblem(f"no such configuration file: {path}")
-        return {}, base
+    from .spec.files import decode_spec, read_limited
+    from .diagnostics import Problem
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            settings = yaml.safe_load(handle) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        settings = yaml.safe_load(decode_spec(read_limited(path), path)) or {}
+    except FileNotFoundError:
+        raise UsageProblem(f"no such configuration file: {path}") from None
+    except Problem as problem:
+        raise UsageProblem(f"{path}: {problem.message}") from None
+    except yaml.YAMLError as error:
         raise UsageProblem(f"{path} is not valid YAML: {error}") from None
     if not isinstance(settings, dict) or set(settings) - set(CONFIG_KEYS):
         raise UsageProblem(f"{path}: expected a mapping with the keys {', '.join(CONFIG_KEYS)}")
     exclude = settings.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
         raise UsageProblem(f"{path}: `exclude` must be a list of glob patterns")
-    if not isinstance(settings.get("strict", False), bool):
+    strict = settings.get("strict", False)
+    if not isinstance(strict, bool):
         raise UsageProblem(f"{path}: `strict` must be true or false")
-    return settings, base
+    return Config(path, os.path.dirname(os.path.abspath(path)), tuple(exclude), strict)
+
+
+class ConfigFinder:
+    """Which .lstmcalc.yaml applies to a path, found as ruff and yamllint find theirs: the closest
+    one in the path's folder or a folder above it, up to the repository root (the folder holding
+    ``.git``) or the filesystem root. ``--config FILE`` applies to every path instead."""
+
+    def __init__(self, explicit: Optional[str] = None):
+        self.explicit = read_config(explicit) if explicit is not None else None
+        self.found: Dict[str, Config] = {}  # folder → the configuration that applies there
+
+    def for_path(self, path: str) -> Config:
+        if self.explicit is not None:
+            return self.explicit
+        folder = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        visited = []
+        config = None
+        while folder not in self.found:
+            visited.append(folder)
+            candidate = os.path.join(folder, CONFIG_FILE)
+            if os.path.isfile(candidate):
+                config = read_config(candidate)
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+                config = Config(None, os.getcwd())
+                break
+            folder = parent
+        if config is None:
+            config = self.found[folder]
+        for item in visited:
+            self.found[item] = config
+        return config
 
 
 def _relative(path: str, base: str) -> str:
     return os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/")
 
 
-Exclusion = Tuple[str, str]  # (glob pattern, the folder it is relative to)
-
-
 def is_excluded(path: str, exclusions: Sequence[Exclusion]) -> bool:
-    """A file is excluded when it, or a folder above it, matches a pattern."""
+    """A file is excluded when it, or a folder above it, matches a pattern. As in ruff and
+    yamllint, a pattern without ``/`` (``seq2seq.yaml``, ``build``) matches a file or folder of
+    that name at any depth; a pattern with ``/`` matches the path relative to the pattern's
+    folder (the configuration file's, or the working directory for ``--exclude``)."""
     for pattern, base in exclusions:
-        parts = _relative(path, base).split("/")
+        parts = [part for part in _relative(path, base).split("/") if part not in ("", ".", "..")]
+        pattern = pattern.rstrip("/")
+        if pattern.startswith("./"):
+            pattern = pattern[2:]
+        if "/" not in pattern:
+            if any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+            continue
         candidates = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
-        if any(fnmatch.fnmatchcase(candidate, pattern.rstrip("/")) for candidate in candidates):
+        if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates):
             return True
     return False
 
 
-def _walk(directory: str) -> List[str]:
+def _walk(directory: str, errors: Optional[List[Diagnostic]] = None) -> List[str]:
     found = []
-    for root, folders, files in os.walk(directory):
+
+    def unreadable(error: OSError) -> None:
+        if errors is not None:
+            where = error.filename or directory
+            errors.append(make("S026", f"Cannot read the folder {where}: {error.strerror or error}; its specs "
+                                       "were not checked.", "Check the folder's permissions.",
+                               location=Location(where, 1, 1)))
+
+    for root, folders, files in os.walk(directory, onerror=unreadable):
         # Hidden folders (.git, .venv, ...) are not specs.
         folders[:] = sorted(folder for folder in folders if not folder.startswith("."))
         found.extend(os.path.join(root, name) for name in sorted(files)
@@ -171,38 +253,54 @@ def _walk(directory: str) -> List[str]:
     return found
 
 
-def spec_files(paths: Sequence[str], exclusions: Sequence[Exclusion] = (),
-               force_exclude: bool = False) -> Tuple[List[str], List[str]]:
+ExclusionsFor = Union[Sequence[Exclusion], Callable[[str], Sequence[Exclusion]]]
+
+
+def spec_files(paths: Sequence[str], exclusions: ExclusionsFor = (), force_exclude: bool = False,
+               errors: Optional[List[Diagnostic]] = None) -> Tuple[List[str], List[str]]:
     """(files to check, excluded files). Directories give every *.yaml/*.yml below them, globs are
-    expanded; exclusions apply to what directories and globs find, and to files named explicitly
-    only with ``force_exclude`` (as for ruff and black)."""
-    files: List[str] = []
-    excluded: List[str] = []
+    expanded, ``-`` is standard input; exclusions (a list, or a function of the path giving its
+    list) apply to what directories and globs find, and to files named explicitly only with
+    ``force_exclude`` (as for ruff and black). A file named explicitly is checked even when a
+    directory named before it excluded it. Folders that cannot be read add an S026 to ``errors``."""
     if not paths:
         raise UsageProblem("give at least one spec file, directory or glob")
+    rules = exclusions if callable(exclusions) else (lambda path, fixed=exclusions: fixed)
+    files: Dict[str, None] = {}  # ordered sets: membership tests stay constant-time
+    excluded: Dict[str, None] = {}
     for path in paths:
-        if os.path.isdir(path):
-            candidates, explicit = _walk(path), False
-            if not candidates:
+        if path == STDIN_PATH:
+            candidates, explicit = [path], True
+        elif os.path.isdir(path):
+            walk_errors: List[Diagnostic] = []
+            candidates, explicit = _walk(path, walk_errors), False
+            if errors is not None:
+                errors.extend(walk_errors)
+            if not candidates and not walk_errors:
                 raise UsageProblem(f"{path} holds no *.yaml or *.yml files")
-        elif os.path.isfile(path):
+        elif os.path.isfile(path) or os.path.islink(path):
             candidates, explicit = [path], True
         elif glob.has_magic(path):
-            candidates = sorted(match for match in glob.glob(path, recursive=True) if os.path.isfile(match))
+            candidates = sorted(match for match in glob.glob(path, recursive=True)
+                                if os.path.isfile(match) or os.path.islink(match))
             explicit = False
             if not candidates:
                 raise UsageProblem(f"{path} matches no files")
+        elif os.path.exists(path):
+            candidates, explicit = [path], True  # a device or FIFO: the reader says why it is refused
         else:
             raise UsageProblem(f"no such file or directory: {path}")
         for candidate in candidates:
-            candidate = os.path.normpath(candidate)
-            if candidate in files or candidate in excluded:
+            if candidate != STDIN_PATH:
+                candidate = os.path.normpath(candidate)
+            if candidate in files:
                 continue
-            if (force_exclude or not explicit) and is_excluded(candidate, exclusions):
-                excluded.append(candidate)
+            if candidate != STDIN_PATH and (force_exclude or not explicit) and is_excluded(candidate, rules(candidate)):
+                excluded[candidate] = None
             else:
-                files.append(candidate)
-    return files, excluded
+                excluded.pop(candidate, None)  # named explicitly after a folder that excluded it
+                files[candidate] = None
+    return list(files), list(excluded)
 
 
 # -- the pipeline --------------------------------------------------------------------------------
@@ -221,48 +319,124 @@ def analyze_file(file: str, text: Optional[str], problem: Optional[Diagnostic], 
     return analyze_text(text, file=file, batch_size=options.batch_size)
 
 
+# check verifies at batch 2 and a few time steps: matrices of a few rows, for which BLAS's
+# threads cost more than they give (200 bundled specs: 7 s with OpenBLAS's threads on two cores,
+# 2.3 s with one). Set before NumPy loads; a value in the environment wins.
+SMALL_MATRIX_THREADS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def verification(report: Report) -> Tuple[List[Diagnostic], bool]:
+    """The verifier's findings, and whether it verified every tensor (False when it could not
+    run, e.g. over the memory budget: then the file is reported as not verified)."""
+    for variable, value in SMALL_MATRIX_THREADS.items():
+        os.environ.setdefault(variable, value)
+    from .verify import verify_report
+
+    result = verify_report(report)
+    return list(result.diagnostics), result.ok
+
+
 def findings(report: Report, passes: Sequence[Pass]) -> List[Diagnostic]:
-    """The engine's diagnostics followed by each pass's, sorted by position."""
+    """The engine's diagnostics followed by each pass's."""
+    return findings_and_verified(report, passes)[0]
+
+
+def findings_and_verified(report: Report, passes: Sequence[Pass]) -> Tuple[List[Diagnostic], Optional[bool]]:
+    """``findings``, and whether the verifier verified the model (None when it did not run: an
+    invalid model, or no verify pass)."""
     diagnostics = list(report.diagnostics)
+    verified = None
     if report.graph is not None:
         for check_pass in passes:
-            diagnostics.extend(check_pass(report))
-    return diagnostics
+            if check_pass is verify_pass:
+                found, verified = verification(report)
+                if not report.ok:
+                    verified = None
+            else:
+                found = check_pass(report)
+            diagnostics.extend(found)
+    return diagnostics, verified
 
 
-def check_file(file: str, options: CheckOptions) -> FileCheck:
-    from .api import analyze, read_text
+def _read(file: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
+    from .api import read_stream_text, read_text
+
+    if file == STDIN_PATH:
+        import sys
+
+        return read_stream_text(getattr(sys.stdin, "buffer", sys.stdin), STDIN_NAME)
+    try:
+        return read_text(file)
+    except FileNotFoundError:  # gone since it was listed
+        return None, make("S026", f"{file} no longer exists.", "Check again once the files have settled.",
+                          location=Location(file, None, None))
+
+
+def _write(file: str, text: str) -> Optional[Diagnostic]:
+    try:
+        with open(file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        return make("X007", f"--update-expect cannot write the new expectations to {file}: "
+                            f"{error.strerror or error}; the file is unchanged.",
+                    "Make the file writable, or update its `expect:` block by hand.",
+                    location=Location(file, 1, 1))
+    return None
+
+
+def check_file(file: str, options: CheckOptions, strict: bool = False) -> FileCheck:
     from .readers import is_yaml_file
 
-    if not is_yaml_file(file):
+    name = STDIN_NAME if file == STDIN_PATH else file
+    if file != STDIN_PATH and not is_yaml_file(file):
         # A .keras archive, a Keras JSON config or Python source named explicitly: read by
         # lstmcalc.readers; it has no `expect:` block to update.
-        report = analyze(file, batch_size=options.batch_size)
-        diagnostics = sorted((_located(d, file) for d in findings(report, options.passes)), key=sort_key)
-        return FileCheck(file, report, diagnostics)
-    text, problem = read_text(file)
-    report = analyze_file(file, text, problem, options)
+        from .api import analyze
+
+        try:
+            report = analyze(file, batch_size=options.batch_size)
+        except FileNotFoundError:  # gone since it was listed
+            report = analyze_file(name, *_read(file), options)
+        found, verified = findings_and_verified(report, options.passes)
+        diagnostics = sorted((_located(d, name) for d in found), key=sort_key)
+        return FileCheck(name, report, diagnostics, [], verified, strict or options.strict)
+    text, problem = _read(file)
+    report = analyze_file(name, text, problem, options)
     updated: List[str] = []
+    unwritten: List[Diagnostic] = []
     if options.update_expect and text is not None and report.graph is not None:
         from .expect import updated_text
 
         update = updated_text(text, report)
         if update is not None:
-            with open(file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(update.text)
-            updated = update.changes
-            text = update.text
-            report = analyze_file(file, text, None, options)
-    diagnostics = sorted((_located(d, file) for d in findings(report, options.passes)), key=sort_key)
-    return FileCheck(file, report, diagnostics, updated)
+            failure = _write(file, update.text)
+            if failure is not None:
+                unwritten.append(failure)
+            else:
+                updated = update.changes
+                text = update.text
+                report = analyze_file(name, text, None, options)
+    found, verified = findings_and_verified(report, options.passes)
+    diagnostics = sorted((_located(d, name) for d in found + unwritten), key=sort_key)
+    return FileCheck(name, report, diagnostics, updated, verified, strict or options.strict)
 
 
 def execute(options: CheckOptions) -> CheckResult:
     """Check every spec the options name; raises UsageProblem for bad paths or configuration."""
-    settings, base = read_config(options.config)
-    # Patterns from the file are relative to its folder; those from the command line to here.
-    exclusions = [(pattern, base) for pattern in settings.get("exclude", [])] + \
-        [(pattern, os.getcwd()) for pattern in options.exclude]
-    files, excluded = spec_files(options.paths, exclusions, options.force_exclude)
-    strict = options.strict or bool(settings.get("strict", False))
-    return CheckResult([check_file(file, options) for file in files], strict, excluded)
+    if options.update_expect and STDIN_PATH in options.paths:
+        raise UsageProblem("--update-expect rewrites files; it cannot rewrite standard input (-)")
+    configs = ConfigFinder(options.config)
+    here = os.getcwd()
+    # Patterns from a configuration file are relative to its folder; --exclude's to here.
+    command_line = [(pattern, here) for pattern in options.exclude]
+
+    def exclusions(path: str) -> List[Exclusion]:
+        return configs.for_path(path).exclusions + command_line
+
+    unreadable: List[Diagnostic] = []
+    files, excluded = spec_files(options.paths, exclusions, options.force_exclude, unreadable)
+    checks = [FileCheck(d.file or "", None, [d], strict=options.strict) for d in unreadable]
+    for file in files:
+        config = configs.for_path(here if file == STDIN_PATH else file)
+        checks.append(check_file(file, options, config.strict))
+    return CheckResult(checks, options.strict, excluded)

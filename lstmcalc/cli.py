@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any, Dict, Optional, Sequence, Tuple
@@ -40,11 +41,34 @@ def parse_shape(text: str) -> Tuple[Optional[int], ...]:
 
 
 def use_color(choice: str) -> bool:
+    """--color always/never; with auto, NO_COLOR (no-color.org) turns colour off, FORCE_COLOR
+    (force-color.org) turns it on without a terminal (CI logs), else only on a terminal. NO_COLOR
+    wins over FORCE_COLOR, as in rich and CPython."""
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def terminal_width() -> Optional[int]:
+    """The columns to fit tables in: COLUMNS when set, else the terminal's; None when unknown
+    (output to a file or pipe keeps Keras's widths)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.strip().isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def standard_input():
+    """Standard input as bytes (click's test runner gives a text stream with a buffer too)."""
+    return getattr(sys.stdin, "buffer", sys.stdin)
 
 
 def emit(text: str) -> None:
@@ -77,17 +101,36 @@ def parse_bindings(context, parameter, values: Sequence[str]) -> Dict[str, Any]:
 
 SET_OPTION = click.option("--set", "bindings", multiple=True, metavar="NAME=VALUE", callback=parse_bindings,
                           help="Python sources: give a name the value lstmcalc cannot read without running the "
-                               "code, e.g. --set features=10 (repeatable).")
+                               "code, e.g. --set features=10, or a constructor argument of a PyTorch module: "
+                               "--set hidden_size=128 (repeatable).")
+CLASS_OPTION = click.option("--class", "class_name", metavar="NAME",
+                            help="PyTorch source: the nn.Module class to read when the file defines several.")
+DTYPE_OPTION = click.option("--dtype", help="Input dtype with --input [default: float32; for a PyTorch source "
+                                            "whose input goes into an Embedding: int64].")
+
+
+def is_python_source(arguments: Sequence[str]) -> bool:
+    """One existing .py file: Keras or PyTorch source."""
+    return len(arguments) == 1 and arguments[0].endswith(".py") and os.path.isfile(arguments[0])
 
 
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: str, bindings: Optional[Dict[str, Any]] = None,
-                 framework: str = "keras"):
+                 name: Optional[str], dtype: Optional[str], bindings: Optional[Dict[str, Any]] = None,
+                 framework: str = "keras", class_name: Optional[str] = None):
     from . import api
 
-    if bindings and (input_shape is not None or len(arguments) != 1 or
-                     (os.path.exists(arguments[0]) and not arguments[0].endswith(".py"))):
-        raise click.UsageError("--set binds names of Keras Python source (a .py file or code given in quotes)")
+    if is_python_source(arguments):
+        # --input, --dtype and --batch-size give what PyTorch source does not say.
+        from .readers.python_torch import SourceOptions
+
+        options = SourceOptions(parse_shape(input_shape) if input_shape is not None else None, dtype, batch_size,
+                                class_name)
+        return api.analyze(arguments[0], batch_size=batch_size, bindings=bindings, source=options)
+    if class_name is not None:
+        raise click.UsageError("--class picks the nn.Module class of a PyTorch source (a .py file)")
+    if bindings and (input_shape is not None or len(arguments) != 1 or os.path.exists(arguments[0])):
+        raise click.UsageError("--set binds names of Python source (a .py file or Keras code given in quotes)")
+    dtype = dtype or "float32"
 
     if input_shape is not None:
         if not arguments:
@@ -100,8 +143,8 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
                                "in Keras call syntax")
     path = arguments[0]
     if path == "-":
-        return api.analyze_text(sys.stdin.read(), file="<stdin>", batch_size=batch_size)
-    if not os.path.exists(path):
+        return api.analyze_stdin(standard_input(), batch_size=batch_size)
+    if not os.path.lexists(path):  # a broken link is reported by the reader (S026)
         from .readers import looks_like_code
 
         if looks_like_code(path):
@@ -120,8 +163,8 @@ FRAMEWORK_OPTION = click.option("--framework", type=click.Choice(["keras", "pyto
 FORMAT_OPTION = click.option("--format", "output_format", type=click.Choice(list(SUMMARY_RENDERERS)),
                              default="table", show_default=True, help="Output format.")
 COLOR_OPTION = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                            show_default=True, help="Colour the table (auto: only on a terminal, "
-                                                    "never when NO_COLOR is set).")
+                            show_default=True, help="Colour the table (auto: on a terminal or when "
+                                                    "FORCE_COLOR is set; never when NO_COLOR is set).")
 
 
 def comma_list(choices: Sequence[str], default: Tuple[str, ...], what: str, example: str):
@@ -147,23 +190,25 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 @click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...", type=click.Path())
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line: input shape without the batch axis, "
-                   "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax.")
+                   "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax. With a PyTorch "
+                   "source (model.py): the shape of one sample its forward() takes, e.g. 35,20.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
-@click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
+@DTYPE_OPTION
 @click.option("--width", type=click.IntRange(min=40), help="Table width (Keras: 88, or 108 for graphs).")
 @click.option("--columns", callback=parse_columns, metavar="LIST",
               help="Figure columns after Output Shape, comma-separated: params (the default), macs "
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
                    "macs or activations also print compute and memory totals.")
 @SET_OPTION
+@CLASS_OPTION
 @FRAMEWORK_OPTION
 @FORMAT_OPTION
 @click.option("--diagram", is_flag=True, help="With --format markdown: add a Mermaid diagram of the model "
                                               "(GitHub draws it in a pull-request comment).")
 @COLOR_OPTION
-def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, framework, output_format,
-            diagram, color):
+def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bindings, class_name, framework,
+            output_format, diagram, color):
     """Print the model summary: layers, output shapes, parameter counts.
 
     \b
@@ -172,12 +217,14 @@ def summary(arguments, input_shape, batch_size, name, dtype, width, columns, bin
     lstmcalc summary specs/seed_001_stacked_lstm.yaml --columns params,macs,activations
     lstmcalc summary specs/seq2seq.yaml --format markdown --diagram
     lstmcalc summary --framework pytorch --batch-size 8 --input 35,20 "LSTM(hidden_size=64, batch_first=True)"
+    lstmcalc summary model.py --input 35,20 --batch-size 8        (a PyTorch nn.Module, read, never run)
     """
     if diagram and output_format != "markdown":
         raise click.UsageError("--diagram goes with --format markdown (for other formats, use "
                                "lstmcalc diagram)")
-    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework)
-    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework, class_name)
+    options = RenderOptions(color=use_color(color), width=width, columns=columns, diagram=diagram,
+                            max_width=terminal_width())
     emit(get_renderer(output_format)(report, options))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -197,11 +244,13 @@ def default_check_format() -> str:
                    "the file (comments included) as it is.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB found in directories and globs (repeatable).")
+              help="Skip files matching GLOB found in directories and globs (repeatable); a GLOB "
+                   "without / matches a file or folder name at any depth.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too "
                                                      "(for pre-commit).")
 @click.option("--config", type=click.Path(dir_okay=False),
-              help="Settings file (default: ./.lstmcalc.yaml when present).")
+              help="Settings file for every path (default: each file's closest .lstmcalc.yaml, "
+                   "looked for up to the repository root).")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Run the NumPy forward pass (lstmcalc verify) over each valid model.")
 @COLOR_OPTION
@@ -209,7 +258,8 @@ def check(paths, output_format, strict, update_expect, batch_size, exclude, forc
           color):
     """Check specs for CI: every finding with its code, file, line and column.
 
-    PATH is a spec file, a directory (every *.yaml / *.yml below it) or a glob. Exit status:
+    PATH is a spec file, a directory (every *.yaml / *.yml below it), a glob, or - (standard
+    input). Exit status:
     0 no errors, 1 errors (or warnings with --strict), 2 usage errors.
 
     \b
@@ -248,7 +298,7 @@ def schema():
               help="Explain only this layer (repeatable); with a spec file, names may also follow it.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
-@click.option("--dtype", default="float32", show_default=True, help="Input dtype with --input.")
+@DTYPE_OPTION
 @click.option("--show", "sections", metavar="LIST",
               callback=comma_list(EXPLAIN_SECTIONS, (), "section", "--show equations,outputs"),
               help="Only these sections, comma-separated: " + ", ".join(EXPLAIN_SECTIONS)
@@ -256,9 +306,10 @@ def schema():
 @click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_RENDERERS)), default="text",
               show_default=True, help="Output format.")
 @SET_OPTION
+@CLASS_OPTION
 @FRAMEWORK_OPTION
 def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, output_format, bindings,
-            framework):
+            class_name, framework):
     """Explain each layer: its equations with the dimensions filled in, its weights as Keras and
     PyTorch store them, its parameter count as a formula, its outputs under every
     return_sequences / return_state setting, its MACs and memory; for a rejected layer, why.
@@ -271,18 +322,20 @@ def explain(arguments, input_shape, layers, batch_size, name, dtype, sections, o
     from .explain import UnknownLayer, explain as build_explanation
 
     names = list(layers)
-    if input_shape is None and len(arguments) > 1:
+    if (input_shape is None or arguments and arguments[0].endswith(".py")) and len(arguments) > 1:
         arguments, names = arguments[:1], list(arguments[1:]) + names
-    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework)
+    report = _load_report(arguments, input_shape, batch_size, name, dtype, bindings, framework, class_name)
     try:
         explanation = build_explanation(report, names or None)
     except UnknownLayer as error:
+        from .render.text import printable
         from .suggest import closest
 
         suggestion = closest(error.name, error.known)
-        hint = f"did you mean {suggestion}? " if suggestion else ""
+        hint = f"did you mean {printable(suggestion)}? " if suggestion else ""
         raise click.BadParameter(f"the model has no layer {error.name!r}; {hint}its layers: "
-                                 f"{', '.join(error.known) or 'none'}", param_hint="LAYER")
+                                 f"{', '.join(printable(name) for name in error.known) or 'none'}",
+                                 param_hint="LAYER")
     emit(get_renderer(output_format, EXPLAIN_RENDERERS)(explanation, RenderOptions(sections=sections)))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
@@ -312,12 +365,13 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
               "unknown.  [default: 2]")
 @click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
               "input axis.  [default: 7]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and inputs.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights and inputs (0 or more).")
 @click.option("--weights", "weights_path", type=NPZ_FILE, metavar="W.npz",
               help="Weights keyed <layer>/<weight> (e.g. lstm/kernel), instead of random ones.")
-@click.option("--input", "input_path", type=NPZ_FILE, metavar="X.npy|X.npz",
+@click.option("--input", "input_path", type=click.Path(dir_okay=False), metavar="X.npy|X.npz|SHAPE",
               help="The input array (.npy), or arrays keyed by input name (.npz); their shapes set the "
-                   "batch size and lengths.")
+                   "batch size and lengths. For a PyTorch source (model.py): one sample's shape, e.g. 35,20.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), metavar="Y.npz",
               help="Write the model's outputs here, keyed by output layer name (name[i] for several).")
 @click.option("--max-memory", type=MemorySize(), default="1GiB", show_default=True,
@@ -325,26 +379,36 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 @click.option("--format", "output_format", type=click.Choice(list(VERIFY_RENDERERS)), default="table",
               show_default=True, help="Output format.")
 @click.option("--width", type=click.IntRange(min=40), help="Table width.  [default: 88]")
+@DTYPE_OPTION
 @SET_OPTION
+@CLASS_OPTION
 @COLOR_OPTION
 def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_path, max_memory,
-           output_format, width, bindings, color):
+           output_format, width, dtype, bindings, class_name, color):
     """Run a NumPy forward pass to confirm every propagated shape (and compute Keras's numbers).
 
     \b
     lstmcalc verify specs/cnn_lstm.yaml
     lstmcalc verify specs/seed_001_stacked_lstm.yaml --batch-size 4 --seed 1
     lstmcalc verify model.yaml --weights w.npz --input x.npy --output y.npz
+    lstmcalc verify model.py --input 35,20 --batch-size 8        (a PyTorch nn.Module)
 
     Exit status: 0 when every shape agrees, 1 when one differs (a bug in lstmcalc), the model is
     invalid, or the pass cannot run (memory, weights or input files).
     """
     from .verify import DEFAULT_BATCH_SIZE, DEFAULT_TIMESTEPS, VerifyOptions, save_outputs, verify_report
 
+    sample = None
+    if input_path is not None and not os.path.exists(input_path) and is_python_source([spec]):
+        sample, input_path = input_path, None  # the shape of one sample of a PyTorch source's input
+    elif input_path is not None and not os.path.lexists(input_path):
+        # Anything that exists goes to the array reader, which says what it is (a FIFO, a device).
+        raise click.BadParameter(f"no such file: {input_path}", param_hint="--input")
     if input_path is not None and (batch_size is not None or timesteps is not None):
         raise click.UsageError("--batch-size and --timesteps do not apply with --input: the input "
                                "arrays' shapes set the batch size and lengths")
-    report = _load_report([spec], None, None, None, "float32", bindings)
+    report = _load_report([spec], sample, batch_size if sample is not None else None, None, dtype, bindings,
+                          class_name=class_name)
     options = VerifyOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE, timesteps=timesteps or DEFAULT_TIMESTEPS,
                             seed=seed, max_memory=max_memory, weights_path=weights_path,
                             input_path=input_path)
@@ -355,7 +419,7 @@ def verify(spec, batch_size, timesteps, seed, weights_path, input_path, output_p
         except OSError as error:
             raise click.BadParameter(f"cannot write {output_path}: {error.strerror or error}",
                                      param_hint="--output")
-    render_options = RenderOptions(color=use_color(color), width=width)
+    render_options = RenderOptions(color=use_color(color), width=width, max_width=terminal_width())
     emit(get_renderer(output_format, VERIFY_RENDERERS)(result, render_options))
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
@@ -403,7 +467,12 @@ def report_errors(report) -> None:
               help="Write the diagram to FILE; its extension picks the format: "
                    + ", ".join(DIAGRAM_EXTENSIONS) + ".")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
-def diagram(spec, output_format, output_path, batch_size):
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
+@DTYPE_OPTION
+@SET_OPTION
+@CLASS_OPTION
+def diagram(spec, output_format, output_path, batch_size, input_shape, dtype, bindings, class_name):
     """Draw the layer graph, as Keras's plot_model(show_shapes=True) does, without Graphviz: a box
     per layer with its settings, the shapes on the edges, rejected layers in red with their
     diagnostic code, layers never reached greyed.
@@ -417,7 +486,9 @@ def diagram(spec, output_format, output_path, batch_size):
     error), 2 usage errors.
     """
     chosen = diagram_format(output_format, output_path)
-    report = _load_report([spec], None, batch_size, None, "float32")
+    if input_shape is not None and not is_python_source([spec]):
+        raise click.UsageError("--input gives what a PyTorch source (a .py file) does not say")
+    report = _load_report([spec], input_shape, batch_size, None, dtype, bindings, class_name=class_name)
     text = get_renderer(chosen, DIAGRAM_RENDERERS)(report, RenderOptions())
     if output_path is not None:
         write_output(output_path, text, "-o")
@@ -457,14 +528,14 @@ def diff_command(old, new, rev, output_format, batch_size):
     if rev is not None and new is not None:
         raise click.UsageError("with --rev, give one spec: it is compared with itself at that revision")
     if rev is not None:
-        new_report = _load_report([old], None, batch_size, None, "float32")
+        new_report = _load_report([old], None, batch_size, None, None)
         try:
             old_report = report_at_revision(old, rev, batch_size)
         except RevisionError as error:
             raise click.BadParameter(str(error), param_hint="--rev") from None
     else:
-        old_report = _load_report([old], None, batch_size, None, "float32")
-        new_report = _load_report([new], None, batch_size, None, "float32")
+        old_report = _load_report([old], None, batch_size, None, None)
+        new_report = _load_report([new], None, batch_size, None, None)
     result = compare(old_report, new_report)
     emit(get_renderer(output_format, DIFF_RENDERERS)(result, RenderOptions()))
     sys.exit(EXIT_OK if result.same else EXIT_DIFFERENT)
@@ -476,23 +547,33 @@ CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
 @cli.command()
 @click.argument("source", metavar="SOURCE")
 @click.option("--to", "target", type=click.Choice(CONVERT_TARGETS), required=True,
-              help="yaml: an lstmcalc spec; keras: Keras 3 Python code (pytorch: not yet).")
+              help="yaml: an lstmcalc spec; keras: Keras 3 Python code; pytorch: PyTorch code (an nn.Module). A "
+                   "model of the other framework is ported by its layers' rules, as lstmcalc port does.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here instead of to standard output.")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="PyTorch source: the batch size.")
+@DTYPE_OPTION
 @SET_OPTION
-def convert(source, target, output_path, bindings):
-    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras Python source or code
-    pasted in quotes) as a spec file or as Keras code.
+@CLASS_OPTION
+def convert(source, target, output_path, input_shape, batch_size, dtype, bindings, class_name):
+    """Write a model read from SOURCE (a spec, .keras, to_json file, Keras or PyTorch Python source,
+    or Keras code pasted in quotes) as a spec file, Keras code or PyTorch code.
 
     \b
     lstmcalc convert model.keras --to yaml -o model.yaml
     lstmcalc convert specs/seq2seq.yaml --to keras
+    lstmcalc convert specs/cnn_lstm.yaml --to pytorch
+    lstmcalc convert model.py --input 35,20 --batch-size 8 --to keras     (a PyTorch nn.Module)
     """
     from .writers import PLANNED, WRITERS, NotConvertible
 
     if target in PLANNED:
         raise click.UsageError(PLANNED[target])
-    report = _load_report([source], None, None, None, "float32", bindings)
+    if (input_shape is not None or batch_size is not None) and not is_python_source([source]):
+        raise click.UsageError("--input and --batch-size give what a PyTorch source (a .py file) does not say")
+    report = _load_report([source], input_shape, batch_size, None, dtype, bindings, class_name=class_name)
     unreadable = [d for d in report.diagnostics if d.is_error and d.code.startswith("S")]
     if report.spec is None or unreadable:
         from .render.text import diagnostic_lines
@@ -506,8 +587,10 @@ def convert(source, target, output_path, bindings):
         click.echo(f"Cannot convert {source} to {target}: {problem}", err=True)
         sys.exit(EXIT_INVALID)
     if not report.ok:
-        click.echo(f"Note: Keras rejects this model too ({report.errors[0].code}: {report.errors[0].message})",
-                   err=True)
+        from .layers.frameworks import FRAMEWORKS
+
+        click.echo(f"Note: {FRAMEWORKS[report.framework].title} rejects this model too ({report.errors[0].code}: "
+                   f"{report.errors[0].message})", err=True)
     if output_path is None:
         emit(text)
         return
@@ -553,7 +636,7 @@ def port(spec, weights_path, target, output_path, spec_out, merge_stacks, batch_
     """
     from .port import PortOptions, port_report, save_spec, save_weights
 
-    report = _load_report([spec], None, batch_size, None, "float32")
+    report = _load_report([spec], None, batch_size, None, None)
     options = PortOptions(target=target, weights_path=weights_path, merge_stacks=merge_stacks, batch_size=batch_size,
                           timesteps=timesteps, seed=seed)
     try:
@@ -573,6 +656,10 @@ def port(spec, weights_path, target, output_path, spec_out, merge_stacks, batch_
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console-script entry point."""
+    # A run allocates many small objects and keeps nearly all of them to the end: collecting
+    # cycles every 700 allocations (Python's default) costs a third of the time on large models
+    # for nothing. A short-lived command can afford rarer collections (as mypy does).
+    gc.set_threshold(50_000, 20, 20)
     try:
         cli.main(args=argv, prog_name="lstmcalc", standalone_mode=True)
     except BrokenPipeError:

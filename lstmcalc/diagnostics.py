@@ -6,8 +6,7 @@ The code table below is the single source of truth; docs/diagnostics.md is check
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Dict, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 ERROR = "error"
 WARNING = "warning"
@@ -16,8 +15,7 @@ INFO = "info"
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     """One entry of the code table."""
 
     code: str
@@ -62,9 +60,23 @@ _TABLE = [
          "Python source with a value, loop or call that cannot be resolved without running the code."),
     Code("S019", "input-as-layer", ERROR, "S", "`Input(...)` written as a layer; a spec declares its input with `input:`."),
     Code("S020", "unsupported-model-structure", ERROR, "S",
-         "A model structure lstmcalc does not model: a layer both wrapped and called on its own."),
+         "A model structure lstmcalc does not model: a layer both wrapped and called on its own, or a PyTorch "
+         "forward() that is not one chain."),
     Code("S021", "dropout-single-layer", WARNING, "S",
          "dropout on a PyTorch RNN with num_layers 1: it only acts between layers, so it does nothing."),
+    Code("S022", "pytorch-input-unknown", ERROR, "S",
+         "PyTorch source whose input shape is not in the code: give it with --input."),
+    Code("S023", "module-class-choice", ERROR, "S",
+         "Python source with no nn.Module subclass, several of them (pick one with --class), or not the one named."),
+    Code("S024", "uncalled-module", INFO, "S",
+         "A PyTorch module forward() never calls: its parameters count, it has no shapes."),
+    Code("S025", "ambiguous-python-source", WARNING, "S",
+         "Python source that imports both Keras and PyTorch: lstmcalc says which model it reads."),
+    Code("S026", "unreadable-file", ERROR, "S",
+         "The spec cannot be read: permission denied, a broken link, or not a regular file."),
+    Code("S027", "file-too-large", ERROR, "S", "The spec file is larger than lstmcalc reads (10 MiB)."),
+    Code("S028", "yaml-limit", ERROR, "S",
+         "YAML nested too deeply, or aliases that expand too far (a 'billion laughs' document)."),
     # shapes
     Code("H001", "rank-mismatch", ERROR, "H", "A layer receives a tensor of a rank it does not accept."),
     Code("H002", "multiple-tensors", ERROR, "H", "A layer that takes one tensor receives several (for example after return_state)."),
@@ -83,6 +95,10 @@ _TABLE = [
          "Layers that read the batch on different axes (PyTorch modules with different batch_first)."),
     Code("H010", "unbatched-sequence", WARNING, "H",
          "A PyTorch module reads a tensor without a sequence axis as one unbatched sequence."),
+    Code("H011", "size-out-of-range", ERROR, "H",
+         "A dimension or weight of 2**63 elements or more, which no framework can index."),
+    Code("H012", "empty-sequence", ERROR, "H",
+         "A recurrent layer over sequences of 0 time steps: Keras builds it, but it fails when it runs."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional, TimeDistributed or a ConvLSTM does not freeze the weights it holds."),
@@ -105,6 +121,8 @@ _TABLE = [
     Code("X004", "layer-output-shape-mismatch", ERROR, "X", "A layer's output shape differs from `expect.layers`."),
     Code("X005", "unknown-expected-layer", ERROR, "X", "`expect.layers` names a layer the model does not have."),
     Code("X006", "invalid-expectation", ERROR, "X", "The `expect:` block is malformed (unknown key, wrong type)."),
+    Code("X007", "expect-not-written", ERROR, "X",
+         "check --update-expect could not write the new numbers into the file (read-only, permissions)."),
     # lints (`lstmcalc check`): Keras builds these models, but they rarely do what was meant
     Code("L001", "per-step-output", WARNING, "L",
          "return_sequences: true feeds a Dense that predicts at every time step, where one prediction "
@@ -139,9 +157,10 @@ _TABLE = [
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One finding about a spec: what, where, and how to fix it."""
+class Diagnostic(NamedTuple):
+    """One finding about a spec: what, where, and how to fix it. Immutable and ordered by its
+    fields; a NamedTuple rather than a dataclass because defining a dataclass costs milliseconds
+    at start-up, which every command pays."""
 
     code: str
     severity: str
@@ -162,7 +181,11 @@ class Diagnostic:
         return self.severity == ERROR
 
     def located(self, file: Optional[str], line: Optional[int], column: Optional[int]) -> "Diagnostic":
-        return replace(self, file=file, line=line, column=column)
+        return self._replace(file=file, line=line, column=column)
+
+    def changed(self, **fields: Any) -> "Diagnostic":
+        """A copy with some fields changed (``layer=...``, ``message=...``)."""
+        return self._replace(**fields)
 
     def to_dict(self) -> dict:
         return {

@@ -9,12 +9,12 @@ from typing import Dict, List, Optional, Sequence
 
 from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
-from .layers.base import Layer, Problem, TensorSpec, check_inputs
+from .layers.base import Layer, Problem, TensorSpec, Weight, check_inputs
 from .layers.factory import LayerFactory, Namer
 from .layers import frameworks
 from .keras_layout import MaskTracker, TensorKey, operation_order
 from .report import InputReport, LayerReport, OperationReport, Report, compute_totals, wrapped_reports
-from .shapes import Shape, format_shape
+from .shapes import MAX_ELEMENTS, Shape, format_shape, product
 from .spec.model import ModelSpec, Reference
 
 
@@ -113,7 +113,28 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
                 "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                 f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
                 f"{layer.name}.", "")
-    return layer.outputs(tensors), weights
+    outputs = layer.outputs(tensors)
+    check_sizes(layer, weights, outputs)
+    return outputs, weights
+
+
+def check_sizes(layer: Layer, weights: Sequence[Weight], outputs: Sequence[TensorSpec]) -> None:
+    """Raise H011 for a weight, or an output per sample, of more elements than any framework
+    can index (the counts stay exact integers; the table and JSON never round them)."""
+    for weight in weights:
+        if weight.size > MAX_ELEMENTS:
+            raise Problem(
+                "H011", f"{layer.name} ({layer.keras_class}): its weight `{weight.name}` would have "
+                        f"{format_shape(weight.shape)} = {weight.size:,} elements, 2**63 or more: no framework "
+                        "can build it (they count elements in 64-bit integers).",
+                "Check the sizes in this layer's arguments (units, filters, input_dim, ...) for a typo.")
+    for tensor in outputs:
+        per_sample = product([dim for dim in tensor.shape[1:] if dim is not None])
+        if per_sample > MAX_ELEMENTS:
+            raise Problem(
+                "H011", f"{layer.name} ({layer.keras_class}) would output {format_shape(tensor.shape)}: "
+                        f"{per_sample:,} elements per sample, 2**63 or more: no framework can hold it.",
+                "Check the sizes in this layer's arguments and in the input shape for a typo.")
 
 
 class Propagation:
@@ -144,7 +165,7 @@ class Propagation:
         for name, node in self.graph.nodes.items():
             if name not in placed and not node.is_input:
                 self.layer_reports[name] = self._blank(node, "not-reached")
-        in_model = self.graph.in_model
+        in_model = self.graph.in_model | self.graph.uncalled
         names = list(self.graph.order) + [name for name in self.graph.nodes if name not in placed]
         self.report.layers = [self.layer_reports[name] for name in names
                               if name in self.layer_reports and name in in_model]
@@ -211,6 +232,9 @@ class Propagation:
         if layer is None:
             layer_report.status = "error"
             return
+        if node.name in self.graph.uncalled:
+            self._uncalled(node, layer, layer_report)
+            return
         keys = self._keys(node, node.inputs)
         state_keys = self._keys(node, node.initial_state) if node.initial_state else []
         if not keys or state_keys is None:
@@ -254,6 +278,21 @@ class Propagation:
         self.masks.layer_called(node.name, layer, keys, len(outputs))
         mask = self.masks.consumed.get(node.name)
         layer_report.mask = f"{mask[0]}[{mask[1]}]" if mask else None
+
+    def _uncalled(self, node: Node, layer: Layer, layer_report: LayerReport) -> None:
+        """A PyTorch module forward() never calls: no shapes, but its parameters count."""
+        try:
+            layer_report.weights = layer.uncalled_weights()
+        except Problem as problem:
+            layer_report.status = "error"
+            self.diagnostics.append(make(problem.code, problem.message, problem.hint, layer=node.name,
+                                         location=node.argument_location(problem.argument)))
+            return
+        layer_report.status = "unused"
+        self.diagnostics.append(make(
+            "S024", f"{node.name} ({layer.keras_class}) is never called by forward(): its "
+                    f"{layer_report.params:,} parameters count (named_parameters() lists them), it has no shapes.",
+            "Remove it if it is left over from an experiment.", layer=node.name, location=node.location))
 
     def _apply(self, layer: Layer, tensors: List[TensorSpec], states: List[TensorSpec], as_list: bool):
         return apply_layer(layer, tensors, states, as_list)

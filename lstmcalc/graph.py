@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -46,6 +47,8 @@ class Graph:
     outputs: List[Reference]
     functional: bool
     in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
+    uncalled: set = field(default_factory=set)  # PyTorch modules forward() never calls (counted, no shapes)
+    _consumers: Optional[Dict[str, List[str]]] = field(default=None, repr=False, compare=False)
 
     def producer(self, node: Node) -> Optional[Node]:
         """The node that made ``node``'s first input, looking through layers that keep the shape."""
@@ -55,8 +58,14 @@ class Graph:
         return current
 
     def consumers(self, name: str) -> List[str]:
-        return [node.name for node in self.nodes.values()
-                if any(ref.name == name for ref in node.inputs + node.initial_state)]
+        """The nodes that take ``name``'s output as an input or initial state, in file order."""
+        if self._consumers is None:
+            found: Dict[str, List[str]] = {}
+            for node in self.nodes.values():
+                for reference in dict.fromkeys(ref.name for ref in node.inputs + node.initial_state):
+                    found.setdefault(reference, []).append(node.name)
+            self._consumers = found
+        return list(self._consumers.get(name, []))
 
 
 def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
@@ -85,7 +94,7 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         else:
             # Construction failed; keep a placeholder so references to it still resolve.
             index = definition.index if definition.index is not None else position
-            name = definition.explicit_name or f"layers[{index}]"
+            name = definition.explicit_name or definition.assigned_name or f"layers[{index}]"
         if name in nodes:
             kind = "an input" if nodes[name].is_input else "another layer"
             problems.append(make(
@@ -102,6 +111,8 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
         node = nodes[name]
         definition = node.definition
         assert definition is not None
+        if not definition.called:
+            continue  # a PyTorch module forward() never calls: no inputs, not in the chain
         if spec.functional and definition.inputs is not None:
             node.inputs = list(definition.inputs)
         elif previous is not None:
@@ -117,8 +128,8 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                 suggestion = closest(reference.name, list(nodes))
                 problems.append(make(
                     "S011", f"`{node.name}` refers to `{reference.name}`, which is neither a layer nor an input.",
-                    f"Did you mean `{suggestion}`?" if suggestion else
-                    "Known names: " + ", ".join(nodes) + ".", layer=node.name, location=reference.location))
+                    f"Did you mean `{suggestion}`?" if suggestion else _known_names(nodes),
+                    layer=node.name, location=reference.location))
             elif reference.name == node.name:
                 problems.append(make("S013", f"`{node.name}` takes its own output as input.",
                                      "A layer cannot consume itself; refer to an earlier layer.",
@@ -127,10 +138,14 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
     order, cycle = _topological_order(nodes)
     if cycle:
         first = nodes[cycle[0]]
-        problems.append(make("S013", "The layers form a cycle: " + " → ".join(cycle + [cycle[0]]) + ".",
+        loop = cycle + [cycle[0]]
+        if len(loop) > 12:  # a long loop: its ends, and how many layers it holds
+            loop = loop[:6] + [f"… ({len(cycle):,} layers in the loop) …"] + loop[-5:]
+        problems.append(make("S013", "The layers form a cycle: " + " → ".join(loop) + ".",
                              "Each layer must consume only layers that do not depend on it.",
                              layer=first.name, location=first.location))
 
+    consumed = {ref.name for node in nodes.values() for ref in node.inputs + node.initial_state}
     if spec.outputs is not None:
         outputs = list(spec.outputs)
         for reference in outputs:
@@ -140,14 +155,14 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                                      f"Did you mean `{suggestion}`?" if suggestion else "List layer names.",
                                      location=reference.location))
     else:
-        consumed = {ref.name for node in nodes.values() for ref in node.inputs + node.initial_state}
-        outputs = [Reference(name, None, nodes[name].location) for name in layer_names if name not in consumed]
-        if not spec.functional and layer_names:
-            outputs = [Reference(layer_names[-1], None, nodes[layer_names[-1]].location)]
+        called = [name for name in layer_names if nodes[name].definition.called]
+        outputs = [Reference(name, None, nodes[name].location) for name in called if name not in consumed]
+        if not spec.functional and called:
+            outputs = [Reference(called[-1], None, nodes[called[-1]].location)]
     in_model = _ancestors(nodes, outputs)
     if spec.functional and not problems:
         for name in input_names:
-            if not any(ref.name == name for node in nodes.values() for ref in node.inputs + node.initial_state):
+            if name not in consumed:
                 problems.append(make("S015", f"The input `{name}` is not used by any layer.",
                                      f"Feed it to a layer with `inputs: {name}`, or remove it.",
                                      location=nodes[name].location))
@@ -158,7 +173,8 @@ def build_graph(spec: ModelSpec, layers: List[Tuple[LayerDef, Optional[Layer]]],
                             "the model (it is not in the summary and its weights are not counted).",
                     f"Add `{name}` (or a layer after it) to `outputs:`, or remove it.", layer=name,
                     location=nodes[name].location))
-    return Graph(nodes, order, outputs, spec.functional, in_model), problems
+    uncalled = {name for name in layer_names if not nodes[name].definition.called}
+    return Graph(nodes, order, outputs, spec.functional, in_model, uncalled), problems
 
 
 def _primary(nodes: Dict[str, Node], reference: Reference) -> Reference:
@@ -167,6 +183,12 @@ def _primary(nodes: Dict[str, Node], reference: Reference) -> Reference:
     if reference.index is not None or layer is None or layer.primary_output is None:
         return reference
     return Reference(reference.name, layer.primary_output, reference.location)
+
+
+def _known_names(nodes: Dict[str, Node], shown: int = 12) -> str:
+    names = list(nodes)
+    more = f", … ({len(names):,} in all)" if len(names) > shown else ""
+    return "Known names: " + ", ".join(names[:shown]) + more + "."
 
 
 def _ancestors(nodes: Dict[str, Node], outputs: List[Reference]) -> set:
@@ -184,30 +206,40 @@ def _ancestors(nodes: Dict[str, Node], outputs: List[Reference]) -> set:
 
 
 def _topological_order(nodes: Dict[str, Node]) -> Tuple[List[str], List[str]]:
-    """Kahn's algorithm, ties broken by file order; returns (order, a cycle or [])."""
+    """Kahn's algorithm, ties broken by file order (a heap of positions): linear in the nodes and
+    references but for the heap's log. Returns (order, a cycle or [])."""
     position = {name: index for index, name in enumerate(nodes)}
-    pending = {name: {ref.name for ref in node.inputs + node.initial_state if ref.name in nodes
-                      and ref.name != name}
-               for name, node in nodes.items()}
+    names = list(nodes)
+    waiting = {}  # name → how many distinct nodes it still waits for
+    dependents: Dict[str, List[str]] = {name: [] for name in nodes}
+    for name, node in nodes.items():
+        depends = {ref.name for ref in node.inputs + node.initial_state if ref.name in nodes and ref.name != name}
+        waiting[name] = len(depends)
+        for dependency in depends:
+            dependents[dependency].append(name)
+    ready = [position[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
     order: List[str] = []
-    ready = sorted((name for name, deps in pending.items() if not deps), key=position.get)
     while ready:
-        name = ready.pop(0)
+        name = names[heapq.heappop(ready)]
         order.append(name)
-        for other, deps in pending.items():
-            if name in deps:
-                deps.discard(name)
-                if not deps and other not in order and other not in ready:
-                    ready.append(other)
-                    ready.sort(key=position.get)
+        for other in dependents[name]:
+            waiting[other] -= 1
+            if waiting[other] == 0:
+                heapq.heappush(ready, position[other])
     if len(order) == len(nodes):
         return order, []
-    remaining = {name for name in nodes if name not in order}
+    placed = set(order)
+    remaining = {name for name in nodes if name not in placed}
     # Walk dependencies inside the remaining set until a name repeats: that loop is a cycle.
     start = min(remaining, key=position.get)
     path: List[str] = []
+    on_path: Dict[str, int] = {}
     current = start
-    while current not in path:
+    while current not in on_path:
+        on_path[current] = len(path)
         path.append(current)
-        current = min((dep for dep in pending[current] if dep in remaining), key=position.get)
-    return order, path[path.index(current):]
+        node = nodes[current]
+        current = min((ref.name for ref in node.inputs + node.initial_state
+                       if ref.name in remaining and ref.name != current), key=position.get)
+    return order, path[on_path[current]:]

@@ -133,13 +133,7 @@ def port_report(report: Report, options: PortOptions) -> PortResult:
     if options.target == report.framework:
         raise ValueError(f"the spec already follows {FRAMEWORKS[report.framework].title}")
     result = PortResult(report, options)
-    if not report.ok or report.graph is None:
-        result.diagnostics = list(report.errors)
-        return result
-    if report.functional or len(report.inputs) != 1:
-        result.diagnostics.append(make(
-            "P002", "lstmcalc port converts stacks (`input:` and `layers:`); this spec is a graph.",
-            "Port the stack of layers on their own.", location=Location(report.file, None, None)))
+    if not _portable(report, result):
         return result
     given = _source_weights(report, options, result)
     if given is None:
@@ -150,6 +144,35 @@ def port_report(report: Report, options: PortOptions) -> PortResult:
     result.spec = _document(report, plan, options)
     _prove(result, plan, given)
     return result
+
+
+def ported_spec(report: Report, target: str, merge_stacks: bool = False,
+                batch_size: Optional[int] = None) -> PortResult:
+    """The other framework's spec of an analysed model (``result.spec``, None with
+    ``result.diagnostics`` when a layer has no equivalent), without weights or proof: what the
+    layers' own port rules write (lstmcalc convert uses it)."""
+    options = PortOptions(target=target, merge_stacks=merge_stacks, batch_size=batch_size)
+    result = PortResult(report, options)
+    if target == report.framework or not _portable(report, result):
+        return result
+    plan = _plan(report, options, result)
+    if plan is not None:
+        result.spec = _document(report, plan, options)
+    return result
+
+
+def _portable(report: Report, result: PortResult) -> bool:
+    """A valid stack (or a graph that is one: each layer taking the one before): port converts
+    nothing else."""
+    if not report.ok or report.graph is None:
+        result.diagnostics = list(report.errors)
+        return False
+    if (report.functional and not is_chain(report)) or len(report.inputs) != 1:
+        result.diagnostics.append(make(
+            "P002", "lstmcalc port converts stacks (`input:` and `layers:`); this spec is a graph.",
+            "Port the stack of layers on their own.", location=Location(report.file, None, None)))
+        return False
+    return True
 
 
 def _source_weights(report: Report, options: PortOptions, result: PortResult) -> Optional[Dict[str, "ndarray"]]:
@@ -164,11 +187,22 @@ def _source_weights(report: Report, options: PortOptions, result: PortResult) ->
 def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[PortPlan]:
     """Ask every layer, in order, what it becomes."""
     plan = PortPlan(report.framework, options.target, options.merge_stacks)
+    calls: Dict[str, int] = {}
     for record in report.layers:
         layer = built_layer(report, record.name)
         before = len(plan.counterparts)
         try:
+            if record.status == "unused":
+                raise Problem("P002", f"{record.name} ({record.type}) is never called by forward(): a "
+                                      f"{FRAMEWORKS[options.target].title} model leaves out a layer it never calls, so "
+                                      f"its {record.params:,} parameters would not be counted.",
+                              "Remove it from the model (it is left over), or call it in forward().")
+            if record.shares:
+                layer = _called_again(report, layer, record, calls)
             layer.port_to(options.target, input_tensors(report, record), plan)
+            for counterpart in plan.counterparts[before:]:
+                if counterpart.source == layer.name:
+                    counterpart.source = record.name  # a module called again: that call's tensors
         except Problem as problem:
             node = report.graph.nodes[record.name]
             result.diagnostics.append(make(problem.code, problem.message, problem.hint, layer=record.name,
@@ -180,6 +214,32 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
         result.layers.append(Ported(record.name, record.type, written))
     plan.finish()
     return plan
+
+
+def is_chain(report: Report) -> bool:
+    """A graph whose one input goes through its layers one after the other to its one output."""
+    nodes = report.graph.nodes
+    previous = report.inputs[0].name if len(report.inputs) == 1 else None
+    for record in report.layers:
+        node = nodes[record.name]
+        if node.initial_state or [reference.name for reference in node.inputs] != [previous]:
+            return False
+        previous = record.name
+    return [reference.name for reference in report.graph.outputs] == [previous]
+
+
+def _called_again(report: Report, layer, record, calls: Dict[str, int]):
+    """A module called a second time: a copy of its own under ``<name>_<k>`` when it has no weights
+    (Dropout, an activation); one with weights would be one layer called twice, a graph."""
+    from .layers.base import clone
+
+    calls[record.shares] = calls.get(record.shares, 0) + 1
+    first = report.layer(record.shares)
+    if first is not None and first.weights:
+        raise Problem("P002", f"{record.shares} ({record.type}) is called {calls[record.shares] + 1} times: its "
+                              "weights would be one layer called twice, which lstmcalc port (stacks) does not write.",
+                      "Give each call its own module.")
+    return clone(layer, f"{record.shares}_{calls[record.shares]}")
 
 
 def _document(report: Report, plan: PortPlan, options: PortOptions) -> Dict[str, Any]:

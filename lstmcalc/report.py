@@ -6,7 +6,7 @@ Records hold facts only; totals are computed by ``compute_totals`` and formattin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from .diagnostics import ERROR, Diagnostic
 from .layers.base import Layer, Weight
@@ -22,8 +22,7 @@ def count(weights: List[Weight]) -> int:
     return sum(weight.size for weight in weights)
 
 
-@dataclass
-class InputReport:
+class InputReport(NamedTuple):
     name: str
     shape: Shape
     dtype: str
@@ -108,8 +107,7 @@ def wrapped_reports(layer: Layer) -> List[LayerReport]:
             for inner in layer.sublayers()]
 
 
-@dataclass
-class OperationReport:
+class OperationReport(NamedTuple):
     """A mask operation Keras inserts into a graph model (``not_equal (NotEqual)``); no weights."""
 
     name: str
@@ -122,8 +120,7 @@ class OperationReport:
                 "output_shapes": [list(shape) for shape in self.output_shapes]}
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -175,6 +172,7 @@ class Report:
     graph: Any = None
     # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
     spec: Any = None
+    _index: Any = field(default=None, repr=False, compare=False)  # for layer(name)
 
     @classmethod
     def unread(cls, file: Optional[str], diagnostics: List[Diagnostic]) -> "Report":
@@ -190,10 +188,14 @@ class Report:
         return [diagnostic for diagnostic in self.diagnostics if diagnostic.severity == ERROR]
 
     def layer(self, name: str) -> Optional[LayerReport]:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        return None
+        """The layer called ``name`` (an index kept in step with ``layers``: constant time)."""
+        index = self._index
+        if index is None or index[0] is not self.layers or index[1] != len(self.layers):
+            by_name: Dict[str, LayerReport] = {}
+            for layer in self.layers:
+                by_name.setdefault(layer.name, layer)
+            index = self._index = (self.layers, len(self.layers), by_name)
+        return index[2].get(name)
 
     def to_dict(self) -> Dict[str, Any]:
         return {

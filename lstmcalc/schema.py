@@ -14,7 +14,8 @@ from .expect import LAYER_KEYS, MODEL_KEYS, SHAPE_KEYS, TOTAL_KEYS
 from .layers.frameworks import FRAMEWORKS
 from .layers.registry import layer_class, type_names
 from .layers.arguments import json_schema_of
-from .spec.reader import DTYPES, TOP_LEVEL_KEYS, WIRING_KEYS
+from .layers.torch_module import CONTAINER_MODULES, CONTAINERS
+from .spec.reader import CALLED_KEY, DTYPES, TOP_LEVEL_KEYS, WIRING_KEYS
 
 SCHEMA_FILE = "schema/lstmcalc-spec.schema.json"
 
@@ -29,6 +30,10 @@ REFERENCE = {"type": "string", "pattern": r"^\s*[^\[\]]+?\s*(\[\s*-?\d+\s*\]){0,
                             "output i of call k of a shared layer."}
 CALL = {"type": "string", "pattern": r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(",
         "description": "A layer in Keras call syntax, e.g. \"LSTM(64, return_sequences=True)\"."}
+
+
+CALLED = {"type": "boolean", "description": "false: a module forward() never calls (its parameters count, it has "
+                                           "no shapes)."}
 
 
 def _references() -> Dict[str, Any]:
@@ -58,6 +63,8 @@ def layer_type_schema(name: str, framework: str = "keras") -> Dict[str, Any]:
         properties[argument.name] = json_schema_of(argument.check)
     for key in WIRING_KEYS:
         properties[key] = _references()
+    if framework == "pytorch":
+        properties[CALLED_KEY] = CALLED
     required = ["type"] + [argument.name for argument in cls.all_arguments() if argument.required]
     summary = (cls.__doc__ or "").strip().splitlines()
     schema: Dict[str, Any] = {"type": "object", "properties": properties, "required": required,
@@ -136,8 +143,20 @@ def spec_schema() -> Dict[str, Any]:
                                                 "description": "A layer defined before, called again (shared)."},
                                        **{key: _references() for key in WIRING_KEYS}}},
         "pytorch.layer": {"anyOf": [{"$ref": "#/definitions/call"},
-                                    {"$ref": "#/definitions/pytorch.layer_mapping"}]},
+                                    {"$ref": "#/definitions/pytorch.layer_mapping"},
+                                    {"$ref": "#/definitions/pytorch.container"},
+                                    {"$ref": "#/definitions/pytorch.shared_call"}]},
         "pytorch.layer_mapping": _layer_mapping("pytorch"),
+        "pytorch.container": {
+            "type": "object", "required": ["type", CONTAINER_MODULES], "additionalProperties": False,
+            "description": "nn.Sequential: its modules run in order, named <name>.0, <name>.1, ...",
+            "properties": {"type": {"enum": list(CONTAINERS)}, "name": {"type": "string", "minLength": 1},
+                           CALLED_KEY: CALLED,
+                           CONTAINER_MODULES: {"type": "array", "items": {"$ref": "#/definitions/pytorch.layer"}}}},
+        "pytorch.shared_call": {"type": "object", "required": ["call"], "additionalProperties": False,
+                                "properties": {"call": {"type": "string", "minLength": 1,
+                                                        "description": "A module defined before, called again."},
+                                               **{key: _references() for key in WIRING_KEYS}}},
         "expect": _expect(),
     }
     for framework, prefix in PREFIXES.items():

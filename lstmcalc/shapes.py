@@ -35,6 +35,11 @@ def num_elements(shape: Sequence[Dim]) -> Optional[int]:
     return total
 
 
+# Frameworks count elements in signed 64-bit integers (TensorFlow's int64 shapes, torch's
+# int64_t): a dimension or tensor of 2**63 elements or more cannot exist in any of them.
+MAX_ELEMENTS = 2 ** 63 - 1
+
+
 def product(shape: Sequence[int]) -> int:
     """Product of fully known dimensions (1 for a scalar)."""
     total = 1

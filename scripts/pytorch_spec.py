@@ -95,7 +95,22 @@ class Transpose(nn.Module):
         return f"dim0={self.dim0}, dim1={self.dim1}"
 
 
-STEPS = ("LastStep", "Permute", "Transpose")
+class Select(nn.Module):
+    """lstmcalc step `{type: Select, dim: 1, index: -1}`: `x.select(dim, index)`, what `out[:, -1, :]`
+    does literally (after a bidirectional module it is not LastStep)."""
+
+    def __init__(self, dim, index):
+        super().__init__()
+        self.dim, self.index = dim, index
+
+    def forward(self, x):
+        return x.select(self.dim, self.index)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, index={self.index}"
+
+
+STEPS = ("LastStep", "Permute", "Transpose", "Select")
 
 def json_text(document, width=110):
     """Sorted JSON, indented by one space, with every list or mapping that fits in `width`
@@ -255,6 +270,8 @@ class SpecRun:
             return Permute(arguments["dims"]), arguments, inferred
         if kind == "Transpose":
             return Transpose(arguments["dim0"], arguments["dim1"]), arguments, inferred
+        if kind == "Select":
+            return Select(arguments["dim"], arguments["index"]), arguments, inferred
         return getattr(nn, kind)(**arguments), arguments, inferred
 
     def _states(self, request, module, tensor, rng):

@@ -13,8 +13,11 @@ Writes tests/fixtures/keras_files/:
 - ``reference.json``: per case, what Keras 3 reports for the LOADED model (``load_model`` of the
   archive, ``model_from_json`` of each JSON): ``summary`` text, per layer ``name``, ``class_name``,
   ``output_shapes`` and ``params``, the totals — or the error Keras raised while loading.
-- ``round_trip.json`` (``--round-trip``): for every spec in specs/, the code ``lstmcalc convert
-  --to keras`` wrote, run here in real Keras: its summary, totals and per-layer figures.
+- ``round_trip.json`` (``--round-trip``): for every spec in specs/ (PyTorch specs ported by their
+  layers' rules), every saved model here and every readable PyTorch source of
+  tests/fixtures/pytorch/source/ (read with its case's --input, --batch-size, --class, --set), the
+  code ``lstmcalc convert --to keras`` wrote, run here in real Keras: its summary, totals and
+  per-layer figures; or what lstmcalc said when it refused (``convert_error``).
 
 Run from the repository root, in two steps (the tf.keras one first, it writes tf2_*.json):
 
@@ -346,6 +349,21 @@ def record_keras3(only):
         handle.write("\n")
 
 
+def pytorch_sources():
+    """(name, path, lstmcalc options) of the readable PyTorch sources (their case file)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from recorder_cases import load_cases, source_options
+
+    fixtures = os.path.join(ROOT, "tests", "fixtures", "pytorch")
+    sources = []
+    for case in load_cases(os.path.join(fixtures, "source_cases.yaml"), ("id", "file", "class", "input")):
+        if case.get("reader") != "read":
+            continue
+        options = source_options(case)
+        sources.append((f"pytorch_source/{case['id']}", os.path.join(fixtures, "source", case["file"]), options))
+    return sources
+
+
 def record_round_trip(lstmcalc):
     import keras
 
@@ -354,8 +372,11 @@ def record_round_trip(lstmcalc):
     sources = [(name, os.path.join(ROOT, "specs", name)) for name in specs]
     # The saved models too: their configs list every argument, nested models included.
     sources += [(f"keras_files/{case}.keras", os.path.join(OUT, f"{case}.keras")) for case in sorted(CASES)]
-    for name, path in sources:
-        converted = subprocess.run([lstmcalc, "convert", path, "--to", "keras"], capture_output=True, text=True)
+    sources = [(name, path, []) for name, path in sources] + pytorch_sources()
+    for name, path, options in sources:
+        # Relative to the repository root, so that no message records where it was checked out.
+        converted = subprocess.run([lstmcalc, "convert", os.path.relpath(path, ROOT), "--to", "keras"] + options,
+                                   capture_output=True, text=True, cwd=ROOT)
         if converted.returncode != 0:
             results[name] = {"code": None, "convert_error": converted.stderr.strip()}
             print("round trip", name, "not converted")
@@ -387,7 +408,7 @@ def main(argv=None):
     if args.tf_keras:
         record_tf_keras()
     elif args.round_trip:
-        record_round_trip(args.lstmcalc)
+        record_round_trip(os.path.abspath(args.lstmcalc))
     else:
         record_keras3(args.only)
 

@@ -5,7 +5,8 @@ Reads  tests/fixtures/keras/numerics_cases.yaml
 Writes tests/fixtures/keras/numerics/<id>.npz, one small file per case, holding
     spec                 the lstmcalc spec, as JSON text
     meta                 JSON text: keras and tensorflow versions, note, initial_state layer
-    weights/<key>        every weight, keyed <layer>/<weight> exactly as the README's export recipe
+    weights/<key>        every weight, keyed <layer>/<weight> exactly as the export recipe
+                         (docs/guides/verify.md)
     inputs/<name>        the input array(s)
     initial_state/<i>    the initial states given to the `initial_state` layer, if any
     outputs/<key>        the model's outputs, keyed as `lstmcalc verify --output` keys them
@@ -81,8 +82,9 @@ def state_shapes(recurrent, tensor):
 
 
 def export_weights(model):
-    """The README's recipe, verbatim: every weight keyed <layer>/<weight> (Bidirectional:
-    <layer>/forward/<weight> and <layer>/backward/<weight>; TimeDistributed: the inner layer's)."""
+    """The documented recipe (docs/guides/verify.md), verbatim: every weight keyed <layer>/<weight>
+    (Bidirectional: <layer>/forward/<weight> and <layer>/backward/<weight>; TimeDistributed: the inner
+    layer's)."""
     parts = lambda l: [("forward/", l.forward_layer), ("backward/", l.backward_layer)] if hasattr(l, "forward_layer") else [("", getattr(l, "layer", l))]  # noqa: E731,E501
     return {f"{l.name}/{p}{w.name}": np.asarray(w) for l in model.layers for p, s in parts(l) for w in s.weights}
 

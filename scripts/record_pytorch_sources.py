@@ -21,31 +21,41 @@ Python warnings (construct / forward), `modules` in named_modules() order (path,
 output shapes and dtype, and `reader` ("read", or "refuse: <why>") copied from the case: what
 lstmcalc's reader is expected to do.
 
+With --round-trip, the sources are the code `lstmcalc convert --to pytorch` writes for every spec
+in specs/ and every readable source above (issue 11's round trip): each is saved under
+tests/fixtures/pytorch/round_trip/ and recorded the same way, its class and input taken from the
+code's own header ("Read it back with: lstmcalc summary <this file> --input ..."), into
+tests/fixtures/pytorch/round_trip.json (per source: `code`, or `convert_error` when lstmcalc refuses).
+
 Run from the repository root with torch installed (never needed by the tests):
 
     /work/torchenv/bin/python scripts/record_pytorch_sources.py
     /work/torchenv/bin/python scripts/record_pytorch_sources.py --only bigru-classifier
+    /work/torchenv/bin/python scripts/record_pytorch_sources.py --round-trip --lstmcalc .venv/bin/lstmcalc
 """
 
 import importlib.util
 import os
+import re
+import subprocess
 import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recorder_cases import parse_arguments, pin_hash_seed  # noqa: E402
+from recorder_cases import load_cases, parse_arguments, pin_hash_seed, source_options  # noqa: E402
 
 pin_hash_seed()
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from pytorch_spec import parameter_records, seeded_rng, warning_records, write_reference  # noqa: E402
+from pytorch_spec import json_text, parameter_records, seeded_rng, warning_records, write_reference  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "pytorch")
 DEFAULT_CASES = os.path.join(FIXTURES, "source_cases.yaml")
 DEFAULT_OUT = os.path.join(FIXTURES, "source_reference.json")
+ROUND_TRIP = os.path.join(FIXTURES, "round_trip")
 
 
 def load_source(path):
@@ -90,8 +100,8 @@ def tensors_in(value):
     return []
 
 
-def record(case):
-    namespace = load_source(os.path.join(FIXTURES, "source", case["file"]))
+def record(case, directory=os.path.join(FIXTURES, "source")):
+    namespace = load_source(os.path.join(directory, case["file"]))
     torch.manual_seed(0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -139,7 +149,59 @@ def record(case):
             "warnings": recorded_warnings}
 
 
+def round_trip_sources():
+    """(name, path, lstmcalc options): every spec in specs/, then every readable source case."""
+    specs = sorted(name for name in os.listdir(os.path.join(ROOT, "specs")) if name.endswith(".yaml"))
+    sources = [(name, os.path.join(ROOT, "specs", name), []) for name in specs]
+    for case in load_cases(DEFAULT_CASES, ("id", "file", "class", "input", "batch_size", "reader")):
+        if case["reader"] == "read":
+            sources.append((f"source/{case['id']}", os.path.join(FIXTURES, "source", case["file"]),
+                            source_options(case)))
+    return sources
+
+
+READ_BACK = re.compile(r"Read it back with: lstmcalc summary <this file> --input (\S+)(?: --dtype (\S+))?"
+                       r"(?: --batch-size (\d+))?")
+
+
+def record_round_trip(lstmcalc):
+    os.makedirs(ROUND_TRIP, exist_ok=True)
+    results = {}
+    for name, path, options in round_trip_sources():
+        # Relative to the repository root, so that no message records where it was checked out.
+        converted = subprocess.run([lstmcalc, "convert", os.path.relpath(path, ROOT), "--to", "pytorch"] + options,
+                                   capture_output=True, text=True, cwd=ROOT)
+        if converted.returncode != 0:
+            results[name] = {"code": None, "convert_error": converted.stderr.strip()}
+            print("round trip", name, "not converted", file=sys.stderr)
+            continue
+        code = converted.stdout
+        file = re.sub(r"\W", "_", os.path.splitext(name)[0].replace("source/", "source_")) + ".py"
+        with open(os.path.join(ROUND_TRIP, file), "w", encoding="utf-8") as handle:
+            handle.write(code)
+        found = READ_BACK.search(code)
+        shape = [None if dim == "None" else int(dim) for dim in found.group(1).split(",")]
+        case = {"id": name, "file": file, "class": re.search(r"^class (\w+)\(nn\.Module\)", code, re.M).group(1),
+                "input": {"shape": shape, "dtype": found.group(2)} if found.group(2) else shape,
+                "batch_size": int(found.group(3)), "reader": "read"}
+        try:
+            entry = record(case, ROUND_TRIP)
+        except Exception as exc:  # noqa: BLE001  (recorded: what torch makes of the code)
+            entry = {"error": {"type": type(exc).__name__, "message": str(exc)[:2000]}}
+        entry["code"] = code
+        results[name] = entry
+        print("round trip", name, entry.get("params", entry.get("error")), file=sys.stderr)
+    document = {"torch_version": torch.__version__, "cases": results}
+    with open(os.path.join(FIXTURES, "round_trip.json"), "w", encoding="utf-8") as handle:
+        handle.write(json_text(document))
+
+
 def main(argv=None):
+    if argv is None and "--round-trip" in sys.argv:
+        lstmcalc = sys.argv[sys.argv.index("--lstmcalc") + 1] if "--lstmcalc" in sys.argv else \
+            os.path.join(ROOT, ".venv", "bin", "lstmcalc")
+        record_round_trip(os.path.abspath(lstmcalc))
+        return 0
     args, cases = parse_arguments(__doc__.splitlines()[0], DEFAULT_CASES, DEFAULT_OUT, argv,
                                   required=("id", "file", "class", "input", "batch_size", "reader"))
     document = {"torch_version": torch.__version__, "cases": {case["id"]: record(case) for case in cases}}

@@ -41,6 +41,18 @@ def load_cases(path, required=("id", "spec")):
     return cases
 
 
+def source_options(case):
+    """The command-line options lstmcalc reads a PyTorch source case (source_cases.yaml) with:
+    --input, --batch-size, --class, --dtype and --set."""
+    declared = case["input"]
+    shape, dtype = (declared["shape"], declared.get("dtype")) if isinstance(declared, dict) else (declared, None)
+    options = ["--input", ",".join(str(dim) for dim in shape), "--batch-size", str(case["batch_size"]),
+               "--class", case["class"]] + (["--dtype", dtype] if dtype else [])
+    for key, value in case.get("kwargs", {}).items():
+        options += ["--set", f"{key}={value!r}"]
+    return options
+
+
 def parse_arguments(description, default_cases, default_out, argv=None, required=("id", "spec"), expand=None):
     """The recorders' shared options: --cases, --out and --only; returns (args, selected cases).
     `expand`, when given, turns the loaded list into the final one (e.g. expands a grid) before

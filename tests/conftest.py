@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 def pytest_addoption(parser):
     parser.addoption("--overwrite", action="store_true", default=False,
                      help="Rewrite golden files with the current output instead of comparing.")
+    parser.addoption("--long", action="store_true", default=False,
+                     help="Also run the long tests: 50,000-layer models and the long fuzz (LSTMCALC_FUZZ=long).")
 
 
 @pytest.fixture
@@ -50,3 +53,19 @@ def heavy_modules_imported(arguments: Sequence[str], modules: Sequence[str] = ("
             f"sys.stderr.write(' '.join(m for m in {tuple(modules)!r} if m in sys.modules) or 'clean')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return result.stderr.strip().split("\n")[-1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: minutes-long runs (50,000-layer models, the long fuzz); "
+                                       "run with `pytest --long` or LSTMCALC_FUZZ=long")
+    if config.getoption("--long"):
+        os.environ["LSTMCALC_FUZZ"] = "long"  # read by tests/test_fuzz.py when it is imported
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("LSTMCALC_FUZZ") == "long":
+        return
+    skip = pytest.mark.skip(reason="long run: use `pytest --long` or LSTMCALC_FUZZ=long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)

@@ -159,6 +159,8 @@ def test_every_format_is_registered():
 @pytest.mark.parametrize("output_format", sorted(CHECK_RENDERERS))
 def test_format_golden(fixture_result, output_format, golden):
     text = get_renderer(output_format, CHECK_RENDERERS)(fixture_result, RenderOptions())
+    # SARIF names the checkout it ran in (%SRCROOT%): the same file wherever the repository is.
+    text = text.replace(ROOT.as_uri() + "/", "file:///checkout/")
     suffix = {"json": "json", "sarif": "sarif.json"}.get(output_format, "txt")
     golden(f"check/fixtures.{output_format}.{suffix}" if output_format not in ("json", "sarif")
            else f"check/fixtures.{suffix}", text)
@@ -198,8 +200,9 @@ def test_json_lists_every_file(fixture_result):
         "tests/fixtures/check/clean.yaml", "tests/fixtures/check/problems.yaml",
         "tests/fixtures/check/rejected.yaml"]
     assert document["files"][0] == {"file": "tests/fixtures/check/clean.yaml", "ok": True, "model": "clean",
-                                    "params": 120641, "updated": [], "diagnostics": []}
-    assert document["summary"] == {"files": 3, "errors": 2, "warnings": 1, "info": 1, "excluded": 0}
+                                    "params": 120641, "verified": True, "updated": [], "diagnostics": []}
+    assert document["summary"] == {"files": 3, "errors": 2, "warnings": 1, "info": 1, "excluded": 0,
+                                   "not_verified": 0}
 
 
 def test_github_format_is_chosen_inside_github_actions(repo):
@@ -335,3 +338,174 @@ def test_pre_commit_hook_runs_check():
     assert re.search(hook["files"], "models/specs/a.yml") and not re.search(hook["files"], ".github/ci.yaml")
     options = hook["entry"].split()[2:]
     assert run(*options, "specs/seed_001_stacked_lstm.yaml").exit_code == 0
+
+
+# -- linter behaviour people expect (issue 12) ---------------------------------------------------
+
+
+def test_a_file_named_after_its_folder_is_checked(repo):
+    # The repository's .lstmcalc.yaml excludes seed 000 from the folder; named, it is checked,
+    # whichever comes first.
+    for arguments in (["specs/", SEED_000], [SEED_000, "specs/"]):
+        result = run(*arguments, "--format", "json", "--no-verify")
+        assert result.exit_code == 1, arguments
+        document = json.loads(result.output)
+        assert SEED_000 in [item["file"] for item in document["files"]]
+        specs = len(list((ROOT / "specs").glob("*.yaml")))  # every spec: the excluded one is named
+        assert document["summary"]["files"] == specs and document["summary"]["excluded"] == 0
+
+
+def test_check_reads_standard_input(repo):
+    result = CliRunner().invoke(cli, ["check", "-", "--format", "parsable"],
+                                input=(ROOT / SEED_000).read_text())
+    assert result.exit_code == 1
+    assert result.output.startswith("<stdin>:10:5: [error] H001 lstm_1 (LSTM) expects a 3-D input")
+    clean = CliRunner().invoke(cli, ["check", "-"], input=(SPECS / "seed_001_stacked_lstm.yaml").read_text())
+    assert clean.exit_code == 0 and clean.output == "✓ 1 file passed\n"
+    refused = CliRunner().invoke(cli, ["check", "-", "--update-expect"], input="")
+    assert refused.exit_code == 2 and "cannot rewrite standard input" in refused.output
+
+
+WARNS = "input: [null, 4]\nlayers:\n  - {type: LSTM, units: 3, unroll: true}\n"  # T002, a warning
+
+
+def _repository(tmp_path):
+    """repo/.git, repo/.lstmcalc.yaml (excludes `drafts`), repo/models/a.yaml, repo/models/drafts/b.yaml,
+    repo/models/strict/.lstmcalc.yaml (strict) with c.yaml; and outside/.lstmcalc.yaml above it all."""
+    (tmp_path / ".lstmcalc.yaml").write_text("strict: true\nexclude: [models]\n")  # above the repository
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".lstmcalc.yaml").write_text("exclude: [drafts]\n")
+    for path in ("models/a.yaml", "models/drafts/b.yaml", "models/strict/c.yaml"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(WARNS)
+    (repo / "models" / "strict" / ".lstmcalc.yaml").write_text("strict: true\n")
+    return repo
+
+
+def test_configuration_is_found_from_each_file_up_to_the_repository_root(tmp_path, monkeypatch):
+    repo = _repository(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = execute(CheckOptions(paths=[str(repo / "models")], passes=()))
+    # drafts/ excluded by repo/.lstmcalc.yaml (found walking up from models/); the file above the
+    # repository (which would exclude everything) is never read.
+    assert [item.file for item in result.files] == [str(repo / "models/a.yaml"), str(repo / "models/strict/c.yaml")]
+    assert result.excluded == [str(repo / "models/drafts/b.yaml")]
+    # The closest configuration wins: only c.yaml's folder is strict, so only its warning fails.
+    assert [item.failed for item in result.files] == [False, True] and result.failed
+    monkeypatch.chdir(repo)
+    assert run("models/a.yaml", "--no-verify").exit_code == 0
+    assert run("models/strict/c.yaml", "--no-verify").exit_code == 1
+    # --config applies one file to everything, with no discovery.
+    (tmp_path / "lenient.yaml").write_text("strict: false\n")
+    assert run("models/strict/c.yaml", "--no-verify", "--config", str(tmp_path / "lenient.yaml")).exit_code == 0
+
+
+def test_a_bad_discovered_configuration_is_a_usage_error(tmp_path, monkeypatch):
+    repo = _repository(tmp_path)
+    (repo / "models" / "strict" / ".lstmcalc.yaml").write_text("strict: maybe\n")
+    monkeypatch.chdir(repo)
+    result = run("models/", "--no-verify")
+    assert result.exit_code == 2
+    assert f"{repo / 'models' / 'strict' / '.lstmcalc.yaml'}: `strict` must be true or false" in result.output
+
+
+@pytest.mark.parametrize("pattern, excluded", [
+    ("seq2seq.yaml", ["specs/seq2seq.yaml"]),                      # a name matches at any depth
+    ("seq2*", ["specs/seq2seq.yaml"]),
+    ("specs/seq2seq.yaml", ["specs/seq2seq.yaml"]),                # a path is relative to here
+    ("./specs/two_*.yaml", ["specs/two_head.yaml", "specs/two_input_concatenate.yaml"]),
+    ("specs", [f"specs/{name}" for name in sorted(os.listdir(SPECS)) if name != "seed_000_stacked_lstm.yaml"]),
+    ("seq2seq", []),                                               # whole names only
+    ("pecs/seq2seq.yaml", []),
+])
+def test_exclude_matches_path_components_as_ruff_and_yamllint(repo, pattern, excluded):
+    result = execute(CheckOptions(paths=["specs/"], exclude=[pattern], passes=()))
+    assert sorted(result.excluded) == sorted(excluded + ["specs/seed_000_stacked_lstm.yaml"])
+
+
+def test_sarif_locations_are_relative_to_srcroot_with_fingerprints(repo, tmp_path):
+    document = json.loads(run("tests/fixtures/check/", "--format", "sarif", "--no-verify").output)
+    [run_] = document["runs"]
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": ROOT.as_uri() + "/"}}
+    for result in run_["results"]:
+        artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert artifact["uriBaseId"] == "%SRCROOT%" and artifact["uri"].startswith("tests/fixtures/check/")
+        assert len(result["partialFingerprints"]["lstmcalc/v1"]) == 32
+    # A file outside the working directory is an absolute file:// URI; spaces are percent-encoded.
+    outside = tmp_path / "my specs" / "bad.yaml"
+    outside.parent.mkdir()
+    outside.write_text("input: [10, 5]\nlayers: [LSTM(0)]\n")
+    [result] = json.loads(run(str(outside), "--format", "sarif").output)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": outside.as_uri()}
+    assert "%20" in outside.as_uri()
+
+
+def test_sarif_fingerprint_survives_a_moved_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("input: [10, 5]\nlayers: [LSTM(0)]\n")
+    first = json.loads(run("spec.yaml", "--format", "sarif").output)["runs"][0]["results"][0]
+    spec.write_text("# a comment moves everything down\n\ninput: [10, 5]\nlayers: [LSTM(0)]\n")
+    second = json.loads(run("spec.yaml", "--format", "sarif").output)["runs"][0]["results"][0]
+    assert first["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    assert second["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+    assert first["partialFingerprints"] == second["partialFingerprints"]
+
+
+def test_update_expect_on_a_read_only_file_is_a_finding(tmp_path, monkeypatch):
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(STALE)
+    other = tmp_path / "other.yaml"
+    other.write_text(STALE)
+    real_open = open
+
+    def read_only(path, mode="r", *args, **kwargs):
+        if os.fspath(path) == str(locked) and "w" in mode:
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", read_only)
+    result = run(str(locked), str(other), "--update-expect", "--format", "json", "--no-verify")
+    assert result.exit_code == 1, result.output
+    locked_check, other_check = json.loads(result.output)["files"]
+    assert locked.read_text() == STALE and other.read_text() != STALE  # the other file is still updated
+    assert locked_check["diagnostics"][0]["code"] == "X007"  # at 1:1, then the stale numbers (X001, ...)
+    [finding] = [d for d in locked_check["diagnostics"] if d["code"] == "X007"]
+    assert finding["message"] == (f"--update-expect cannot write the new expectations to {locked}: Permission "
+                                  "denied; the file is unchanged.")
+    assert other_check["updated"] and not locked_check["updated"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes read-only files")
+def test_update_expect_read_only_end_to_end(tmp_path):
+    from .test_cli import _installed_command
+
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(STALE)
+    locked.chmod(0o444)
+    result = subprocess.run(_installed_command() + ["check", str(locked), "--update-expect"], capture_output=True,
+                            text=True)
+    assert result.returncode == 1 and "X007" in result.stdout and result.stderr == ""
+
+
+MEMORY_HUNGRY = "input: [100000, 512]\nlayers:\n  - {type: LSTM, units: 2048, return_sequences: true}\n"
+
+
+@pytest.mark.parametrize("output_format, words", [
+    ("text", "✓ 1 file passed (0 errors, 1 warning, 0 info); 1 file not verified\n"),
+    ("parsable", ":1:8: [warning] V002 Not verified: the forward pass would need about "),
+    ("github", "lstmcalc check: 0 error(s), 1 warning(s), 0 info in 1 file(s), 1 not verified\n"),
+    ("json", '"not_verified": 1'),
+    ("sarif", '"text": "Not verified: the forward pass would need about '),
+])
+def test_a_file_too_large_to_verify_is_said_not_verified_in_every_format(tmp_path, output_format, words):
+    spec = tmp_path / "big.yaml"
+    spec.write_text(MEMORY_HUNGRY)
+    result = run(str(spec), "--format", output_format)
+    assert result.exit_code == 0 and words in result.output
+    assert run(str(spec), "--strict").exit_code == 1
+    if output_format == "json":
+        assert json.loads(result.output)["files"][0]["verified"] is False

@@ -1,6 +1,9 @@
-"""lstmcalc convert: every spec in specs/ becomes Keras code that real Keras 3.15 runs to the same
-numbers (recorded in tests/fixtures/keras_files/round_trip.json by scripts/record_keras_files.py
---round-trip), and every source read back from what convert wrote is the same model."""
+"""lstmcalc convert: every spec in specs/ (and every readable PyTorch source) becomes Keras code
+that real Keras 3.15 runs to lstmcalc's numbers (tests/fixtures/keras_files/round_trip.json, by
+scripts/record_keras_files.py --round-trip) and PyTorch code that real torch 2.13 runs to lstmcalc's
+numbers (tests/fixtures/pytorch/round_trip.json, by scripts/record_pytorch_sources.py --round-trip),
+or a clear refusal naming what has no equivalent; and every source read back from what convert
+wrote is the same model."""
 
 from __future__ import annotations
 
@@ -11,18 +14,24 @@ from click.testing import CliRunner
 
 from lstmcalc.api import analyze, analyze_spec
 from lstmcalc.cli import cli
+from lstmcalc.compute import input_tensors
 from lstmcalc.layers import Layer
 from lstmcalc.readers.python_keras import read_python
+from lstmcalc.readers.python_torch import SourceOptions, read_torch
 from lstmcalc.spec.model import ModelSpec
 from lstmcalc.spec.reader import read_spec_text
 from lstmcalc.writers import WRITERS, NotConvertible
+from lstmcalc.writers.ported import ported_report
 from lstmcalc.writers.values import identifier_form
 
 from .conftest import ROOT
+from .test_pytorch_source import CASES as SOURCE_CASES, SOURCE, assert_matches_torch, options_of
 
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-# Keras code is written for Keras specs; a PyTorch spec goes to Keras through `lstmcalc port`.
 KERAS_SPECS = [path for path in SPECS if "framework: pytorch" not in path.read_text(encoding="utf-8")]
+PYTORCH_ROUND_TRIP = json.loads((ROOT / "tests" / "fixtures" / "pytorch" / "round_trip.json")
+                                .read_text(encoding="utf-8"))["cases"]
+READABLE_SOURCES = {case["id"]: case for case in SOURCE_CASES if case["reader"] == "read"}
 FIXTURES = ROOT / "tests" / "fixtures" / "keras_files"
 ROUND_TRIP = json.loads((FIXTURES / "round_trip.json").read_text(encoding="utf-8"))
 KERAS_FILES = sorted(path for suffix in ("*.keras", "*.json", "*.py") for path in FIXTURES.glob(suffix)
@@ -56,10 +65,16 @@ def layer_config(layer):
 
 
 def facts(report):
-    """What a model is: its inputs, each layer's type, configuration, wiring and figures."""
+    """What a model is: its inputs, each layer's type, configuration, wiring and figures (a PyTorch
+    module's sizes inferred from its input written out, as PyTorch code writes them)."""
     def config(layer_report):
         node = report.graph.nodes[layer_report.name]
-        return layer_config(node.layer) if node.layer is not None else None
+        if node.layer is None:
+            return None
+        items = dict(node.layer.config)
+        if report.framework == "pytorch" and layer_report.status == "ok":
+            items.update(node.layer.inferred_arguments(input_tensors(report, layer_report)))
+        return normal(items) if report.framework == "pytorch" else layer_config(node.layer)
 
     return {
         "inputs": [(tuple(item.shape), item.dtype) for item in report.inputs],
@@ -70,18 +85,30 @@ def facts(report):
     }
 
 
-def read_back(text, target, name="<converted>"):
-    spec, diagnostics = (read_python if target == "keras" else read_spec_text)(text, name)
+def read_back(text, target, name="<converted>", like=None):
+    """What a reader makes of what convert wrote; PyTorch code with the input of ``like``, the
+    report it was written from (the code says it in its header, not in the module)."""
+    if target == "pytorch":
+        item = like.inputs[0]
+        sample = tuple(dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis)
+        spec, diagnostics = read_torch(text, name, None, SourceOptions(sample, item.dtype, item.shape[item.batch_axis]))
+    else:
+        spec, diagnostics = (read_python if target == "keras" else read_spec_text)(text, name)
     assert spec is not None, diagnostics
     return analyze_spec(spec, diagnostics=diagnostics)
 
 
-@pytest.mark.parametrize("path", KERAS_SPECS, ids=[path.name for path in KERAS_SPECS])
-def test_keras_code_of_every_spec_runs_in_keras_to_the_same_numbers(path):
-    report = analyze(path)
-    code = WRITERS["keras"].write(report)
-    recorded = ROUND_TRIP[path.name]
-    assert code == recorded["code"], "convert's output changed: re-run scripts/record_keras_files.py --round-trip"
+def in_framework(report, framework):
+    """The model as ``framework`` has it: itself, or what its layers port to."""
+    return report if report.framework == framework else ported_report(report, framework)
+
+
+def source_report(case):
+    return analyze(SOURCE / case["file"], bindings=case.get("kwargs") or None, source=options_of(case))
+
+
+def keras_checked(report, recorded):
+    """lstmcalc's numbers of the Keras model are what Keras made of the code."""
     if recorded.get("error"):
         # Keras refuses the model (seed 000's stacked LSTM); so does lstmcalc, at the same layer.
         assert not report.ok
@@ -98,16 +125,102 @@ def test_keras_code_of_every_spec_runs_in_keras_to_the_same_numbers(path):
                for layer in keras_layers)
 
 
+@pytest.mark.parametrize("path", SPECS, ids=[path.name for path in SPECS])
+def test_keras_code_of_every_spec_runs_in_keras_to_the_same_numbers(path):
+    report = analyze(path)
+    code = WRITERS["keras"].write(report)
+    recorded = ROUND_TRIP[path.name]
+    assert code == recorded["code"], "convert's output changed: re-run scripts/record_keras_files.py --round-trip"
+    keras_checked(in_framework(report, "keras") if report.ok else report, recorded)
+
+
+@pytest.mark.parametrize("case", sorted(READABLE_SOURCES))
+def test_keras_code_of_a_pytorch_source_runs_in_keras_or_is_refused_clearly(case):
+    report = source_report(READABLE_SOURCES[case])
+    recorded = ROUND_TRIP[f"pytorch_source/{case}"]
+    if recorded["code"] is None:
+        with pytest.raises(NotConvertible) as refused:
+            WRITERS["keras"].write(report)
+        assert str(refused.value) in recorded["convert_error"]
+        return
+    assert WRITERS["keras"].write(report) == recorded["code"], "re-run scripts/record_keras_files.py --round-trip"
+    keras_checked(in_framework(report, "keras"), recorded)
+
+
+# What has no PyTorch equivalent (or no lstmcalc writer), and the words saying so.
+NO_PYTORCH = {
+    "bidirectional_encoder_decoder.yaml": "it is a graph (2 inputs, merges (state_h, state_c), initial states)",
+    "bidirectional_stack.yaml": "merge_mode 'sum'",
+    "convlstm_next_frame.yaml": "batch_normalization (BatchNormalization) has no PyTorch equivalent",
+    "seed_000_stacked_lstm.yaml": "Keras rejects the model (H001",
+    "seq2seq.yaml": "it is a graph (2 inputs, initial states)",
+    "text_classifier_masking.yaml": "mask_zero: true",
+    "two_head.yaml": "it is a graph (2 outputs)",
+    "two_input_concatenate.yaml": "it is a graph (2 inputs, merges (merged))",
+    "video_classifier.yaml": "time_distributed (TimeDistributed) has no PyTorch equivalent",
+    "source/conv-lstm": None, "source/proj-lstm": None, "source/helper-and-unused": None,
+}
+PYTORCH_NAMES = sorted(PYTORCH_ROUND_TRIP)
+
+
+def round_trip_report(name):
+    if name.startswith("source/"):
+        return source_report(READABLE_SOURCES[name[len("source/"):]])
+    return analyze(ROOT / "specs" / name)
+
+
+@pytest.mark.parametrize("name", PYTORCH_NAMES)
+def test_pytorch_code_runs_in_torch_to_lstmcalcs_numbers_or_is_refused_clearly(name):
+    """The code convert writes, run in real torch 2.13 with forward hooks (round_trip.json), has
+    lstmcalc's shapes and counts for every named_modules() path; what is refused says why."""
+    report = round_trip_report(name)
+    recorded = PYTORCH_ROUND_TRIP[name]
+    if recorded["code"] is None:
+        with pytest.raises(NotConvertible) as refused:
+            WRITERS["pytorch"].write(report)
+        assert NO_PYTORCH[name] in str(refused.value) and str(refused.value) in recorded["convert_error"]
+        return
+    assert name not in NO_PYTORCH or NO_PYTORCH[name] is None
+    code = WRITERS["pytorch"].write(report)
+    assert code == recorded["code"], "re-run scripts/record_pytorch_sources.py --round-trip"
+    assert "error" not in recorded, recorded.get("error")
+    assert_matches_torch(in_framework(report, "pytorch"), recorded)
+
+
+def test_every_spec_is_in_the_pytorch_round_trip():
+    assert {path.name for path in SPECS} | {f"source/{case}" for case in READABLE_SOURCES} == set(PYTORCH_ROUND_TRIP)
+
+
 @pytest.mark.parametrize("target", sorted(WRITERS))
 @pytest.mark.parametrize("path", SPECS + KERAS_FILES, ids=[path.name for path in SPECS + KERAS_FILES])
 def test_reading_back_what_convert_wrote_gives_the_same_model(path, target):
     report = analyze(path)
-    if target == "keras" and path not in KERAS_SPECS + KERAS_FILES:
-        with pytest.raises(NotConvertible, match="lstmcalc port"):
-            WRITERS[target].write(report)
+    try:
+        expected = in_framework(report, "pytorch" if target == "pytorch" else "keras") if target != "yaml" \
+            else report
+    except NotConvertible:
+        expected = report  # a model the other framework refuses: convert says why (tested above)
+    try:
+        text = WRITERS[target].write(report)
+    except NotConvertible as refused:
+        # Which specs are refused, and why, is the round-trip tests' business.
+        assert target == "pytorch" and str(refused), path
         return
-    text = WRITERS[target].write(report)
-    assert facts(read_back(text, target)) == facts(report)
+    assert facts(read_back(text, target, like=expected)) == facts(expected)
+
+
+@pytest.mark.parametrize("target", sorted(WRITERS))
+@pytest.mark.parametrize("case", sorted(READABLE_SOURCES))
+def test_reading_back_what_convert_wrote_of_a_pytorch_source_gives_the_same_model(case, target):
+    report = source_report(READABLE_SOURCES[case])
+    try:
+        expected = report if target == "yaml" else in_framework(report, target)
+        text = WRITERS[target].write(report)
+    except NotConvertible:
+        assert target == "keras" and PYTORCH_ROUND_TRIP.get(f"source/{case}") and \
+            ROUND_TRIP[f"pytorch_source/{case}"]["code"] is None
+        return
+    assert facts(read_back(text, target, like=expected)) == facts(expected)
 
 
 def test_seed_000_block_converts_to_what_keras_rejects():
@@ -139,10 +252,25 @@ def test_convert_cli_writes_a_file(tmp_path):
     assert analyze(output).totals.params == analyze(FIXTURES / "seq2seq.keras").totals.params
 
 
-def test_convert_to_pytorch_is_refused_clearly():
-    result = CliRunner().invoke(cli, ["convert", str(SPECS[0]), "--to", "pytorch"])
-    assert result.exit_code == 2
-    assert "--to pytorch` is not available yet" in result.output
+def test_convert_to_pytorch_refuses_clearly_what_it_cannot_write():
+    result = CliRunner().invoke(cli, ["convert", str(ROOT / "specs" / "text_classifier_masking.yaml"), "--to",
+                                      "pytorch"])
+    assert result.exit_code == 1
+    assert "Cannot convert" in result.output and "mask_zero: true" in result.output
+
+
+def test_convert_of_a_pytorch_source_on_the_command_line(tmp_path):
+    output = tmp_path / "model.py"
+    result = CliRunner().invoke(cli, ["convert", str(SOURCE / "lstm_forecaster.py"), "--input", "48,8",
+                                      "--batch-size", "32", "--to", "keras", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    # nn.LSTM(8, 64, num_layers=2) is two Keras LSTMs (one bias each): 4 × (64 × (8 + 64) + 64) +
+    # 4 × (64 × (64 + 64) + 64); Linear(64, 12): 64 × 12 + 12.
+    report = analyze(output)
+    assert report.framework == "keras" and report.totals.params == 4 * (64 * 72 + 64) + 4 * (64 * 128 + 64) + 780
+    result = CliRunner().invoke(cli, ["convert", str(ROOT / "specs" / "cnn_lstm.yaml"), "--input", "3", "--to",
+                                      "pytorch"])
+    assert result.exit_code == 2 and "--input and --batch-size give what a PyTorch source" in result.output
 
 
 def test_convert_of_an_unreadable_source_fails_with_its_diagnostics(tmp_path):

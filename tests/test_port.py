@@ -183,7 +183,8 @@ NUMERICS = FIXTURES / "pytorch" / "numerics"
 # PyTorch models recorded in real torch with no Keras equivalent, and why.
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
-            "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads"}
+            "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
+            "bigru-select": "selects one index of an axis"}
 
 
 @pytest.mark.parametrize("case_id", sorted(path.stem for path in NUMERICS.glob("*.npz")))

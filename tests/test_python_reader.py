@@ -239,7 +239,7 @@ def test_set_gives_what_the_source_cannot(tmp_path):
     # LSTM(64) on 10 features: 4 × (64 × (10 + 64) + 64) = 19,200; Dense(1): 65.
     assert result.exit_code == 0 and "Total params: 19,265" in result.output
     result = CliRunner().invoke(cli, ["summary", str(ROOT / "specs" / "seq2seq.yaml"), "--set", "units=3"])
-    assert result.exit_code == 2 and "--set binds names of Keras Python source" in result.output
+    assert result.exit_code == 2 and "--set binds names of Python source" in result.output
 
 
 def test_set_binds_a_function_parameter():

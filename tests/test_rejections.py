@@ -192,7 +192,7 @@ def test_deep_nesting_is_an_error_not_a_crash():
     deep_call = analyze_text("input: [4]\nlayers:\n  - " + "Bidirectional(" * 3000 + "LSTM(3)" + ")" * 3000 + "\n")
     assert deep_call.errors[0].code == "S008" and len(deep_call.errors[0].message) < 200
     deep_yaml = analyze_text("input: " + "[" * 5000 + "]" * 5000 + "\nlayers: []\n")
-    assert deep_yaml.errors[0].code == "S001"
+    assert deep_yaml.errors[0].code == "S028"
 
 
 def test_trainable_false_on_a_convlstm_is_a_warning():

@@ -4,10 +4,8 @@ to_dataframe, diagram(), and `summary --format markdown --diagram`."""
 from __future__ import annotations
 
 import csv
-import doctest
 import io
 import json
-import re
 import subprocess
 import sys
 import types
@@ -186,16 +184,6 @@ def test_diagram_needs_markdown(output_format):
     result = CliRunner().invoke(cli, ["summary", "specs/seq2seq.yaml", "--format", output_format, "--diagram"])
     assert result.exit_code == 2
     assert "--diagram goes with --format markdown" in result.stderr
-
-
-def test_readme_notebook_example():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```pycon\n(.*?)```", text, re.S)
-    assert blocks, "the README's notebook example is a ```pycon block"
-    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for index, block in enumerate(blocks):
-        runner.run(parser.get_doctest(block, {}, f"README pycon block {index}", "README.md", 0))
-    assert runner.summarize(verbose=False).failed == 0
 
 
 def test_short_repr():

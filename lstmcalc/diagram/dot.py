@@ -6,6 +6,7 @@ from typing import List
 
 from ..render import RenderOptions
 from ..render.printable import printable
+from ..render.text import STATUS_TEXT
 from ..report import Report
 from .model import OUTPUT, Diagram, DiagramNode, Part, build_diagram
 
@@ -43,8 +44,8 @@ def _label_lines(node: DiagramNode) -> List[str]:
     lines += [text for part in node.parts for text in _part_lines(part, 0)]
     if node.status == "error":
         lines.append("✗ rejected" + (": " + ", ".join(node.codes) if node.codes else ""))
-    elif node.status == "not-reached":
-        lines.append("not reached")
+    elif node.status in ("not-reached", "unused"):
+        lines.append(STATUS_TEXT[node.status])
     return lines
 
 

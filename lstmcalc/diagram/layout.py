@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..render.printable import printable
+from ..render.text import STATUS_TEXT
 from .model import OUTPUT, Diagram, DiagramEdge, DiagramNode, Part
 
 FONT_SIZE = 12
@@ -190,8 +191,8 @@ def node_content(node: DiagramNode) -> _Content:
     if node.status == "error":
         codes = ", ".join(printable(code) for code in node.codes)
         status_line = (("✗ rejected" + (f": {codes}" if codes else ""), "error"),)
-    elif node.status == "not-reached":
-        status_line = (("not reached", "muted"),)
+    elif node.status in ("not-reached", "unused"):
+        status_line = ((STATUS_TEXT[node.status], "muted"),)
     return _Content(header, _settings_lines(node.settings, chars), [_part_content(part) for part in node.parts],
                     status_line, node.id, node.kind, node.status)
 

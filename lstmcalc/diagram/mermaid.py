@@ -6,6 +6,7 @@ from typing import List
 
 from ..render import RenderOptions
 from ..render.printable import printable
+from ..render.text import STATUS_TEXT
 from ..report import Report
 from .model import OUTPUT, Diagram, DiagramNode, Part, build_diagram
 
@@ -46,8 +47,8 @@ def node_label(node: DiagramNode) -> str:
     lines += [text for part in node.parts for text in _part_lines(part, 0)]
     if node.status == "error":
         lines.append("✗ rejected" + (": " + ", ".join(mermaid_text(code) for code in node.codes) if node.codes else ""))
-    elif node.status == "not-reached":
-        lines.append("<i>not reached</i>")
+    elif node.status in ("not-reached", "unused"):
+        lines.append(f"<i>{STATUS_TEXT[node.status]}</i>")
     return "<br/>".join(lines)
 
 

@@ -69,13 +69,22 @@ def explain_layer(report: Report, record: LayerReport, figures: ComputeFigures) 
         correction = corrected_inputs(report, record, layer, inputs)
         if correction is not None:
             corrected, would_be = correction
+            from ..engine import apply_layer
+
             try:
-                describe(item, layer, corrected, layer.output_shapes(corrected), _context(report, record), None)
+                # The engine's own checks first: the corrected input may still leave a weight's size
+                # unknown (a GRU on (None, None)).
+                outputs, _ = apply_layer(layer, corrected)
+                describe(item, layer, corrected, [tensor.shape for tensor in outputs], _context(report, record),
+                         None)
             except Problem:
                 pass  # the corrected input does not fit either: the rejection alone is the answer
             else:
                 item.rejection.would_be = would_be
                 item.rejection.reason += layer.compared_with_dense(inputs[0], item.parameters.value)
+    elif record.status == "unused":
+        item.headline = (f"never called: forward() does not call it, so it has no shapes; its {record.params:,} "
+                         "parameters count all the same (named_parameters() lists them)")
     else:
         item.headline = "not reached: a layer before it was rejected, so its input is unknown"
     return item

@@ -179,7 +179,10 @@ def activation(name: str, value: Any) -> Optional[str]:
 
 @described({"type": "string", "minLength": 1})
 def text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
+    if value == "":
+        raise Problem("S006", f"`{name}` is empty.", f"Give it a value, e.g. `{name}: \"encoder\"`, or leave "
+                                                          f"`{name}` out.")
+    if not isinstance(value, str):
         raise Problem("S005", f"`{name}` must be a string, got {_describe(value)}.",
                             f"Quote it: `{name}: \"...\"`.")
     return value

@@ -369,6 +369,12 @@ class Layer:
         """Names of the outputs for the summary (output, h_n, c_n); [] to show shapes alone."""
         return []
 
+    def uncalled_weights(self) -> List[Weight]:
+        """The weights of a layer the model never calls. A Keras model leaves such a layer out
+        (PyTorch modules count theirs: TorchModule)."""
+        raise Problem("S016", f"{self.name} ({self.keras_class}) is never called, so Keras leaves it out of the "
+                              "model.", "Remove it, or call it.")
+
     def expected_batch_axis(self) -> Optional[int]:
         """Where the layer reads the batch axis of its input when it has a say (a PyTorch RNN's
         batch_first): the spec's inputs get their batch axis there. None: no preference."""
@@ -406,8 +412,8 @@ class Layer:
         before it that returns its last step only, if one does."""
         if last_step_of is not None:
             return (f" {last_step_of} has return_sequences: false, so it returns only its last output. Keras "
-                    f"rejects this model: a {self.keras_class} fed a single vector does not 'behave like a Dense "
-                    "layer', it does not build.",
+                    f"rejects this model: {self.name} ({self.keras_class}), fed a single vector, does not 'behave "
+                    "like a Dense layer': it does not build.",
                     f"Set `return_sequences: true` on `{last_step_of}` so it passes its whole sequence (batch, "
                     f"timesteps, units) on, or put RepeatVector(n) before `{self.name}` to repeat that vector n "
                     f"times, or replace `{self.name}` with a Dense layer.")

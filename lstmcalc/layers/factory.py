@@ -52,6 +52,10 @@ class LayerFactory:
             suggestion = closest(definition.type_name, known)
             hint = foreign_type_hint(definition.type_name, self.framework) or (
                 f"Did you mean `{suggestion}`?" if suggestion else "Supported: " + ", ".join(known) + ".")
+            if suggestion and label is None:
+                # The name it takes once the type is fixed, so that the layers after it keep theirs.
+                label = definition.assigned_name = layer_class(suggestion, self.framework).default_name(
+                    self.namer, definition.index)
             return None, [make("S003", f"Unknown layer type `{definition.type_name}`.", hint,
                                layer=label, location=definition.type_location)]
         problems: List[Diagnostic] = []
@@ -104,14 +108,26 @@ class LayerFactory:
                 problems.append(make(error.code, f"{cls.keras_class}: {error.message}", error.hint,
                                      layer=label, location=locations[name]))
         # Nested layers are constructed (and named) before the wrapper, as in Keras code.
+        inner_problems: List[Tuple[str, Diagnostic]] = []
         for name in list(values):
             if isinstance(config.get(name), LayerDef):
-                inner, inner_problems = self.create(config[name])  # type: ignore[arg-type]
-                problems.extend(inner_problems)
+                inner, found = self.create(config[name])  # type: ignore[arg-type]
+                inner_problems += [(name, problem) for problem in found]
                 config[name] = inner
+        # A layer takes its default name even when it cannot be built: the names of the layers
+        # after it are then those they keep once it is fixed (the choice is documented in
+        # docs/diagnostics.md, "Layer names").
+        name = label or cls.default_name(self.namer, definition.index)
+        if definition.scope:
+            name = f"{definition.scope}.{name}"  # a module inside a container: its named_modules() path
+        definition.assigned_name = name
+        problems = [problem.changed(layer=problem.layer or name) for problem in problems]
+        for key, problem in inner_problems:
+            # Errors inside a wrapped layer are the wrapper's: name it, keep the inner position.
+            problems.append(problem.changed(layer=name, message=f"In `{key}` of {name} "
+                                            f"({cls.keras_class}): {problem.message}"))
         if any(problem.is_error for problem in problems):
-            return None, problems
-        name = config.get("name") or cls.default_name(self.namer, definition.index)
+            return None, sorted(problems, key=lambda problem: (problem.line or 0, problem.column or 0))
         config["name"] = name
         layer = cls(name, config, self.convention, locations)
         try:

@@ -36,8 +36,8 @@ DEFAULT = KERAS  # what a spec without `framework:` follows
 FRAMEWORKS: Dict[str, Framework] = {
     KERAS: Framework(KERAS, "Keras", "keras.layers", "layer", "weight", "/", False, 1, "lstm/kernel",
                      "Keys are `<layer>/<weight>`, e.g. `lstm/kernel` (Bidirectional: `<layer>/forward/<weight>`); "
-                     "see `lstmcalc summary --format json` for the names, and the README for exporting them "
-                     "from Keras.",
+                     "see `lstmcalc summary --format json` for the names, and docs/guides/verify.md for "
+                     "exporting them from Keras.",
                      "Shapes include the batch axis; batch = the batch size (None in Keras's summary).", (2, 1),
                      ("sequential", "functional")),
     PYTORCH: Framework(PYTORCH, "PyTorch", "torch.nn", "module", "parameter", ".", True, 0, "lstm.weight_ih_l0",

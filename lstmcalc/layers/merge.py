@@ -275,6 +275,16 @@ class Concatenate(Merge):
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         axis = self["axis"]
         shapes = [list(tensor.shape) for tensor in inputs]
+        ranks = [len(shape) for shape in shapes]
+        if not all(-rank <= axis < rank for rank in ranks):
+            if len(set(ranks)) > 1:
+                raise self._ranks_differ(inputs, ranks)
+            # Keras builds the layer and fails with an IndexError when it is called.
+            raise Problem(
+                "H004", f"`axis` {axis} is outside inputs of rank {ranks[0]} (batch axis included): "
+                        f"{_shapes_text(inputs)}. Keras fails with an IndexError.",
+                f"Use an axis from {-ranks[0]} to {ranks[0] - 1}; -1 (the default) joins the features.",
+                argument="axis")
         reduced = []
         for shape in shapes:
             rest = list(shape)
@@ -288,8 +298,8 @@ class Concatenate(Merge):
                         f"concatenation axis. Received: input_shape={_shapes_text(inputs)}",
                 f"Every axis but axis {axis} must have the same size; reshape or pool the inputs to match, "
                 "or concatenate along another axis.", argument="axis")
-            if len({len(shape) for shape in reduced}) != 1:
-                raise error
+            if len(set(ranks)) != 1:
+                raise self._ranks_differ(inputs, ranks)
             for position in range(len(reduced[0])):
                 if len({shape[position] for shape in reduced if shape[position] is not None}) > 1:
                     raise error
@@ -300,6 +310,15 @@ class Concatenate(Merge):
                 break
             output[axis] += shape[axis]
         return [tuple(output)]
+
+    def _ranks_differ(self, inputs: Sequence[TensorSpec], ranks: List[int]) -> Problem:
+        ranks_text = ", ".join(str(rank) for rank in ranks[:-1]) + f" and {ranks[-1]}"
+        return Problem(
+            "H004", "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+                    f"axis. Received: input_shape={_shapes_text(inputs)}. The inputs have different ranks: "
+                    f"{ranks_text} (batch axis included).",
+            "Give every input the same rank: turn a vector into a sequence with RepeatVector (or Reshape), "
+            "or a sequence into a vector with GlobalAveragePooling1D or Flatten.", argument="axis")
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:
         # Keras fills a missing mask with ones, so any masked input masks the result.

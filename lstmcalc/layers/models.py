@@ -58,8 +58,8 @@ class NestedModel(Layer):
                                            f"received {len(inputs)} input tensors.",
                                    f"Call {self.name} on as many tensors as its model has inputs.")
             batch = inputs[0].shape[0] if inputs and inputs[0].shape else None
-            adjusted = replace(spec, inputs=[replace(item, shape=tuple(tensor.shape[1:]), dtype=tensor.dtype,
-                                                     batch_size=batch)
+            adjusted = replace(spec, inputs=[item._replace(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype,
+                                                           batch_size=batch)
                                              for item, tensor in zip(spec.inputs, inputs)])
             self._reports[key] = analyze_spec(adjusted)
         report = self._reports[key]

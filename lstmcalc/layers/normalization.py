@@ -106,7 +106,7 @@ class LayerNormalization(Layer):
         rms_scaling, x·γ / √(var + ε) (Keras 3 uses the variance there too)."""
         np = numpy_module()
         x = inputs[0].astype(statistics_dtype(inputs[0]), copy=False)
-        axes = sorted(_resolve_axes(self, x.shape))
+        axes = sorted(set(_resolve_axes(self, x.shape)))  # `axis: [1, 1]` normalises axis 1 once, as Keras
         variance = x.var(axis=tuple(axes), keepdims=True)
         inv = 1 / np.sqrt(variance + x.dtype.type(self["epsilon"]))
         gamma = along(weights["gamma"].astype(x.dtype), axes, x.ndim) if "gamma" in weights else None

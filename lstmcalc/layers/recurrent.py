@@ -182,6 +182,12 @@ class Recurrent(Layer):
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         sequence = inputs[0].shape
+        if sequence[1] == 0:
+            return [Problem(
+                "H012", f"{self.name} ({self.keras_class}) reads sequences of 0 time steps {sequence}: Keras "
+                        "builds it (and its summary), but it fails when it runs (slice index 0 of dimension 1 "
+                        "out of bounds).", "Give the input at least one time step, e.g. `input: [10, 5]`; "
+                                           "null when the length varies.")]
         if self["unroll"] and sequence[1] is None:
             return [Problem(
                 "T002",

@@ -38,7 +38,7 @@ PYTORCH_FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("LSTM", "GRU", "RNN"), "torch_recurrent"),
     **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid",
                      "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
-    **dict.fromkeys(("LastStep", "Permute", "Transpose"), "torch_steps"),
+    **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose"), "torch_steps"),
 }
 
 FRAMEWORK_FAMILIES: Dict[str, Dict[str, str]] = {KERAS: FAMILIES, PYTORCH: PYTORCH_FAMILIES}

@@ -65,5 +65,5 @@ def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarr
         previous, states = output, list(new_states)
     if previous is None:
         raise Problem("V004", "A recurrent layer needs at least one time step; its input has 0.",
-                           "Give the sequence at least one step (--timesteps 1 or more).")
+                           "Give the sequence at least one time step.")
     return (sequence if return_sequences else previous), states  # type: ignore[return-value]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional,
 from ..diagnostics import Problem
 from ..shapes import format_shape
 from .arguments import Arg, described
-from .base import Layer, TensorSpec
+from .base import Layer, TensorSpec, Weight
 from .frameworks import PYTORCH
 
 if TYPE_CHECKING:
@@ -147,6 +147,12 @@ def torch_dtype(name: str, value: Any) -> Optional[str]:
     return text
 
 
+# torch.nn's containers, which a spec writes as `{type: Sequential, name: head, layers: [...]}`:
+# nn.Sequential runs its modules in order, each named `<container>.<position>` (or `.<name>`, from
+# an OrderedDict) as named_modules() names them. Readers expand a container into its modules.
+CONTAINERS = ("Sequential",)
+CONTAINER_MODULES = "layers"  # the key of a container's modules in a spec entry
+
 # Keyword arguments torch.nn modules take beyond their own (factory_kwargs), and lstmcalc's name.
 NAME = Arg("name", module_name, None)
 FACTORY_ARGUMENTS: Tuple[Arg, ...] = (Arg("device", lambda name, value: value, None), Arg("dtype", torch_dtype, None))
@@ -170,6 +176,57 @@ class TorchModule(Layer):
     # An activation module: the Keras activation it computes, with the arguments it needs for it.
     keras_activation: ClassVar[str] = ""
     activation_arguments: ClassVar[Dict[str, Any]] = {}
+    # What forward() code writes for it without a module (PyTorch source): the names of torch's
+    # functions and tensor methods computing the same (`torch.relu(x)`, `F.relu(x)`, `x.relu()`),
+    # taking the module's arguments after the tensor in the same order; the defaults in which the
+    # function differs from the module (torch.flatten's start_dim 0); the argument that collects the
+    # rest of the positional ones (`x.permute(0, 2, 1)`).
+    functional_names: ClassVar[Tuple[str, ...]] = ()
+    functional_defaults: ClassVar[Dict[str, Any]] = {}
+    functional_varargs: ClassVar[str] = ""
+
+    @classmethod
+    def call_result(cls) -> Any:
+        """What calling the module returns, as indices of its outputs: 0 for one tensor, nested tuples
+        for more (an LSTM's ``(output, (h_n, c_n))`` is ``(0, (1, 2))``)."""
+        return 0
+
+    def last_step_refusal(self, output: int, selection: str) -> Optional[str]:
+        """Whether ``selection`` (a torch_steps selection) of output ``output`` is lstmcalc's
+        LastStep: None when it is, else why not. One tensor's last step is."""
+        from .torch_steps import STEP
+
+        if selection == STEP and output == 0:
+            return None
+        return f"{self.name} ({self.keras_class}) returns one tensor, of which `{selection}` is no last step."
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        """The sizes torch's constructor needs that the spec leaves to the input (a Linear's
+        in_features), from ``inputs``; {} when it gives them all."""
+        return {}
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        """What forward() writes for it on the tensor ``x`` (``states``: the producing module's
+        h_n, when forward() has it): an expression for a spec step, None for a module (called as
+        ``self.<name>(x)``). Raises Problem when the code cannot be written."""
+        return None
+
+    def declared_input(self) -> Optional[TensorSpec]:
+        """One input its own arguments describe fully enough to make its parameters (an LSTM's
+        input_size, a Linear's in_features), for a module forward() never calls; None when they
+        leave a size to the input."""
+        return None
+
+    def uncalled_weights(self) -> List[Weight]:
+        """named_parameters() of a module forward() never calls: it is constructed all the same."""
+        if type(self).weight_shapes is Layer.weight_shapes:
+            return []  # a module without parameters
+        declared = self.declared_input()
+        if declared is None:
+            raise Problem("S007", f"{self.name} ({self.keras_class}) is never called, and its sizes depend on the "
+                                  "input it would receive, so its parameters cannot be counted.",
+                          "Give its input size (e.g. `in_features` or `input_size`), as torch requires anyway.")
+        return self.weight_shapes([declared])
 
     @classmethod
     def init_name(cls) -> str:

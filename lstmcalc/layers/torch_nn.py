@@ -6,7 +6,7 @@ and the forward pass in eval mode, as torch computes them."""
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import number as count_of, times
 from ..diagnostics import Problem
@@ -136,6 +136,13 @@ class Linear(TorchModule):
         given = self["in_features"]
         return given if given is not None else inputs[0].shape[-1]
 
+    def declared_input(self) -> Optional[TensorSpec]:
+        given = self["in_features"]
+        return None if given is None else TensorSpec((1, given), self.variable_dtype)
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"in_features": self.in_features(inputs)} if self["in_features"] is None else {}
+
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
         shape = inputs[0].shape
         if not shape:
@@ -241,6 +248,9 @@ class Embedding(TorchModule):
 
     def input_values(self) -> InputValues:
         return InputValues(integer=True, below=self["num_embeddings"])
+
+    def declared_input(self) -> Optional[TensorSpec]:
+        return TensorSpec((1,), "int64")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         self.check_input(inputs)
@@ -357,6 +367,9 @@ class LayerNorm(TorchModule):
         if inputs[0].dtype != self.variable_dtype and self["elementwise_affine"]:
             raise dtype_refusal(self, inputs, "mixed dtype (CPU): all inputs must share same datatype.")
 
+    def declared_input(self) -> Optional[TensorSpec]:
+        return TensorSpec(tuple(self["normalized_shape"]), self.variable_dtype)
+
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         self.check_input(inputs)
         if not self["elementwise_affine"]:
@@ -459,6 +472,7 @@ class ReLU(Activation):
 
     keras_class = "ReLU"
     activation = keras_activation = "relu"
+    functional_names = ("relu",)  # torch.relu(x), F.relu(x), x.relu()
     formula = "max(x, 0)"
     arguments = (Arg("inplace", boolean, False),)
     examples = (Example("ReLU()", ((6, 3),), framework="pytorch"),)
@@ -470,6 +484,7 @@ class Tanh(Activation):
 
     keras_class = "Tanh"
     activation = keras_activation = "tanh"
+    functional_names = ("tanh",)  # torch.tanh(x), F.tanh(x), x.tanh()
     formula = "tanh(x)"
     examples = (Example("Tanh()", ((6, 3),), framework="pytorch"),)
 
@@ -480,6 +495,7 @@ class Sigmoid(Activation):
 
     keras_class = "Sigmoid"
     activation = keras_activation = "sigmoid"
+    functional_names = ("sigmoid",)  # torch.sigmoid(x), F.sigmoid(x), x.sigmoid()
     formula = "σ(x) = 1 / (1 + e^−x)"
     examples = (Example("Sigmoid()", ((6, 3),), framework="pytorch"),)
 
@@ -494,6 +510,7 @@ class Softmax(Parameterless):
     """nn.Softmax(dim): exponentials normalised to sum 1 along ``dim``."""
 
     keras_class = "Softmax"
+    functional_names = ("softmax",)
     keras_activation = "softmax"  # Keras's softmax is along the last axis
     activation_arguments = {"dim": -1}
     arguments = (Arg("dim", optional_axis, None),)
@@ -546,6 +563,8 @@ class Flatten(TorchModule):
     keras_class = "Flatten"
     keras_type = "Flatten"
     flattens = True
+    functional_names = ("flatten",)  # torch.flatten(x, 1), x.flatten(1)
+    functional_defaults = {"start_dim": 0}
     base_arguments = (NAME,)
     arguments = (Arg("start_dim", whole, 1), Arg("end_dim", whole, -1))
     examples = (Example("Flatten()", ((6, 3),), framework="pytorch"),)
@@ -748,6 +767,18 @@ class Conv1d(ChannelsFirst):
     def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
         given = self["in_channels"]
         return given if given is not None else inputs[0].shape[-2]
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"in_channels": self.channels(inputs)} if self["in_channels"] is None else {}
+
+    def declared_input(self) -> Optional[TensorSpec]:
+        given = self["in_channels"]
+        if given is None:
+            return None
+        # A length the kernel fits in (the weights do not depend on it).
+        length = self["dilation"] * (self["kernel_size"] - 1) + 1 + sum(self.padding_pair(self["kernel_size"],
+                                                                                           self["dilation"]))
+        return TensorSpec((1, given, length), self.variable_dtype)
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
         shape = inputs[0].shape

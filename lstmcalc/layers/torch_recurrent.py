@@ -84,6 +84,40 @@ class TorchRecurrent(TorchModule):
     keras_keywords = {"hidden_size": "units", "bias": "use_bias"}
 
     @classmethod
+    def call_result(cls) -> Any:
+        # (output, h_n) or (output, (h_n, c_n)), as forward() unpacks it.
+        states = tuple(range(1, len(cls.state_names) + 1))
+        return (0, states if len(states) > 1 else states[0])
+
+    def last_step_refusal(self, output: int, selection: str) -> Optional[str]:
+        """``out[:, -1]`` and ``h_n[-1]`` are the last step of a one-directional module; after a
+        bidirectional one, ``torch.cat((h_n[-2], h_n[-1]), dim=1)`` is (what each direction saw last)."""
+        from .torch_steps import LAST_STATE, LAST_TWO_STATES, STEP
+
+        label = (["output"] + list(self.state_names))[output] if 0 <= output <= len(self.state_names) else "?"
+        if label == "c_n":
+            return (f"c_n of {self.name} holds the LSTM's cell states, which no module after it reads in lstmcalc's "
+                    "specs (they follow h_n and output).")
+        if selection == STEP and output == 0:
+            if self.directions == 1:
+                return None
+            return (f"after the bidirectional {self.name} ({self.keras_class}), the last step of `output` joins the "
+                    "forward direction's last state with the reverse direction's state after ONE step (it runs from "
+                    "the end); lstmcalc's LastStep is what each direction saw last, "
+                    "torch.cat((h_n[-2], h_n[-1]), dim=1).")
+        if selection == LAST_STATE and output == 1:
+            if self.directions == 1:
+                return None
+            return (f"h_n[-1] of the bidirectional {self.name} ({self.keras_class}) is the reverse direction's state "
+                    "alone; lstmcalc's LastStep is both directions' last states, torch.cat((h_n[-2], h_n[-1]), dim=1).")
+        if selection == LAST_TWO_STATES and output == 1:
+            if self.directions == 2:
+                return None
+            return (f"{self.name} ({self.keras_class}) has one direction, so h_n[-2] is the state of the layer below "
+                    f"{'(or of nothing: it has one layer)' if self.layers == 1 else ''}; the last step is h_n[-1].")
+        return f"`{selection}` of {label} of {self.name} ({self.keras_class}) is not a last step lstmcalc models."
+
+    @classmethod
     def keras_habits(cls) -> Dict[str, str]:
         module = f"nn.{cls.keras_class}"
         state = "h_n and c_n" if len(cls.state_names) == 2 else "h_n"
@@ -130,6 +164,13 @@ class TorchRecurrent(TorchModule):
     def input_size(self, inputs: Sequence[TensorSpec]) -> Optional[int]:
         given = self["input_size"]
         return given if given is not None else inputs[0].shape[-1]
+
+    def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
+        return {"input_size": self.input_size(inputs)} if self["input_size"] is None else {}
+
+    def declared_input(self) -> Optional[TensorSpec]:
+        given = self["input_size"]
+        return None if given is None else TensorSpec((1, given), self.variable_dtype, batch_axis=None)
 
     def cell(self, index: int, input_size: Optional[int]) -> Cell:
         """Layer ``index`` of the stack: it reads the input (layer 0) or the previous layer's output."""

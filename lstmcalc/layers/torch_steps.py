@@ -6,8 +6,15 @@ modules — not torch.nn modules (torch has none for them) and without parameter
   h_n[-1]), dim=1)`` — what a Keras RNN without return_sequences returns.
 - ``{type: Permute, dims: [0, 2, 1]}``: ``x.permute(*dims)``, the dims counting the batch axis.
 - ``{type: Transpose, dim0: 1, dim1: 2}``: ``x.transpose(dim0, dim1)``.
+- ``{type: Select, dim: 1, index: -1}``: ``x.select(dim, index)``, i.e. ``out[:, -1, :]`` taken
+  literally — what PyTorch source writes after a bidirectional module, where it is not LastStep.
 
 nn.Flatten is a module (torch_nn.Flatten).
+
+What PyTorch source selects as the last step (the reader asks the producing module, whose
+``last_step_refusal`` says whether the selection is LastStep): ``STEP`` (``out[:, -1, :]``, or
+``out[-1]`` time major), ``LAST_STATE`` (``h_n[-1]``), ``LAST_TWO_STATES`` (``torch.cat((h_n[-2],
+h_n[-1]), dim=1)``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
 from .torch_module import NAME, TorchModule
 from .torch_nn import whole
 from .torch_recurrent import TorchRecurrent
+
+
+STEP = "out[:, -1, :]"
+LAST_STATE = "h_n[-1]"
+LAST_TWO_STATES = "torch.cat((h_n[-2], h_n[-1]), dim=1)"
 
 
 class Step(TorchModule):
@@ -111,6 +123,21 @@ class LastStep(Step):
         first = np.take(x, 0, axis=axis)
         return [np.concatenate([last[..., :half], first[..., half:]], axis=-1)], [None]
 
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        """``x[:, -1, :]`` (time major ``x[-1]``); after a bidirectional module both directions'
+        last states, ``torch.cat((h_n[-2], h_n[-1]), dim=1)``, which needs the module's h_n."""
+        if self.directions == 2:
+            if states is None:
+                raise Problem("P002", f"{self.name} (LastStep) takes the last step of each direction of a "
+                                      "bidirectional module that is not right before it; forward() writes it as "
+                                      "torch.cat((h_n[-2], h_n[-1]), dim=1) of that module.",
+                              "Put the LastStep right after the recurrent module.")
+            return f"torch.cat(({states}[-2], {states}[-1]), dim=1)"
+        rank = len(inputs[0].shape)
+        if self.time_axis(inputs[0]) == 0:
+            return f"{x}[-1]"
+        return f"{x}[:, -1" + ", :" * (rank - 2) + "]"
+
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         """After a recurrent module: its (last) Keras layer without return_sequences."""
         if plan.before.last_step is None:
@@ -135,6 +162,80 @@ class LastStep(Step):
                      "module; it has no parameters.")
         return one_block("a selection", [equation], io_symbols(inputs, outputs), words=words,
                          headline=f"LastStep: the last of {outputs and inputs[0].shape[axis]} steps (axis {axis})")
+
+
+def last_step_type() -> str:
+    """The spec's name of the last-step step (readers make it from PyTorch's indexing)."""
+    return LastStep.keras_class
+
+
+@register
+class Select(Step):
+    """lstmcalc step: x.select(dim, index) — one index of one axis, the axis removed (``out[:, -1, :]``
+    is ``Select(dim=1, index=-1)``)."""
+
+    keras_class = "Select"
+    code = "x.select(dim, index)"
+    functional_names = ("select",)
+    arguments = (Arg("dim", whole), Arg("index", whole))
+    examples = (Example("Select(dim=1, index=-1)", ((6, 3),), framework="pytorch"),
+                Example("Select(dim=-1, index=0)", ((6, 3),), framework="pytorch"))
+
+    def axis(self, inputs: Sequence[TensorSpec]) -> int:
+        shape = inputs[0].shape
+        if not shape:
+            raise self.refuses("H001", "IndexError", "select() cannot be applied to a 0-dim tensor.",
+                               "Select takes a tensor with at least one axis.", inputs)
+        return self.dimension(self["dim"], len(shape), inputs, "dim")
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape = inputs[0].shape
+        axis, index = self.axis(inputs), self["index"]
+        size = shape[axis]
+        if size is not None and not -size <= index < size:
+            raise self.refuses("H004", "IndexError", f"index {index} is out of bounds for dimension {axis} with size "
+                                                     f"{size}", f"Axis {axis} has {size} entries: index "
+                                                                f"{-size if size else 0} … {size - 1}.",
+                               inputs, argument="index")
+        return [tuple(shape[:axis]) + tuple(shape[axis + 1:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        axis, batch = self.axis(inputs), inputs[0].batch_axis
+        if batch is None or batch == axis:
+            return [None] * count  # selecting one sample leaves no batch axis
+        return [batch - 1 if batch > axis else batch] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        return [numpy_module().take(x, self["index"], axis=self["dim"] % x.ndim)], [None]
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.select({self['dim']}, {self['index']})"
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        raise refuse(self, framework, "Keras has no layer that selects one index of an axis (after a recurrent "
+                                      "layer, return_sequences: false is LastStep, which after a bidirectional "
+                                      "module is not out[:, -1, :]).",
+                     "Use LastStep where it is meant: torch.cat((h_n[-2], h_n[-1]), dim=1) after a bidirectional "
+                     "module.")
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis, index = self.axis(inputs), self["index"]
+        words = ["An lstmcalc spec step: the tensor operation PyTorch code writes in forward() (an index such as "
+                 "out[:, -1, :]), not a torch.nn module; it has no parameters."]
+        if isinstance(self.producer, TorchRecurrent) and self.producer.directions == 2 and axis != inputs[0].batch_axis:
+            words.insert(0, "After a bidirectional module, the reverse direction's half of the last step has read "
+                            "one step only (it runs from the end): torch.cat((h_n[-2], h_n[-1]), dim=1) — lstmcalc's "
+                            "LastStep — is what each direction saw last.")
+        return one_block("a selection", [Equation("y", f"x.select({self['dim']}, {index})",
+                                                  f"index {index} of axis {axis}; the axis goes")],
+                         io_symbols(inputs, outputs), words=words, headline=f"Select index {index} of axis {axis}")
+
+    producer: Optional[Layer] = None
+
+    def connect(self, producer: Optional[Layer]) -> None:
+        self.producer = producer
 
 
 @described({"type": "array", "items": {"type": "integer"}})
@@ -195,6 +296,8 @@ class Permute(Reorder):
 
     keras_class = "Permute"
     code = "x.permute(*dims)"
+    functional_names = ("permute",)
+    functional_varargs = "dims"
     arguments = (Arg("dims", dims),)
     examples = (Example("Permute(dims=[0, 2, 1])", ((6, 3),), framework="pytorch"),)
 
@@ -219,6 +322,9 @@ class Permute(Reorder):
                                "List each axis once.", inputs, argument="dims")
         return order
 
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.permute({', '.join(str(dim) for dim in self['dims'])})"
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         order = self.order(inputs)
         return self.reorder_math(inputs, outputs, Equation("y", f"x.permute{order}", "axis i of y is axis dims[i] "
@@ -232,6 +338,7 @@ class Transpose(Reorder):
 
     keras_class = "Transpose"
     code = "x.transpose(dim0, dim1)"
+    functional_names = ("transpose",)
     arguments = (Arg("dim0", whole), Arg("dim1", whole))
     examples = (Example("Transpose(dim0=1, dim1=2)", ((6, 3),), framework="pytorch"),)
 
@@ -246,6 +353,9 @@ class Transpose(Reorder):
         for argument in ("dim0", "dim1"):
             self.dimension(self[argument], rank, inputs, argument)
         return self.axes(rank)
+
+    def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
+        return f"{x}.transpose({self['dim0']}, {self['dim1']})"
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return self.reorder_math(inputs, outputs, Equation("y", f"x.transpose({self['dim0']}, {self['dim1']})",

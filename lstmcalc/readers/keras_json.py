@@ -121,7 +121,7 @@ class ConfigReader:
             return
         shape, shape_where = self._legacy_input(config, entries, here)
         if shape is not None:
-            checked = self.spec_reader._shape(shape[1:], shape_where, "the input shape")
+            checked = self.spec_reader.shape(shape[1:], shape_where, "the input shape")
             spec.inputs.append(InputDef(None, checked, "float32", shape_where, shape[0]))
         else:
             self.problem("S002", "The Sequential config has no input shape: no InputLayer, no "
@@ -257,12 +257,12 @@ class ConfigReader:
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         name = config.get("name") if isinstance(config.get("name"), str) else entry.get("name")
         shape = next((config[key] for key in BATCH_SHAPE_KEYS if isinstance(config.get(key), list)), None)
-        dtype = self.spec_reader._dtype(dtype_name(config.get("dtype")), entry_where)
+        dtype = self.spec_reader.dtype(dtype_name(config.get("dtype")), entry_where)
         if not shape:
             self.problem("S010", f"The InputLayer `{name}` has no `batch_shape`.", HINT, entry_where)
             return InputDef(name, None, dtype, entry_where)
         batch = shape[0] if isinstance(shape[0], int) and not isinstance(shape[0], bool) else None
-        checked = self.spec_reader._shape(plain(shape[1:]), where(shape, entry_where), "the input shape")
+        checked = self.spec_reader.shape(plain(shape[1:]), where(shape, entry_where), "the input shape")
         return InputDef(name, checked, dtype, entry_where, batch)
 
     def layer(self, entry: Any, entry_where: Location, keep_name: Optional[str] = None) -> Optional[LayerDef]:

@@ -19,13 +19,14 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..diagnostics import Diagnostic, Problem
+from ..diagnostics import Diagnostic
 from ..layers.registry import FAMILIES, layer_class
 from ..layers.factory import Namer
 from ..spec.model import Argument, InputDef, LayerDef, ModelSpec, Reference
 from ..spec.reader import SpecReader
-from ..spec.source import Location
 from ..layers.base import INPUT_TYPE
+from .python_values import (AlreadyReported, Evaluator, Unresolvable, Unresolved, callee_name, dotted, is_main_guard,
+                            parse_source, too_deep)
 
 # Keras's model-building API (not layer types): keras.Input, keras.layers.InputLayer,
 # keras.Sequential, keras.Model (Functional is what Model builds).
@@ -35,35 +36,6 @@ MODEL_CALLS = ("Model", "Functional")
 # Module paths whose calls make serialisable objects, kept as values (initializers and friends).
 VALUE_MODULES = ("initializers", "regularizers", "constraints")
 MAX_CALL_DEPTH = 8  # functions that build a model, calling each other
-OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-             ast.FloorDiv: lambda a, b: a // b, ast.Div: lambda a, b: a / b, ast.Mod: lambda a, b: a % b,
-             ast.Pow: lambda a, b: a ** b if abs(b) <= 64 else None}
-
-
-class Unresolvable(Exception):
-    """A value lstmcalc cannot know without running the code; becomes an S018 diagnostic."""
-
-    def __init__(self, message: str, hint: str, node: Optional[ast.AST], code: str = "S018"):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.node = node
-        self.code = code
-
-
-class AlreadyReported(Exception):
-    """A value whose problem was reported where it arose; its uses say nothing more."""
-
-
-@dataclass(frozen=True)
-class Unresolved:
-    """A name bound to something lstmcalc cannot compute; an error only when the model uses it
-    (``reported``: the error was given where the value was made)."""
-
-    message: str
-    hint: str
-    node: ast.AST
-    reported: bool = False
 
 
 @dataclass
@@ -103,36 +75,12 @@ class Function:
     node: ast.FunctionDef
 
 
-def callee_name(func: ast.AST) -> Optional[str]:
-    """``LSTM``, ``layers.LSTM``, ``tf.keras.layers.LSTM``: the class is the last name."""
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
-
-
-def dotted(func: ast.AST) -> str:
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-    return ".".join(reversed(parts))
-
-
-class PythonReader:
+class PythonReader(Evaluator):
     """Walks the module's statements in order, binding names to values it can resolve."""
 
     def __init__(self, text: str, file: str, bindings: Optional[Dict[str, Any]] = None):
-        self.text = text
-        self.file = file
-        # Values given on the command line (--set): they win over what the module assigns.
-        self.bindings: Dict[str, Any] = dict(bindings or {})
         self.spec_reader = SpecReader(file)
-        self.diagnostics: List[Diagnostic] = self.spec_reader.diagnostics
-        self.names: Dict[str, Any] = dict(self.bindings)
+        super().__init__(text, file, bindings, self.spec_reader.diagnostics)
         self.aliases: Dict[str, str] = {}  # `from keras.layers import LSTM as L` → L: LSTM
         self.inputs: Dict[str, InputDef] = {}
         self.calls: List[LayerDef] = []  # layer applications, in call order
@@ -141,22 +89,6 @@ class PythonReader:
         self.namer = Namer()  # Keras's default names, given at construction as Keras does
         self.nested_layers: Dict[int, LayerObject] = {}  # models used as layers, by id
         self.depth = 0
-
-    # -- diagnostics -----------------------------------------------------------------------------
-
-    def at(self, node: Optional[ast.AST]) -> Location:
-        if node is None or not hasattr(node, "lineno"):
-            return Location(self.file, None, None)
-        return Location(self.file, node.lineno, node.col_offset + 1)
-
-    def report(self, problem: Unresolvable) -> None:
-        self.diagnostics.append(Problem(problem.code, problem.message, problem.hint, self.at(problem.node))
-                                .to_diagnostic())
-
-    def source(self, node: ast.AST, limit: int = 60) -> str:
-        text = ast.get_source_segment(self.text, node) or ast.dump(node)[:limit]
-        text = " ".join(text.split())
-        return text if len(text) <= limit else text[:limit - 1] + "…"
 
     # -- statements ------------------------------------------------------------------------------
 
@@ -195,11 +127,11 @@ class PythonReader:
                 if reported:
                     self.report(problem)
                 for target in node.targets:
-                    self.bind_unresolved(target, problem, node.value, scope, reported)
+                    self.bind_unresolved(target, node.value, scope, reported)
                 return None
             except AlreadyReported:
                 for target in node.targets:
-                    self.bind_unresolved(target, Unresolvable("", "", node), node.value, scope, True)
+                    self.bind_unresolved(target, node.value, scope, True)
                 return None
             for target in node.targets:
                 self.bind(target, value, scope, node)
@@ -219,18 +151,12 @@ class PythonReader:
             return self.evaluate(node.value, scope) if isinstance(node.value, (ast.Name,)) else None
         if isinstance(node, ast.Return):
             return self.evaluate(node.value, scope) if node.value is not None else None
-        if isinstance(node, ast.If) and self.is_main_guard(node.test):
+        if isinstance(node, ast.If) and is_main_guard(node.test):
             return self.run(node.body, scope)
         if isinstance(node, (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFor, ast.AsyncWith)):
             self.control_flow(node, scope)
             return None
         return None
-
-    @staticmethod
-    def is_main_guard(test: ast.AST) -> bool:
-        return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-                and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
-                and test.comparators[0].value == "__main__")
 
     def control_flow(self, node: ast.stmt, scope: Dict[str, Any]) -> None:
         """A loop or branch: what it binds is unknown; adding layers inside it is an error."""
@@ -277,15 +203,6 @@ class PythonReader:
             raise Unresolvable("Starred assignment cannot be resolved without running the code.",
                                "Unpack each value into its own name.", target)
         # Attributes and subscripts (self.x = ..., d["k"] = ...) hold nothing the model needs.
-
-    def bind_unresolved(self, target: ast.AST, problem: Unresolvable, value: ast.AST, scope: Dict[str, Any],
-                        reported: bool) -> None:
-        for name in ast.walk(target):
-            if isinstance(name, ast.Name) and not (scope is self.names and name.id in self.bindings):
-                message = (f"`{name.id}` is set on line {value.lineno} from `{self.source(value)}`, which is "
-                           "only known when the code runs; lstmcalc reads it without running it.")
-                scope[name.id] = Unresolved(message, f"Write it as a literal, e.g. `{name.id} = 10`, or give its "
-                                            f"value: --set {name.id}=10.", name, reported)
 
     def mentions_keras(self, node: ast.AST, scope: Dict[str, Any]) -> bool:
         """Whether an expression builds layers, tensors or models (so its failure matters now)."""
@@ -348,70 +265,18 @@ class PythonReader:
 
     # -- expressions -----------------------------------------------------------------------------
 
-    def evaluate(self, node: ast.AST, scope: Dict[str, Any]) -> Any:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            return self.lookup(node, scope)
-        if isinstance(node, (ast.Tuple, ast.List)):
-            values = [self.evaluate(item, scope) for item in node.elts]
-            return tuple(values) if isinstance(node, ast.Tuple) else values
-        if isinstance(node, ast.Dict):
-            if any(key is None for key in node.keys):
-                raise Unresolvable("`**` in a dict cannot be resolved.", "Write the entries out.", node)
-            return {self.evaluate(key, scope): self.evaluate(value, scope)
-                    for key, value in zip(node.keys, node.values)}
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-            operand = self.evaluate(node.operand, scope)
-            if isinstance(node.op, ast.Not):
-                return not operand
-            if isinstance(operand, (int, float)) and not isinstance(operand, bool):
-                return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
-            left, right = self.evaluate(node.left, scope), self.evaluate(node.right, scope)
-            if self.is_number(left) and self.is_number(right):
-                try:
-                    result = OPERATORS[type(node.op)](left, right)
-                except (ZeroDivisionError, OverflowError, ValueError):
-                    result = None
-                if result is not None:
-                    return result
-            if isinstance(node.op, ast.Add) and isinstance(left, (list, tuple)) and type(left) is type(right):
-                return left + right
+    def evaluate_other(self, node: ast.AST, scope: Dict[str, Any]) -> Any:
         if isinstance(node, ast.Call):
             return self.call(node, scope)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, scope)
         if isinstance(node, ast.Attribute) and node.attr[:1].isupper() and not self.is_value_module(node):
             return self.construct(node, node.attr, [], [], scope)  # a layer class used bare: `Flatten`
-        raise Unresolvable(f"`{self.source(node)}` cannot be resolved without running the code.",
-                           "Write the value as a literal (a number, string, tuple) or a module-level constant.",
-                           node)
-
-    @staticmethod
-    def is_number(value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise self.cannot_resolve(node)
 
     @staticmethod
     def is_value_module(func: ast.AST) -> bool:
         return any(part in VALUE_MODULES for part in dotted(func).split(".")[:-1])
-
-    def lookup(self, node: ast.Name, scope: Dict[str, Any]) -> Any:
-        if node.id in scope:
-            value = scope[node.id]
-        elif node.id in self.names and scope is not self.names:
-            value = self.names[node.id]
-        elif node.id in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.id]
-        else:
-            raise Unresolvable(f"`{node.id}` is not defined in this code, so its value is unknown.",
-                               f"Define it at module level, e.g. `{node.id} = 64`, or give its value: "
-                               f"--set {node.id}=64.", node)
-        if isinstance(value, Unresolved):
-            if value.reported:
-                raise AlreadyReported()
-            raise Unresolvable(value.message, value.hint, node)
-        return value
 
     def subscript(self, node: ast.Subscript, scope: Dict[str, Any]) -> Any:
         value = self.evaluate(node.value, scope)
@@ -456,7 +321,7 @@ class PythonReader:
         if name in MODEL_CALLS:
             return self.make_functional(node, scope)
         positional = [self.evaluate(argument, scope) for argument in node.args if not self.starred(argument)]
-        keywords = self.keywords(node, scope)
+        keywords = self.keyword_values(node, scope)
         if self.is_value_module(func):
             config = dict(keywords)
             if positional:
@@ -488,15 +353,6 @@ class PythonReader:
             raise Unresolvable("`*args` cannot be resolved without running the code.", "Pass each argument.",
                                argument)
         return False
-
-    def keywords(self, node: ast.Call, scope: Dict[str, Any]) -> Dict[str, Any]:
-        values = {}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                raise Unresolvable("`**kwargs` cannot be resolved without running the code.",
-                                   "Pass each argument by name.", keyword.value)
-            values[keyword.arg] = self.evaluate(keyword.value, scope)
-        return values
 
     def construct(self, node: ast.AST, type_name: str, positional: List[Tuple[Any, ast.AST]],
                   keywords: List[Tuple[str, Any, ast.AST]], scope: Dict[str, Any]) -> LayerObject:
@@ -605,7 +461,7 @@ class PythonReader:
     # -- inputs and models -----------------------------------------------------------------------
 
     def make_input(self, node: ast.Call, name: str, scope: Dict[str, Any]) -> Tensor:
-        keywords = self.keywords(node, scope)
+        keywords = self.keyword_values(node, scope)
         positional = [self.evaluate(argument, scope) for argument in node.args if not self.starred(argument)]
         shape = keywords.get("shape", keywords.get("input_shape", positional[0] if positional else None))
         batch = keywords.get("batch_size")
@@ -617,8 +473,8 @@ class PythonReader:
             raise Unresolvable(f"`{name}(...)` has no shape.", "Write e.g. `Input(shape=(50, 10))`.", node)
         if isinstance(shape, int) and not isinstance(shape, bool):
             shape = (shape,)  # Keras accepts Input(10) for (10,)
-        checked = self.spec_reader._shape(shape, where, "the input shape")
-        dtype = self.spec_reader._dtype(keywords.get("dtype"), where)
+        checked = self.spec_reader.shape(shape, where, "the input shape")
+        dtype = self.spec_reader.dtype(keywords.get("dtype"), where)
         input_name = keywords.get("name") if isinstance(keywords.get("name"), str) else self.namer.auto(INPUT_TYPE)
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise Unresolvable(f"`batch_size` must be a positive whole number, got {batch!r}.",
@@ -632,11 +488,11 @@ class PythonReader:
                                "Or start the model with keras.Input(shape=(50, 10)).", node)
         where = self.at(node)
         batch = shape[0] if isinstance(shape[0], int) else None
-        return InputDef(None, self.spec_reader._shape(tuple(shape[1:]), where, "the input shape"), "float32",
+        return InputDef(None, self.spec_reader.shape(tuple(shape[1:]), where, "the input shape"), "float32",
                         where, batch)
 
     def make_sequential(self, node: ast.Call, scope: Dict[str, Any]) -> SequentialModel:
-        keywords = self.keywords(node, scope)
+        keywords = self.keyword_values(node, scope)
         name = keywords.get("name") if isinstance(keywords.get("name"), str) else self.namer.auto("Sequential")
         model = SequentialModel(name, node)
         items_node = node.args[0] if node.args else next(
@@ -769,15 +625,9 @@ def read_python(text: str, file: str,
     """The ModelSpec of the Keras model that Python source builds (read, never run); ``bindings``
     give names their values (``--set``), over what the source assigns."""
     reader = PythonReader(text, file, bindings)
-    try:
-        tree = ast.parse(text, filename=file)
-    except SyntaxError as error:
-        return None, [Problem("S018", f"The Python source does not parse: {error.msg}.",
-                                  "Fix the syntax; lstmcalc reads the code as Python 3.",
-                                  Location(file, error.lineno, error.offset)).to_diagnostic()]
-    except (RecursionError, MemoryError, ValueError):
-        return None, [Problem("S018", "The Python source is nested too deeply to read.", "Simplify it.",
-                                  Location(file, None, None)).to_diagnostic()]
+    tree, problem = parse_source(text, file)
+    if tree is None:
+        return None, [problem]
     last = None
     body = tree.body
     try:
@@ -792,8 +642,7 @@ def read_python(text: str, file: str,
     except Unresolvable as problem:
         reader.report(problem)
     except RecursionError:
-        return None, [Problem("S018", "The Python source is nested too deeply to read.", "Simplify it.",
-                                  Location(file, None, None)).to_diagnostic()]
+        return None, [too_deep(file)]
     chosen = reader.model(last)
     if chosen is None and isinstance(last, LayerObject):
         reader.report(Unresolvable(

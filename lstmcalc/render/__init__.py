@@ -6,22 +6,19 @@ Modules load lazily so that `--format json` never imports rich.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
-from ..report import Report
-
-
-@dataclass(frozen=True)
-class RenderOptions:
+class RenderOptions(NamedTuple):
     color: bool = False
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
     columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS
     sections: Tuple[str, ...] = ()  # explain's sections to print, from EXPLAIN_SECTIONS; () = all
     diagram: bool = False  # summary --format markdown --diagram: add a Mermaid diagram
+    # The terminal's width (COLUMNS): tables narrower than Keras's default fit it, wrapping cells.
+    max_width: Optional[int] = None
 
 
-Renderer = Callable[[Report, RenderOptions], str]
+Renderer = Callable[[Any, RenderOptions], str]  # (Report, RenderOptions) -> text
 
 SUMMARY_RENDERERS: Dict[str, Tuple[str, str]] = {
     "table": ("lstmcalc.render.table", "render_summary"),

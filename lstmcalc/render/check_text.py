@@ -6,6 +6,7 @@ import io
 
 from ..check import CheckResult
 from . import RenderOptions
+from .text import printable
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -25,7 +26,7 @@ def render_check(result: CheckResult, options: RenderOptions = RenderOptions()) 
                                    no_color=not color, legacy_windows=False, soft_wrap=True)
 
     def styled(text: str, style: str) -> str:
-        return f"[{style}]{escape(text)}[/]" if color and style else escape(text)
+        return f"[{style}]{escape(printable(text))}[/]" if color and style else escape(printable(text))
 
     for item in result.files:
         if not item.diagnostics and not item.updated:
@@ -37,7 +38,8 @@ def render_check(result: CheckResult, options: RenderOptions = RenderOptions()) 
             place = f"{d.line}:{d.column}"
             layer = f" ({d.layer})" if d.layer else ""
             console.print(f"  {escape(place):<7} {styled(f'{d.severity:<7}', STYLES[d.severity])} "
-                          f"{styled(d.code, 'bold')} {escape(d.name)}{escape(layer)}: {escape(d.message)}")
+                          f"{styled(d.code, 'bold')} {escape(d.name)}{escape(printable(layer))}: "
+                          f"{escape(printable(d.message))}")
             if d.hint:
                 console.print("  " + " " * 8 + styled(f"hint: {d.hint}", "dim"))
         console.print()
@@ -53,5 +55,8 @@ def render_check(result: CheckResult, options: RenderOptions = RenderOptions()) 
         line = styled(f"✓ {files} passed", "bold green") + escape(f" ({counts})")
     else:
         line = styled(f"✓ {files} passed", "bold green")
+    if summary["not_verified"]:
+        # Valid, but the forward pass did not run over it (memory budget, ...): say so.
+        line += "; " + styled(f"{_plural(summary['not_verified'], 'file')} not verified", "yellow")
     console.print(line)
     return buffer.getvalue()

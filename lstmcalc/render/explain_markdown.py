@@ -9,6 +9,7 @@ from . import RenderOptions
 from ..layers import frameworks
 from .explain_text import compute_sentences, table
 from .text import compute_lines, diagnostic_lines, readable_bytes, where
+from .printable import printable_lines
 
 
 def _cell(text: str) -> str:
@@ -113,7 +114,7 @@ SECTIONS = {"equations": _equations, "words": _words, "weights": _keras_weights,
 
 def _layer(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     lines = [f"## {layer.name} ({layer.type})", ""]
-    if layer.status == "not-reached":
+    if layer.status in ("not-reached", "unused"):
         return lines + [layer.headline, ""]
     if layer.rejection is not None:
         received = ", ".join(layer.rejection.received)
@@ -154,4 +155,5 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += [f"**The model is invalid: {errors} error{'s' if errors != 1 else ''}.**", ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # Names and messages from the spec never act on the terminal (escape sequences shown escaped).
+    return printable_lines("\n".join(lines).rstrip("\n")) + "\n"

@@ -11,6 +11,7 @@ from . import RenderOptions
 from ..layers import frameworks
 from ..compute import Amount
 from .text import amount_text, compute_lines, diagnostic_lines, readable_bytes, where
+from .printable import printable_lines
 
 WIDTH = 100
 INDENT = "  "
@@ -182,7 +183,7 @@ SECTIONS = {"equations": _equations, "words": _words, "weights": _weights, "pyto
 def layer_lines(layer: LayerExplanation, sections: Sequence[str] = (), framework: str = "Keras") -> List[str]:
     title = f"{layer.name} ({layer.type})"
     lines = ["", "━━ " + title + " " + "━" * max(WIDTH - width(title) - 4, 3)]
-    if layer.status == "not-reached":
+    if layer.status in ("not-reached", "unused"):
         return lines + [layer.headline]
     if layer.rejection is not None:
         lines.append(f"✗ rejected by {framework}" + (f": it receives {', '.join(layer.rejection.received)}"
@@ -228,4 +229,5 @@ def render_explanation(explanation: Explanation, options: RenderOptions = Render
     if not explanation.ok:
         errors = sum(1 for item in explanation.diagnostics if item.is_error)
         lines += ["", f"The model is invalid: {errors} error{'s' if errors != 1 else ''}."]
-    return "\n".join(lines) + "\n"
+    # Names and messages from the spec never act on the terminal (escape sequences shown escaped).
+    return printable_lines("\n".join(lines)) + "\n"

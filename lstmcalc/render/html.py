@@ -9,7 +9,7 @@ from ..report import Report
 from ..shapes import format_summary_shapes
 from . import SUMMARY_COLUMNS, RenderOptions
 from .printable import printable
-from .text import SummaryRow, diagnostic_lines, summary_layout, totals_lines, verdict
+from .text import STATUS_TEXT, SummaryRow, diagnostic_lines, summary_layout, totals_lines, verdict
 
 
 def _text(value: str) -> str:
@@ -22,7 +22,7 @@ def _row(row: SummaryRow, graph: bool) -> str:
     elif row.status == "error":
         shapes = '<span style="color:#cf222e;font-weight:bold">✗ rejected</span>'
     else:
-        shapes = '<span style="color:#59636e;font-style:italic">not reached</span>'
+        shapes = f'<span style="color:#59636e;font-style:italic">{STATUS_TEXT[row.status]}</span>'
     cells = [f"<td>{_text(row.name)} ({_text(row.type)})</td>", f"<td>{shapes}</td>"]
     cells += [f'<td style="text-align:right">{_text(figure)}</td>' for figure in row.figures]
     if graph:

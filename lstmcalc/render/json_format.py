@@ -15,8 +15,9 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
         from ..compute import compute_figures
 
         figures = compute_figures(report)
+        by_name = {item.name: item for item in reversed(figures.layers)}  # the first of each name
         for layer in document["layers"]:
-            item = figures.layer(layer["name"])
+            item = by_name.get(layer["name"])
             layer["compute"] = item.to_dict() if item is not None else None
         document["compute"] = figures.to_dict()
     return json.dumps(document, indent=2) + "\n"

@@ -7,11 +7,12 @@ from typing import List
 from ..report import Report
 from ..shapes import format_summary_shape, format_summary_shapes
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import SummaryRow, compute_lines, diagnostic_lines, keras_reference, summary_layout, totals_lines, verdict
+from .text import (STATUS_TEXT, SummaryRow, compute_lines, diagnostic_lines, keras_reference, printable,
+                   summary_layout, totals_lines, verdict)
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return printable(text).replace("|", "\\|")
 
 
 def _connections(references: List[str]) -> str:
@@ -24,7 +25,7 @@ def _row(row: SummaryRow, graph: bool) -> List[str]:
     elif row.shapes is not None:
         shapes = format_summary_shapes(row.shapes)
     else:
-        shapes = "✗ rejected" if row.status == "error" else "not reached"
+        shapes = STATUS_TEXT[row.status]
     return [f"{row.name} ({row.type})", shapes] + row.figures + ([_connections(row.connections)] if graph else [])
 
 

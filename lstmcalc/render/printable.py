@@ -13,9 +13,10 @@ import unicodedata
 _ESCAPED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
-def printable(text: str) -> str:
+def printable(text: object) -> str:
     """``text`` with every control, format, surrogate or separator character written as
     ``\\xNN`` / ``\\uNNNN``; other text unchanged."""
+    text = str(text)
     if text.isprintable():
         return text
     out = []
@@ -27,3 +28,10 @@ def printable(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def printable_lines(text: str) -> str:
+    """``printable`` for a whole rendered document: its own line breaks are kept."""
+    if text.isprintable():
+        return text
+    return "\n".join(printable(line) for line in text.split("\n"))

@@ -8,8 +8,8 @@ from typing import List, Optional, Sequence
 from ..report import Report
 from ..shapes import Shape
 from . import SUMMARY_COLUMNS, RenderOptions
-from .text import (SummaryRow, compute_lines, diagnostic_lines, keras_reference, readable_bytes, summary_layout,
-                   verdict)
+from .text import (STATUS_TEXT, SummaryRow, compute_lines, diagnostic_lines, keras_reference, printable,
+                   readable_bytes, summary_layout, verdict)
 
 SEQUENTIAL = ((0.45, 0.80, 1.0), 88)
 GRAPH = ((0.3, 0.56, 0.74, 1.0), 108)
@@ -38,8 +38,8 @@ def _shapes(shapes: Sequence[Shape], color: bool, labels: Sequence[str] = ()) ->
 def _name(name: str, type_name: str, color: bool) -> str:
     from rich.markup import escape
 
-    kind = f"[color(33)]{escape(type_name)}[/]" if color else escape(type_name)
-    return f"{escape(name)} ({kind})"
+    kind = f"[color(33)]{escape(printable(type_name))}[/]" if color else escape(printable(type_name))
+    return f"{escape(printable(name))} ({kind})"
 
 
 def _connections(references: List[str], color: bool) -> str:
@@ -51,7 +51,7 @@ def _connections(references: List[str], color: bool) -> str:
     parts = []
     for reference in references:
         name, node, index = keras_reference(reference)
-        parts.append(f"{escape(name)}[{_number(node, color)}][{_number(index, color)}]")
+        parts.append(f"{escape(printable(name))}[{_number(node, color)}][{_number(index, color)}]")
     return ", ".join(parts)
 
 
@@ -60,10 +60,34 @@ def _row(row: SummaryRow, color: bool, graph: bool) -> List[str]:
         shapes = _shapes(row.shapes, color, row.labels)
         cells = [_number(cell, color) if cell not in ("-", "?") else cell for cell in row.figures]
     else:
-        rejected = "[bold red]✗ rejected[/]" if color else "✗ rejected"
-        shapes, cells = (rejected if row.status == "error" else "not reached"), row.figures
+        rejected = f"[bold red]{STATUS_TEXT['error']}[/]" if color else STATUS_TEXT["error"]
+        shapes, cells = (rejected if row.status == "error" else STATUS_TEXT[row.status]), row.figures
     return [_name(row.name, row.type, color), shapes] + cells + (
         [_connections(row.connections, color)] if graph else [])
+
+
+def fit_cells(widths: List[int], rows: Sequence[Sequence[str]], fixed: Sequence[int],
+              flexible: Sequence[int]) -> List[int]:
+    """Widen the ``fixed`` columns (figures) to their longest cell, so that a number is never cut,
+    taking the room from the ``flexible`` ones (names and shapes wrap), keeping each at least 10."""
+    widths = list(widths)
+    for index in fixed:
+        # rich gives a column its width less about 4 characters (padding, and the borders it takes
+        # from all columns evenly), as it does for Keras's own summary.
+        need = max([len(row[index]) + 4 for row in rows] + [widths[index]])
+        missing = need - widths[index]
+        for other in flexible:
+            taken = min(missing, max(widths[other] - 10, 0))
+            widths[other] -= taken
+            missing -= taken
+        widths[index] = need - missing
+    return widths
+
+
+def _plain(text: str) -> str:
+    from rich.text import Text
+
+    return Text.from_markup(text).plain
 
 
 def _column_widths(graph: bool, count: int, width: Optional[int]) -> List[int]:
@@ -93,16 +117,25 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
 
     color = options.color
     graph, rows = summary_layout(report, options.columns)
-    widths = _column_widths(graph, len(options.columns), options.width)
+    width = options.width
+    if width is None and options.max_width is not None:
+        # A terminal narrower than Keras's table: the same table, its cells wrapped to fit.
+        default = sum(_column_widths(graph, len(options.columns), None))
+        width = max(min(default, options.max_width), 30) if options.max_width < default else None
+    widths = _column_widths(graph, len(options.columns), width)
+    cells = [_row(row, color, graph) for row in rows]
+    figures = range(2, 2 + len(options.columns))
+    widths = fit_cells(widths, [[_plain(cell) for cell in row] for row in cells], figures, [0, 1])
     width = sum(widths)
     header = (["Layer (type)", "Output Shape"] + [SUMMARY_COLUMNS[name] for name in options.columns]
               + (["Connected to"] if graph else []))
     align = ["left", "left"] + ["right"] * len(options.columns) + ["left"]
-    columns = [rich.table.Column(title, justify=align[index], width=widths[index])
+    # fold: a name or number longer than its cell breaks onto the next line, never cut with "…".
+    columns = [rich.table.Column(title, justify=align[index], width=widths[index], overflow="fold")
                for index, title in enumerate(header)]
     table = rich.table.Table(*columns, width=width, show_lines=True)
-    for row in rows:
-        table.add_row(*_row(row, color, graph))
+    for row in cells:
+        table.add_row(*row)
 
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,
@@ -111,7 +144,7 @@ def render_summary(report: Report, options: RenderOptions = RenderOptions()) -> 
     from rich.markup import escape
 
     if report.layers or report.inputs:
-        console.print(f'[bold]Model: "{escape(report.name)}"[/]')
+        console.print(f'[bold]Model: "{escape(printable(report.name))}"[/]')
         console.print(table)
     if report.ok:
         totals = report.totals

@@ -10,6 +10,7 @@ from ..layers.base import INPUT_TYPE
 from ..quantities import readable_bytes
 from ..report import LayerReport, Report
 from ..shapes import Shape
+from .printable import printable
 
 
 def where(diagnostic: Diagnostic) -> str:
@@ -21,10 +22,11 @@ def where(diagnostic: Diagnostic) -> str:
 
 def diagnostic_lines(diagnostic: Diagnostic) -> List[str]:
     """``error[H001] file:9:5 (layer lstm_1): message`` and an indented hint line."""
-    layer = f" (layer {diagnostic.layer})" if diagnostic.layer else ""
-    lines = [f"{diagnostic.severity}[{diagnostic.code}] {where(diagnostic)}{layer}: {diagnostic.message}"]
+    layer = f" (layer {printable(diagnostic.layer)})" if diagnostic.layer else ""
+    lines = [f"{diagnostic.severity}[{diagnostic.code}] {printable(where(diagnostic))}{layer}: "
+             f"{printable(diagnostic.message)}"]
     if diagnostic.hint:
-        lines.append(f"  hint: {diagnostic.hint}")
+        lines.append(f"  hint: {printable(diagnostic.hint)}")
     return lines
 
 
@@ -72,14 +74,14 @@ def compute_lines(figures) -> List[str]:
 
 def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]:
     """Per layer name, the text of each requested figure column (summary --columns)."""
-    figures = None
+    by_name = {}
     if set(columns) - {"params"}:
         from ..compute import compute_figures
 
-        figures = compute_figures(report)
+        by_name = {item.name: item for item in reversed(compute_figures(report).layers)}  # the first of a name
     cells: Dict[str, List[str]] = {}
     for layer in report.layers:
-        item = figures.layer(layer.name) if figures is not None else None
+        item = by_name.get(layer.name)
         row = []
         for column in columns:
             if column == "params":
@@ -93,6 +95,10 @@ def figure_cells(report: Report, columns: Sequence[str]) -> Dict[str, List[str]]
                 row.append(amount_text(item.activation_bytes, readable_bytes).replace(" per step", "/step"))
         cells[layer.name] = row
     return cells
+
+
+# What the Output Shape column says for a layer without shapes, by its status.
+STATUS_TEXT = {"error": "✗ rejected", "not-reached": "not reached", "unused": "never called"}
 
 
 @dataclass
@@ -127,15 +133,16 @@ def summary_layout(report: Report, columns: Sequence[str]) -> Tuple[bool, List[S
     # Inputs and mask operations have no weights and no multiply-accumulates.
     weightless = ["0" if name != "activations" else "-" for name in columns]
 
-    # A shared layer is one row, as in Keras: connected to what each call takes, showing the
-    # shapes of its last call.
+    # A shared layer of a graph is one row, as in Keras: connected to what each call takes, showing
+    # the shapes of its last call. (A stack lists each call, as torchinfo does a module called twice.)
     calls: Dict[str, List[LayerReport]] = {}
     for layer in report.layers:
-        if layer.shares:
+        if layer.shares and report.functional:
             calls.setdefault(layer.shares, []).append(layer)
 
     def layer_row(layer: LayerReport) -> SummaryRow:
-        cells = figures.get(layer.name, []) if layer.status == "ok" else ["-"] * len(columns)
+        # A PyTorch module forward() never calls has no shapes, but its parameters count.
+        cells = figures.get(layer.name, []) if layer.status in ("ok", "unused") else ["-"] * len(columns)
         later = calls.get(layer.name, [])
         shapes = later[-1].output_shapes if later and later[-1].status == "ok" else layer.output_shapes
         connected = layer.connected_to + [reference for call in later for reference in call.connected_to]

@@ -7,7 +7,7 @@ from typing import List
 
 from . import RenderOptions
 from .table import _name, _shapes
-from .text import diagnostic_lines, readable_bytes, verdict
+from .text import diagnostic_lines, printable, readable_bytes, verdict
 
 WIDTH = 88
 COLUMNS = (("Layer (type)", 0.38, "left"), ("Propagated", 0.62, "left"), ("Computed", 0.86, "left"),
@@ -33,7 +33,8 @@ def _settings(result) -> List[str]:
         sizes.append(f"{result.timesteps} time steps for unknown lengths")
     lines = [f"Run with {', '.join(sizes)}; weights: {result.weights_source}."]
     if result.ran:
-        lines += [f"Input {check.name}: {check.source}." for check in result.inputs if check.source]
+        lines += [f"Input {printable(check.name)}: {printable(check.source)}." for check in result.inputs
+                  if check.source]
     lines.append(f"Memory estimate: {readable_bytes(result.memory.total)} "
                  f"(--max-memory {readable_bytes(options.max_memory)}).")
     return lines
@@ -55,8 +56,8 @@ def _outcome(result) -> List[str]:
     else:
         lines = ["✗ Not verified: the forward pass did not run."]
     if result.outputs:
-        shapes = ", ".join(f"{name} {tuple(array.shape)}" for name, array in result.outputs.items())
-        where = f" written to {result.output_path}" if result.output_path else ""
+        shapes = ", ".join(f"{printable(name)} {tuple(array.shape)}" for name, array in result.outputs.items())
+        where = f" written to {printable(result.output_path)}" if result.output_path else ""
         lines.append(f"Outputs{where}: {shapes}.")
     return lines
 
@@ -67,7 +68,7 @@ def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
     from rich.markup import escape
 
     color = options.color
-    width = options.width or WIDTH
+    width = options.width or max(min(WIDTH, options.max_width or WIDTH), 30)  # a narrow terminal: wrap cells
     buffer = io.StringIO()
     console = rich.console.Console(file=buffer, width=width, highlight=False, force_terminal=color,
                                    color_system="256" if color else None, no_color=not color,
@@ -78,7 +79,7 @@ def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
 
     report = result.report
     if not report.ok:
-        say(f'Model: "{report.name}"', "bold")
+        say(f'Model: "{printable(report.name)}"', "bold")
         say(verdict(report) + " Nothing to verify: fix it first (see `lstmcalc summary`).", "bold red")
         for diagnostic in report.diagnostics:
             for line in diagnostic_lines(diagnostic):
@@ -89,11 +90,11 @@ def render_verify(result, options: RenderOptions = RenderOptions()) -> str:
     for title, position, justify in COLUMNS:
         column_width = max(int(position * width) - current, 4)
         current += column_width
-        columns.append(rich.table.Column(title, justify=justify, width=column_width))
+        columns.append(rich.table.Column(title, justify=justify, width=column_width, overflow="fold"))
     table = rich.table.Table(*columns, width=width, show_lines=True)
     for check in result.inputs + result.layers:
         table.add_row(*_row(check, color))
-    say(f'Verify: "{report.name}"', "bold")
+    say(f'Verify: "{printable(report.name)}"', "bold")
     console.print(table)
     if result.ran or result.memory.total:
         for line in _settings(result):

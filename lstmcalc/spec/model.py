@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..shapes import Shape
 from .source import Location
 
 
-@dataclass
-class Argument:
+class Argument(NamedTuple):
     """One argument as written: its value and where it was written."""
 
     value: Any
@@ -35,6 +34,14 @@ class LayerDef:
     # A shared layer's later call: the name of the layer called again (`{call: encoder, inputs: b}`);
     # its node is `encoder[1]`, `encoder[2]`, ... as Keras numbers a layer's nodes.
     shares: Optional[str] = None
+    # PyTorch: the container (nn.Sequential) holding the module, whose name is then `<scope>.<own>`
+    # (named_modules()'s path, e.g. `head.0`), and whether forward() calls it at all: a module it
+    # never calls has no shapes, but its parameters count (named_parameters() lists them).
+    scope: Optional[str] = None
+    called: bool = True
+    # The name the layer factory gave it (Keras's default name, or `name:`), also when it could
+    # not be built, so that a rejected layer keeps the name it will have once fixed.
+    assigned_name: Optional[str] = None
 
     @property
     def explicit_name(self) -> Optional[str]:
@@ -42,8 +49,7 @@ class LayerDef:
         return argument.value if argument is not None and isinstance(argument.value, str) else None
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """``name`` or ``name[i]``: a layer's or input's output(s)."""
 
     name: str
@@ -54,8 +60,7 @@ class Reference:
         return self.name if self.index is None else f"{self.name}[{self.index}]"
 
 
-@dataclass
-class InputDef:
+class InputDef(NamedTuple):
     name: Optional[str]
     shape: Optional[Tuple[Optional[int], ...]]  # without the batch axis; None when invalid
     dtype: str

@@ -6,6 +6,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from ..diagnostics import Diagnostic, Problem
+from ..shapes import MAX_ELEMENTS
 from ..suggest import closest
 from .call_syntax import parse_call
 from .model import Argument, InputDef, LayerDef, ModelSpec, Reference
@@ -17,6 +18,8 @@ TOP_LEVEL_KEYS = ("name", "description", "batch_size", "input", "inputs", "layer
                   "expect", "framework")
 # Keys of a layer entry that wire the graph rather than configure the layer.
 WIRING_KEYS = ("inputs", "initial_state")
+# A PyTorch module forward() never calls: `called: false` (its parameters count, it has no shapes).
+CALLED_KEY = "called"
 NESTED_LAYER_KEYS = ("layer", "backward_layer")
 NESTED_MODEL_KEYS = ("model",)
 INPUT_KEYS = ("shape", "dtype", "name", "batch_size", "batch_axis")
@@ -34,6 +37,7 @@ class SpecReader:
     def __init__(self, file: Optional[str]):
         self.file = file
         self.diagnostics: List[Diagnostic] = []
+        self.framework = "keras"
 
     def problem(self, code: str, message: str, hint: str, location: Location) -> None:
         self.diagnostics.append(Problem(code, message, hint, location).to_diagnostic())
@@ -66,7 +70,7 @@ class SpecReader:
                 self.problem("S002", f"Unknown top-level key `{key}`.", hint,
                              document.key_location(key))
         spec.name = self._model_name(document)
-        spec.framework = self._framework(document)
+        spec.framework = self.framework = self._framework(document)
         spec.batch_size = self._batch_size(document, "batch_size",
                                            minimum=FRAMEWORKS[spec.framework].min_batch_size)
         layers = document.get("layers")
@@ -87,7 +91,7 @@ class SpecReader:
             layer = self.layer_entry(entry, layers.item_location(index))
             if layer is not None:
                 layer.index = index
-                spec.layers.append(layer)
+                spec.layers.extend(self.expand_container(layer))
         if "inputs" in document:
             spec.functional = True
             spec.inputs = self._functional_inputs(document)
@@ -111,9 +115,13 @@ class SpecReader:
         name = document.get("name")
         if name is None:
             return None
-        if not isinstance(name, str) or not name:
-            self.problem("S005", f"`name` must be a string, got {name!r}.",
-                         "Quote it: name: \"my-model\".", document.value_location("name"))
+        if name == "":
+            self.problem("S006", "`name` is empty.", "Give the model a name, e.g. name: \"my-model\", or leave "
+                                                     "`name:` out.", document.value_location("name"))
+            return None
+        if not isinstance(name, str):
+            self.problem("S005", f"`name` must be a string, got {_what(name)}.",
+                         f"Quote it: name: \"{name}\".", document.value_location("name"))
             return None
         return name
 
@@ -121,7 +129,7 @@ class SpecReader:
         from ..layers.frameworks import KERAS
 
         framework = document.get("framework", KERAS)
-        if framework not in FRAMEWORKS:
+        if not isinstance(framework, str) or framework not in FRAMEWORKS:
             suggestion = closest(str(framework), list(FRAMEWORKS))
             self.problem("S006", f"`framework: {framework}` is not one lstmcalc follows: "
                                  f"{' or '.join(FRAMEWORKS)}.",
@@ -146,7 +154,8 @@ class SpecReader:
             return None
         return value
 
-    def _shape(self, value: Any, where: Location, what: str) -> Optional[Tuple[Optional[int], ...]]:
+    def shape(self, value: Any, where: Location, what: str) -> Optional[Tuple[Optional[int], ...]]:
+        """A shape without the batch axis (None for an unknown dimension), or None when invalid."""
         if isinstance(value, int) and not isinstance(value, bool):
             self.problem("S010", f"{what} must be a list of dimensions, got the number {value}.",
                          f"Write [{value}] for a vector of {value} features.", where)
@@ -168,16 +177,23 @@ class SpecReader:
                 self.problem("S010", f"Dimension {index} of {what} is negative ({dim}).",
                              "Dimensions are sizes: 0 or more, or null when unknown.", dim_where)
                 return None
+            elif dim > MAX_ELEMENTS:
+                self.problem("S010", f"Dimension {index} of {what} is {dim:,}, 2**63 or more: no framework can "
+                                     "hold it (they count elements in 64-bit integers).",
+                             "Check the input shape for a typo.", dim_where)
+                return None
             else:
                 dims.append(dim)
         return tuple(dims)
 
-    def _dtype(self, value: Any, where: Location) -> str:
+    def dtype(self, value: Any, where: Location, what: str = "`dtype`") -> str:
+        """An input's dtype (the spec's `dtype:`, or --dtype); float32 when absent or unknown."""
         if value is None:
             return "float32"
-        if value not in DTYPES:
+        if not isinstance(value, str) or value not in DTYPES:
             suggestion = closest(str(value), DTYPES)
-            self.problem("S010", f"Unknown dtype {value!r}.",
+            self.problem("S010", f"Unknown dtype {value!r} for {what}; an input's dtype is one of "
+                                 f"{', '.join(DTYPES)}.",
                          f"Did you mean {suggestion!r}?" if suggestion else "Use float32 or int32.", where)
             return "float32"
         return value
@@ -193,9 +209,9 @@ class SpecReader:
                                  value.key_location(key))
             if "shape" not in value:
                 self.problem("S010", "The input has no `shape`.", "Add e.g. `shape: [50, 10]`.", where)
-            shape = self._shape(value.get("shape"), value.value_location("shape"), "the input shape") \
+            shape = self.shape(value.get("shape"), value.value_location("shape"), "the input shape") \
                 if "shape" in value else None
-            dtype = self._dtype(value.get("dtype"), value.value_location("dtype"))
+            dtype = self.dtype(value.get("dtype"), value.value_location("dtype"))
             given_name = value.get("name", name)
             if given_name is not None and not isinstance(given_name, str):
                 self.problem("S005", f"The input name must be a string, got {given_name!r}.",
@@ -203,7 +219,7 @@ class SpecReader:
                 given_name = name
             batch = self._batch_size(value, "batch_size")
             return InputDef(given_name, shape, dtype, where, batch, self._batch_axis(value, shape))
-        shape = self._shape(value, where, "the input shape")
+        shape = self.shape(value, where, "the input shape")
         return InputDef(name, shape, "float32", where)
 
     def _batch_axis(self, value: LocatedMap, shape: Optional[Tuple[Optional[int], ...]]) -> Optional[int]:
@@ -228,6 +244,13 @@ class SpecReader:
         elif isinstance(value, LocatedList):
             for index, item in enumerate(value):
                 item_where = value.item_location(index)
+                if isinstance(item, list):  # a bare shape: `inputs: [[10, 5]]`
+                    shape = ", ".join("null" if dim is None else str(dim) for dim in item)
+                    self.problem("S010", f"Entry {index} of `inputs:` is a shape without a name; each input of a "
+                                         "graph needs a name, which its layers refer to.",
+                                 f"Write `inputs: {{x: [{shape}]}}` (a mapping of names to shapes), or "
+                                 f"`input: [{shape}]` for a plain stack of layers.", item_where)
+                    continue
                 if not isinstance(item, LocatedMap) or "name" not in item:
                     self.problem("S010", "Each entry of a list of `inputs:` needs a `name` and a `shape`.",
                                  "Or write a mapping: `inputs: {tokens: {shape: [null], dtype: int32}}`.",
@@ -237,7 +260,7 @@ class SpecReader:
         else:
             self.problem("S010", "`inputs:` must map each input's name to its shape.",
                          "Write e.g. `inputs: {tokens: {shape: [null], dtype: int32}}`.", where)
-        if not inputs and isinstance(value, (LocatedMap, LocatedList)):
+        if isinstance(value, (LocatedMap, LocatedList)) and not value:
             self.problem("S010", "`inputs:` is empty.", "Declare at least one input.", where)
         return inputs
 
@@ -255,7 +278,7 @@ class SpecReader:
                 if argument is not None and key not in own:
                     value = (argument.value,) if key == "input_dim" and isinstance(argument.value, int) \
                         else argument.value
-                    shape = self._shape(value, argument.location, f"`{key}`")
+                    shape = self.shape(value, argument.location, f"`{key}`")
                     return [InputDef(None, shape, "float32", argument.location)]
         self.problem("S002", "The spec has no `input:` shape.",
                      "Add e.g. `input: [50, 10]` (timesteps, features), without the batch axis.", where)
@@ -290,6 +313,42 @@ class SpecReader:
             self._input_as_layer(layer)
             return None
         return layer
+
+    def expand_container(self, layer: LayerDef) -> List[LayerDef]:
+        """A PyTorch container entry (`{type: Sequential, name: head, layers: [...]}`) as its modules,
+        named `head.0`, `head.1`, ... (nested containers likewise); any other layer as itself."""
+        from ..layers.torch_module import CONTAINER_MODULES, CONTAINERS
+
+        if self.framework != "pytorch" or layer.type_name not in CONTAINERS:
+            return [layer]
+        scope = layer.explicit_name or str(layer.index)
+        if layer.scope:
+            scope = f"{layer.scope}.{scope}"
+        for key, argument in layer.keywords.items():
+            if key not in ("name", CONTAINER_MODULES):
+                self.problem("S004", f"nn.{layer.type_name} takes its modules (`{CONTAINER_MODULES}:`) and a "
+                                     f"`name`; got `{key}`.", f"Give the modules as `{CONTAINER_MODULES}: [...]`.",
+                             argument.location)
+        entries = layer.keywords.get(CONTAINER_MODULES)
+        if entries is None or not isinstance(entries.value, LocatedList) or not entries.value:
+            self.problem("S007", f"nn.{layer.type_name} `{scope}` needs its modules as a list: "
+                                 f"`{CONTAINER_MODULES}: [...]`.", "Write e.g. `layers: [{type: Linear, "
+                                 "out_features: 50}, {type: ReLU}]`.", layer.location)
+            return []
+        modules: List[LayerDef] = []
+        for index, entry in enumerate(entries.value):
+            inner = self.layer_entry(entry, entries.value.item_location(index))
+            if inner is None:
+                continue
+            if inner.shares is not None or inner.inputs is not None or inner.initial_state is not None:
+                self.problem("S004", f"nn.{layer.type_name} runs its modules in order: they take no `inputs`, "
+                                     "`initial_state` or `call`.", "Remove the wiring from the module.",
+                             inner.location)
+                continue
+            inner.index, inner.scope = index, scope
+            inner.called = inner.called and layer.called
+            modules.extend(self.expand_container(inner))
+        return modules
 
     def _call_entry(self, entry: LocatedMap, where: Location) -> Optional[LayerDef]:
         """`{call: encoder, inputs: b}`: a shared layer called again (its node `encoder[1]`, ...)."""
@@ -355,6 +414,9 @@ class SpecReader:
             if key == "type":
                 continue
             value_where = entry.value_location(key)
+            if key == CALLED_KEY:
+                self._called(layer, value, entry.key_location(key), value_where)
+                continue
             if key in WIRING_KEYS:
                 references = self._references(value, value_where, key)
                 setattr(layer, key, references)
@@ -376,6 +438,27 @@ class SpecReader:
         return layer
 
 
+    def _called(self, layer: LayerDef, value: Any, key_where: Location, value_where: Location) -> None:
+        if self.framework != "pytorch":
+            self.problem("S004", "`called` marks a PyTorch module that forward() never calls; a Keras model leaves "
+                                 "out a layer it never calls.", "Remove the layer (or `called`).", key_where)
+        elif not isinstance(value, bool):
+            self.problem("S005", f"`called` must be true or false, got {value!r}.",
+                         "Write `called: false` for a module forward() never calls.", value_where)
+        else:
+            layer.called = value
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value)
+
+
 def read_spec_text(text: str, file: Optional[str]) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     reader = SpecReader(file)
     spec = reader.read_text(text)
@@ -388,8 +471,12 @@ def spec_from_arguments(input_shape: Tuple[Optional[int], ...], layers: List[str
                         ) -> Tuple[Optional[ModelSpec], List[Diagnostic]]:
     """The model built from `--input 50,10 "LSTM(64)" ...` on the command line."""
     reader = SpecReader("<command line>")
+    reader.framework = framework
     spec = ModelSpec(file="<command line>", name=name, batch_size=batch_size, framework=framework)
-    spec.inputs = [InputDef(None, tuple(input_shape), dtype, Location("<command line>", None, None))]
+    where = Location("<command line>", None, None)
+    # --input and --dtype are checked as a spec's `input:` is, by the same functions.
+    spec.inputs = [InputDef(None, reader.shape(list(input_shape), where, "the input shape"),
+                            reader.dtype(dtype, where, "--dtype"), where)]
     for index, text in enumerate(layers, start=1):
         where = Location(f"<layer argument {index}>", 1, 1, content_column=1)
         layer = reader.layer_entry(text, where)

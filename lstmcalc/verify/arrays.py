@@ -62,7 +62,7 @@ def given_weights(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
             context.problem("V003", f"{path} holds one array; the weights are several, named.",
                             "Save them with numpy.savez('weights.npz', **weights), keyed "
                             f"{frameworks.framework(context.report.framework).weight_key('<layer>', '<weight>')} "
-                            "(see the README's export recipe).", location=Location(path, None, None))
+                            "(see the export recipe in docs/guides/verify.md).", location=Location(path, None, None))
             return None
     given = {key: numpy_module().asarray(value) for key, value in given.items()}
     framework = frameworks.framework(context.report.framework)
@@ -114,15 +114,19 @@ def given_inputs(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
                                 location=where)
                 return None
             loaded = {names[0]: loaded}
-        elif len(names) == 1 and len(loaded) == 1:
-            loaded = {names[0]: next(iter(loaded.values()))}  # np.savez('x.npz', x) keys it arr_0
+        elif len(names) == 1 and list(loaded) == ["arr_0"]:
+            loaded = {names[0]: loaded["arr_0"]}  # np.savez('x.npz', x) keys it arr_0
         given = loaded
     given = {key: numpy_module().asarray(value) for key, value in given.items()}
     missing = [name for name in names if name not in given]
     extra = [key for key in given if key not in names]
     if missing or extra:
         context.problem("V004", f"The input arrays{_in(path)} are keyed {sorted(given)}; the model's inputs "
-                                f"are {names}.", "Key each array by its input's name.", location=where)
+                                f"are {names}, so the keys must be {names}.",
+                        "Key each array by its input's name: np.savez('x.npz', "
+                        + ", ".join(f"{name}=..." for name in names) + ")"
+                        + (", or save the one array unnamed: np.savez('x.npz', x)." if len(names) == 1 else "."),
+                        location=where)
         return None
     batches = set()
     for item in context.report.inputs:
@@ -130,10 +134,17 @@ def given_inputs(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
         fits = array.ndim == len(item.shape) and all(
             dim is None or dim == actual for dim, actual in zip(item.shape, array.shape))
         if not fits:
+            if array.ndim != len(item.shape):
+                hint = (f"Give an array of rank {len(item.shape)}, batch axis "
+                        f"{'first' if item.batch_axis == 0 else 'second (time major)'}.")
+            else:
+                axis = next(axis for axis, (dim, actual) in enumerate(zip(item.shape, array.shape))
+                            if dim is not None and dim != actual)
+                hint = (f"Axis {axis} has length {array.shape[axis]}, the model fixes it to {item.shape[axis]}: "
+                        "give arrays of that length (or make the spec's length null).")
             context.problem("V004", f"Input `{item.name}` has shape {format_shape(array.shape)}{_in(path)}; "
                                     f"the model takes {format_shape(item.shape)} (None: any size).",
-                            f"Give an array of rank {len(item.shape)}, batch axis "
-                            f"{'first' if item.batch_axis == 0 else 'second (time major)'}.", location=where)
+                            hint, location=where)
         batches.add(array.shape[item.batch_axis] if array.ndim > item.batch_axis else None)
     if len(batches) > 1:
         context.problem("V004", f"The input arrays have different batch sizes: {sorted(batches)}.",
@@ -143,6 +154,14 @@ def given_inputs(context: "ArrayContext") -> Optional[Dict[str, "ndarray"]]:
 
 def load_arrays(context: "ArrayContext", path: str, code: str, what: str):
     np = numpy_module()
+    from ..spec.files import array_file_problem
+
+    problem = array_file_problem(path)
+    if problem is not None:
+        context.problem(code, f"Cannot read the {what} file {path}: {problem}",
+                        "Save the arrays with numpy.save (.npy) or numpy.savez (.npz).",
+                        location=Location(path, None, None))
+        return None
     try:
         loaded = np.load(path, allow_pickle=False)
         if hasattr(loaded, "files"):

@@ -1,5 +1,5 @@
-"""Writers: a read model (its Report) written out as another source — a YAML spec or Keras
-Python code. ``WRITERS`` is the registry ``lstmcalc convert --to`` chooses from; targets that are
+"""Writers: a read model (its Report) written out as another source — a YAML spec, Keras or
+PyTorch Python code. ``WRITERS`` is the registry ``lstmcalc convert --to`` chooses from; targets that are
 planned but not written yet are in ``PLANNED`` with the reason.
 """
 
@@ -35,12 +35,16 @@ def _keras(report: Report) -> str:
     return write_keras(report)
 
 
+def _pytorch(report: Report) -> str:
+    from .torch_code import write_pytorch
+
+    return write_pytorch(report)
+
+
 WRITERS: Dict[str, Writer] = {
     "yaml": Writer("yaml", ".yaml", _yaml, "an lstmcalc spec file"),
     "keras": Writer("keras", ".py", _keras, "Keras 3 Python code (Sequential or functional)"),
+    "pytorch": Writer("pytorch", ".py", _pytorch, "PyTorch code (an nn.Module with __init__ and forward)"),
 }
 
-PLANNED: Dict[str, str] = {
-    "pytorch": "`--to pytorch` is not available yet: lstmcalc does not model PyTorch layers until the "
-               "PyTorch issue lands. Convert to yaml or keras for now.",
-}
+PLANNED: Dict[str, str] = {}

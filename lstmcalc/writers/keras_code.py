@@ -47,8 +47,10 @@ def write_keras(report: Report) -> str:
     if spec is None:
         raise NotConvertible("The source could not be read, so there is nothing to write.")
     if spec.framework != "keras":
-        raise NotConvertible(f"it is a {spec.framework} model; `lstmcalc port SPEC --weights W.npz --to keras "
-                             "--spec-out keras.yaml` writes its Keras equivalent, layer by layer.")
+        from .ported import ported_report
+
+        report = ported_report(report, "keras")  # the Keras equivalent, layer by layer (lstmcalc port's rules)
+        spec = report.spec
     header = [f'"""{spec.name or "model"}: written by lstmcalc convert from {source_name(spec.file)}."""', "",
               "import keras", "from keras import layers", ""]
     names: Dict[str, str] = {"model": "model"}

@@ -113,6 +113,8 @@ def spec_lines(spec: ModelSpec, counts) -> List[str]:
         else:
             lines.append(f"input: {_input_entry(input_def, named)}{comment}")
     lines.append("layers:")
+    if spec.framework == "pytorch" and not spec.functional:
+        return lines + module_lines(spec.layers, "  ")
     for index, definition in enumerate(spec.layers):
         shown = without_names(definition, droppable)
         if index == 0 and not spec.functional:
@@ -127,6 +129,53 @@ def spec_lines(spec: ModelSpec, counts) -> List[str]:
         lines.append("outputs: [" + ", ".join(_reference(_call_output(reference, counts))
                                               for reference in spec.outputs) + "]")
     return lines
+
+
+def module_lines(definitions: List[LayerDef], indent: str) -> List[str]:
+    """A PyTorch stack's entries: call syntax; nn.Sequential blocks as `{type: Sequential, layers:}`
+    mappings; a module called again as `{call: name}`; one forward() never calls with `called: false`."""
+    from .torch_code import Block, module_tree, own_name
+
+    def entries(items, indent: str, inside: bool) -> List[str]:
+        lines: List[str] = []
+        for position, item in enumerate(items):
+            if isinstance(item, Block):
+                lines.append(f"{indent}- type: Sequential")
+                if not inside or item.name != str(position):
+                    lines.append(f"{indent}  name: {yaml_value(item.name)}")
+                if not item.called and (not inside):
+                    lines.append(f"{indent}  called: false")
+                lines.append(f"{indent}  layers:")
+                lines += entries(item.items, indent + "    ", True)
+                continue
+            if item.shares:
+                lines.append(f"{indent}- {{call: {yaml_value(item.shares)}}}")
+                continue
+            shown = item
+            if inside and own_name(item) is None and item.explicit_name is not None:
+                shown = without_names(item, {id(item)})
+            text = call_text(shown)
+            if item.called or inside:
+                lines.append(f"{indent}- {scalar(text)}")
+            else:
+                lines.append(f"{indent}- {{{_flow_mapping(shown)}, called: false}}")
+        return lines
+
+    return entries(module_tree(definitions), indent, False)
+
+
+def _flow_mapping(definition: LayerDef) -> str:
+    """``type: Linear, in_features: 16, out_features: 1, name: attention``: a layer as a flow mapping."""
+    from ..layers.registry import layer_class
+
+    positional, keywords = written_arguments(definition)
+    cls = layer_class(definition.type_name, "pytorch")
+    names = [argument.name for argument in cls.arguments] if cls else []
+    if len(positional) > len(names):
+        raise NotConvertible(f"{definition.type_name} takes no positional argument {len(names)}.")
+    items = [f"type: {definition.type_name}"] + [f"{name}: {yaml_value(value)}" for name, value in
+                                                 zip(names, positional)]
+    return ", ".join(items + [f"{key}: {yaml_value(value)}" for key, value in keywords])
 
 
 def _nested_model(definition: LayerDef) -> Optional[ModelSpec]:

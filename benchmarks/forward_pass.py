@@ -185,6 +185,73 @@ def ratio_text(numerators: List[float], denominators: List[float]) -> str:
     return f"{middle:5.2f}x [{low:.2f}–{high:.2f}]"
 
 
+def gate_forms(args, clock: Callable[[], float]) -> None:
+    """One LSTM layer's loop (the fused step of lstmcalc/layers/fused_cells.py) against the same
+    loop with σ(x) = 0.5·tanh(x/2) + 0.5: the σ gates' columns pre-scaled by 0.5 once, one np.tanh
+    over all four gate blocks per step, then ·0.5 + 0.5 on the σ blocks."""
+    from lstmcalc.layers.fused_cells import fused_columns, lstm_step
+
+    rng = np.random.default_rng(0)
+    batch, steps, units = args.batch, args.steps, args.units
+    recurrent = rng.uniform(-0.1, 0.1, (units, 4 * units)).astype("float32")
+    bias = rng.uniform(-0.1, 0.1, 4 * units).astype("float32")
+    projected = rng.uniform(-2, 2, (batch, steps, 4 * units)).astype("float32")
+    zeros = np.zeros((batch, units), "float32")
+
+    def halved(array: np.ndarray) -> np.ndarray:
+        fused = fused_columns(array, (0, 1, 3, 2), 0)
+        fused[..., :3 * units] *= 0.5  # exact
+        return fused
+
+    def tanh_form_step():
+        kernel, step_bias = halved(recurrent), halved(bias)
+        z = np.empty((batch, 4 * units), "float32")
+        scratch = np.empty((batch, units), "float32")
+        pairs = [[np.empty((batch, units), "float32") for _ in range(2)] for _ in range(2)]
+        turn = [0]
+
+        def step(inputs: np.ndarray, states):
+            h, c = states
+            turn[0] ^= 1
+            h_new, c_new = pairs[0][turn[0]], pairs[1][turn[0]]
+            np.matmul(h, kernel, out=z)
+            np.add(z, inputs, out=z)
+            np.add(z, step_bias, out=z)
+            np.tanh(z, out=z)
+            gates = z[:, :3 * units]
+            gates *= 0.5
+            gates += 0.5
+            np.multiply(z[:, units:2 * units], c, out=c_new)
+            np.multiply(z[:, :units], z[:, 3 * units:], out=scratch)
+            c_new += scratch
+            np.tanh(c_new, out=scratch)
+            np.multiply(scratch, z[:, 2 * units:3 * units], out=h_new)
+            return h_new, [h_new, c_new]
+        return step
+
+    def loop(make_step, inputs: np.ndarray) -> Callable[[], np.ndarray]:
+        def run() -> np.ndarray:
+            step, states = make_step(), [zeros, zeros]
+            sequence = np.empty((batch, steps, units), "float32")
+            for time_step in range(steps):
+                output, states = step(inputs[:, time_step], states)
+                sequence[:, time_step] = output
+            return sequence
+        return run
+
+    forms = {"exp (lstmcalc)": loop(lambda: lstm_step(fused_columns(recurrent, (0, 1, 3, 2), 3), "tanh",
+                                                      fused_columns(bias, (0, 1, 3, 2), 3)),
+                                    fused_columns(projected, (0, 1, 3, 2), 3)),
+             "tanh": loop(tanh_form_step, halved(projected))}
+    outputs = [form() for form in forms.values()]
+    times = interleaved(forms, args.runs, clock)
+    print(f"one LSTM({units}) layer's loop, batch {batch} × {steps} steps: the σ gates through exp or through tanh "
+          f"(outputs differ by {float(np.abs(outputs[0] - outputs[1]).max()):.1e})")
+    for name, values in times.items():
+        print(f"  {name:15} {statistics.median(values) * 1000:7.1f} ms (min {min(values) * 1000:.1f})")
+    print(f"  tanh / exp: {ratio_text(times['tanh'], times['exp (lstmcalc)'])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
@@ -196,8 +263,13 @@ def main() -> None:
     parser.add_argument("--layouts", default="keras,pytorch")
     parser.add_argument("--verify", action="store_true", help="also time lstmcalc.verify on the Keras LSTM model")
     parser.add_argument("--cpu-time", action="store_true", help=CPU_TIME_HELP)
+    parser.add_argument("--gate-forms", action="store_true",
+                        help="only compare the σ gates through exp (lstmcalc) and through tanh on one LSTM layer")
     args = parser.parse_args()
     clock = chosen_clock(args)
+    if args.gate_forms:
+        gate_forms(args, clock)
+        return
 
     rng = np.random.default_rng(0)
     builders = {"keras": keras_model, "pytorch": pytorch_model}

@@ -221,6 +221,8 @@ class ConvLSTM(LSTM):
             projected += self.floating(weights["bias"]).reshape((-1,) + (1,) * (projected.ndim - 1))
         return projected.reshape((projected.shape[0], steps, batch) + projected.shape[2:])
 
+    fused_blocks = ()  # its steps convolve: the plain LSTM step with ConvLSTM's hooks
+
     def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
         """h ↦ U * h: Keras's recurrent convolution, stride 1, padding same, no dilation."""
         recurrent = self.floating(weights["recurrent_kernel"])

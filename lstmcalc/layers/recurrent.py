@@ -19,6 +19,7 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ran
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
                           WeightRow, applied, count_text, legend, tensor_text, weight_text)
 from .figures import repeated
+from .fused_cells import fusable, fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, Stack, gate_blocks, inverse, refuse
 from .time_loop import Step, run_recurrence
 
@@ -267,6 +268,27 @@ class Recurrent(Layer):
         """One time step: (projected input, states) → (output, new states)."""
         raise NotImplementedError
 
+    # The gate blocks of the fused steps (fused_cells.py), as indices of the kernels' blocks, the
+    # sigmoid gates first; () for a layer without them.
+    fused_blocks: ClassVar[Tuple[int, ...]] = ()
+    fused_sigmoids: ClassVar[int] = 0
+
+    def fuses(self) -> bool:
+        """Whether the forward pass takes the fused step: its activations computed in place, and
+        its gates' recurrent_activation the sigmoid the fused step computes through exp."""
+        return (bool(self.fused_blocks) and fusable(self["activation"])
+                and (not self.fused_sigmoids or self["recurrent_activation"] == "sigmoid"))
+
+    def fused_weights(self, weights: WeightArrays) -> WeightArrays:
+        """kernel, recurrent_kernel and bias with their gate blocks in the fused order."""
+        fused = {name: fused_columns(self.floating(array), self.fused_blocks, self.fused_sigmoids)
+                 for name, array in weights.items() if name in ("kernel", "recurrent_kernel", "bias")}
+        return {**weights, **fused}
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        """The fused step on ``fused_weights``; it adds the input bias itself (to x · kernel)."""
+        raise NotImplementedError
+
     def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
         """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step, a new
         array the step may compute its gates in."""
@@ -319,13 +341,17 @@ class Recurrent(Layer):
     def project_inputs(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
         """Every time step's input part of the gates, (batch, time, gates·units): x · kernel + bias
         for all steps in one matrix product, before the loop."""
-        batch, steps, features = x.shape
-        kernel = self.floating(weights["kernel"])
-        projected = (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
+        projected = self.input_product(weights, x)
         bias = self.input_bias(weights)
         if bias is not None:
             projected += self.floating(bias)
         return projected
+
+    def input_product(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
+        """x · kernel for all steps in one matrix product, (batch, time, gates·units)."""
+        batch, steps, features = x.shape
+        kernel = self.floating(weights["kernel"])
+        return (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
 
     def recurrence(self, weights: WeightArrays, sequence: "ndarray", mask: Optional["ndarray"],
                    initial_state: Optional[Arrays] = None, zero_output_for_mask: bool = False) -> Arrays:
@@ -336,12 +362,16 @@ class Recurrent(Layer):
                                        f"this layer uses the {self.convention} layout.",
                                "Verify the model with Keras's conventions.")
         x = self.floating(sequence)
-        projected = self.project_inputs(weights, x)
+        if self.fuses():
+            weights = self.fused_weights(weights)
+            step, projected = self.fused_step(weights), self.input_product(weights, x)
+        else:
+            step, projected = self.step_function(weights), self.project_inputs(weights, x)
         expected = [tuple(shape) for shape in self.state_shapes_of([TensorSpec(tuple(x.shape), self.array_dtype)])]
         try:
             with np.errstate(over="ignore", under="ignore"):
                 output, states = run_recurrence(
-                    self.step_function(weights), projected,
+                    step, projected,
                     [self.to_loop_layout(state) for state in self.initial_states(expected, initial_state)],
                     None if mask is None else self.loop_mask(mask.astype(bool, copy=False)),
                     go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
@@ -656,6 +686,11 @@ class SimpleRNN(Recurrent):
         Arg("recurrent_dropout", number, 0.0),
     ) + RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
 
+    fused_blocks = (0,)
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        return simple_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
+
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
         recurrent = self.recurrent_product(weights)
@@ -725,6 +760,21 @@ class GRU(Recurrent):
             return None
         # reset_after keeps (input bias, recurrent bias) as the two rows of `bias`.
         return weights["bias"][0] if self["reset_after"] else weights["bias"]
+
+    fused_blocks, fused_sigmoids = (0, 1, 2), 2
+
+    def fused_weights(self, weights: WeightArrays) -> WeightArrays:
+        fused = super().fused_weights(weights)
+        if self["use_bias"] and self["reset_after"]:
+            # The recurrent bias of z and r joins the input bias; r multiplies only its h block.
+            bias = fused["bias"]
+            bias[0, :2 * self.units] += bias[1, :2 * self.units]
+        return fused
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        recurrent_bias = weights["bias"][1, 2 * self.units:] if self["use_bias"] and self["reset_after"] else None
+        return gru_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights), recurrent_bias,
+                        self["reset_after"])
 
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates z, r, h in the kernels' last axis. reset_after (Keras 3's default, cuDNN's form):
@@ -835,6 +885,12 @@ class LSTM(Recurrent):
         Arg("use_cudnn", choice("auto", True, False), "auto"),
         Arg("implementation", optional(choice(1, 2)), 2),
     )
+
+    # Fused order i, f, o, c: the three sigmoid gates in one block.
+    fused_blocks, fused_sigmoids = (0, 1, 3, 2), 3
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        return lstm_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
 
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""

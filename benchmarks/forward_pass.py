@@ -25,11 +25,28 @@ and lose their time slices when other processes want the cores). Not a test: mac
 
 Reference: the same models in the frameworks (benchmarks/framework_forward_pass.py, run with
 /work/kerasenv/bin/python and /work/torchenv/bin/python), on the machine of the figures below:
-AMD EPYC (2 cores, shared with other test runs), Linux 6.18, Python 3.11; lstmcalc: NumPy 2.4.6
-with OpenBLAS 0.3.31 (scipy-openblas, Haswell kernels, 2 threads); Keras 3.15.1 on TensorFlow
-2.21 (CPU, oneDNN); torch 2.13.0 (CPU, 2 threads). Medians of 15 runs, in ms:
+AMD EPYC (2 cores with AVX2 and FMA, no AVX-512; shared with other engineers' test runs, load
+average 4–7 throughout), Linux 6.18, Python 3.11.7; lstmcalc: NumPy 2.4.6 with OpenBLAS 0.3.31
+(scipy-openblas, Haswell kernels); Keras 3.15.1 on TensorFlow 2.21.0 (CPU); torch 2.13.0+cpu.
+Wall clock, medians (min) in ms, one thread each (OPENBLAS_NUM_THREADS=1, --threads 1) — with
+two threads on this busy machine every library's threads spin against the other processes and
+its times swing several-fold (torch LSTM: median 1088, min 681; lstmcalc's LSTM 1547) — on
+2 December 2026 (lstmcalc: this script, 9 runs; the frameworks: 15 runs for torch, 9 for Keras):
 
-    REFERENCE_TABLE
+    model                 lstmcalc, Keras layout  lstmcalc, PyTorch layout  Keras predict  Keras model(x)  torch
+    2 × LSTM(256)                  438                     516                785 (752)     2613 (2165)    478 (440)
+    2 × GRU(256)                   350                     360                792 (471)     3063 (2871)    460 (403)
+    2 × SimpleRNN(256)             116                     114                285 (234)     1476 (1328)    179 (166)
+    2 × Bidirectional(LSTM)       1076                    1164               2697 (1882)    5133 (3432)   1390 (1000)
+
+Where the floors come from (one thread, CPU time, this machine): per LSTM(256) layer and 100
+steps, h·U is ~50 ms; x·W is as much arithmetic when the layer reads 256 features (BLAS runs the
+one large product no faster than the 100 small ones, ~65 GFLOP/s either way) and ~16 ms for 32
+features (writing the 26 MB projection); np.exp costs 2.1 ns and np.tanh 3.0 ns per float32
+value, so the gates' transcendentals take ~20 ms per layer, 0.4× its h·U. Two stacked layers
+therefore cannot go below ~1.6× h·U (all products) or ~2.1× (products + exp/tanh); the fused
+steps (lstmcalc/layers/fused_cells.py) add ~15–30% to that for the per-step additions and
+divisions, the copy of h into the sequence, and Python's ~20 NumPy calls a step.
 """
 
 from __future__ import annotations

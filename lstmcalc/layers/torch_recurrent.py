@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, product
-from .fused_cells import fused_columns, gru_step, lstm_step, simple_step
 from .arguments import Arg, described, optional
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Symbol, TensorRow, ToolCount,
                           WeightRow, count_text, tensor_text, weight_text)
 from .figures import repeated
+from .fused_cells import fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     keras_cell_weights, pytorch_cell_weights

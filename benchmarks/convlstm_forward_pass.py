@@ -1,42 +1,37 @@
-"""Speed of the verifier's ConvLSTM2D forward pass: batch 8 × 10 frames of 32 × 32 × 8 through
-ConvLSTM2D(16, 3, padding='same', return_sequences=True).
+"""Speed of the verifier's ConvLSTM2D forward pass against the floor of NumPy: batch 8 × 10 frames
+of 32 × 32 × 8 through ConvLSTM2D(16, 3, padding='same', return_sequences=True).
 
-    python benchmarks/convlstm_forward_pass.py [--runs 5] [--batch 8] [--steps 10] [--size 32]
+    python benchmarks/convlstm_forward_pass.py [--runs 11] [--batch 8] [--steps 10] [--size 32] [--cpu-time]
 
-Prints the median time of the pass, per step, and its ratio to the floor: the same multiply-adds
-as plain matrix products on windows gathered beforehand (the input convolution of all steps, then
-one recurrent convolution per step). The ratio is what gathering the windows (im2col), the gates
-and the loop add. Not a test: machines vary.
+Prints the median time of the pass, per step, and its ratio to two floors: the same multiply-adds
+as plain matrix products on windows gathered beforehand (the input convolution of all steps,
+then one recurrent convolution per step), and those products with the gates' exp and tanh (an
+exp for each sigmoid gate, a tanh for the candidate and for c, on arrays of the maps' size). The
+ratios show what gathering the windows (im2col), the cheap parts of the gates and the loop add;
+medians of runs that time the pass and its floors back to back, with the interquartile range.
+Not a test: machines vary. See forward_pass.py for the clocks and the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 import lstmcalc
-
-
-def median_seconds(function, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from forward_pass import CPU_TIME_HELP, chosen_clock, interleaved, ratio_text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--cpu-time", action="store_true", help=CPU_TIME_HELP)
     args = parser.parse_args()
 
     report = lstmcalc.analyze_layers([args.steps, args.size, args.size, args.channels], [
@@ -50,25 +45,40 @@ def main() -> None:
     def forward() -> None:
         layer.forward(weights, [x], [None])
 
+    # The products as the verifier orients them: the kernel from the left, the windows as columns.
     positions, width = args.batch * args.size * args.size, 4 * args.filters
-    frames = rng.uniform(-1, 1, (args.steps * positions, 9 * args.channels)).astype("float32")
-    maps = rng.uniform(-1, 1, (positions, 9 * args.filters)).astype("float32")
-    kernel = weights["kernel"].reshape(9 * args.channels, width)
-    recurrent = weights["recurrent_kernel"].reshape(9 * args.filters, width)
+    frames = rng.uniform(-1, 1, (9 * args.channels, args.steps * positions)).astype("float32")
+    maps = rng.uniform(-1, 1, (9 * args.filters, positions)).astype("float32")
+    kernel = np.ascontiguousarray(weights["kernel"].reshape(9 * args.channels, width).T)
+    recurrent = np.ascontiguousarray(weights["recurrent_kernel"].reshape(9 * args.filters, width).T)
+    gates = np.empty((width, positions), "float32")
+    sigmoid_part = rng.uniform(-3, 3, (3 * args.filters, positions)).astype("float32")
+    tanh_part = rng.uniform(-3, 3, (2 * args.filters, positions)).astype("float32")
+    sigmoid_out, tanh_out = np.empty_like(sigmoid_part), np.empty_like(tanh_part)
 
     def products() -> None:
-        frames @ kernel
+        kernel @ frames
         for _ in range(args.steps):
-            maps @ recurrent
+            np.matmul(recurrent, maps, out=gates)
+
+    def with_activations() -> None:
+        kernel @ frames
+        for _ in range(args.steps):
+            np.matmul(recurrent, maps, out=gates)
+            np.exp(sigmoid_part, out=sigmoid_out)
+            np.tanh(tanh_part, out=tanh_out)
 
     forward()  # warm up BLAS and the caches
-    total = median_seconds(forward, args.runs)
-    floor = median_seconds(products, args.runs)
+    times = interleaved({"forward": forward, "products": products, "+ exp/tanh": with_activations}, args.runs,
+                        chosen_clock(args))
     print(f"batch {args.batch} × {args.steps} frames of {args.size}×{args.size}×{args.channels}, "
-          f"ConvLSTM2D({args.filters}, 3, padding='same'), median of {args.runs}")
-    print(f"{'forward pass':28} {total * 1000:9.1f} ms  {total / args.steps * 1000:8.3f} ms/step")
-    print(f"{'matrix products alone':28} {floor * 1000:9.1f} ms  {floor / args.steps * 1000:8.3f} ms/step")
-    print(f"ratio forward pass / matrix products: {total / floor:.2f}x")
+          f"ConvLSTM2D({args.filters}, 3, padding='same'), medians of {args.runs} runs")
+    for label, name in (("forward pass", "forward"), ("matrix products alone", "products"),
+                        ("products + exp/tanh", "+ exp/tanh")):
+        median = statistics.median(times[name])
+        print(f"{label:28} {median * 1000:9.1f} ms  {median / args.steps * 1000:8.3f} ms/step")
+    print(f"ratio forward pass / matrix products: {ratio_text(times['forward'], times['products'])}")
+    print(f"ratio forward pass / (products + exp/tanh): {ratio_text(times['forward'], times['+ exp/tanh'])}")
 
 
 if __name__ == "__main__":

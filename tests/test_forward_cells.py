@@ -285,6 +285,63 @@ def test_activations_by_hand(name, x, expected):
     np.testing.assert_allclose(apply(name, np.array(x, dtype="float64")), expected, rtol=1e-7, atol=1e-12)
 
 
+def test_sigmoid_by_hand():
+    """1/(1 + e^−x); in float32 e^100 overflows to inf and σ(−100) is 0 (the true value is 3.7e-44)."""
+    from lstmcalc.layers.activations import apply
+
+    x = np.array([0, 2, -2, 100, -100], dtype="float32")
+    computed = apply("sigmoid", x)
+    assert computed.dtype == np.float32
+    np.testing.assert_allclose(computed, [0.5, 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(2)), 1, 0], rtol=1e-6, atol=0)
+
+
+# What the recurrent steps activate: a gate block of z (batch, 4·units), a one-unit LSTM's gate
+# column (16 bytes between its values), ConvLSTM's gate blocks (contiguous: overwritten in place).
+GATE_BLOCKS = [("block", (5, 12), np.s_[:, 3:6]), ("one-unit-gate", (6, 4), np.s_[:, 1:2]),
+               ("every-eighth", (40,), np.s_[::8]), ("maps-last-axis", (2, 3, 3, 8), np.s_[..., 2:4]),
+               ("contiguous-block", (12, 2, 3), np.s_[3:6])]
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "linear", "swish"])
+@pytest.mark.parametrize("block_id, shape, where", GATE_BLOCKS, ids=[block[0] for block in GATE_BLOCKS])
+def test_scratch_activations_give_the_same_numbers(name, block_id, shape, where):
+    """A step's activation of a gate block it no longer needs equals the allocating one bit for
+    bit, and changes nothing outside the block."""
+    from lstmcalc.layers.activations import activation_function, scratch_activation
+
+    z = np.random.default_rng(3).uniform(-4, 4, shape).astype("float32")
+    expected_block, before = activation_function(name)(z[where].copy()), z.copy()
+    result = scratch_activation(name)(z[where])
+    np.testing.assert_array_equal(result, expected_block)
+    z[where], before[where] = 0, 0
+    np.testing.assert_array_equal(z, before)
+
+
+@pytest.mark.parametrize("block_id, shape, where", GATE_BLOCKS, ids=[block[0] for block in GATE_BLOCKS])
+def test_sigmoid_into_a_strided_view(block_id, shape, where):
+    """sigmoid(x, out=x) on views, the one-unit gate's among them, where NumPy 2.4's in-place
+    np.negative writes wrong values."""
+    from lstmcalc.layers.activations import sigmoid
+
+    z = np.random.default_rng(3).uniform(-4, 4, shape).astype("float32")
+    expected = sigmoid(z[where].copy())
+    np.testing.assert_array_equal(sigmoid(z[where], out=z[where]), expected)
+    np.testing.assert_array_equal(z[where], expected)
+
+
+def test_one_unit_lstm_on_a_batch_equals_each_sample_alone():
+    """A one-unit LSTM's gates are columns of z with 4 values between them: the batch must give
+    each sample what the sample gives alone."""
+    rng = np.random.default_rng(5)
+    weights = _lstm_weights(rng, 2, 1)
+    x = rng.uniform(-1, 1, (5, 4, 2))
+    layer = build((4, 2), "LSTM(1, return_sequences=True)")
+    together, _ = run(layer, weights, x)
+    for sample in range(5):
+        alone, _ = run(layer, weights, x[sample:sample + 1])
+        np.testing.assert_allclose(together[0][sample], alone[0][0], rtol=0, atol=1e-7)
+
+
 # Conv2D by hand: x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], kernel W[m, n] = [[1, 10], [100, 1000]] reads x[i + m, j + n].
 CONV2D_X = [[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]]
 CONV2D_KERNEL = {"kernel": [[[[1.0]], [[10.0]]], [[[100.0]], [[1000.0]]]]}
@@ -313,13 +370,38 @@ def test_convolutions_by_hand(case_id, shape, call, weights, x, expected):
     np.testing.assert_allclose(outputs[0], expected, rtol=1e-6)
 
 
+# (spatial sizes, kernel, strides, dilation, padding): the options ConvLSTM's input convolution takes.
+CHANNEL_MAJOR_CASES = [((9,), (3,), (1,), (1,), "same"), ((9,), (2,), (2,), (1,), "valid"),
+                       ((7, 6), (3, 3), (1, 1), (1, 1), "same"), ((7, 6), (3, 2), (2, 1), (1, 1), "same"),
+                       ((7, 6), (2, 3), (1, 1), (2, 1), "valid"), ((4, 5, 3), (3, 3, 1), (1, 1, 1), (1, 1, 1), "same")]
+
+
+@pytest.mark.parametrize("spatial, window, strides, dilation, padding", CHANNEL_MAJOR_CASES)
+def test_channel_major_convolution_is_the_convolution_reordered(spatial, window, strides, dilation, padding):
+    """ConvLSTM's loop convolves (channels, batch, *spatial) arrays into (filters, batch, *positions):
+    the same numbers as the layers' channels_last convolution, the axes moved."""
+    from lstmcalc.layers.conv import convolve, convolve_channel_major
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1, 1, (2,) + spatial + (3,)).astype("float32")
+    kernel = rng.uniform(-1, 1, window + (3, 5)).astype("float32")
+    expected = convolve(x, kernel, strides, dilation, padding)
+    computed = convolve_channel_major(np.moveaxis(x, -1, 0), kernel, strides, dilation, padding)
+    assert computed.shape == (5,) + expected.shape[:-1]
+    np.testing.assert_allclose(np.moveaxis(computed, 0, -1), expected, rtol=0, atol=1e-5)
+
+
 def _lstm_weights(rng, features: int, units: int):
     return {"kernel": rng.uniform(-1, 1, (features, 4 * units)), "recurrent_kernel": rng.uniform(-1, 1, (units, 4 * units)),
             "bias": rng.uniform(-1, 1, 4 * units)}
 
 
 @pytest.mark.parametrize("options", ["return_sequences=True", "go_backwards=True, return_sequences=True",
-                                     "return_state=True"])
+                                     "return_state=True",
+                                     # activations of the filters' axis as a whole, not of each value
+                                     "activation='softmax', return_sequences=True",
+                                     "recurrent_activation='log_softmax', return_state=True",
+                                     "activation='glu', return_sequences=True"])
 def test_convlstm_with_a_1x1_kernel_is_an_lstm_at_every_pixel(options):
     """A 1×1 kernel makes both convolutions per-pixel matrix products, so ConvLSTM2D(2, 1) on 2×3 frames
     computes LSTM(2) with the same weights at each of the 6 pixels, independently."""

@@ -21,10 +21,19 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def sigmoid(x: "ndarray") -> "ndarray":
+def sigmoid(x: "ndarray", out: Optional["ndarray"] = None) -> "ndarray":
+    """1 / (1 + e^−x), into ``out`` when given (``out=x`` overwrites x and allocates nothing).
+
+    Below x ≈ −88 (float32) e^−x overflows to inf and the result is 0, where the true value is
+    under 1e-38: callers run under ``errstate(over="ignore")``. One exp costs less than the tanh
+    of 0.5·(1 + tanh(x/2)), the same function."""
     np = numpy_module()
-    # 0.5·(1 + tanh(x/2)) is 1/(1 + e^-x) without overflow for large |x|.
-    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(x.dtype, copy=False)
+    # Not np.negative: NumPy 2.4 writes wrong values with it in place on some strided views
+    # (a one-unit LSTM's gate columns, 16 bytes apart).
+    out = np.multiply(x, -1, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.divide(1, out, out=out)  # np.reciprocal gives the same values without SIMD
 
 
 def softplus(x: "ndarray") -> "ndarray":
@@ -142,6 +151,9 @@ def _functions() -> Dict[str, Callable[["ndarray"], "ndarray"]]:
     }
 
 
+# The activations of the last axis as a whole; the others act on each value alone.
+ON_LAST_AXIS = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
+
 _CACHE: Dict[str, Callable[["ndarray"], "ndarray"]] = {}
 
 
@@ -150,6 +162,36 @@ def activation_function(name: Optional[str]) -> Callable[["ndarray"], "ndarray"]
     if not _CACHE:
         _CACHE.update(_functions())
     return _CACHE[name or "linear"]
+
+
+def _scratch(x: "ndarray") -> Optional["ndarray"]:
+    """Where an activation of ``x`` may write: x itself when it is contiguous; a new array for a
+    strided view (a gate's columns of z), whose first pass makes it contiguous — cheaper than
+    passing over the view again."""
+    return x if x.flags.c_contiguous else None
+
+
+def _scratch_functions() -> Dict[str, Callable[["ndarray"], "ndarray"]]:
+    np = numpy_module()
+    return {
+        "linear": lambda x: x,
+        "relu": lambda x: np.maximum(x, 0, out=_scratch(x)),
+        "sigmoid": lambda x: sigmoid(x, out=_scratch(x)),
+        "tanh": lambda x: np.tanh(x, out=_scratch(x)),
+    }
+
+
+_SCRATCH_CACHE: Dict[str, Callable[["ndarray"], "ndarray"]] = {}
+
+
+def scratch_activation(name: Optional[str]) -> Callable[["ndarray"], "ndarray"]:
+    """``activation_function(name)`` for an argument whose values are not needed afterwards (a
+    recurrent cell's gate pre-activations): the common activations overwrite it when it is
+    contiguous, with the same numbers; the others return a new array (glu's has half the width).
+    Use the return value."""
+    if not _SCRATCH_CACHE:
+        _SCRATCH_CACHE.update(_scratch_functions())
+    return _SCRATCH_CACHE.get(name or "linear") or activation_function(name)
 
 
 def apply(name: Optional[str], x: "ndarray") -> "ndarray":

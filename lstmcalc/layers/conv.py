@@ -137,17 +137,20 @@ def window_taps(length: int, window: int, stride: int, dilation: int, padding: P
 
 
 def sliding_windows(x: "ndarray", window: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
-                    padding: Sequence[Padding], fill: float = 0.0) -> "ndarray":
-    """Every window a channels_last ``x`` (batch, *spatial, channels) offers, after padding each
-    spatial axis with ``fill``: a view of shape (batch, *output positions, channels, *window)."""
+                    padding: Sequence[Padding], fill: float = 0.0, first: int = 1) -> "ndarray":
+    """Every window ``x`` offers along its spatial axes, which start at axis ``first`` (1 for
+    channels_last (batch, *spatial, channels)), after padding each of them with ``fill``: a view
+    of shape (*the axes before, *output positions, *the axes after, *window)."""
     np = numpy_module()
     from numpy.lib.stride_tricks import sliding_window_view
 
     rank = len(window)
-    padded = np.pad(x, [(0, 0)] + [tuple(pair) for pair in padding] + [(0, 0)], constant_values=fill)
+    before, after = first, x.ndim - first - rank
+    padded = np.pad(x, [(0, 0)] * before + [tuple(pair) for pair in padding] + [(0, 0)] * after,
+                    constant_values=fill)
     spans = [d * (k - 1) + 1 for d, k in zip(dilation, window)]
-    views = sliding_window_view(padded, spans, axis=tuple(range(1, rank + 1)))
-    return views[(slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),)
+    views = sliding_window_view(padded, spans, axis=tuple(range(first, first + rank)))
+    return views[(slice(None),) * before + tuple(slice(None, None, s) for s in strides) + (slice(None),) * after
                  + tuple(slice(None, None, d) for d in dilation)]
 
 
@@ -164,15 +167,35 @@ def convolve(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: 
     windows = sliding_windows(x, window, strides, dilation, pads)
     batch, positions, channels = x.shape[0], windows.shape[1:1 + rank], x.shape[-1]
     if groups == 1:
-        # The windows come as (channels, *window): the kernel's rows in that order.
-        columns = windows.reshape(batch * product(positions), channels * product(window))
-        y = columns @ np.moveaxis(kernel, rank, 0).reshape(channels * product(window), filters)
+        # Gathered as (*window, channels), the kernel's own row order: each run the copy reads is
+        # a pixel's channels (with its neighbours along the last window axis), contiguous in x.
+        columns = np.moveaxis(windows, 1 + rank, -1).reshape(batch * product(positions), channels * product(window))
+        y = columns @ kernel.reshape(channels * product(window), filters)
     else:
         letters = "klmn"[:rank]
         grouped = windows.reshape((batch,) + positions + (groups, channels // groups) + tuple(window))
         blocks = kernel.reshape(tuple(window) + (channels // groups, groups, filters // groups))
         y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, optimize=True)
     return y.reshape((batch,) + positions + (filters,)).astype(x.dtype, copy=False)
+
+
+def convolve_channel_major(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: Sequence[int],
+                           padding: str) -> "ndarray":
+    """``convolve`` for an ``x`` laid out (channels, batch, *spatial), giving (filters, batch,
+    *positions): the kernel multiplies the gathered windows from the left, so that each filter's
+    values come out as one contiguous block (ConvLSTM's loop keeps its gates so)."""
+    np = numpy_module()
+    window = kernel.shape[:-2]
+    rank, filters = len(window), kernel.shape[-1]
+    pads = [conv_padding(x.shape[2 + axis], window[axis], strides[axis], dilation[axis], padding)
+            for axis in range(rank)]
+    windows = sliding_windows(x, window, strides, dilation, pads, first=2)
+    batch, positions = x.shape[1], windows.shape[2:2 + rank]
+    # Rows (*window, channels), the kernel's order; the copy reads runs along the last spatial axis.
+    rows = np.moveaxis(windows, tuple(range(2 + rank, 2 + 2 * rank)), tuple(range(rank)))
+    columns = rows.reshape(x.shape[0] * product(window), batch * product(positions))
+    y = kernel.reshape(-1, filters).T @ columns
+    return y.reshape((filters, batch) + positions).astype(x.dtype, copy=False)
 
 
 def to_channels_last(layer: Layer, x: "ndarray") -> "ndarray":

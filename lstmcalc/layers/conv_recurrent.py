@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional,
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..shapes import Dim, Shape, format_shape, product
+from .activations import ON_LAST_AXIS
 from .arguments import Arg, boolean, described, non_negative_int
 from .base import Example, Problem, Rank, TensorSpec, Weight, WeightArrays, numpy_module, register
-from .conv import (AXIS_NAMES, channel_dim, channels_first, check_float_input, conv_head, conv_output_shape, convolve,
-                   from_channels_last, size_text, spatial_dims, to_channels_last)
+from .conv import (AXIS_NAMES, channel_dim, channels_first, check_float_input, conv_head, conv_output_shape,
+                   convolve_channel_major, size_text, spatial_dims)
 from .explanation import Context, FrameworkView, Math, Symbol, count_text, plural, tensor_text, weight_text
 from .recurrent import LSTM, RECURRENT_ARGUMENTS_TAIL, Gate
 
@@ -208,42 +209,67 @@ class ConvLSTM(LSTM):
         window = product(self["kernel_size"])
         maps = cell.positions or 0
         filters = self["filters"]
-        # The input cast, every step's windows and projections, one step's windows, gates and states.
-        return (batch * steps * (frame + maps * (window * cell.input_dim + 4 * filters))  # type: ignore[operator]
-                + batch * maps * (window * filters + 4 * filters * 3 + 4 * filters))  # type: ignore[operator]
+        # The input cast and reordered, every step's windows and projections, one step's windows,
+        # gates and states, and the sequence put back in the layer's layout.
+        return (batch * steps * (2 * frame + maps * (window * cell.input_dim + 4 * filters))  # type: ignore[operator]
+                + batch * maps * (window * filters + 4 * filters * 3 + 4 * filters)  # type: ignore[operator]
+                + batch * steps * maps * filters)  # type: ignore[operator]
 
     def project_inputs(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
-        """W * x_t + b for every step at once: the steps join the batch axis for one convolution,
-        channels last: (batch, time, *positions, 4·filters)."""
+        """W * x_t + b for every step at once, in the loop's layout (4·filters, time, batch,
+        *positions): the steps join the batch for one convolution."""
+        np = numpy_module()
         batch, steps = x.shape[:2]
-        frames = to_channels_last(self, x.reshape((batch * steps,) + x.shape[2:]))
-        projected = convolve(frames, self.floating(weights["kernel"]), self["strides"], self["dilation_rate"],
-                             self["padding"])
+        channels = 2 if channels_first(self) else x.ndim - 1
+        spatial = [axis for axis in range(2, x.ndim) if axis != channels]
+        frames = np.ascontiguousarray(x.transpose([channels, 1, 0] + spatial))
+        frames = frames.reshape((frames.shape[0], steps * batch) + frames.shape[3:])
+        projected = convolve_channel_major(frames, self.floating(weights["kernel"]), self["strides"],
+                                           self["dilation_rate"], self["padding"])
         if self["use_bias"]:
-            projected += self.floating(weights["bias"])
-        return projected.reshape((batch, steps) + projected.shape[1:])
+            projected += self.floating(weights["bias"]).reshape((-1,) + (1,) * (projected.ndim - 1))
+        return projected.reshape((projected.shape[0], steps, batch) + projected.shape[2:])
+
+    fused_blocks = ()  # its steps convolve: the plain LSTM step with ConvLSTM's hooks
 
     def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
         """h ↦ U * h: Keras's recurrent convolution, stride 1, padding same, no dilation."""
         recurrent = self.floating(weights["recurrent_kernel"])
         ones = (1,) * self.rank
-        return lambda h: convolve(h, recurrent, ones, ones, "same")
+        return lambda h: convolve_channel_major(h, recurrent, ones, ones, "same")
+
+    def loop_activation(self, name: Optional[str], scratch: bool = False) -> Callable[["ndarray"], "ndarray"]:
+        function = super().loop_activation(name, scratch)
+        if name not in ON_LAST_AXIS:
+            return function
+        # softmax & co. act on the filters' axis, which the loop keeps first.
+        np = numpy_module()
+        return lambda x: np.moveaxis(function(np.moveaxis(x, 0, -1)), -1, 0)
+
+    def gate_views(self, z: "ndarray") -> List["ndarray"]:
+        width = z.shape[0] // self.gates
+        return [z[gate * width:(gate + 1) * width] for gate in range(self.gates)]
 
     def to_loop_layout(self, state: "ndarray") -> "ndarray":
-        return to_channels_last(self, state)
+        """(filters, batch, *positions): the loop keeps the filters first, so that each gate's block
+        of z is contiguous (on the last axis, its values would come `filters` at a time)."""
+        return numpy_module().moveaxis(state, 1 if channels_first(self) else -1, 0)
 
     def from_loop_layout(self, array: "ndarray", sequence: bool) -> "ndarray":
-        if not channels_first(self):
-            return array
-        return numpy_module().moveaxis(array, -1, 2) if sequence else from_channels_last(self, array)
+        # The loop's (filters, [time,] batch, *positions) back to (batch, [time,] ...) in data_format.
+        leading = (2, 1) if sequence else (1,)
+        positions = tuple(range(len(leading) + 1, len(leading) + 1 + self.rank))
+        frame = (0,) + positions if channels_first(self) else positions + (0,)
+        return numpy_module().ascontiguousarray(array.transpose(leading + frame))
 
     def loop_mask(self, mask: "ndarray") -> "ndarray":
-        # A per-pixel mask of channels_first frames, (batch, time, channels, ...): its axes follow the
-        # output's, (batch, filters, ...); the loop runs channels last, so its axes move the same way.
-        if not channels_first(self) or mask.ndim <= 2:
-            return mask
+        # (batch, time) or a per-pixel mask, whose axes follow the output's ((batch, *positions,
+        # filters), channels_first (batch, filters, ...)), in the loop's order: (filters, time,
+        # batch, *positions), with 1 for the axes it lacks.
         full = mask.reshape(mask.shape + (1,) * (self.rank + 3 - mask.ndim))
-        return numpy_module().moveaxis(full, 2, -1)
+        channels = 2 if channels_first(self) else 2 + self.rank
+        positions = [axis for axis in range(2, 3 + self.rank) if axis != channels]
+        return full.transpose([channels, 1, 0] + positions)
 
     # -- explanation -----------------------------------------------------------------------------
 

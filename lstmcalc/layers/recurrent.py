@@ -13,12 +13,13 @@ from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape
 from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
-from .activations import activation_function
+from .activations import activation_function, scratch_activation
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Rank, TensorSpec, Weight, WeightArrays,
                    clone, numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
                           WeightRow, applied, count_text, legend, tensor_text, weight_text)
 from .figures import repeated
+from .fused_cells import fusable, fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, Stack, gate_blocks, inverse, refuse
 from .time_loop import Step, run_recurrence
 
@@ -267,14 +268,46 @@ class Recurrent(Layer):
         """One time step: (projected input, states) → (output, new states)."""
         raise NotImplementedError
 
+    # The gate blocks of the fused steps (fused_cells.py), as indices of the kernels' blocks, the
+    # sigmoid gates first; () for a layer without them.
+    fused_blocks: ClassVar[Tuple[int, ...]] = ()
+    fused_sigmoids: ClassVar[int] = 0
+
+    def fuses(self) -> bool:
+        """Whether the forward pass takes the fused step: its activations computed in place, and
+        its gates' recurrent_activation the sigmoid the fused step computes through exp."""
+        return (bool(self.fused_blocks) and fusable(self["activation"])
+                and (not self.fused_sigmoids or self["recurrent_activation"] == "sigmoid"))
+
+    def fused_weights(self, weights: WeightArrays) -> WeightArrays:
+        """kernel, recurrent_kernel and bias with their gate blocks in the fused order."""
+        fused = {name: fused_columns(self.floating(array), self.fused_blocks, self.fused_sigmoids)
+                 for name, array in weights.items() if name in ("kernel", "recurrent_kernel", "bias")}
+        return {**weights, **fused}
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        """The fused step on ``fused_weights``; it adds the input bias itself (to x · kernel)."""
+        raise NotImplementedError
+
     def recurrent_product(self, weights: WeightArrays) -> Callable[["ndarray"], "ndarray"]:
-        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step."""
+        """h ↦ h · recurrent_kernel, all gates at once: the recurrent part of one step, a new
+        array the step may compute its gates in."""
         recurrent = self.floating(weights["recurrent_kernel"])
         return lambda h: h @ recurrent
 
+    def loop_activation(self, name: Optional[str], scratch: bool = False) -> Callable[["ndarray"], "ndarray"]:
+        """The activation ``name`` for the loop's arrays (with ``scratch``, one that may overwrite
+        its argument: see activations.scratch_activation)."""
+        return scratch_activation(name) if scratch else activation_function(name)
+
+    def gate_views(self, z: "ndarray") -> List["ndarray"]:
+        """z's blocks, one per gate in the kernels' order: views along the axis the loop keeps the
+        units on (the last; ConvLSTM's loop keeps them first)."""
+        width = z.shape[-1] // self.gates
+        return [z[..., gate * width:(gate + 1) * width] for gate in range(self.gates)]
+
     def to_loop_layout(self, state: "ndarray") -> "ndarray":
-        """A state as the loop carries it (the same array; a channels_first ConvLSTM moves its
-        channels last)."""
+        """A state as the loop carries it (the same array; ConvLSTM moves its filters first)."""
         return state
 
     def from_loop_layout(self, array: "ndarray", sequence: bool) -> "ndarray":
@@ -308,13 +341,17 @@ class Recurrent(Layer):
     def project_inputs(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
         """Every time step's input part of the gates, (batch, time, gates·units): x · kernel + bias
         for all steps in one matrix product, before the loop."""
-        batch, steps, features = x.shape
-        kernel = self.floating(weights["kernel"])
-        projected = (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
+        projected = self.input_product(weights, x)
         bias = self.input_bias(weights)
         if bias is not None:
             projected += self.floating(bias)
         return projected
+
+    def input_product(self, weights: WeightArrays, x: "ndarray") -> "ndarray":
+        """x · kernel for all steps in one matrix product, (batch, time, gates·units)."""
+        batch, steps, features = x.shape
+        kernel = self.floating(weights["kernel"])
+        return (x.reshape(batch * steps, features) @ kernel).reshape(batch, steps, kernel.shape[1])
 
     def recurrence(self, weights: WeightArrays, sequence: "ndarray", mask: Optional["ndarray"],
                    initial_state: Optional[Arrays] = None, zero_output_for_mask: bool = False) -> Arrays:
@@ -325,12 +362,16 @@ class Recurrent(Layer):
                                        f"this layer uses the {self.convention} layout.",
                                "Verify the model with Keras's conventions.")
         x = self.floating(sequence)
-        projected = self.project_inputs(weights, x)
+        if self.fuses():
+            weights = self.fused_weights(weights)
+            step, projected = self.fused_step(weights), self.input_product(weights, x)
+        else:
+            step, projected = self.step_function(weights), self.project_inputs(weights, x)
         expected = [tuple(shape) for shape in self.state_shapes_of([TensorSpec(tuple(x.shape), self.array_dtype)])]
         try:
             with np.errstate(over="ignore", under="ignore"):
                 output, states = run_recurrence(
-                    self.step_function(weights), projected,
+                    step, projected,
                     [self.to_loop_layout(state) for state in self.initial_states(expected, initial_state)],
                     None if mask is None else self.loop_mask(mask.astype(bool, copy=False)),
                     go_backwards=self["go_backwards"], zero_output_for_mask=zero_output_for_mask,
@@ -645,13 +686,20 @@ class SimpleRNN(Recurrent):
         Arg("recurrent_dropout", number, 0.0),
     ) + RECURRENT_ARGUMENTS_TAIL + (Arg("seed", anything, None),)
 
+    fused_blocks = (0,)
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        return simple_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
+
     def step_function(self, weights: WeightArrays) -> Step:
         """h = activation(x·W + b + h₋₁·U)."""
-        recurrent = self.floating(weights["recurrent_kernel"])
-        activation = activation_function(self["activation"])
+        recurrent = self.recurrent_product(weights)
+        activation = scratch_activation(self["activation"])
 
         def step(projected: "ndarray", states: Arrays):
-            output = activation(projected + states[0] @ recurrent)
+            z = recurrent(states[0])
+            z += projected
+            output = activation(z)
             return output, [output]
         return step
 
@@ -713,6 +761,21 @@ class GRU(Recurrent):
         # reset_after keeps (input bias, recurrent bias) as the two rows of `bias`.
         return weights["bias"][0] if self["reset_after"] else weights["bias"]
 
+    fused_blocks, fused_sigmoids = (0, 1, 2), 2
+
+    def fused_weights(self, weights: WeightArrays) -> WeightArrays:
+        fused = super().fused_weights(weights)
+        if self["use_bias"] and self["reset_after"]:
+            # The recurrent bias of z and r joins the input bias; r multiplies only its h block.
+            bias = fused["bias"]
+            bias[0, :2 * self.units] += bias[1, :2 * self.units]
+        return fused
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        recurrent_bias = weights["bias"][1, 2 * self.units:] if self["use_bias"] and self["reset_after"] else None
+        return gru_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights), recurrent_bias,
+                        self["reset_after"])
+
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates z, r, h in the kernels' last axis. reset_after (Keras 3's default, cuDNN's form):
         hh = act(x·Wh + bh + r ⊙ (h₋₁·Uh + bh')); otherwise hh = act(x·Wh + bh + (r ⊙ h₋₁)·Uh).
@@ -721,26 +784,30 @@ class GRU(Recurrent):
         recurrent = self.floating(weights["recurrent_kernel"])
         recurrent_bias = (self.floating(weights["bias"][1]) if self["use_bias"] and self["reset_after"]
                           else None)
-        activation = activation_function(self["activation"])
-        recurrent_activation = activation_function(self["recurrent_activation"])
+        activation = scratch_activation(self["activation"])
+        recurrent_activation = scratch_activation(self["recurrent_activation"])
         reset_after = self["reset_after"]
 
         def step(projected: "ndarray", states: Arrays):
             previous = states[0]
+            # h₋₁·U (+ bh'), a new array: the gates are computed in it.
             if reset_after:
                 inner = previous @ recurrent
                 if recurrent_bias is not None:
-                    inner = inner + recurrent_bias
+                    inner += recurrent_bias
             else:
                 inner = previous @ recurrent[:, :2 * units]
-            z = recurrent_activation(projected[:, :units] + inner[:, :units])
-            r = recurrent_activation(projected[:, units:2 * units] + inner[:, units:2 * units])
+            inner[:, :2 * units] += projected[:, :2 * units]
+            z = recurrent_activation(inner[:, :units])
+            r = recurrent_activation(inner[:, units:2 * units])
             if reset_after:
                 candidate_input = r * inner[:, 2 * units:]
             else:
                 candidate_input = (r * previous) @ recurrent[:, 2 * units:]
-            candidate = activation(projected[:, 2 * units:] + candidate_input)
-            output = z * previous + (1 - z) * candidate
+            candidate_input += projected[:, 2 * units:]
+            candidate = activation(candidate_input)
+            output = z * previous
+            output += (1 - z) * candidate
             return output, [output]
         return step
 
@@ -819,20 +886,30 @@ class LSTM(Recurrent):
         Arg("implementation", optional(choice(1, 2)), 2),
     )
 
+    # Fused order i, f, o, c: the three sigmoid gates in one block.
+    fused_blocks, fused_sigmoids = (0, 1, 3, 2), 3
+
+    def fused_step(self, weights: WeightArrays) -> Step:
+        return lstm_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
+
     def step_function(self, weights: WeightArrays) -> Step:
         """Gates i, f, c, o in the kernels' last axis: c = f ⊙ c₋₁ + i ⊙ act(zc), h = o ⊙ act(c)."""
-        units = self.units
-        recurrent = self.recurrent_product(weights)
-        activation = activation_function(self["activation"])
-        recurrent_activation = activation_function(self["recurrent_activation"])
+        recurrent, gate_views = self.recurrent_product(weights), self.gate_views
+        activation = self.loop_activation(self["activation"])
+        # The gates' activations may overwrite z, which is computed anew at every step.
+        gate_activation = self.loop_activation(self["activation"], scratch=True)
+        recurrent_activation = self.loop_activation(self["recurrent_activation"], scratch=True)
 
         def step(projected: "ndarray", states: Arrays):
             previous_h, previous_c = states
-            z = projected + recurrent(previous_h)
-            i = recurrent_activation(z[..., :units])
-            f = recurrent_activation(z[..., units:2 * units])
-            c = f * previous_c + i * activation(z[..., 2 * units:3 * units])
-            o = recurrent_activation(z[..., 3 * units:])
+            z = recurrent(previous_h)
+            z += projected
+            z_i, z_f, z_c, z_o = gate_views(z)
+            i = recurrent_activation(z_i)
+            f = recurrent_activation(z_f)
+            c = f * previous_c
+            c += i * gate_activation(z_c)
+            o = recurrent_activation(z_o)
             h = o * activation(c)
             return h, [h, c]
         return step

@@ -39,9 +39,11 @@ def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarr
 
     ``projected`` is (batch, time, ...) and ``mask`` (batch, time, ...) booleans or None. Returns
     the output sequence (batch, time, ...) or the last output (batch, ...), and the final states.
+    (ConvLSTM's loop keeps its filters first: (4·filters, time, batch, ...) in, a sequence
+    (filters, time, batch, ...) out; the loop only needs time on axis 1.)
     """
     np = numpy_module()
-    batch, steps = projected.shape[0], projected.shape[1]
+    steps = projected.shape[1]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     states = list(initial_states)
     sequence: Optional["ndarray"] = None
@@ -58,7 +60,7 @@ def run_recurrence(step: Step, projected: "ndarray", initial_states: List["ndarr
             new_states = [np.where(_expanded(step_mask, new), new, old) for new, old in zip(new_states, states)]
         if return_sequences:
             if sequence is None:
-                sequence = np.empty((batch, steps) + output.shape[1:], dtype=output.dtype)
+                sequence = np.empty((output.shape[0], steps) + output.shape[1:], dtype=output.dtype)
             sequence[:, position] = output
         previous, states = output, list(new_states)
     if previous is None:

@@ -91,11 +91,26 @@ class Parameterless(TorchModule):
 
     keeps_shape = True
     base_arguments = (NAME,)
+    # What torch does with integer (and bool) inputs: "keep" their dtype (relu, eval-mode dropout),
+    # compute in "float32" (tanh, sigmoid), or refuse them — then this is the kernel torch names in
+    # its NotImplementedError ('"silu_cpu" not implemented for 'Long'').
+    integer_inputs: ClassVar[str] = "keep"
+
+    def integer_kernel(self, inputs: Sequence[TensorSpec]) -> str:
+        return self.integer_inputs
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        kernel = self.integer_kernel(inputs)
+        if kernel not in ("keep", "float32") and inputs[0].dtype.startswith(("int", "uint", "bool")):
+            raise self.refuses("H008", "NotImplementedError",
+                               f'"{kernel}" not implemented for \'{SCALAR_NAMES.get(inputs[0].dtype, inputs[0].dtype)}\'',
+                               "Token ids go through an Embedding first; other integers need .float() "
+                               "(a cast no module does).", inputs)
         return [inputs[0].shape]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        if self.integer_inputs == "float32" and inputs[0].dtype.startswith(("int", "uint", "bool")):
+            return ["float32"] * count  # torch's unary float functions promote integers
         return [inputs[0].dtype] * count
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
@@ -107,8 +122,11 @@ class Parameterless(TorchModule):
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         np = numpy_module()
+        x = inputs[0]
+        if self.integer_inputs == "float32" and x.dtype.kind in "iub":
+            x = x.astype(np.float32)
         with np.errstate(over="ignore", under="ignore"):
-            return [self.function(inputs[0])], [None]
+            return [self.function(x)], [None]
 
 
 # -- Linear -------------------------------------------------------------------------------------
@@ -492,6 +510,7 @@ class Tanh(Activation):
 
     keras_class = "Tanh"
     activation = keras_activation = "tanh"
+    integer_inputs = "float32"
     functional_names = ("tanh",)  # torch.tanh(x), F.tanh(x), x.tanh()
     formula = "tanh(x)"
     examples = (Example("Tanh()", ((6, 3),), framework="pytorch"),)
@@ -503,6 +522,7 @@ class Sigmoid(Activation):
 
     keras_class = "Sigmoid"
     activation = keras_activation = "sigmoid"
+    integer_inputs = "float32"
     functional_names = ("sigmoid",)  # torch.sigmoid(x), F.sigmoid(x), x.sigmoid()
     formula = "σ(x) = 1 / (1 + e^−x)"
     examples = (Example("Sigmoid()", ((6, 3),), framework="pytorch"),)
@@ -513,6 +533,7 @@ class GELU(Activation):
     """nn.GELU: x·Φ(x), with the exact error function (approximate='none') or its tanh form."""
 
     keras_class = "GELU"
+    integer_inputs = "GeluKernelImpl"
     functional_names = ("gelu",)  # F.gelu(x)
     arguments = (Arg("approximate", choice("none", "tanh"), "none"),)
     examples = (Example("GELU()", ((6, 3),), framework="pytorch"),
@@ -545,6 +566,7 @@ class SiLU(Activation):
     """nn.SiLU: x·σ(x) (Keras's silu / swish)."""
 
     keras_class = "SiLU"
+    integer_inputs = "silu_cpu"
     activation = keras_activation = "silu"
     functional_names = ("silu",)
     formula = "x · σ(x)"
@@ -557,6 +579,7 @@ class ELU(Activation):
     """nn.ELU(alpha): x for x > 0, alpha·(e^x − 1) otherwise."""
 
     keras_class = "ELU"
+    integer_inputs = "elu_cpu"
     functional_names = ("elu",)
     arguments = (Arg("alpha", real, 1.0), Arg("inplace", boolean, False))
     examples = (Example("ELU()", ((6, 3),), framework="pytorch"),
@@ -584,6 +607,7 @@ class LeakyReLU(Activation):
     """nn.LeakyReLU(negative_slope): x for x ≥ 0, negative_slope·x otherwise."""
 
     keras_class = "LeakyReLU"
+    integer_inputs = "leaky_relu_cpu"
     functional_names = ("leaky_relu",)
     arguments = (Arg("negative_slope", real, 0.01), Arg("inplace", boolean, False))
     examples = (Example("LeakyReLU(negative_slope=0.2)", ((6, 3),), framework="pytorch"),)
@@ -616,11 +640,16 @@ class Softmax(Parameterless):
     """nn.Softmax(dim): exponentials normalised to sum 1 along ``dim``."""
 
     keras_class = "Softmax"
+    integer_inputs = "softmax_kernel_impl"
     functional_names = ("softmax",)
     keras_activation = "softmax"  # Keras's softmax is along the last axis
     activation_arguments = {"dim": -1}
     arguments = (Arg("dim", optional_axis, None),)
     examples = (Example("Softmax(dim=-1)", ((6, 3),), framework="pytorch"),)
+
+    def integer_kernel(self, inputs: Sequence[TensorSpec]) -> str:
+        rank = len(inputs[0].shape)
+        return "softmax_lastdim_kernel_impl" if self.axis(rank) == rank - 1 else "softmax_kernel_impl"
 
     def axis(self, rank: int) -> int:
         """torch's choice when dim is None (_get_softmax_dim): 0 for ranks 0, 1 and 3, else 1."""
@@ -635,7 +664,7 @@ class Softmax(Parameterless):
             raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
                                                      f"[{-max(rank, 1)}, {max(rank, 1) - 1}], but got {dim})",
                                "Give `dim` an axis of the input (-1: the last).", inputs, argument="dim")
-        return [inputs[0].shape]
+        return super().output_shapes(inputs)
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         return []

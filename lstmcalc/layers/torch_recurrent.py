@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
 from ..shapes import Shape, format_shape, product
-from .activations import activation_function, sigmoid as _sigmoid
 from .arguments import Arg, described, optional
 from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Symbol, TensorRow, ToolCount,
                           WeightRow, count_text, tensor_text, weight_text)
 from .figures import repeated
+from .fused_cells import fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     keras_cell_weights, pytorch_cell_weights
@@ -367,13 +367,23 @@ class TorchRecurrent(TorchModule):
 
     # -- forward pass: torch's equations ----------------------------------------------------------
 
+    # The gate blocks of the fused steps (fused_cells.py), as indices of torch's blocks, the
+    # sigmoid gates first.
+    fused_blocks: ClassVar[Tuple[int, ...]] = (0,)
+    fused_sigmoids: ClassVar[int] = 0
+
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
-        """One time step of one direction of layer ``index``: (x_t·W_ihᵀ + b_ih, states) → (h_t, states)."""
+        """One time step of one direction of layer ``index``: (x_t·W_ihᵀ + b_ih, states) → (h_t,
+        states), on the fused gate order (``fused``)."""
         raise NotImplementedError
 
+    def fused(self, array: "ndarray") -> "ndarray":
+        """A weight's gate blocks (on its last axis) in the fused order, a new array."""
+        return fused_columns(self.floating(array), self.fused_blocks, self.fused_sigmoids)
+
     def recurrent_weights(self, weights: WeightArrays, tag: str) -> "ndarray":
-        """W_hhᵀ of one direction, contiguous for the per-step product h·W_hhᵀ."""
-        return numpy_module().ascontiguousarray(self.floating(weights[f"weight_hh_{tag}"]).T)
+        """W_hhᵀ of one direction in the fused order, contiguous for the per-step product h·W_hhᵀ."""
+        return self.fused(weights[f"weight_hh_{tag}"].T)
 
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         shape = inputs[0].shape
@@ -419,12 +429,12 @@ class TorchRecurrent(TorchModule):
         with np.errstate(over="ignore", under="ignore"):
             for index in range(self.layers):
                 directions = []
+                # The steps of every sample as rows of one product (a 3-D @ 2-D matmul runs one per sample).
+                rows = sequence.reshape(batch * steps, sequence.shape[-1])
                 for direction, suffix in enumerate(self.suffixes(self.directions)):
                     tag = f"l{index}{suffix}"
-                    projected = sequence @ self.floating(weights[f"weight_ih_{tag}"]).T
-                    bias = self.input_bias(weights, tag)
-                    if bias is not None:
-                        projected += bias
+                    kernel = self.fused(weights[f"weight_ih_{tag}"].T)
+                    projected = (rows @ kernel).reshape(batch, steps, kernel.shape[1])  # the step adds the bias
                     start = [state[index, direction] for state in states]
                     output, last = run_recurrence(self.step_function(weights, suffix, index), projected, start, None,
                                                   go_backwards=direction == 1, return_sequences=True)
@@ -440,11 +450,11 @@ class TorchRecurrent(TorchModule):
         return results, [None] * len(results)
 
     def input_bias(self, weights: WeightArrays, tag: str) -> Optional["ndarray"]:
-        """The bias added to the input projection before the loop: bias_ih + bias_hh, which torch
+        """The bias the step adds to the input projection: bias_ih + bias_hh, which torch
         only ever adds together in LSTM and RNN (GRU overrides: its bias_hh_n is inside r ⊙ (…))."""
         if not self["bias"]:
             return None
-        return self.floating(weights[f"bias_ih_{tag}"]) + self.floating(weights[f"bias_hh_{tag}"])
+        return self.fused(self.floating(weights[f"bias_ih_{tag}"]) + self.floating(weights[f"bias_hh_{tag}"]))
 
     # -- porting to Keras (lstmcalc port) ---------------------------------------------------------
 
@@ -706,28 +716,15 @@ class LSTM(TorchRecurrent):
                           f"Write `proj_size: {int(projection)}`: torch allocates weight_hh with it, which needs an int.",
                           argument="proj_size")
 
+    fused_blocks, fused_sigmoids = (0, 1, 3, 2), 3  # i, f, o, g: the sigmoid gates in one block
+
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """i, f, g, o = σ, σ, tanh, σ of (x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); c = f ⊙ c + i ⊙ g;
-        h = o ⊙ tanh(c), projected by W_hr with proj_size."""
-        np = numpy_module()
+        h = o ⊙ tanh(c), projected by W_hr with proj_size (the step adds both biases)."""
         tag = f"l{index}{suffix}"
-        recurrent = self.recurrent_weights(weights, tag)
-        projection = self.floating(weights[f"weight_hr_{tag}"]).T if self.projection else None
-        units = self.hidden
-
-        def step(projected: "ndarray", states: Arrays):
-            h, c = states
-            z = projected + h @ recurrent  # both biases are in `projected` (input_bias)
-            i = _sigmoid(z[:, :units])
-            f = _sigmoid(z[:, units:2 * units])
-            g = np.tanh(z[:, 2 * units:3 * units])
-            o = _sigmoid(z[:, 3 * units:])
-            c = f * c + i * g
-            h = o * np.tanh(c)
-            if projection is not None:
-                h = h @ projection
-            return h, [h, c]
-        return step
+        projection = (numpy_module().ascontiguousarray(self.floating(weights[f"weight_hr_{tag}"]).T)
+                      if self.projection else None)
+        return lstm_step(self.recurrent_weights(weights, tag), "tanh", self.input_bias(weights, tag), projection)
 
     def cell_equations(self, projected: bool) -> List[Equation]:
         names = {"i": "i_t", "f": "f_t", "g": "g_t", "o": "o_t"}
@@ -771,30 +768,24 @@ class GRU(WithoutProjection):
                 Example("GRU(hidden_size=3, num_layers=3, bias=False, batch_first=True)", ((5, 2),),
                         framework="pytorch"))
 
+    fused_blocks, fused_sigmoids = (1, 0, 2), 2  # z, r, n: Keras's order
+
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """r, z = σ(x·W_i{r,z}ᵀ + b_i{r,z} + h·W_h{r,z}ᵀ + b_h{r,z}); n = tanh(x·W_inᵀ + b_in +
         r ⊙ (h·W_hnᵀ + b_hn)); h = (1 − z) ⊙ n + z ⊙ h."""
-        np = numpy_module()
         tag = f"l{index}{suffix}"
-        recurrent = self.recurrent_weights(weights, tag)
-        bias = self.floating(weights[f"bias_hh_{tag}"]) if self["bias"] else None
-        units = self.hidden
-
-        def step(projected: "ndarray", states: Arrays):
-            h = states[0]
-            hidden = h @ recurrent
-            if bias is not None:
-                hidden = hidden + bias
-            r = _sigmoid(projected[:, :units] + hidden[:, :units])
-            z = _sigmoid(projected[:, units:2 * units] + hidden[:, units:2 * units])
-            n = np.tanh(projected[:, 2 * units:] + r * hidden[:, 2 * units:])
-            h = (1 - z) * n + z * h
-            return h, [h]
-        return step
+        bias = self.fused(weights[f"bias_hh_{tag}"])[2 * self.hidden:] if self["bias"] else None
+        return gru_step(self.recurrent_weights(weights, tag), "tanh", self.input_bias(weights, tag), bias,
+                        reset_after=True)
 
     def input_bias(self, weights: WeightArrays, tag: str) -> Optional["ndarray"]:
-        """bias_ih alone: bias_hh's n block is multiplied by the reset gate, so it stays in the step."""
-        return self.floating(weights[f"bias_ih_{tag}"]) if self["bias"] else None
+        """bias_ih, with bias_hh's r and z blocks: its n block is multiplied by the reset gate, so it stays
+        in the step."""
+        if not self["bias"]:
+            return None
+        bias = self.fused(weights[f"bias_ih_{tag}"])
+        bias[:2 * self.hidden] += self.fused(weights[f"bias_hh_{tag}"])[:2 * self.hidden]
+        return bias
 
     def cell_equations(self, projected: bool) -> List[Equation]:
         r, z, n = self.torch_gates
@@ -827,13 +818,8 @@ class RNN(WithoutProjection):
 
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
-        recurrent = self.recurrent_weights(weights, f"l{index}{suffix}")
-        activation = activation_function(self["nonlinearity"])
-
-        def step(projected: "ndarray", states: Arrays):
-            h = activation(projected + states[0] @ recurrent)  # both biases are in `projected`
-            return h, [h]
-        return step
+        tag = f"l{index}{suffix}"
+        return simple_step(self.recurrent_weights(weights, tag), self["nonlinearity"], self.input_bias(weights, tag))
 
     def cell_equations(self, projected: bool) -> List[Equation]:
         bias_x = " + b_ih" if self["bias"] else ""

@@ -19,7 +19,6 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ran
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Setting, Symbol, TensorRow,
                           WeightRow, applied, count_text, legend, tensor_text, weight_text)
 from .figures import repeated
-from .fused_cells import fusable, fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, Stack, gate_blocks, inverse, refuse
 from .time_loop import Step, run_recurrence
 
@@ -276,11 +275,15 @@ class Recurrent(Layer):
     def fuses(self) -> bool:
         """Whether the forward pass takes the fused step: its activations computed in place, and
         its gates' recurrent_activation the sigmoid the fused step computes through exp."""
+        from .fused_cells import fusable  # only the forward pass needs it
+
         return (bool(self.fused_blocks) and fusable(self["activation"])
                 and (not self.fused_sigmoids or self["recurrent_activation"] == "sigmoid"))
 
     def fused_weights(self, weights: WeightArrays) -> WeightArrays:
         """kernel, recurrent_kernel and bias with their gate blocks in the fused order."""
+        from .fused_cells import fused_columns  # only the forward pass needs it
+
         fused = {name: fused_columns(self.floating(array), self.fused_blocks, self.fused_sigmoids)
                  for name, array in weights.items() if name in ("kernel", "recurrent_kernel", "bias")}
         return {**weights, **fused}
@@ -689,6 +692,8 @@ class SimpleRNN(Recurrent):
     fused_blocks = (0,)
 
     def fused_step(self, weights: WeightArrays) -> Step:
+        from .fused_cells import simple_step  # only the forward pass needs it
+
         return simple_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
 
     def step_function(self, weights: WeightArrays) -> Step:
@@ -773,6 +778,8 @@ class GRU(Recurrent):
 
     def fused_step(self, weights: WeightArrays) -> Step:
         recurrent_bias = weights["bias"][1, 2 * self.units:] if self["use_bias"] and self["reset_after"] else None
+        from .fused_cells import gru_step  # only the forward pass needs it
+
         return gru_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights), recurrent_bias,
                         self["reset_after"])
 
@@ -890,6 +897,8 @@ class LSTM(Recurrent):
     fused_blocks, fused_sigmoids = (0, 1, 3, 2), 3
 
     def fused_step(self, weights: WeightArrays) -> Step:
+        from .fused_cells import lstm_step  # only the forward pass needs it
+
         return lstm_step(weights["recurrent_kernel"], self["activation"], self.input_bias(weights))
 
     def step_function(self, weights: WeightArrays) -> Step:

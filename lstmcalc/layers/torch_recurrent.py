@@ -22,7 +22,6 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ten
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Symbol, TensorRow, ToolCount,
                           WeightRow, count_text, tensor_text, weight_text)
 from .figures import repeated
-from .fused_cells import fused_columns, gru_step, lstm_step, simple_step
 from .porting import Counterpart, Entry, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     keras_cell_weights, pytorch_cell_weights
@@ -379,6 +378,8 @@ class TorchRecurrent(TorchModule):
 
     def fused(self, array: "ndarray") -> "ndarray":
         """A weight's gate blocks (on its last axis) in the fused order, a new array."""
+        from .fused_cells import fused_columns  # only the forward pass needs it
+
         return fused_columns(self.floating(array), self.fused_blocks, self.fused_sigmoids)
 
     def recurrent_weights(self, weights: WeightArrays, tag: str) -> "ndarray":
@@ -724,6 +725,8 @@ class LSTM(TorchRecurrent):
         tag = f"l{index}{suffix}"
         projection = (numpy_module().ascontiguousarray(self.floating(weights[f"weight_hr_{tag}"]).T)
                       if self.projection else None)
+        from .fused_cells import lstm_step  # only the forward pass needs it
+
         return lstm_step(self.recurrent_weights(weights, tag), "tanh", self.input_bias(weights, tag), projection)
 
     def cell_equations(self, projected: bool) -> List[Equation]:
@@ -775,6 +778,8 @@ class GRU(WithoutProjection):
         r ⊙ (h·W_hnᵀ + b_hn)); h = (1 − z) ⊙ n + z ⊙ h."""
         tag = f"l{index}{suffix}"
         bias = self.fused(weights[f"bias_hh_{tag}"])[2 * self.hidden:] if self["bias"] else None
+        from .fused_cells import gru_step  # only the forward pass needs it
+
         return gru_step(self.recurrent_weights(weights, tag), "tanh", self.input_bias(weights, tag), bias,
                         reset_after=True)
 
@@ -819,6 +824,8 @@ class RNN(WithoutProjection):
     def step_function(self, weights: WeightArrays, suffix: str, index: int) -> Step:
         """h = nonlinearity(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
         tag = f"l{index}{suffix}"
+        from .fused_cells import simple_step  # only the forward pass needs it
+
         return simple_step(self.recurrent_weights(weights, tag), self["nonlinearity"], self.input_bias(weights, tag))
 
     def cell_equations(self, projected: bool) -> List[Equation]:

@@ -7,16 +7,30 @@ Each number may carry a label (``units``, ``features``) for the general form of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Tuple, Union
 
 _NUMBER, _PRODUCT, _SUM = 0, 1, 2  # binding strength, tightest first
 
 
 class Expression:
-    """An integer with the arithmetic that produced it."""
+    """An integer with the arithmetic that produced it. A value: equal and hashed by its parts.
+    (Plain classes rather than frozen dataclasses: a summary imports this module, and defining a
+    dataclass costs more than all the arithmetic a summary does.)"""
 
+    __slots__ = ()
     precedence = _NUMBER
+
+    def _parts(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._parts() == other._parts()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + self._parts())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self._parts()!r}"
 
     @property
     def value(self) -> int:
@@ -34,10 +48,14 @@ class Expression:
         return self.text()
 
 
-@dataclass(frozen=True)
 class Number(Expression):
-    amount: int
-    label: Optional[str] = None
+    __slots__ = ("amount", "label")
+
+    def __init__(self, amount: int, label: Optional[str] = None):
+        self.amount, self.label = amount, label
+
+    def _parts(self) -> tuple:
+        return (self.amount, self.label)
 
     @property
     def value(self) -> int:
@@ -49,10 +67,15 @@ class Number(Expression):
         return f"{self.amount:,}"
 
 
-@dataclass(frozen=True)
 class Product(Expression):
-    factors: Tuple[Expression, ...]
+    __slots__ = ("factors",)
     precedence = _PRODUCT
+
+    def __init__(self, factors: Tuple[Expression, ...]):
+        self.factors = factors
+
+    def _parts(self) -> tuple:
+        return (self.factors,)
 
     @property
     def value(self) -> int:
@@ -65,10 +88,15 @@ class Product(Expression):
         return " × ".join(factor._inside(_PRODUCT, symbolic) for factor in self.factors)
 
 
-@dataclass(frozen=True)
 class Sum(Expression):
-    terms: Tuple[Expression, ...]
+    __slots__ = ("terms",)
     precedence = _SUM
+
+    def __init__(self, terms: Tuple[Expression, ...]):
+        self.terms = terms
+
+    def _parts(self) -> tuple:
+        return (self.terms,)
 
     @property
     def value(self) -> int:

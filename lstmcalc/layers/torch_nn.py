@@ -480,11 +480,19 @@ class Activation(Parameterless):
     activation: ClassVar[str] = ""
     formula: ClassVar[str] = ""
     arguments: ClassVar[Tuple[Arg, ...]] = ()
+    # The arguments' values that Keras's activation of the same name computes: other values have
+    # no Keras activation name, and port refuses them.
+    keras_settings: ClassVar[Dict[str, Any]] = {}
 
     def function(self, x: "ndarray") -> "ndarray":
         return activation_function(self.activation)(x)
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        for key, value in self.keras_settings.items():
+            if self[key] != value:
+                raise refuse(self, framework, f"Keras's `{self.keras_activation}` activation has {key} {value!r}; "
+                                              f"this {self.keras_class} has {key} {self[key]!r}.",
+                             f"Use `{key}: {value}`.")
         port_activation(self, plan)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
@@ -539,7 +547,8 @@ class GELU(Activation):
     examples = (Example("GELU()", ((6, 3),), framework="pytorch"),
                 Example("GELU(approximate='tanh')", ((6, 3),), framework="pytorch"))
 
-    keras_activation = "gelu"  # Keras's "gelu" string is the exact form
+    keras_activation = "gelu"
+    keras_settings = {"approximate": "none"}  # Keras's "gelu" string is the exact form
 
     @property
     def formula(self) -> str:  # type: ignore[override]
@@ -553,12 +562,6 @@ class GELU(Activation):
         np = numpy_module()
         inner = x.dtype.type((2 / np.pi) ** 0.5) * (x + x.dtype.type(0.044715) * x ** 3)
         return (x.dtype.type(0.5) * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
-
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        if self["approximate"] != "none":
-            raise refuse(self, framework, "Keras's `gelu` activation is the exact form; GELU(approximate='tanh') "
-                                          "has no Keras activation name.", "Use `approximate: none`.")
-        port_activation(self, plan)
 
 
 @register
@@ -585,7 +588,8 @@ class ELU(Activation):
     examples = (Example("ELU()", ((6, 3),), framework="pytorch"),
                 Example("ELU(alpha=0.5)", ((6, 3),), framework="pytorch"))
 
-    keras_activation = "elu"  # Keras's "elu" string has alpha 1
+    keras_activation = "elu"
+    keras_settings = {"alpha": 1.0}
 
     @property
     def formula(self) -> str:  # type: ignore[override]
@@ -594,12 +598,6 @@ class ELU(Activation):
     def function(self, x: "ndarray") -> "ndarray":
         np = numpy_module()
         return np.where(x > 0, x, x.dtype.type(self["alpha"]) * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
-
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        if self["alpha"] != 1.0:
-            raise refuse(self, framework, f"Keras's `elu` activation has alpha 1; this ELU has alpha {self['alpha']:g}.",
-                         "Use `alpha: 1.0`.")
-        port_activation(self, plan)
 
 
 @register
@@ -613,7 +611,7 @@ class LeakyReLU(Activation):
     examples = (Example("LeakyReLU(negative_slope=0.2)", ((6, 3),), framework="pytorch"),)
 
     keras_activation = "leaky_relu"
-    activation_arguments = {"negative_slope": 0.2}  # what Keras's "leaky_relu" string computes
+    activation_arguments = keras_settings = {"negative_slope": 0.2}  # what Keras's "leaky_relu" computes
 
     @property
     def formula(self) -> str:  # type: ignore[override]
@@ -623,11 +621,6 @@ class LeakyReLU(Activation):
         np = numpy_module()
         return np.where(x >= 0, x, x * x.dtype.type(self["negative_slope"])).astype(x.dtype, copy=False)
 
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        if self["negative_slope"] != 0.2:
-            raise refuse(self, framework, "Keras's `leaky_relu` activation has negative_slope 0.2; this LeakyReLU "
-                                          f"has {self['negative_slope']:g}.", "Use `negative_slope: 0.2`.")
-        port_activation(self, plan)
 
 
 @described({"type": ["integer", "null"]})

@@ -62,8 +62,19 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
                     diagnostics=diagnostics, spec=spec, framework=spec.framework)
     report.batch_axis = batch_axis(built, diagnostics)
     Propagation(graph, report, diagnostics, batch, namer).run()
+    if not spec.functional:
+        in_stack_order(diagnostics, [layer.name for layer in report.layers])
     report.totals = compute_totals(report.layers)
     return report
+
+
+def in_stack_order(diagnostics: List[Diagnostic], names: Sequence[str]) -> None:
+    """A stack's findings in the order of its layers: Keras builds a Sequential a layer at a time —
+    constructs it, then adds it — and stops at the first that fails, so the first error is the
+    first failing layer's, whether its arguments or its input are wrong. Findings about no layer
+    (the spec's own) come first; the sort is stable, so a layer's own findings keep their order."""
+    position = {name: index for index, name in enumerate(names)}
+    diagnostics.sort(key=lambda d: position.get(d.layer, -1) if d.layer is not None else -1)
 
 
 def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:

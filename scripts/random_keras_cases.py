@@ -285,6 +285,59 @@ class GraphDraw(ModelDraw):
         return spec
 
 
+class WideDraw(GraphDraw):
+    """`--wide`: the layers and arguments the default draws leave out — 1-D cropping, padding and
+    upsampling, grouped and strided convolutions, ConvLSTM1D, stateful and unrolled RNNs, return_state
+    inside a stack, explicit Reshape sizes, attention and Dot merges in graphs."""
+
+    def recurrent(self, sequences: Optional[bool] = None) -> Dict[str, Any]:
+        layer = super().recurrent(sequences)
+        roll = self.rng.random()
+        if roll < 0.1:
+            layer["stateful"] = True
+        elif roll < 0.2:
+            layer["unroll"] = True
+        elif roll < 0.28 and layer["type"] != "SimpleRNN":
+            layer["return_state"] = True
+        if self.chance(0.1):
+            layer["recurrent_activation"] = self.pick(["hard_sigmoid", "relu", "tanh"])
+        return layer
+
+    def sequence_layer(self) -> Dict[str, Any]:
+        choice = self.pick(["crop", "pad", "upsample", "grouped", "convlstm1d", "reshape", "other", "other"])
+        if choice == "crop":
+            return {"type": "Cropping1D", "cropping": self.pick([1, [1, 2], [0, 3]])}
+        if choice == "pad":
+            return {"type": "ZeroPadding1D", "padding": self.pick([1, [2, 0]])}
+        if choice == "upsample":
+            return {"type": "UpSampling1D", "size": self.pick([2, 3])}
+        if choice == "grouped":
+            return {"type": "Conv1D", "filters": self.pick([4, 6, 8]), "kernel_size": 3, "groups": self.pick([2, 3]),
+                    "strides": self.pick([1, 2]), "padding": self.pick(["same", "valid"])}
+        if choice == "convlstm1d":
+            return {"type": "TimeDistributed", "layer": {"type": "Reshape", "target_shape": [-1, 1]}} \
+                if self.chance(0.5) else {"type": "ConvLSTM1D", "filters": 4, "kernel_size": 2}
+        if choice == "reshape":
+            return {"type": "Reshape", "target_shape": self.pick([[5, -1], [10, 2], [-1, 4], [3, 3, -1]])}
+        return super().sequence_layer()
+
+    def graph(self) -> Dict[str, Any]:
+        spec = super().graph()
+        sequences = [name for name, item in spec["inputs"].items() if len(item["shape"]) == 2]
+        if len(sequences) >= 1 and self.chance(0.5):
+            kind = self.pick(["Attention", "AdditiveAttention", "Dot"])
+            query = self.pick(sequences)
+            value = self.pick(sequences)
+            layer: Dict[str, Any] = {"type": kind, "name": "attend", "inputs": [query, value]}
+            if kind == "Dot":
+                layer["axes"] = self.pick([2, [2, 2], 1])
+            elif self.chance(0.3):
+                layer["use_scale"] = True
+            spec["layers"].append(layer)
+            spec.pop("outputs", None)
+        return spec
+
+
 def _references(layer: Dict[str, Any]) -> List[str]:
     items = layer.get("inputs", [])
     items = items if isinstance(items, list) else [items]
@@ -297,9 +350,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--run", type=float, default=0.0, help="share of the cases also run in Keras")
     parser.add_argument("--graphs", action="store_true", help="functional graphs (for record_keras_functional.py)")
+    parser.add_argument("--wide", action="store_true", help="also the layers and arguments the default leaves out")
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
-    draw = GraphDraw(rng)
+    draw = WideDraw(rng) if options.wide else GraphDraw(rng)
     cases = []
     for index in range(options.count):
         case = {"id": f"random-{options.seed}-{index:03d}",

@@ -14,7 +14,7 @@ from lstmcalc.render import RenderOptions, get_renderer
 from .keras_fixtures import fails_when_run, load_cases
 
 CASES = load_cases("functional_reference.json", "conv_functional_reference.json",
-                   "random_graph_seed31_reference.json")
+                   "random_graph_seed31_reference.json", "random_wide_graph_seed42_reference.json")
 
 # Models Keras builds but that cannot run; lstmcalc rejects them (issues 3 and 9), with these codes.
 REJECTED_ON_PURPOSE = {
@@ -37,6 +37,9 @@ REJECTED_ON_PURPOSE = {
     "convlstm2d-encoder-decoder-spatial-mismatch": "T004",
     # Masking's per-pixel mask into a ConvLSTM with valid padding
     "masking-into-convlstm2d-valid": "H007",
+    # A decoder LSTM(17) given an LSTM(16)'s states (recorded without a run; initial-state-wrong-shape
+    # is the same rule, run)
+    "random-42-008": "T004",
 }
 
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes: lstmcalc
@@ -49,6 +52,7 @@ RUNS_AT_OTHER_SIZES = {
     "random-31-106": "Subtract of (None, 3) and (5, 3), run with 4 steps; 5 steps run",
     "random-31-117": "Add of (10, 3) and (None, 3), run with 4 steps; 10 steps run",
     "random-31-131": "Maximum of (5, 8) and (None, 8), run with 4 steps; 5 steps run",
+    "random-42-149": "Subtract of (5, 8) and (None, 8), run with 4 steps; 5 steps run",
 }
 
 

@@ -1,4 +1,5 @@
-"""`convert` of the random models recorded in the frameworks (tests/fixtures/*/random_*): the YAML,
+"""`convert` of the random models recorded in the frameworks (tests/fixtures/*/random_*; those the
+frameworks built and ran, without the ones lstmcalc rejects on purpose): the YAML,
 Keras and PyTorch code written for each model reads back as the same model — the same layers,
 configuration, wiring, shapes and counts — or convert says why it cannot write it. The recorded
 cases are the models; no framework is needed."""
@@ -16,17 +17,21 @@ from lstmcalc.writers import WRITERS, NotConvertible
 
 from .conftest import ROOT
 from .test_convert import facts, in_framework, read_back
+from .test_keras_functional import REJECTED_ON_PURPOSE as GRAPHS_REJECTED
+from .test_keras_reference import REJECTED_ON_PURPOSE as STACKS_REJECTED
 
 FIXTURES = ROOT / "tests" / "fixtures"
 RANDOM_FILES = ["keras/random_seed12_reference.json", "keras/random_seed13_reference.json",
-                "keras/random_graph_seed31_reference.json", "pytorch/random_reference.json"]
+                "keras/random_graph_seed31_reference.json", "keras/random_wide_seed41_reference.json",
+                "keras/random_wide_graph_seed42_reference.json", "pytorch/random_reference.json"]
 
 
 def _valid_cases():
     cases = {}
     for name in RANDOM_FILES:
         for case_id, case in json.loads((FIXTURES / name).read_text(encoding="utf-8"))["cases"].items():
-            if case.get("ok", case.get("error") is None) and not case.get("run", {}).get("error"):
+            if case.get("ok", case.get("error") is None) and not case.get("run", {}).get("error") \
+                    and case_id not in GRAPHS_REJECTED and case_id not in STACKS_REJECTED:
                 cases[f"{name.split('/')[0]}/{case_id}"] = case["spec"]
     return cases
 

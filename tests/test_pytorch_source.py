@@ -665,3 +665,26 @@ def test_diagram_of_a_source_shows_a_module_forward_never_calls():
                                       "--batch-size", "8", "--format", "mermaid"])
     assert result.exit_code == 0, result.output
     assert '["<b>attention</b> (Linear)<br/><i>never called</i>"]' in result.output
+
+
+ROUND_TRIP = ROOT / "tests" / "fixtures" / "pytorch" / "round_trip"
+
+
+@pytest.mark.parametrize("name", ["two_head", "two_input_concatenate", "bidirectional_encoder_decoder",
+                                  "bidirectional_stack", "keras_files_merges", "keras_files_seq2seq"])
+def test_the_command_in_the_header_of_a_converted_graph_reads_it_back(name):
+    """`Read it back with: lstmcalc summary <this file> --input "a;b" --batch-size 2`: torch's counts
+    (round_trip.json, recorded running the code), and its YAML reads as the same graph."""
+    text = (ROUND_TRIP / f"{name}.py").read_text(encoding="utf-8")
+    flags = next(line for line in text.splitlines() if line.startswith("Read it back with:")).split("<this file> ")[1]
+    arguments = [part.strip('"') for part in flags.split(" ")]
+    recorded = json.loads((ROOT / "tests" / "fixtures" / "pytorch" / "round_trip.json").read_text(encoding="utf-8"))
+    params = next(case["params"] for case in recorded["cases"].values() if case.get("code") == text)
+    result = CliRunner().invoke(cli, ["summary", str(ROUND_TRIP / f"{name}.py"), *arguments, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["totals"]["params"] == params and document["kind"] == "functional"
+    converted = CliRunner().invoke(cli, ["convert", str(ROUND_TRIP / f"{name}.py"), "--to", "yaml", *arguments])
+    assert converted.exit_code == 0, converted.output
+    spec = yaml.safe_load(converted.output)
+    assert spec["framework"] == "pytorch" and spec["outputs"] and len(spec["inputs"]) == flags.count(";") + 1

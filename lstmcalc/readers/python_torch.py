@@ -4,8 +4,12 @@ Read: one ``nn.Module`` subclass (``--class`` picks one when the file defines se
 ``__init__`` assigns modules — ``nn.LSTM``, ``torch.nn.LSTM``, ``from torch import nn``, ``from
 torch.nn import LSTM`` — with its keyword defaults, ``--set`` values and module-level constants
 resolved, and ``nn.Sequential`` blocks (their modules named ``head.0``, ``head.1``, as
-named_modules() names them). Its ``forward`` is a straight data flow, one operation after the
-other: module calls; tuple unpacking (``out, (h, c) = self.lstm(x)``); the last step
+named_modules() names them). Its ``forward`` is a straight data flow: one chain, each operation
+on the result of the one before, or a graph — several inputs (``forward(self, a, b)``), tensors
+used again, joins (``torch.cat((a, b), dim=-1)``, ``a + b``, ``a - b``, ``a * b``, ``(a + b) / 2``,
+``torch.maximum``, ``torch.minimum``: the steps of ``join_types()``), states forward() computes
+passed to a recurrent module (its ``initial_state``) and a tuple returned (the spec's ``outputs:``),
+each tensor a reference in the spec's ``inputs:``. Module calls; tuple unpacking (``out, (h, c) = self.lstm(x)``); the last step
 (``out[:, -1, :]``, ``out[-1]``, ``h[-1]``, ``torch.cat((h[-2], h[-1]), dim=1)``), which becomes
 lstmcalc's LastStep where the producing module says it is one; ``permute``, ``transpose``,
 ``view``/``reshape`` to (batch, -1), ``flatten`` and activations written as functions
@@ -537,11 +541,10 @@ class TorchReader(Evaluator):
         if isinstance(node, ast.BinOp) and self.phase == "forward" and (
                 isinstance(self.evaluate(node.left, scope), (Tensor, Selection))
                 or isinstance(self.evaluate(node.right, scope), (Tensor, Selection))):
-            # A residual (`out + x`) or a merge of two branches: forward() is not one chain.
-            raise Unresolvable(f"`{self.source(node)}` combines tensors element-wise; lstmcalc reads a forward() "
-                               "that is one chain, each operation taking the result of the one before.",
-                               "Describe a model with branches or merges in a spec file (inputs: ..., "
-                               "{type: Add, inputs: [a, b]}).", node, "S020")
+            # An operator these tensors have that is no join lstmcalc models (`a / b`, `a @ b`).
+            raise Unresolvable(f"`{self.source(node)}` computes on tensors with an operator lstmcalc does not model; "
+                               "it reads the joins a + b, a - b, a * b and (a + b) / 2 of tensors.",
+                               "Describe the model in a spec file.", node, "S020")
         raise self.cannot_resolve(node)
 
     def attribute_value(self, node: ast.Attribute, scope: Dict[str, Any]) -> Any:
@@ -1278,7 +1281,7 @@ class TorchReader(Evaluator):
             self.fail(Unresolvable(
                 f"forward() takes several inputs ({', '.join(self.input_names)}); the shape of `{missing}` is not "
                 "in the code: a module does not say what it is called on.", "Give one sample's shape of each input, in forward()'s order: "
-                "--input 30,12 --input 5.", forward, "S022"))
+                "--input \"30,12;5\".", forward, "S022"))
             return None
         dtypes = list(options.more_dtypes)
         for position, name in enumerate(self.input_names):

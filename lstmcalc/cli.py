@@ -123,8 +123,9 @@ def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_siz
         # --input, --dtype and --batch-size give what PyTorch source does not say.
         from .readers.python_torch import SourceOptions
 
-        options = SourceOptions(parse_shape(input_shape) if input_shape is not None else None, dtype, batch_size,
-                                class_name)
+        # A forward() taking several inputs: their shapes in its order, `--input 30,12;5`.
+        shapes = [parse_shape(part) for part in input_shape.split(";")] if input_shape is not None else [None]
+        options = SourceOptions(shapes[0], dtype, batch_size, class_name, more_inputs=tuple(shapes[1:]))
         return api.analyze(arguments[0], batch_size=batch_size, bindings=bindings, source=options)
     if class_name is not None:
         raise click.UsageError("--class picks the nn.Module class of a PyTorch source (a .py file)")
@@ -191,7 +192,8 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line: input shape without the batch axis, "
                    "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax. With a PyTorch "
-                   "source (model.py): the shape of one sample its forward() takes, e.g. 35,20.")
+                   "source (model.py): the shape of one sample its forward() takes, e.g. 35,20 (several "
+                   "inputs in forward()'s order: \"30,12;5\").")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
 @DTYPE_OPTION

@@ -61,7 +61,7 @@ _TABLE = [
     Code("S019", "input-as-layer", ERROR, "S", "`Input(...)` written as a layer; a spec declares its input with `input:`."),
     Code("S020", "unsupported-model-structure", ERROR, "S",
          "A model structure lstmcalc does not model: a layer both wrapped and called on its own, or a PyTorch "
-         "forward() that is not one chain."),
+         "forward() lstmcalc cannot follow as a data flow."),
     Code("S021", "dropout-single-layer", WARNING, "S",
          "dropout on a PyTorch RNN with num_layers 1: it only acts between layers, so it does nothing."),
     Code("S022", "pytorch-input-unknown", ERROR, "S",

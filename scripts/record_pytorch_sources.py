@@ -186,9 +186,9 @@ def round_trip_sources():
 
 
 # The header of the code: "Read it back with: lstmcalc summary <this file> --input 30,8 --batch-size 2",
-# or for a graph "forward() takes: a --input 30,8 --batch-size 2; b --input 5 --batch-size 2".
-READ_BACK = re.compile(r"--input (\S+?)(?: --dtype (\S+?))?(?: --batch-size (\d+))?(?:;|$)", re.M)
-GRAPH = re.compile(r"^forward\(\) takes: ", re.M)
+# for a forward() taking several inputs `--input "30,8;5"` (the dtype is the first input's).
+READ_BACK = re.compile(r'^Read it back with: .*?--input "?([^"\s]+)"?(?: --dtype (\S+))?(?: --batch-size (\d+))?$',
+                       re.M)
 
 
 def record_round_trip(lstmcalc):
@@ -206,15 +206,15 @@ def record_round_trip(lstmcalc):
         file = re.sub(r"\W", "_", os.path.splitext(name)[0].replace("source/", "source_")) + ".py"
         with open(os.path.join(ROUND_TRIP, file), "w", encoding="utf-8") as handle:
             handle.write(code)
+        found = READ_BACK.search(code)
         declared = []
-        for found in READ_BACK.finditer(code):
-            shape = [None if dim == "None" else int(dim) for dim in found.group(1).split(",")]
-            declared.append(({"shape": shape, "dtype": found.group(2)} if found.group(2) else shape,
-                             int(found.group(3))))
+        for position, text in enumerate(found.group(1).split(";")):
+            shape = [None if dim == "None" else int(dim) for dim in text.split(",")]
+            declared.append({"shape": shape, "dtype": found.group(2)} if found.group(2) and position == 0 else shape)
         case = {"id": name, "file": file, "class": re.search(r"^class (\w+)\(nn\.Module\)", code, re.M).group(1),
-                "input": declared[0][0], "batch_size": declared[0][1], "reader": "read"}
-        if GRAPH.search(code):
-            case["inputs"] = [item for item, _ in declared]  # forward(a, b, ...) of a graph
+                "input": declared[0], "batch_size": int(found.group(3)), "reader": "read"}
+        if len(declared) > 1:
+            case["inputs"] = declared  # forward(a, b, ...) of a graph
         try:
             entry = record(case, ROUND_TRIP)
         except Exception as exc:  # noqa: BLE001  (recorded: what torch makes of the code)

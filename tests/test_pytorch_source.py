@@ -302,15 +302,24 @@ REFUSED_FORWARD = [
                 y = self.fc(out)
                 return self.fc(x[:, -1, :])
         """, "S020", 14, "one chain"),
-    ("residual-sum", """
+    ("scaled-by-a-number", """
         class M(nn.Module):
             def __init__(self):
                 super().__init__()
                 self.fc = nn.Linear(3, 3)
 
             def forward(self, x):
-                return self.fc(x) + x
-        """, "S020", 11, "one chain"),
+                return self.fc(x) * 0.5
+        """, "S020", 11, "combines a tensor with `0.5`"),
+    ("average-divided-wrongly", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 3)
+
+            def forward(self, x):
+                return (self.fc(x) + x) / 3
+        """, "S020", 11, "divides a sum of 2 tensors by `3`"),
     ("helper-method", """
         class M(nn.Module):
             def __init__(self):
@@ -331,7 +340,7 @@ REFUSED_FORWARD = [
 
             def forward(self, x, lengths):
                 return self.fc(x)
-        """, "S020", 10, "several inputs"),
+        """, "S022", 10, "the shape of `lengths` is not in the code"),
     ("initial-states", """
         class M(nn.Module):
             def __init__(self):
@@ -425,6 +434,84 @@ def test_refused_forward(source, code, line, words):
     assert errors, "the source should be refused"
     assert (errors[0].code, errors[0].line) == (code, line), errors[0]
     assert words in errors[0].message
+
+
+# forward() as a data-flow graph: (id, source, further inputs' shapes, [(name, type, inputs, initial
+# state, output shape)], outputs) — the first input (2, 7, 3).
+GRAPHS = [
+    ("residual", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 3)
+
+            def forward(self, x):
+                return self.fc(x) + x
+        """, (), [("fc", "Linear", ["x[0]"], [], (2, 7, 3)),
+                  ("add", "Add", ["fc[0]", "x[0]"], [], (2, 7, 3))], ["add[0]"]),
+    ("two-inputs-merged", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(3, 4, batch_first=True)
+                self.fc = nn.Linear(5, 2)
+
+            def forward(self, x, static):
+                out, _ = self.lstm(x)
+                both = torch.cat((out[:, -1, :], self.fc(static)), dim=-1)
+                mean = (both + both) / 2
+                return torch.maximum(torch.maximum(mean, both), both) - both * both
+        """, ((5,),), [("lstm", "LSTM", ["x[0]"], [], (2, 7, 4)),   # 4 + 2 = 6 features joined
+                       ("fc", "Linear", ["static[0]"], [], (2, 2)),  # (the index is read when used)
+                       ("last_step", "LastStep", ["lstm[0]"], [], (2, 4)),
+                       ("both", "Cat", ["last_step[0]", "fc[0]"], [], (2, 6)),
+                       ("mean", "Average", ["both[0]", "both[0]"], [], (2, 6)),
+                       ("maximum", "Maximum", ["mean[0]", "both[0]", "both[0]"], [], (2, 6)),
+                       ("mul", "Mul", ["both[0]", "both[0]"], [], (2, 6)),
+                       ("sub", "Sub", ["maximum[0]", "mul[0]"], [], (2, 6))], ["sub[0]"]),
+    ("states-handed-on-two-heads", """
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = nn.GRU(3, 4, batch_first=True)
+                self.decoder = nn.GRU(3, 4, batch_first=True)
+                self.head = nn.Linear(4, 1)
+
+            def forward(self, x):
+                _, h = self.encoder(x)
+                out, h_n = self.decoder(x, h)
+                return self.head(out), h_n
+        """, (), [("encoder", "GRU", ["x[0]"], [], (2, 7, 4)),
+                  ("decoder", "GRU", ["x[0]"], ["encoder[1]"], (2, 7, 4)),
+                  ("head", "Linear", ["decoder[0]"], [], (2, 7, 1))], ["head[0]", "decoder[1]"]),
+]
+
+
+@pytest.mark.parametrize("source,more,rows,outputs", [case[1:] for case in GRAPHS], ids=[case[0] for case in GRAPHS])
+def test_a_forward_that_is_a_graph_reads_as_a_graph_spec(source, more, rows, outputs):
+    text = HEADER + textwrap.dedent(source)
+    spec, diagnostics = read_torch(text, "model.py", None, SourceOptions((7, 3), None, 2, more_inputs=more))
+    assert spec is not None and spec.functional, diagnostics
+    report = analyze_spec(spec, diagnostics=diagnostics)
+    assert report.ok, report.errors
+    assert [(layer.name, layer.type, layer.inputs, layer.initial_state, layer.output_shapes[0])
+            for layer in report.layers] == rows
+    assert report.outputs == outputs
+
+
+def test_an_unused_result_of_a_graph_is_refused():
+    report, diagnostics = read(HEADER + textwrap.dedent("""
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 3)
+
+            def forward(self, x):
+                y = self.fc(x)
+                return x + x
+        """))
+    assert [(d.code, d.line) for d in diagnostics if d.is_error] == [("S020", 12)]
+    assert "computes fc (Linear) and neither uses nor returns it" in diagnostics[0].message
 
 
 def test_literal_last_index_after_a_bidirectional_module_is_a_select():
@@ -578,3 +665,26 @@ def test_diagram_of_a_source_shows_a_module_forward_never_calls():
                                       "--batch-size", "8", "--format", "mermaid"])
     assert result.exit_code == 0, result.output
     assert '["<b>attention</b> (Linear)<br/><i>never called</i>"]' in result.output
+
+
+ROUND_TRIP = ROOT / "tests" / "fixtures" / "pytorch" / "round_trip"
+
+
+@pytest.mark.parametrize("name", ["two_head", "two_input_concatenate", "bidirectional_encoder_decoder",
+                                  "bidirectional_stack", "keras_files_merges", "keras_files_seq2seq"])
+def test_the_command_in_the_header_of_a_converted_graph_reads_it_back(name):
+    """`Read it back with: lstmcalc summary <this file> --input "a;b" --batch-size 2`: torch's counts
+    (round_trip.json, recorded running the code), and its YAML reads as the same graph."""
+    text = (ROUND_TRIP / f"{name}.py").read_text(encoding="utf-8")
+    flags = next(line for line in text.splitlines() if line.startswith("Read it back with:")).split("<this file> ")[1]
+    arguments = [part.strip('"') for part in flags.split(" ")]
+    recorded = json.loads((ROOT / "tests" / "fixtures" / "pytorch" / "round_trip.json").read_text(encoding="utf-8"))
+    params = next(case["params"] for case in recorded["cases"].values() if case.get("code") == text)
+    result = CliRunner().invoke(cli, ["summary", str(ROUND_TRIP / f"{name}.py"), *arguments, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["totals"]["params"] == params and document["kind"] == "functional"
+    converted = CliRunner().invoke(cli, ["convert", str(ROUND_TRIP / f"{name}.py"), "--to", "yaml", *arguments])
+    assert converted.exit_code == 0, converted.output
+    spec = yaml.safe_load(converted.output)
+    assert spec["framework"] == "pytorch" and spec["outputs"] and len(spec["inputs"]) == flags.count(";") + 1

@@ -263,3 +263,15 @@ class Minimum(Extremum):
     formula = "min(x₁, x₂, …)"
     function = "minimum"
     examples = (Example("Minimum()", ((6, 3), (6, 3)), framework="pytorch"),)
+
+
+def join_types() -> dict:
+    """How forward() writes each join → its step's spec type, for readers of PyTorch code: ``cat``
+    (torch.cat and its aliases), the operators ``+ - *``, ``average`` (``(a + b) / n``) and the
+    functions ``maximum`` / ``minimum``."""
+    found = {name: Cat.keras_class for name in ("cat", "concat", "concatenate")}
+    found.update({cls.symbol: cls.keras_class for cls in (Add, Sub, Mul)})
+    found["average"] = Average.keras_class
+    found.update({cls.function: cls.keras_class for cls in (Maximum, Minimum)})
+    return found
+

@@ -4,8 +4,12 @@ Read: one ``nn.Module`` subclass (``--class`` picks one when the file defines se
 ``__init__`` assigns modules — ``nn.LSTM``, ``torch.nn.LSTM``, ``from torch import nn``, ``from
 torch.nn import LSTM`` — with its keyword defaults, ``--set`` values and module-level constants
 resolved, and ``nn.Sequential`` blocks (their modules named ``head.0``, ``head.1``, as
-named_modules() names them). Its ``forward`` is a straight data flow, one operation after the
-other: module calls; tuple unpacking (``out, (h, c) = self.lstm(x)``); the last step
+named_modules() names them). Its ``forward`` is a straight data flow: one chain, each operation
+on the result of the one before, or a graph — several inputs (``forward(self, a, b)``), tensors
+used again, joins (``torch.cat((a, b), dim=-1)``, ``a + b``, ``a - b``, ``a * b``, ``(a + b) / 2``,
+``torch.maximum``, ``torch.minimum``: the steps of ``join_types()``), states forward() computes
+passed to a recurrent module (its ``initial_state``) and a tuple returned (the spec's ``outputs:``),
+each tensor a reference in the spec's ``inputs:``. Module calls; tuple unpacking (``out, (h, c) = self.lstm(x)``); the last step
 (``out[:, -1, :]``, ``out[-1]``, ``h[-1]``, ``torch.cat((h[-2], h[-1]), dim=1)``), which becomes
 lstmcalc's LastStep where the producing module says it is one; ``permute``, ``transpose``,
 ``view``/``reshape`` to (batch, -1), ``flatten`` and activations written as functions
@@ -33,7 +37,7 @@ from ..diagnostics import Diagnostic
 from ..layers.frameworks import PYTORCH
 from ..layers.torch_module import TORCH_DTYPES
 from ..layers.torch_steps import LAST_STATE, LAST_TWO_STATES, STEP, last_step_type
-from ..spec.model import Argument, InputDef, LayerDef, ModelSpec
+from ..spec.model import Argument, InputDef, LayerDef, ModelSpec, Reference
 from .python_values import (AlreadyReported, Evaluator, Unresolvable, Unresolved, dotted, is_main_guard,
                             parse_source, too_deep)
 
@@ -67,6 +71,9 @@ class SourceOptions:
     dtype: Optional[str] = None
     batch_size: Optional[int] = None
     class_name: Optional[str] = None
+    # forward()'s further inputs (a graph's): one sample's shape each, and their dtypes (None: as above).
+    more_inputs: Tuple[Tuple[Optional[int], ...], ...] = ()
+    more_dtypes: Tuple[Optional[str], ...] = ()
 
 
 @dataclass
@@ -150,6 +157,8 @@ class Method:
 
 
 ROW = "row"  # h[-2]: half of torch.cat((h[-2], h[-1]), dim=1)
+# The operators forward() writes between tensors (a join each), as join_types() keys them.
+TENSOR_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
 
 
 def functional_modules() -> Dict[str, Any]:
@@ -168,7 +177,10 @@ class TorchReader(Evaluator):
         self.options = options
         self.aliases: Dict[str, str] = {}  # local name → torch's qualified name
         self.functions = functional_modules()
+        from ..layers.torch_merge import join_types
+
         self.last_step = last_step_type()
+        self.join_types = join_types()
         self.phase = "module"
         self.class_node: Optional[ast.ClassDef] = None
         self.attributes: Dict[str, Any] = {}  # self.<name> = ... in __init__
@@ -183,6 +195,13 @@ class TorchReader(Evaluator):
         self.head = ""
         self.input_name = ""
         self.first_consumer: Optional[LayerDef] = None
+        # forward()'s inputs (its arguments) as spec inputs, and its data flow: whether it is a graph
+        # rather than one chain, and what each node reads (node → inputs, initial states, as a list).
+        self.input_names: List[str] = []
+        self.graph = False
+        self.wiring: Dict[str, Tuple[List[Tensor], List[Tensor], bool]] = {}
+        self.outputs: List[Tensor] = []
+        self.materialised: Dict[Selection, Tensor] = {}  # a selection used more than once is one step
         self.taken: Dict[str, int] = {}
         self.names_for: Dict[int, str] = {}  # id(expression) → the variable forward() assigns it to
         self.built: Dict[str, Any] = {}  # spec node name → its Layer (for the modules' own facts)
@@ -522,11 +541,10 @@ class TorchReader(Evaluator):
         if isinstance(node, ast.BinOp) and self.phase == "forward" and (
                 isinstance(self.evaluate(node.left, scope), (Tensor, Selection))
                 or isinstance(self.evaluate(node.right, scope), (Tensor, Selection))):
-            # A residual (`out + x`) or a merge of two branches: forward() is not one chain.
-            raise Unresolvable(f"`{self.source(node)}` combines tensors element-wise; lstmcalc reads a forward() "
-                               "that is one chain, each operation taking the result of the one before.",
-                               "Describe a model with branches or merges in a spec file (inputs: ..., "
-                               "{type: Add, inputs: [a, b]}).", node, "S020")
+            # An operator these tensors have that is no join lstmcalc models (`a / b`, `a @ b`).
+            raise Unresolvable(f"`{self.source(node)}` computes on tensors with an operator lstmcalc does not model; "
+                               "it reads the joins a + b, a - b, a * b and (a + b) / 2 of tensors.",
+                               "Describe the model in a spec file.", node, "S020")
         raise self.cannot_resolve(node)
 
     def attribute_value(self, node: ast.Attribute, scope: Dict[str, Any]) -> Any:
@@ -642,23 +660,24 @@ class TorchReader(Evaluator):
         if not names:
             self.fail(Unresolvable("forward() takes no input.", "Write forward(self, x).", forward, "S020"))
             return
-        extra = [name for name in names[1:] if name not in defaults]
-        if extra or arguments.vararg or arguments.kwonlyargs and any(d is None for d in arguments.kw_defaults):
-            self.fail(Unresolvable(f"forward() takes several inputs ({', '.join(names)}); lstmcalc reads models "
-                                   "with one input.", "Read a model whose forward takes one tensor.", forward, "S020"))
+        if arguments.vararg or arguments.kwonlyargs and any(d is None for d in arguments.kw_defaults):
+            self.fail(Unresolvable("forward() takes inputs it does not name (*args, or keyword-only arguments "
+                                   "without a default); lstmcalc reads forward(self, x) or forward(self, a, b, ...).",
+                                   "Name each input of forward().", forward, "S020"))
             return
         used = {node.id for node in ast.walk(forward) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-        for name in names[1:]:
+        tensors = names[:1] + [name for name in names[1:] if name not in defaults]
+        for name in names[len(tensors):]:
             if name in used and not (isinstance(defaults[name], ast.Constant) and defaults[name].value is None):
                 self.fail(Unresolvable(f"forward() uses its argument `{name}`, whose value comes from the caller.",
                                        "Read a model whose forward takes one tensor.", defaults[name], "S020"))
                 return
-        self.input_name = names[0]
         modules = {item.path for item in self.order} | {leaf.path for item in self.order if isinstance(item, Container)
                                                         for leaf in item.leaves()}
-        if self.input_name in modules:
-            self.input_name = f"{self.input_name}_input"
-        self.taken = {name: 1 for name in modules | {self.input_name}}
+        self.input_names = [f"{name}_input" if name in modules else name for name in tensors]
+        self.input_name = self.input_names[0]
+        self.graph = len(tensors) > 1
+        self.taken = {name: 1 for name in modules | set(self.input_names)}
         self.head = self.input_name
         assigned: Dict[str, int] = {}
         for node in ast.walk(forward):
@@ -668,8 +687,8 @@ class TorchReader(Evaluator):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                     and assigned.get(node.targets[0].id) == 1:
                 self.names_for[id(node.value)] = node.targets[0].id
-        scope: Dict[str, Any] = {names[0]: Tensor(self.input_name)}
-        scope.update({name: None for name in names[1:]})
+        scope: Dict[str, Any] = {name: Tensor(node) for name, node in zip(tensors, self.input_names)}
+        scope.update({name: None for name in names[len(tensors):]})
         returned = self.statements(forward.body, scope, self.forward_statement)
         if self.failed:
             return
@@ -684,6 +703,9 @@ class TorchReader(Evaluator):
             return None
         if isinstance(node, ast.Assign):
             value = self.evaluate(node.value, scope)
+            if isinstance(value, Selection) and value.kind == STEP:
+                # `last = out[:, -1, :]`: the step where forward() writes it, once for all its uses.
+                value = self.materialise(value, node.value)
             for target in node.targets:
                 self.forward_bind(target, value, scope)
             return None
@@ -738,6 +760,9 @@ class TorchReader(Evaluator):
         if torch_function is not None:
             if torch_function in CONCATENATIONS:
                 return self.concatenation(node, scope)
+            if torch_function in self.join_types and self.torch_member(func, TORCH) and torch_function.isalpha() \
+                    and torch_function != "average":
+                return self.extremum(torch_function, node, scope)
             if torch_function in ZEROS and self.torch_member(func, TORCH):
                 sizes = [self.evaluate(argument, scope) for argument in node.args]
                 if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -804,17 +829,10 @@ class TorchReader(Evaluator):
         if not isinstance(value, Tensor):
             raise Unresolvable(f"`{self.source(node)}` is not a tensor of the model.",
                                "Pass the input or the result of an operation.", node, "S020")
-        if value.node != self.head:
-            raise Unresolvable(
-                f"`{self.source(node)}` is {self.describe(value)}, but the operation just before made {self.head}: "
-                "lstmcalc reads forward() as one chain, each operation taking the result of the one before (no "
-                "branches, skips or merges).", "Describe a model with branches in a spec file (inputs: ...).", node,
-                "S020")
-        if value.index not in (None, 0):
-            raise Unresolvable(
-                f"`{self.source(node)}` is {self.describe(value)}: an operation takes the module's output on in "
-                "lstmcalc's PyTorch specs.", "Take the last step of the states instead: h_n[-1] (or "
-                "torch.cat((h_n[-2], h_n[-1]), dim=1) after a bidirectional module).", node, "S020")
+        if value.node != self.head or value.index not in (None, 0):
+            # Not the result of the operation just before: forward() is a graph, each operation reading
+            # the tensors it names.
+            self.graph = True
         return value
 
     def describe(self, tensor: Tensor) -> str:
@@ -826,12 +844,15 @@ class TorchReader(Evaluator):
             return f"{labels[tensor.index]} of {tensor.node}"
         return f"the result of {tensor.node}"
 
-    def add(self, definition: LayerDef, name: Optional[str] = None) -> str:
-        """Append an operation to the chain; returns its node's name."""
+    def add(self, definition: LayerDef, inputs: Sequence[Tensor], name: Optional[str] = None,
+            states: Sequence[Tensor] = (), as_list: bool = False) -> str:
+        """Append an operation (reading ``inputs``, and ``states`` as its initial state) to the data
+        flow; returns its node's name."""
         self.layers.append(definition)
         if self.first_consumer is None:
             self.first_consumer = definition
         name = name or self.node_name(definition)
+        self.wiring[name] = (list(inputs), list(states), as_list)
         layer = self.build(definition)
         if layer is not None:
             self.built[name] = layer
@@ -872,14 +893,15 @@ class TorchReader(Evaluator):
         self.taken[name] = 1
         return name
 
-    def operation(self, type_name: str, kind: str, node: ast.AST, arguments: Dict[str, Any]) -> Tensor:
+    def operation(self, type_name: str, kind: str, node: ast.AST, arguments: Dict[str, Any],
+                  inputs: Sequence[Tensor], as_list: bool = False) -> Tensor:
         """A forward() operation that is no module (an activation function, a spec step)."""
         where = self.at(node)
         definition = LayerDef(type_name, where, where, source=self.source(node, 200))
         for key, value in arguments.items():
             definition.keywords[key] = Argument(value, where)
         definition.keywords["name"] = Argument(self.step_name(node, kind), where)
-        return Tensor(self.add(definition))
+        return Tensor(self.add(definition, inputs, as_list=as_list))
 
     def functional(self, name: str, tensor: Tensor, positional: Sequence[ast.AST], node: ast.AST,
                    scope: Dict[str, Any], given_values: Optional[Dict[str, Any]] = None) -> Tensor:
@@ -902,7 +924,7 @@ class TorchReader(Evaluator):
         values.update(given_values or {})
         values = {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()
                   if value is not None}
-        return self.operation(cls.keras_class, name, node, values)
+        return self.operation(cls.keras_class, name, node, values, [tensor])
 
     def reshape(self, tensor: Tensor, method: str, node: ast.Call, scope: Dict[str, Any]) -> Tensor:
         """``x.view(x.size(0), -1)`` (or reshape, or ``x.shape[0]``): nn.Flatten's function."""
@@ -911,7 +933,7 @@ class TorchReader(Evaluator):
             sizes = list(sizes[0])
         if len(sizes) == 2 and isinstance(sizes[0], Dimension) and sizes[0].axis == 0 and sizes[1] == -1 \
                 and sizes[0].tensor.node == tensor.node and not node.keywords:
-            return self.operation(self.functions["flatten"].keras_class, "flatten", node, {})
+            return self.operation(self.functions["flatten"].keras_class, "flatten", node, {}, [tensor])
         raise Unresolvable(f"`{self.source(node)}`: lstmcalc models {method}() that keeps the first axis and joins "
                            f"the others, `x.{method}(x.size(0), -1)` (nn.Flatten); these sizes need the code to run.",
                            "Write x.view(x.size(0), -1) or torch.flatten(x, 1), or describe the model in a spec file.",
@@ -968,9 +990,73 @@ class TorchReader(Evaluator):
                 and parts[0].kind == ROW and parts[1].kind == LAST_STATE and parts[0].tensor == parts[1].tensor \
                 and dim in (1, -1):
             return Selection(parts[0].tensor, LAST_TWO_STATES, node)
-        raise Unresolvable(f"`{self.source(node)}` joins tensors; lstmcalc models torch.cat((h_n[-2], h_n[-1]), "
-                           "dim=1) — the last states of both directions — only.",
-                           "Describe a model that merges tensors in a spec file.", node, "S020")
+        if isinstance(parts, (tuple, list)) and parts and all(isinstance(part, (Tensor, Selection)) for part in parts) \
+                and isinstance(dim, int) and not isinstance(dim, bool):
+            return self.join("cat", parts, node, {"dim": dim})
+        raise Unresolvable(f"`{self.source(node)}` joins what lstmcalc cannot follow; it models torch.cat of a tuple "
+                           "of tensors along a whole-number dim, torch.cat((a, b), dim=-1).",
+                           "Join tensors of the model, or describe the model in a spec file.", node, "S020")
+
+    def join(self, kind: str, values: Sequence[Any], node: ast.AST, arguments: Dict[str, Any]) -> Tensor:
+        """A step joining tensors (``torch.cat``, ``a + b``, ``torch.maximum``): forward() is a graph."""
+        tensors = [self.consumed(value, node) for value in values]
+        self.graph = True
+        type_name = self.join_types[kind]
+        return self.operation(type_name, type_name.lower(), node, arguments, tensors, as_list=True)
+
+    def evaluate(self, node: ast.AST, scope: Dict[str, Any]) -> Any:
+        if self.phase == "forward" and isinstance(node, ast.BinOp):
+            joined = self.arithmetic(node, scope)
+            if joined is not None:
+                return joined
+        return super().evaluate(node, scope)
+
+    def arithmetic(self, node: ast.BinOp, scope: Dict[str, Any]) -> Optional[Tensor]:
+        """``a + b + c``, ``a - b``, ``a * b``, ``(a + b) / 2`` of tensors: the join computing it;
+        None when no tensor takes part (arithmetic on sizes)."""
+        average = isinstance(node.op, ast.Div) and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Add)
+        top = node.left if average else node
+        symbol = TENSOR_OPERATORS.get(type(top.op))
+        if symbol is None:
+            return None
+        operands: List[ast.AST] = [top.right]
+        left = top.left
+        while symbol != "-" and isinstance(left, ast.BinOp) and type(left.op) is type(top.op):
+            operands.insert(0, left.right)
+            left = left.left
+        operands.insert(0, left)
+        values = [self.evaluate(operand, scope) for operand in operands]
+        if not any(isinstance(value, (Tensor, Selection)) for value in values):
+            return None
+        for operand, value in zip(operands, values):
+            if not isinstance(value, (Tensor, Selection)):
+                raise Unresolvable(f"`{self.source(node)}` combines a tensor with `{self.source(operand)}`; lstmcalc "
+                                   "models operators between tensors of the model: a + b, a - b, a * b, (a + b) / 2.",
+                                   "Describe the model in a spec file.", node, "S020")
+        if not average:
+            return self.join(symbol, values, node, {})
+        divisor = self.evaluate(node.right, scope)
+        if divisor != len(values) or isinstance(divisor, bool):
+            raise Unresolvable(f"`{self.source(node)}` divides a sum of {len(values)} tensors by "
+                               f"`{self.source(node.right)}`; lstmcalc models their average, "
+                               f"(a + b) / 2 for two tensors.", "Describe the model in a spec file.", node, "S020")
+        return self.join("average", values, node, {})
+
+    def extremum(self, function: str, node: ast.Call, scope: Dict[str, Any]) -> Tensor:
+        """``torch.maximum(a, b)``, nested for more: ``torch.maximum(torch.maximum(a, b), c)``."""
+        def pair(call: ast.AST) -> bool:
+            return isinstance(call, ast.Call) and len(call.args) == 2 and not call.keywords and \
+                self.torch_member(call.func, TORCH) == function
+        if not pair(node):
+            raise Unresolvable(f"`{self.source(node)}`: lstmcalc models torch.{function}(a, b) of two tensors.",
+                               "Pass the two tensors.", node, "S020")
+        operands: List[ast.AST] = []
+        current: ast.AST = node
+        while pair(current):
+            operands.insert(0, current.args[1])
+            current = current.args[0]
+        operands.insert(0, current)
+        return self.join(function, [self.evaluate(operand, scope) for operand in operands], node, {})
 
     def materialise(self, selection: Selection, node: ast.AST) -> Tensor:
         """The selection as the LastStep it is, if the module it reads says so."""
@@ -978,9 +1064,15 @@ class TorchReader(Evaluator):
             raise Unresolvable(f"`{self.source(selection.node)}` is one row of the states; lstmcalc models it only "
                                "joined with the last row: torch.cat((h_n[-2], h_n[-1]), dim=1).",
                                "Join the two directions' last states, or take h_n[-1].", selection.node, "S020")
+        if selection in self.materialised:
+            return self.materialised[selection]
+        self.materialised[selection] = result = self.materialised_step(selection)
+        return result
+
+    def materialised_step(self, selection: Selection) -> Tensor:
         tensor = selection.tensor
         if tensor.node != self.head:
-            self.consumed(tensor, selection.node)  # says why: not the latest operation
+            self.consumed(tensor, selection.node)  # not the latest operation: a graph
         layer = self.built.get(tensor.node)
         if layer is not None:
             refusal = layer.last_step_refusal(tensor.index or 0, selection.kind)
@@ -991,7 +1083,7 @@ class TorchReader(Evaluator):
                 raise Unresolvable(f"`{self.source(selection.node)}`: {refusal}",
                                    "Write the last step lstmcalc models for this module, or describe the model in a "
                                    "spec file.", selection.node, "S020")
-        result = self.operation(self.last_step, "last_step", selection.node, {})
+        result = self.operation(self.last_step, "last_step", selection.node, {}, [Tensor(tensor.node)])
         if selection.kind == STEP:
             self.checks.append((self.layers[-1], selection.node, self.time_axis_check(selection.axis)))
         return result
@@ -1014,19 +1106,23 @@ class TorchReader(Evaluator):
 
     def call_module(self, target: Union[Module, Container], node: ast.Call, scope: Dict[str, Any]) -> Any:
         zeros: List[Zeros] = []
+        given: List[Tensor] = []
         if len(node.args) != 1 or node.keywords:
             states = node.args[1:] + [keyword.value for keyword in node.keywords]
-            if not states:
+            if not states or not node.args:
                 raise Unresolvable(f"`{self.source(node)}` calls a module without a tensor.", "Pass the tensor.",
                                    node, "S020")
-            zeros = self.zero_states(states, node, scope)
+            zeros, given = self.initial_states(states, node, scope)
         tensor = self.consumed(self.evaluate(node.args[0], scope), node.args[0])
         if isinstance(target, Container):
+            if given:
+                raise Unresolvable(f"`{self.source(node)}` passes states to nn.Sequential, which takes one tensor.",
+                                   "Pass the states to the recurrent module itself.", node, "S020")
             target.calls += 1
             result: Any = tensor
             leaves = target.leaves()
             for position, module in enumerate(leaves):
-                result = self.call_leaf(module, node)
+                result = self.call_leaf(module, node, [result])
                 if isinstance(result, tuple) and position < len(leaves) - 1:
                     raise Unresolvable(
                         f"nn.Sequential `{target.path}` passes what {module.path} ({module.definition.type_name}) "
@@ -1034,27 +1130,30 @@ class TorchReader(Evaluator):
                         f"{leaves[position + 1].path}, which torch refuses (it takes a tensor).",
                         "Call the recurrent module on its own in forward() and unpack its output.", node, "S020")
             return result
-        if zeros and isinstance(target, Container):
-            raise Unresolvable(f"`{self.source(node)}` passes states to nn.Sequential, which takes one tensor.",
-                               "Pass the states to the recurrent module itself.", node, "S020")
-        result = self.call_leaf(target, node)
+        result = self.call_leaf(target, node, [tensor], given)
         if zeros:
             self.checks.append((target.definition, node, self.state_check(zeros)))
         return result
 
-    def zero_states(self, states: Sequence[ast.AST], node: ast.Call, scope: Dict[str, Any]) -> List[Zeros]:
+    def initial_states(self, states: Sequence[ast.AST], node: ast.Call,
+                       scope: Dict[str, Any]) -> Tuple[List[Zeros], List[Tensor]]:
         """Initial states that are zeros (``None``, ``torch.zeros(...)``, a tuple of them): torch's own
-        default, so the module runs as without them; their shapes are checked later."""
+        default, so the module runs as without them (their shapes are checked later); or tensors
+        forward() computed, (h_0, c_0) in order: the module's ``initial_state`` in a graph."""
         values = [self.evaluate(state, scope) for state in states]
         flat: List[Any] = []
         for value in values:
             flat += list(value) if isinstance(value, tuple) else [value]
         if all(value is None or isinstance(value, Zeros) for value in flat):
-            return [value for value in flat if isinstance(value, Zeros)]
-        raise Unresolvable(f"`{self.source(node)}` passes initial states that are not zeros; lstmcalc reads zeros "
-                           "(None, torch.zeros(...)) — torch's default — and no other values from code.",
-                           "Leave the states out, or describe them in a spec file (an input with batch_axis: 1 as "
-                           "initial_state).", node, "S020")
+            return [value for value in flat if isinstance(value, Zeros)], []
+        if all(isinstance(value, (Tensor, Selection)) for value in flat):
+            self.graph = True
+            return [], [self.consumed(value, node) for value in flat]
+        raise Unresolvable(f"`{self.source(node)}` passes initial states that are neither zeros nor tensors forward() "
+                           "computes; lstmcalc reads zeros (None, torch.zeros(...)) — torch's default — or results of "
+                           "the model's operations, and no other values from code.",
+                           "Leave the states out, compute them in forward(), or describe them in a spec file (an "
+                           "input with batch_axis: 1 as initial_state).", node, "S020")
 
     def state_check(self, zeros: List[Zeros]) -> Callable[[Any], Optional[Tuple[str, str]]]:
         """The zeros' shapes are the states torch expects (h_0, then c_0)."""
@@ -1084,16 +1183,16 @@ class TorchReader(Evaluator):
             shape = next((item.shape for item in report.inputs if item.name == name), ())
         return shape[size.axis] if -len(shape) <= size.axis < len(shape) else None
 
-    def call_leaf(self, module: Module, node: ast.Call) -> Any:
+    def call_leaf(self, module: Module, node: ast.Call, inputs: Sequence[Tensor], states: Sequence[Tensor] = ()) -> Any:
         """One call of a module: its result as forward() receives it (nested as the module returns it)."""
         module.calls += 1
         if module.calls == 1:
-            head = self.add(module.definition)
+            head = self.add(module.definition, inputs, states=states)
         else:
             # A module called again: the same parameters, its node `name[k]` as a spec's `call:` names it.
             again = LayerDef("", self.at(node), module.definition.type_location, shares=module.path,
                              source=self.source(node, 200))
-            head = self.add(again, f"{module.path}[{module.calls - 1}]")
+            head = self.add(again, inputs, f"{module.path}[{module.calls - 1}]", states)
         layer = self.built.get(module.path)
         structure = layer.call_result() if layer is not None else 0
 
@@ -1112,18 +1211,46 @@ class TorchReader(Evaluator):
             except Unresolvable as problem:
                 self.fail(problem)
                 return
-        if isinstance(value, tuple) and value and isinstance(value[0], Tensor):
-            value = value[0] if value[0].node == self.head else value  # the module's whole result
-        if not isinstance(value, Tensor):
+        items = self.flat(value) if isinstance(value, tuple) and value else [value]
+        layer = self.built.get(self.head)
+        whole = [Tensor(self.head, index) for index in range(len(self.flat(layer.call_result())))] \
+            if layer is not None and isinstance(layer.call_result(), tuple) else None
+        if items == whole and not self.graph:
+            items = [Tensor(self.head)]  # the module's whole result: the chain's last node
+        if not all(isinstance(item, (Tensor, Selection)) for item in items):
             what = f"`{self.source(node.value)}`" if node.value is not None else "nothing"
-            self.fail(Unresolvable(f"forward() returns {what}, not one tensor of the model.",
+            self.fail(Unresolvable(f"forward() returns {what}, not a tensor of the model (or a tuple of them).",
                                    "Return the model's output.", node, "S020"))
             return
-        if value.node != self.head:
-            self.fail(Unresolvable(
-                f"forward() returns {self.describe(value)}, but its last operation made {self.head}: lstmcalc reads "
-                "forward() as one chain ending in what it returns.", "Remove the operations whose results are not "
-                "used.", node, "S020"))
+        try:
+            self.outputs = [self.materialise(item, node) if isinstance(item, Selection) else item for item in items]
+        except Unresolvable as problem:
+            self.fail(problem)
+            return
+        if len(self.outputs) > 1 or self.outputs[0].node != self.head or self.outputs[0].index not in (None, 0):
+            self.graph = True
+        if self.graph:
+            self.unused_results(node)
+
+    @staticmethod
+    def flat(value: Any) -> List[Any]:
+        if isinstance(value, tuple):
+            return [inner for item in value for inner in TorchReader.flat(item)]
+        return [value]
+
+    def unused_results(self, node: ast.Return) -> None:
+        """Every operation of a graph leads to what forward() returns."""
+        read = {tensor.node for inputs, states, _ in self.wiring.values() for tensor in inputs + states}
+        read |= {tensor.node for tensor in self.outputs}
+        for name, definition in zip(self.wiring, self.layers):
+            if name not in read:
+                self.fail(Unresolvable(
+                    f"forward() computes {name} ({definition.type_name or 'called again'}) and neither uses nor "
+                    "returns it: "
+                    "lstmcalc reads forward() as one data flow — one chain, or a graph — in which every operation "
+                    "leads to what it returns.", "Remove the operations whose results are not used, or return "
+                    "them.", node, "S020"))
+                return
 
     # -- the spec ------------------------------------------------------------------------------
 
@@ -1144,13 +1271,39 @@ class TorchReader(Evaluator):
                 "what it is called on.", "Give one sample without the batch axis: --input 35,20 (time steps, "
                 "features), or --input 35 --dtype int64 for token ids; and --batch-size 8.", forward, "S022"))
             return None
-        dtype = options.dtype or self.default_dtype()
-        spec.inputs = [InputDef(self.input_name, tuple(options.input_shape), dtype, where)]
+        if not self.graph:
+            dtype = options.dtype or self.default_dtype(self.first_consumer)
+            spec.inputs = [InputDef(self.input_name, tuple(options.input_shape), dtype, where)]
+            return spec
+        shapes = [options.input_shape] + list(options.more_inputs)
+        if len(shapes) < len(self.input_names):
+            missing = self.input_names[len(shapes)]
+            self.fail(Unresolvable(
+                f"forward() takes several inputs ({', '.join(self.input_names)}); the shape of `{missing}` is not "
+                "in the code: a module does not say what it is called on.", "Give one sample's shape of each input, in forward()'s order: "
+                "--input \"30,12;5\".", forward, "S022"))
+            return None
+        dtypes = list(options.more_dtypes)
+        for position, name in enumerate(self.input_names):
+            given = options.dtype if position == 0 else (dtypes[position - 1] if position <= len(dtypes) else None)
+            first = next((definition for node, definition in zip(self.wiring, self.layers)
+                          if any(tensor.node == name for tensor in self.wiring[node][0])), None)
+            spec.inputs.append(InputDef(name, tuple(shapes[position]), given or self.default_dtype(first), where))
+        for node, definition in zip(self.wiring, self.layers):
+            inputs, states, as_list = self.wiring[node]
+            definition.inputs = [self.reference(tensor, definition) for tensor in inputs]
+            definition.inputs_as_list = as_list
+            definition.initial_state = [self.reference(tensor, definition) for tensor in states] or None
+        spec.outputs = [self.reference(tensor, None) for tensor in self.outputs]
+        spec.functional = True
         return spec
 
-    def default_dtype(self) -> str:
+    def reference(self, tensor: Tensor, reader: Optional[LayerDef]) -> Reference:
+        where = reader.location if reader is not None else self.at(self.class_node)
+        return Reference(tensor.node, tensor.index or 0, where)
+
+    def default_dtype(self, first: Optional[LayerDef]) -> str:
         """int64 (torch's integer) when the input goes into a module taking ids (nn.Embedding)."""
-        first = self.first_consumer
         layer = self.built.get(self.node_name(first)) if first is not None else None
         values = layer.input_values() if layer is not None else None
         return "int64" if values is not None and values.integer else "float32"

@@ -416,26 +416,25 @@ class ModuleWriter:
         several = len(self.pairs(self.report.graph.outputs)) > 1
         return lines + [f"    print([tuple(y.shape) for y in {call}])" if several else f"    print({call}.shape)"]
 
-    def input_flags(self, item) -> str:
-        """``--input 35,20 --dtype int64 --batch-size 8``: how lstmcalc summary reads the input back."""
-        sample = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
-        batch = item.shape[item.batch_axis]
-        return f"--input {','.join('None' if dim is None else str(dim) for dim in sample)}" + \
-            (f" --dtype {item.dtype}" if item.dtype != "float32" else "") + \
+    def input_flags(self) -> str:
+        """``--input 35,20 --dtype int64 --batch-size 8``: how lstmcalc summary reads the input back
+        (several inputs in forward()'s order: ``--input "30,12;5"``)."""
+        def sample(item) -> str:
+            dims = [dim for axis, dim in enumerate(item.shape) if axis != item.batch_axis]
+            return ",".join("None" if dim is None else str(dim) for dim in dims)
+
+        first = self.report.inputs[0]
+        shapes = ";".join(sample(item) for item in self.report.inputs)
+        batch = first.shape[first.batch_axis]
+        return (f'--input "{shapes}"' if len(self.report.inputs) > 1 else f"--input {shapes}") + \
+            (f" --dtype {first.dtype}" if first.dtype != "float32" else "") + \
             (f" --batch-size {batch}" if batch is not None else "")
 
     def text(self) -> str:
         name = class_name(self.spec.name)
         forward = self.graph_forward_lines() if self.is_graph() else self.forward_lines()
         body = [f"class {name}(nn.Module):"] + self.init_lines() + [""] + forward
-        if self.is_graph():
-            # lstmcalc's PyTorch reader reads a forward() that is one chain on one input.
-            inputs = "; ".join(f"{argument} {self.input_flags(item)}"
-                               for item, argument in zip(self.report.inputs, self.arguments))
-            about = [f"forward() takes: {inputs}", "(a graph: lstmcalc summary reads back modules whose forward() is "
-                                                   "one chain)"]
-        else:
-            about = [f"Read it back with: lstmcalc summary <this file> {self.input_flags(self.report.inputs[0])}"]
+        about = [f"Read it back with: lstmcalc summary <this file> {self.input_flags()}"]
         header = [f'"""{self.spec.name or name}: written by lstmcalc convert from {self.source}.', ""] + about + \
             ['"""', "", "import torch", "from torch import nn"]
         if self.ordered_dict:

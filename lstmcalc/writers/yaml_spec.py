@@ -124,7 +124,7 @@ def spec_lines(spec: ModelSpec, counts) -> List[str]:
         if not spec.functional and not _nested_model(shown):
             lines.append(f"  - {scalar(call_text(shown, complete=spec.saved_config))}")
             continue
-        lines.extend(_mapping_entry(shown, definition, spec.saved_config, counts))
+        lines.extend(_mapping_entry(shown, definition, spec.saved_config, counts, spec.framework))
     if spec.functional and spec.outputs:
         lines.append("outputs: [" + ", ".join(_reference(_call_output(reference, counts))
                                               for reference in spec.outputs) + "]")
@@ -193,7 +193,7 @@ def _is_legacy_input(spec: ModelSpec, key: str) -> bool:
     return key not in own
 
 
-def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts) -> List[str]:
+def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts, framework: str) -> List[str]:
     if original.shares:
         entry = [f"call: {yaml_value(original.shares)}"]
         inputs = [_call_output(reference, counts) for reference in original.inputs or []]
@@ -203,7 +203,7 @@ def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts) 
             entry.append(f"initial_state: {_references(states, True)}")
         return ["  - " + entry[0]] + ["    " + item for item in entry[1:]]
     positional, keywords = written_arguments(shown, complete=complete)
-    cls_arguments = _positional_names(shown)
+    cls_arguments = _positional_names(shown, framework)
     entry = [f"type: {shown.type_name}"]
     for index, value in enumerate(positional):
         name: Optional[str] = cls_arguments[index] if index < len(cls_arguments) else None
@@ -233,10 +233,10 @@ def _call_output(reference: Reference, counts) -> Reference:
     return whole_output(reference, counts)
 
 
-def _positional_names(definition: LayerDef) -> List[str]:
+def _positional_names(definition: LayerDef, framework: str) -> List[str]:
     from ..layers.registry import layer_class
 
-    cls = layer_class(definition.type_name)
+    cls = layer_class(definition.type_name, framework)
     return [argument.name for argument in cls.arguments] if cls else []
 
 

@@ -316,14 +316,17 @@ class Verification:
         weights = self.weight_arrays[owner]
         layer = node.layer
         try:
-            if len(arrays) > 1 and layer.maps_over_tensor_lists:
-                outputs, output_masks = [], []
-                for array, mask in zip(arrays, masks):
-                    computed = layer.forward(weights, [array], [mask])
-                    outputs += computed[0]
-                    output_masks += computed[1]
-            else:
-                outputs, output_masks = layer.forward(weights, arrays, masks, states)
+            # Random weights can overflow float32 (relu recurrences): inf and NaN are what the
+            # frameworks compute too, and NumPy's RuntimeWarnings about them are no finding.
+            with numpy_module().errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+                if len(arrays) > 1 and layer.maps_over_tensor_lists:
+                    outputs, output_masks = [], []
+                    for array, mask in zip(arrays, masks):
+                        computed = layer.forward(weights, [array], [mask])
+                        outputs += computed[0]
+                        output_masks += computed[1]
+                else:
+                    outputs, output_masks = layer.forward(weights, arrays, masks, states)
         except Problem as problem:
             check.status = "failed"
             self._problem(problem.code, f"{node.name} ({layer.keras_class}): {problem.message}", problem.hint,

@@ -281,6 +281,20 @@ def optional_layer_definition(name: str, value: Any) -> Any:
     return None if value is None else layer_definition(name, value)
 
 
+# The keywords after a Dense's units or a convolution's groups, in Keras's constructor order (which
+# positional arguments follow): the activation, and how the kernel and bias are made and kept.
+KERNEL_AND_BIAS: Sequence[Arg] = (
+    Arg("activation", activation, None),
+    Arg("use_bias", boolean, True),
+    Arg("kernel_initializer", anything, "glorot_uniform"),
+    Arg("bias_initializer", anything, "zeros"),
+    Arg("kernel_regularizer", anything, None),
+    Arg("bias_regularizer", anything, None),
+    Arg("activity_regularizer", anything, None),
+    Arg("kernel_constraint", anything, None),
+    Arg("bias_constraint", anything, None),
+)
+
 # Keywords every Keras layer accepts (keras.layers.Layer.__init__).
 BASE_ARGUMENTS: Sequence[Arg] = (
     Arg("name", layer_name, None),

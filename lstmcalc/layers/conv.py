@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, List, Optional, Seque
 from ..arithmetic import number as count_of, times
 from ..shapes import Dim, Shape, format_shape, product
 from .activations import apply as apply_activation
-from .arguments import Arg, anything, activation, boolean, choice, int_tuple, positive_int
+from .arguments import KERNEL_AND_BIAS, Arg, choice, int_tuple, positive_int
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text,
                           weight_text)
 from .porting import Entry, activation_entry, port_module, refuse, with_bias
@@ -345,18 +345,7 @@ class Conv(Layer):
             headline=headline)
 
 
-_CONV_TAIL = (
-    Arg("groups", positive_int, 1),
-    Arg("activation", activation, None),
-    Arg("use_bias", boolean, True),
-    Arg("kernel_initializer", anything, "glorot_uniform"),
-    Arg("bias_initializer", anything, "zeros"),
-    Arg("kernel_regularizer", anything, None),
-    Arg("bias_regularizer", anything, None),
-    Arg("activity_regularizer", anything, None),
-    Arg("kernel_constraint", anything, None),
-    Arg("bias_constraint", anything, None),
-)
+_CONV_TAIL = (Arg("groups", positive_int, 1),) + tuple(KERNEL_AND_BIAS)
 
 
 def conv_head(rank: int, paddings: Tuple[str, ...], filters: Callable[[str, Any], int] = positive_int) -> Tuple[Arg, ...]:

@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence
 from ..arithmetic import number as count_of, times
 from ..diagnostics import Problem
 from ..shapes import Shape, num_elements
-from .arguments import Arg, activation, anything, boolean, fraction, number, positive_int, BASE_ARGUMENTS
+from .arguments import KERNEL_AND_BIAS, Arg, activation, anything, boolean, fraction, number, positive_int, BASE_ARGUMENTS
 from .activations import apply as apply_activation
 from .base import (Arrays, Example, Forward, InputValues, Layer, MacCount, Masks, NO_MACS, PassThrough, Rank,
                    TensorKey, TensorSpec, Weight, WeightArrays, numpy_module, register)
@@ -30,15 +30,7 @@ class Dense(Layer):
     acts_on_last_axis = True
     arguments = (
         Arg("units", positive_int),
-        Arg("activation", activation, None),
-        Arg("use_bias", boolean, True),
-        Arg("kernel_initializer", anything, "glorot_uniform"),
-        Arg("bias_initializer", anything, "zeros"),
-        Arg("kernel_regularizer", anything, None),
-        Arg("bias_regularizer", anything, None),
-        Arg("activity_regularizer", anything, None),
-        Arg("kernel_constraint", anything, None),
-        Arg("bias_constraint", anything, None),
+        *KERNEL_AND_BIAS,
         Arg("lora_rank", anything, None),
         Arg("lora_alpha", anything, None),
         Arg("quantization_config", anything, None),

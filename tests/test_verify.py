@@ -325,3 +325,21 @@ def test_what_keras_cannot_run(tmp_path, case_id, layers, code, found):
     document = json.loads(result.output)
     findings = document["model_diagnostics"] + document["diagnostics"]
     assert [(d["code"], d["severity"]) for d in findings] == found
+
+
+@pytest.mark.parametrize("shape", [
+    (256, 8000),    # 2,048,000 values: a vocabulary-sized Dense kernel, 31 periods and a part
+    (20000, 128),   # 2,560,000: an Embedding table
+    (64, 1024),     # 65,536: one value more than a period
+])
+def test_large_random_weights_repeat_a_prime_block_without_equal_columns(shape):
+    from lstmcalc.verify.run import RANDOM_PERIOD, _uniform
+
+    array = _uniform(np.random.default_rng(0), -0.5, 0.5, shape, "float32")
+    flat = array.ravel()
+    assert array.shape == shape and array.dtype == np.float32
+    assert -0.5 <= array.min() and array.max() < 0.5
+    assert np.array_equal(flat[RANDOM_PERIOD:], flat[:flat.size - RANDOM_PERIOD])
+    # Rows narrower than the (prime) period never line up with it: no two columns are equal.
+    columns = array[:, :min(shape[1], 2048)].T
+    assert len(np.unique(columns, axis=0)) == len(columns)

@@ -76,6 +76,16 @@ def emit(text: str) -> None:
     sys.stdout.flush()
 
 
+# One instance of each type, shared by every option: click translates a path's or range's
+# description through gettext when the type is made, and gettext searches the locale directories
+# on every call (15 searches took a tenth of a summary's own start-up).
+ANY_PATH = click.Path()
+FILE_PATH = click.Path(dir_okay=False)
+AT_LEAST_ONE = click.IntRange(min=1)
+AT_LEAST_ZERO = click.IntRange(min=0)
+TABLE_WIDTH = click.IntRange(min=40)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lstmcalc")
 def cli() -> None:
@@ -188,16 +198,16 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 
 
 @cli.command()
-@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...", type=click.Path())
+@click.argument("arguments", nargs=-1, metavar="SPEC | --input SHAPE LAYER...", type=ANY_PATH)
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line: input shape without the batch axis, "
                    "e.g. 50,10 or None,10; the arguments are then layers in Keras call syntax. With a PyTorch "
                    "source (model.py): the shape of one sample its forward() takes, e.g. 35,20 (several "
                    "inputs in forward()'s order: \"30,12;5\").")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
 @DTYPE_OPTION
-@click.option("--width", type=click.IntRange(min=40), help="Table width (Keras: 88, or 108 for graphs).")
+@click.option("--width", type=TABLE_WIDTH, help="Table width (Keras: 88, or 108 for graphs).")
 @click.option("--columns", callback=parse_columns, metavar="LIST",
               help="Figure columns after Output Shape, comma-separated: params (the default), macs "
                    "(multiply-accumulates per sample), activations (output memory for the batch). "
@@ -237,20 +247,20 @@ def default_check_format() -> str:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, metavar="PATH...", type=click.Path())
+@click.argument("paths", nargs=-1, metavar="PATH...", type=ANY_PATH)
 @click.option("--format", "output_format", type=click.Choice(list(CHECK_RENDERERS)),
               help="Output format [default: text; github when GITHUB_ACTIONS=true].")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (info never fails).")
 @click.option("--update-expect", is_flag=True,
               help="Write the current numbers into each spec's `expect:` block, keeping the rest of "
                    "the file (comments included) as it is.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size (overrides the specs').")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files matching GLOB found in directories and globs (repeatable); a GLOB "
                    "without / matches a file or folder name at any depth.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too "
                                                      "(for pre-commit).")
-@click.option("--config", type=click.Path(dir_okay=False),
+@click.option("--config", type=FILE_PATH,
               help="Settings file for every path (default: each file's closest .lstmcalc.yaml, "
                    "looked for up to the repository root).")
 @click.option("--verify/--no-verify", default=True, show_default=True,
@@ -293,12 +303,12 @@ def schema():
 
 @cli.command()
 @click.argument("arguments", nargs=-1, metavar="SPEC [LAYER...] | --input SHAPE LAYER...",
-                type=click.Path())
+                type=ANY_PATH)
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="Build the model from the command line, as for summary; pick layers with --layer.")
 @click.option("--layer", "layers", multiple=True, metavar="NAME",
               help="Explain only this layer (repeatable); with a spec file, names may also follow it.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size (overrides the spec's).")
 @click.option("--name", help="Model name for a model built with --input.")
 @DTYPE_OPTION
 @click.option("--show", "sections", metavar="LIST",
@@ -362,25 +372,25 @@ NPZ_FILE = click.Path(exists=True, dir_okay=False)
 
 
 @cli.command()
-@click.argument("spec", metavar="SPEC", type=click.Path())
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size where the spec leaves it "
+@click.argument("spec", metavar="SPEC", type=ANY_PATH)
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size where the spec leaves it "
               "unknown.  [default: 2]")
-@click.option("--timesteps", type=click.IntRange(min=1), help="Length of every unknown non-batch "
+@click.option("--timesteps", type=AT_LEAST_ONE, help="Length of every unknown non-batch "
               "input axis.  [default: 7]")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=AT_LEAST_ZERO, default=0, show_default=True,
               help="Seed of the random weights and inputs (0 or more).")
 @click.option("--weights", "weights_path", type=NPZ_FILE, metavar="W.npz",
               help="Weights keyed <layer>/<weight> (e.g. lstm/kernel), instead of random ones.")
-@click.option("--input", "input_path", type=click.Path(dir_okay=False), metavar="X.npy|X.npz|SHAPE",
+@click.option("--input", "input_path", type=FILE_PATH, metavar="X.npy|X.npz|SHAPE",
               help="The input array (.npy), or arrays keyed by input name (.npz); their shapes set the "
                    "batch size and lengths. For a PyTorch source (model.py): one sample's shape, e.g. 35,20.")
-@click.option("--output", "output_path", type=click.Path(dir_okay=False), metavar="Y.npz",
+@click.option("--output", "output_path", type=FILE_PATH, metavar="Y.npz",
               help="Write the model's outputs here, keyed by output layer name (name[i] for several).")
 @click.option("--max-memory", type=MemorySize(), default="1GiB", show_default=True,
               help="Refuse to run a forward pass estimated to need more memory.")
 @click.option("--format", "output_format", type=click.Choice(list(VERIFY_RENDERERS)), default="table",
               show_default=True, help="Output format.")
-@click.option("--width", type=click.IntRange(min=40), help="Table width.  [default: 88]")
+@click.option("--width", type=TABLE_WIDTH, help="Table width.  [default: 88]")
 @DTYPE_OPTION
 @SET_OPTION
 @CLASS_OPTION
@@ -461,14 +471,14 @@ def report_errors(report) -> None:
 
 
 @cli.command()
-@click.argument("spec", metavar="SPEC", type=click.Path())
+@click.argument("spec", metavar="SPEC", type=ANY_PATH)
 @click.option("--format", "output_format", type=click.Choice(list(DIAGRAM_RENDERERS)),
               help="svg (standalone, no Graphviz needed), mermaid (renders in GitHub Markdown) or dot "
                    "(Graphviz).  [default: from -o's extension, else svg]")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("-o", "--output", "output_path", type=FILE_PATH, metavar="FILE",
               help="Write the diagram to FILE; its extension picks the format: "
                    + ", ".join(DIAGRAM_EXTENSIONS) + ".")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the spec's).")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size (overrides the spec's).")
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
 @DTYPE_OPTION
@@ -504,13 +514,13 @@ EXIT_DIFFERENT = 1  # lstmcalc diff, as diff(1): 0 same, 1 different, 2 trouble
 
 
 @cli.command(name="diff")
-@click.argument("old", metavar="OLD", type=click.Path())
-@click.argument("new", metavar="[NEW]", type=click.Path(), required=False)
+@click.argument("old", metavar="OLD", type=ANY_PATH)
+@click.argument("new", metavar="[NEW]", type=ANY_PATH, required=False)
 @click.option("--rev", metavar="REV", help="Compare OLD as committed at git revision REV (e.g. HEAD~1, "
                                             "main) with the file as it is now.")
 @click.option("--format", "output_format", type=click.Choice(list(DIFF_RENDERERS)), default="table",
               show_default=True, help="Output format (markdown for a pull-request comment).")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size (overrides the specs').")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="Batch size (overrides the specs').")
 def diff_command(old, new, rev, output_format, batch_size):
     """Compare two specs: layers added, removed, renamed or changed (settings, shapes, parameters),
     the totals, and whether the model became invalid (with the new findings).
@@ -551,11 +561,11 @@ CONVERT_TARGETS = ["yaml", "keras", "pytorch"]
 @click.option("--to", "target", type=click.Choice(CONVERT_TARGETS), required=True,
               help="yaml: an lstmcalc spec; keras: Keras 3 Python code; pytorch: PyTorch code (an nn.Module). A "
                    "model of the other framework is ported by its layers' rules, as lstmcalc port does.")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("-o", "--output", "output_path", type=FILE_PATH, metavar="FILE",
               help="Write here instead of to standard output.")
 @click.option("--input", "input_shape", metavar="SHAPE",
               help="PyTorch source: the shape of one sample its forward() takes, e.g. 35,20.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="PyTorch source: the batch size.")
+@click.option("--batch-size", type=AT_LEAST_ONE, help="PyTorch source: the batch size.")
 @DTYPE_OPTION
 @SET_OPTION
 @CLASS_OPTION
@@ -610,16 +620,16 @@ def convert(source, target, output_path, input_shape, batch_size, dtype, binding
                    "<module>.<parameter>.")
 @click.option("--to", "target", type=click.Choice(["keras", "pytorch"]), required=True,
               help="The framework to port to (the other one than the spec's).")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), required=True, metavar="OUT.npz",
+@click.option("-o", "--output", "output_path", type=FILE_PATH, required=True, metavar="OUT.npz",
               help="Write the converted weights here (numpy.savez), keyed as the other framework keys them.")
-@click.option("--spec-out", type=click.Path(dir_okay=False), metavar="OUT.yaml",
+@click.option("--spec-out", type=FILE_PATH, metavar="OUT.yaml",
               help="Write the equivalent spec of the other framework here.")
 @click.option("--merge-stacks", is_flag=True,
               help="Fold stacked recurrent layers of the same kind and size into one PyTorch module's num_layers.")
-@click.option("--batch-size", type=click.IntRange(min=1),
+@click.option("--batch-size", type=AT_LEAST_ONE,
               help="Batch size of the written PyTorch spec and of the proof where the spec leaves it unknown.  "
                    "[default: 2]")
-@click.option("--timesteps", type=click.IntRange(min=1), default=7, show_default=True,
+@click.option("--timesteps", type=AT_LEAST_ONE, default=7, show_default=True,
               help="Length of unknown input axes in the proof.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input of the proof.")
 @click.option("--format", "output_format", type=click.Choice(list(PORT_RENDERERS)), default="text",

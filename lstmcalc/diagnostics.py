@@ -6,7 +6,9 @@ The code table below is the single source of truth; docs/diagnostics.md is check
 
 from __future__ import annotations
 
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, Optional
+
+from .records import TupleRecord
 
 ERROR = "error"
 WARNING = "warning"
@@ -15,7 +17,7 @@ INFO = "info"
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 
 
-class Code(NamedTuple):
+class Code(TupleRecord):
     """One entry of the code table."""
 
     code: str
@@ -157,7 +159,7 @@ _TABLE = [
 CODES: Dict[str, Code] = {entry.code: entry for entry in _TABLE}
 
 
-class Diagnostic(NamedTuple):
+class Diagnostic(TupleRecord):
     """One finding about a spec: what, where, and how to fix it. Immutable and ordered by its
     fields; a NamedTuple rather than a dataclass because defining a dataclass costs milliseconds
     at start-up, which every command pays."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from .diagnostics import Diagnostic, make
+from .records import Record
 from .layers.base import INPUT_TYPE, Layer
 from .layers.factory import Namer
 from .spec.model import InputDef, LayerDef, ModelSpec, Reference
@@ -14,19 +14,22 @@ from .spec.source import Location
 from .suggest import closest
 
 
-@dataclass
-class Node:
+class Node(Record):
     """An input or a layer application. ``inputs`` are references; ``index=None`` means all
     outputs of that node (a sequential stack passes everything on, as Keras does)."""
 
-    name: str
-    location: Location
-    layer: Optional[Layer] = None
-    input_def: Optional[InputDef] = None
-    definition: Optional[LayerDef] = None
-    inputs: List[Reference] = field(default_factory=list)
-    initial_state: List[Reference] = field(default_factory=list)
-    type_name: str = INPUT_TYPE
+    def __init__(self, name: str, location: Location, layer: Optional[Layer] = None,
+                 input_def: Optional[InputDef] = None, definition: Optional[LayerDef] = None,
+                 inputs: Optional[List[Reference]] = None, initial_state: Optional[List[Reference]] = None,
+                 type_name: str = INPUT_TYPE):
+        self.name = name
+        self.location = location
+        self.layer = layer
+        self.input_def = input_def
+        self.definition = definition
+        self.inputs: List[Reference] = [] if inputs is None else inputs
+        self.initial_state: List[Reference] = [] if initial_state is None else initial_state
+        self.type_name = type_name
 
     @property
     def is_input(self) -> bool:
@@ -40,15 +43,19 @@ class Node:
         return found if found is not None else self.location
 
 
-@dataclass
-class Graph:
-    nodes: Dict[str, Node]
-    order: List[str]
-    outputs: List[Reference]
-    functional: bool
-    in_model: set = field(default_factory=set)  # the nodes the outputs depend on (Keras's model)
-    uncalled: set = field(default_factory=set)  # PyTorch modules forward() never calls (counted, no shapes)
-    _consumers: Optional[Dict[str, List[str]]] = field(default=None, repr=False, compare=False)
+class Graph(Record):
+    """The nodes in topological ``order``; ``in_model``: the nodes the outputs depend on (Keras's
+    model); ``uncalled``: PyTorch modules forward() never calls (counted, no shapes)."""
+
+    def __init__(self, nodes: Dict[str, Node], order: List[str], outputs: List[Reference], functional: bool,
+                 in_model: Optional[set] = None, uncalled: Optional[set] = None):
+        self.nodes = nodes
+        self.order = order
+        self.outputs = outputs
+        self.functional = functional
+        self.in_model: set = set() if in_model is None else in_model
+        self.uncalled: set = set() if uncalled is None else uncalled
+        self._consumers: Optional[Dict[str, List[str]]] = None
 
     def producer(self, node: Node) -> Optional[Node]:
         """The node that made ``node``'s first input, looking through layers that keep the shape."""

@@ -12,35 +12,36 @@ Two Keras behaviours matter:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Sequence, Tuple
 
 from .layers.base import TensorKey
+from .records import Record
 from .shapes import Shape
 
 if TYPE_CHECKING:
     from .layers.base import Layer
 
 
-@dataclass
-class MaskOperation:
+class MaskOperation(Record):
     """An operation Keras inserts to compute a mask, e.g. ``not_equal (NotEqual)``."""
 
-    name: str
-    type: str
-    shape: Shape
-    inputs: List[TensorKey]
+    def __init__(self, name: str, type: str, shape: Shape, inputs: List[TensorKey]):
+        self.name = name
+        self.type = type
+        self.shape = shape
+        self.inputs = inputs
 
 
-@dataclass
 class MaskTracker:
-    """Follows mask tensors through the layers as Keras computes them."""
+    """Follows mask tensors through the layers as Keras computes them. ``consumed``: layer → the
+    mask tensor it takes."""
 
-    new_name: Callable[[str], str]
-    shapes: Callable[[TensorKey], Shape]
-    operations: Dict[str, MaskOperation] = field(default_factory=dict)
-    mask_of: Dict[TensorKey, TensorKey] = field(default_factory=dict)
-    consumed: Dict[str, TensorKey] = field(default_factory=dict)  # layer → mask tensor it takes
+    def __init__(self, new_name: Callable[[str], str], shapes: Callable[[TensorKey], Shape]):
+        self.new_name = new_name
+        self.shapes = shapes
+        self.operations: Dict[str, MaskOperation] = {}
+        self.mask_of: Dict[TensorKey, TensorKey] = {}
+        self.consumed: Dict[str, TensorKey] = {}
 
     def operation(self, type_name: str, shape: Shape, inputs: List[TensorKey]) -> TensorKey:
         """Record a mask operation Keras inserts (named as Keras names it: not_equal, any, ...)."""

@@ -5,10 +5,10 @@ Records hold facts only; totals are computed by ``compute_totals`` and formattin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .diagnostics import ERROR, Diagnostic
+from .records import Record, TupleRecord
 from .layers.base import Layer, Weight
 from .shapes import Shape
 
@@ -42,7 +42,7 @@ def count(weights: List[Weight]) -> int:
     return sum(weight.size for weight in weights)
 
 
-class InputReport(NamedTuple):
+class InputReport(TupleRecord):
     name: str
     shape: Shape
     dtype: str
@@ -54,32 +54,42 @@ class InputReport(NamedTuple):
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
 
-@dataclass
-class LayerReport:
+class LayerReport(Record):
     """One layer: what it consumes, what it produces, its weights. ``output_shapes`` is None when
-    the layer was not reached or failed."""
+    the layer was not reached or failed; ``mask``: the Keras mask tensor the layer takes (graph
+    models), e.g. not_equal[0]; ``status``: ok | error | not-reached; ``shares``: a shared layer's
+    later call, the layer it calls again (no own weights). Not serialised: where each output's batch
+    axis is (``output_batch_axes``, None: none), the outputs' names as the framework calls them
+    (``output_labels``: output, h_n, c_n; [] when they have none), and for diagrams the layer's
+    display_settings() (``settings``) and the layers it wraps (``wrapped``)."""
 
-    name: str
-    type: str
-    inputs: List[str] = field(default_factory=list)
-    initial_state: List[str] = field(default_factory=list)
-    mask: Optional[str] = None  # the Keras mask tensor the layer takes (graph models), e.g. not_equal[0]
-    output_shapes: Optional[List[Shape]] = None
-    output_dtypes: List[str] = field(default_factory=list)
-    output_masks: List[bool] = field(default_factory=list)
-    # Not serialised: where each output's batch axis is (None: none), and the outputs' names as
-    # the framework calls them (output, h_n, c_n; [] when they have none).
-    output_batch_axes: List[Optional[int]] = field(default_factory=list)
-    output_labels: List[str] = field(default_factory=list)
-    weights: List[Weight] = field(default_factory=list)
-    status: str = "ok"  # ok | error | not-reached
-    line: Optional[int] = None
-    column: Optional[int] = None
-    config: Dict[str, Any] = field(default_factory=dict)
-    # For diagrams, not serialised: the layer's display_settings() and the layers it wraps.
-    settings: List[Tuple[str, str]] = field(default_factory=list)
-    wrapped: List["LayerReport"] = field(default_factory=list)
-    shares: Optional[str] = None  # a shared layer's later call: the layer it calls again (no own weights)
+    def __init__(self, name: str, type: str, inputs: Optional[List[str]] = None,
+                 initial_state: Optional[List[str]] = None, mask: Optional[str] = None,
+                 output_shapes: Optional[List[Shape]] = None, output_dtypes: Optional[List[str]] = None,
+                 output_masks: Optional[List[bool]] = None,
+                 output_batch_axes: Optional[List[Optional[int]]] = None,
+                 output_labels: Optional[List[str]] = None, weights: Optional[List[Weight]] = None,
+                 status: str = "ok", line: Optional[int] = None, column: Optional[int] = None,
+                 config: Optional[Dict[str, Any]] = None, settings: Optional[List[Tuple[str, str]]] = None,
+                 wrapped: Optional[List["LayerReport"]] = None, shares: Optional[str] = None):
+        self.name = name
+        self.type = type
+        self.inputs: List[str] = [] if inputs is None else inputs
+        self.initial_state: List[str] = [] if initial_state is None else initial_state
+        self.mask = mask
+        self.output_shapes = output_shapes
+        self.output_dtypes: List[str] = [] if output_dtypes is None else output_dtypes
+        self.output_masks: List[bool] = [] if output_masks is None else output_masks
+        self.output_batch_axes: List[Optional[int]] = [] if output_batch_axes is None else output_batch_axes
+        self.output_labels: List[str] = [] if output_labels is None else output_labels
+        self.weights: List[Weight] = [] if weights is None else weights
+        self.status = status
+        self.line = line
+        self.column = column
+        self.config: Dict[str, Any] = {} if config is None else config
+        self.settings: List[Tuple[str, str]] = [] if settings is None else settings
+        self.wrapped: List["LayerReport"] = [] if wrapped is None else wrapped
+        self.shares = shares
 
     @property
     def params(self) -> int:
@@ -127,7 +137,7 @@ def wrapped_reports(layer: Layer) -> List[LayerReport]:
             for inner in layer.sublayers()]
 
 
-class OperationReport(NamedTuple):
+class OperationReport(TupleRecord):
     """A mask operation Keras inserts into a graph model (``not_equal (NotEqual)``); no weights."""
 
     name: str
@@ -140,7 +150,7 @@ class OperationReport(NamedTuple):
                 "output_shapes": [list(shape) for shape in self.output_shapes]}
 
 
-class Totals(NamedTuple):
+class Totals(TupleRecord):
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -166,33 +176,39 @@ def compute_totals(layers: List[LayerReport]) -> Totals:
                   _bytes(frozen))
 
 
-@dataclass
-class Report:
-    """Everything lstmcalc found out about one spec."""
+class Report(Record):
+    """Everything lstmcalc found out about one spec. Graph models: Keras's mask ``operations``, the
+    order of Keras's summary rows (``row_order``: inputs, layers, operations), and whether Keras
+    prints it without the "Connected to" column (``sequential_like``). Not serialised: whose
+    conventions the spec follows (``framework``, lstmcalc.layers.frameworks: keras or pytorch),
+    where its inputs have their batch axis (``batch_axis``: 0, or 1 for PyTorch's time-major
+    layout), the built layers and ``graph`` (for the verifier and explain), and the ModelSpec it came
+    from (``spec``; its located YAML in ``spec.raw``, for check's passes)."""
 
-    name: str
-    file: Optional[str]
-    functional: bool = False
-    batch_size: Optional[int] = None
-    inputs: List[InputReport] = field(default_factory=list)
-    layers: List[LayerReport] = field(default_factory=list)
-    outputs: List[str] = field(default_factory=list)
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    totals: Totals = field(default_factory=lambda: compute_totals([]))
-    # Graph models: Keras's mask operations, the order of Keras's summary rows (inputs, layers,
-    # operations), and whether Keras prints it without the "Connected to" column.
-    operations: List[OperationReport] = field(default_factory=list)
-    row_order: List[str] = field(default_factory=list)
-    sequential_like: bool = True
-    # Whose conventions the spec follows (lstmcalc.layers.frameworks): keras or pytorch; where its
-    # inputs have their batch axis (0, or 1 for PyTorch's time-major layout). Not serialised.
-    framework: str = "keras"
-    batch_axis: int = 0
-    # The built layers and graph, for the verifier and explain; not serialised.
-    graph: Any = None
-    # The ModelSpec it came from (its located YAML in ``spec.raw``), for check's passes; not serialised.
-    spec: Any = None
-    _index: NameIndex = field(default_factory=NameIndex, repr=False, compare=False)  # for layer(name)
+    def __init__(self, name: str, file: Optional[str], functional: bool = False,
+                 batch_size: Optional[int] = None, inputs: Optional[List[InputReport]] = None,
+                 layers: Optional[List[LayerReport]] = None, outputs: Optional[List[str]] = None,
+                 diagnostics: Optional[List[Diagnostic]] = None, totals: Optional[Totals] = None,
+                 operations: Optional[List[OperationReport]] = None, row_order: Optional[List[str]] = None,
+                 sequential_like: bool = True, framework: str = "keras", batch_axis: int = 0,
+                 graph: Any = None, spec: Any = None):
+        self.name = name
+        self.file = file
+        self.functional = functional
+        self.batch_size = batch_size
+        self.inputs: List[InputReport] = [] if inputs is None else inputs
+        self.layers: List[LayerReport] = [] if layers is None else layers
+        self.outputs: List[str] = [] if outputs is None else outputs
+        self.diagnostics: List[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.totals: Totals = compute_totals([]) if totals is None else totals
+        self.operations: List[OperationReport] = [] if operations is None else operations
+        self.row_order: List[str] = [] if row_order is None else row_order
+        self.sequential_like = sequential_like
+        self.framework = framework
+        self.batch_axis = batch_axis
+        self.graph = graph
+        self.spec = spec
+        self._index = NameIndex()  # for layer(name)
 
     @classmethod
     def unread(cls, file: Optional[str], diagnostics: List[Diagnostic]) -> "Report":

@@ -142,6 +142,12 @@ def test_summary_does_not_import_numpy():
     assert heavy_modules_imported(["summary", SEED_001], ("numpy",)) == "clean"
 
 
+def test_summary_defines_no_dataclass():
+    # Defining a dataclass costs about a millisecond (lstmcalc/records.py says why); a summary
+    # imports none.
+    assert heavy_modules_imported(["summary", SEED_001, "--format", "json"], ("dataclasses",)) == "clean"
+
+
 def test_json_format_does_not_import_rich():
     assert heavy_modules_imported(["summary", SEED_001, "--format", "json"]) == "clean"
 

@@ -5,9 +5,10 @@ A check takes the written value and returns the value to keep, or raises ``Probl
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
+from ..records import TupleRecord
 
 REQUIRED = object()
 
@@ -35,7 +36,7 @@ def json_schema_of(check: Callable[[str, Any], Any]) -> Dict[str, Any]:
     return dict(getattr(check, "json_schema", {}))
 
 
-class Arg(NamedTuple):
+class Arg(TupleRecord):
     """One constructor argument: its name, how to check it, and Keras's default."""
 
     name: str

@@ -18,10 +18,10 @@ NumPy is imported inside the methods (``numpy_module()``) so that ``lstmcalc sum
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 from ..arithmetic import Expression, plus, times
+from ..records import FrozenRecord, TupleRecord
 from ..shapes import Shape, format_shape, product
 from ..diagnostics import Problem
 from .arguments import BASE_ARGUMENTS, Arg
@@ -54,36 +54,52 @@ def numpy_module():
     return numpy
 
 
-@dataclass(frozen=True)
-class TensorSpec:
+class TensorSpec(FrozenRecord):
     """What the engine knows about a tensor: its shape (batch axis first), dtype, and whether a
     Keras mask travels with it — and that mask's shape where it is known ((batch, time) after an
-    Embedding, the input's shape without its last axis after Masking), None otherwise."""
+    Embedding, the input's shape without its last axis after Masking), None otherwise.
+    ``batch_axis``: where the batch axis is: 0 (Keras, and PyTorch with batch_first), 1 (PyTorch's
+    time-major layout), or None for a tensor without one (a PyTorch RNN fed one unbatched sequence)."""
 
-    shape: Shape
-    dtype: str = "float32"
-    masked: bool = False
-    mask_shape: Optional[Shape] = None
-    # Where the batch axis is: 0 (Keras, and PyTorch with batch_first), 1 (PyTorch's time-major
-    # layout), or None for a tensor without one (a PyTorch RNN fed one unbatched sequence).
-    batch_axis: Optional[int] = 0
+    __slots__ = ("shape", "dtype", "masked", "mask_shape", "batch_axis")
+
+    def __init__(self, shape: Shape, dtype: str = "float32", masked: bool = False,
+                 mask_shape: Optional[Shape] = None, batch_axis: Optional[int] = 0):
+        self.shape = shape
+        self.dtype = dtype
+        self.masked = masked
+        self.mask_shape = mask_shape
+        self.batch_axis = batch_axis
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not TensorSpec:
+            return NotImplemented
+        return (self.shape == other.shape and self.dtype == other.dtype  # type: ignore[attr-defined]
+                and self.masked == other.masked and self.mask_shape == other.mask_shape  # type: ignore[attr-defined]
+                and self.batch_axis == other.batch_axis)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype, self.masked, self.mask_shape, self.batch_axis))
 
     @property
     def rank(self) -> int:
         return len(self.shape)
 
 
-@dataclass(frozen=True)
-class Weight:
-    """A weight tensor as the framework stores it."""
+class Weight(FrozenRecord):
+    """A weight tensor as the framework stores it. ``initial``: the verifier's random values,
+    "random" (Glorot-like, around 0) or "positive" (in [0.5, 1.5): variances and standard
+    deviations, which must not be negative)."""
 
-    name: str
-    shape: Tuple[Optional[int], ...]
-    trainable: bool = True
-    dtype: str = "float32"
-    # The verifier's random values: "random" (Glorot-like, around 0) or "positive" (in [0.5, 1.5):
-    # variances and standard deviations, which must not be negative).
-    initial: str = "random"
+    __slots__ = ("name", "shape", "trainable", "dtype", "initial")
+
+    def __init__(self, name: str, shape: Tuple[Optional[int], ...], trainable: bool = True,
+                 dtype: str = "float32", initial: str = "random"):
+        self.name = name
+        self.shape = shape
+        self.trainable = trainable
+        self.dtype = dtype
+        self.initial = initial
 
     @property
     def size(self) -> int:
@@ -93,7 +109,7 @@ class Weight:
         return count
 
 
-class Example(NamedTuple):
+class Example(TupleRecord):
     """A working use of a layer type — for the conformance test (tests/test_layer_contract.py) and
     the reference documentation: the layer in Keras call syntax, and the shapes it receives
     without the batch axis (several for a merge)."""
@@ -107,7 +123,7 @@ class Example(NamedTuple):
     framework: str = "keras"  # the spec's `framework:` (a PyTorch example runs with a batch of 2)
 
 
-class InputValues(NamedTuple):
+class InputValues(TupleRecord):
     """What a layer expects to receive: integer ids below ``below`` (an Embedding's input_dim), or
     floats; ``padding`` is the value of padding steps it masks (0 with mask_zero, mask_value)."""
 
@@ -121,7 +137,7 @@ def weights_expression(weights: Sequence[Weight]) -> Expression:
     return plus(*(times(*weight.shape) for weight in weights))
 
 
-class Rank(NamedTuple):
+class Rank(TupleRecord):
     """Accepted input rank, Keras's ``InputSpec(ndim=..., min_ndim=..., max_ndim=...)``."""
 
     ndim: Optional[int] = None

@@ -4,10 +4,10 @@ lstmcalc.explain assembles them into an Explanation and the renderers print them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression
+from ..records import Record, TupleRecord
 from ..shapes import Dim
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def weight_text(shape: Sequence[Dim]) -> str:
     return str(tuple(shape))
 
 
-class Formula(NamedTuple):
+class Formula(TupleRecord):
     """A count with its arithmetic: ``text`` = ``value``; ``general`` names the terms."""
 
     text: str
@@ -38,30 +38,31 @@ class Formula(NamedTuple):
         return cls(expression.text(), expression.value, general if general != expression.text() else None)
 
 
-class Equation(NamedTuple):
+class Equation(TupleRecord):
     lhs: str
     rhs: str
     note: str = ""
 
 
-class Symbol(NamedTuple):
+class Symbol(TupleRecord):
     names: str
     shape: str
     meaning: str
 
 
-@dataclass
-class Block:
+class Block(Record):
     """A group of equations run together: one step of a recurrent cell, one copy of a wrapper."""
 
-    title: str
-    loop: str = ""
-    equations: List[Equation] = field(default_factory=list)
-    symbols: List[Symbol] = field(default_factory=list)
-    legend: str = ""
+    def __init__(self, title: str, loop: str = "", equations: Optional[List[Equation]] = None,
+                 symbols: Optional[List[Symbol]] = None, legend: str = ""):
+        self.title = title
+        self.loop = loop
+        self.equations: List[Equation] = [] if equations is None else equations
+        self.symbols: List[Symbol] = [] if symbols is None else symbols
+        self.legend = legend
 
 
-class WeightRow(NamedTuple):
+class WeightRow(TupleRecord):
     name: str
     shape: Tuple[Dim, ...]
     size: int
@@ -69,19 +70,20 @@ class WeightRow(NamedTuple):
     trainable: bool = True
 
 
-@dataclass
-class FrameworkView:
+class FrameworkView(Record):
     """The same layer as another framework stores it (PyTorch for recurrent layers)."""
 
-    framework: str
-    module: str
-    equivalent: bool
-    weights: List[WeightRow] = field(default_factory=list)
-    parameters: Optional[Formula] = None
-    notes: List[str] = field(default_factory=list)
+    def __init__(self, framework: str, module: str, equivalent: bool, weights: Optional[List[WeightRow]] = None,
+                 parameters: Optional[Formula] = None, notes: Optional[List[str]] = None):
+        self.framework = framework
+        self.module = module
+        self.equivalent = equivalent
+        self.weights: List[WeightRow] = [] if weights is None else weights
+        self.parameters = parameters
+        self.notes: List[str] = [] if notes is None else notes
 
 
-class ToolCount(NamedTuple):
+class ToolCount(TupleRecord):
     """What a MAC-counting tool (torchinfo, thop, ptflops, DeepSpeed) reports for a module: its
     number, the formula that gives it (from the tool's source) and why it differs from lstmcalc's."""
 
@@ -92,14 +94,14 @@ class ToolCount(NamedTuple):
     why: str
 
 
-class TensorRow(NamedTuple):
+class TensorRow(TupleRecord):
     role: str
     shape: str
     meaning: str
     returned: bool = True
 
 
-class Setting(NamedTuple):
+class Setting(TupleRecord):
     """The layer's outputs under one return_sequences / return_state combination."""
 
     return_sequences: bool
@@ -135,17 +137,18 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-@dataclass
-class Math:
+class Math(Record):
     """A layer's equations, the sentences that read them, and what each weight holds."""
 
-    blocks: List[Block] = field(default_factory=list)
-    in_words: List[str] = field(default_factory=list)
-    weight_layouts: Dict[str, str] = field(default_factory=dict)
-    headline: str = ""
+    def __init__(self, blocks: Optional[List[Block]] = None, in_words: Optional[List[str]] = None,
+                 weight_layouts: Optional[Dict[str, str]] = None, headline: str = ""):
+        self.blocks: List[Block] = [] if blocks is None else blocks
+        self.in_words: List[str] = [] if in_words is None else in_words
+        self.weight_layouts: Dict[str, str] = {} if weight_layouts is None else weight_layouts
+        self.headline = headline
 
 
-class Context(NamedTuple):
+class Context(TupleRecord):
     """What a layer's equations depend on beyond the layer and its inputs."""
 
     initial_state: bool = False  # the spec gives the recurrent layer its initial states

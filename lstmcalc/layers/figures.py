@@ -6,12 +6,13 @@ lstmcalc.compute adds these up over a model (docs/compute.md).
 
 from __future__ import annotations
 
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, Optional
 
 from ..arithmetic import ZERO, Expression
+from ..records import TupleRecord
 
 
-class MacCount(NamedTuple):
+class MacCount(TupleRecord):
     """Multiply–accumulate operations of one sample's forward pass: ``per_step`` (an Expression,
     so its arithmetic can be shown) done ``steps`` times — time steps for a recurrent layer,
     positions for a layer applied along a sequence, 1 otherwise; None when the length is unknown.
@@ -29,7 +30,7 @@ class MacCount(NamedTuple):
 NO_MACS = MacCount(ZERO)
 
 
-class Amount(NamedTuple):
+class Amount(TupleRecord):
     """``fixed + per_step × T``, where T is a length the spec leaves unknown (None)."""
 
     fixed: int = 0

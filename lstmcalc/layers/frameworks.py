@@ -4,10 +4,12 @@ and the words the output uses. Everything per layer type stays in the layer clas
 
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, Tuple
+
+from ..records import TupleRecord
 
 
-class Framework(NamedTuple):
+class Framework(TupleRecord):
     name: str               # as written in a spec: `framework: pytorch`
     title: str              # as the output names it: PyTorch
     namespace: str          # where its layer classes live: torch.nn

@@ -43,8 +43,6 @@ class NestedModel(Layer):
         tensor the model is called on, as Keras runs the inner graph on it)."""
         key = tuple((tensor.shape, tensor.dtype) for tensor in inputs)
         if key not in self._reports:
-            from dataclasses import replace
-
             from ..engine import analyze_spec
 
             spec = self.spec
@@ -52,13 +50,13 @@ class NestedModel(Layer):
                 # A Sequential without an input: Keras builds it on the tensor it is called on.
                 from ..spec.model import InputDef
 
-                spec = replace(spec, inputs=[InputDef(None, None, inputs[0].dtype, spec.location_of("input"))])
+                spec = spec._replace(inputs=[InputDef(None, None, inputs[0].dtype, spec.location_of("input"))])
             if len(inputs) != len(spec.inputs):
                 raise Problem("H002", f'Layer "{self.name}" expects {len(spec.inputs)} input(s), but it '
                                            f"received {len(inputs)} input tensors.",
                                    f"Call {self.name} on as many tensors as its model has inputs.")
             batch = inputs[0].shape[0] if inputs and inputs[0].shape else None
-            adjusted = replace(spec, inputs=[item._replace(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype,
+            adjusted = spec._replace(inputs=[item._replace(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype,
                                                            batch_size=batch)
                                              for item, tensor in zip(spec.inputs, inputs)])
             self._reports[key] = analyze_spec(adjusted)

@@ -7,10 +7,10 @@ of a spec, writes the result and proves it by running both forward passes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..diagnostics import Problem
+from ..records import Record, TupleRecord
 from .frameworks import FRAMEWORKS
 
 if TYPE_CHECKING:
@@ -23,18 +23,19 @@ Arrays = Dict[str, "ndarray"]
 Converter = Callable[[Arrays], Arrays]
 
 
-@dataclass
-class Entry:
-    """One layer of the written spec: its type, name and arguments as the spec writes them."""
+class Entry(Record):
+    """One layer of the written spec: its type, name and arguments as the spec writes them. In a
+    graph (the written spec's `inputs:`): the tensors it takes (``inputs``), as references to
+    entries (``name`` or ``name[i]``), and its ``initial_state``. None: the entry before it (the
+    first entry of a layer: the tensors of the layer's own inputs)."""
 
-    type: str
-    name: str
-    arguments: Dict[str, Any] = field(default_factory=dict)
-    # In a graph (the written spec's `inputs:`): the tensors it takes, as references to entries
-    # (``name`` or ``name[i]``), and its initial states. None: the entry before it (the first
-    # entry of a layer: the tensors of the layer's own inputs).
-    inputs: Optional[List[str]] = None
-    initial_state: Optional[List[str]] = None
+    def __init__(self, type: str, name: str, arguments: Optional[Dict[str, Any]] = None,
+                 inputs: Optional[List[str]] = None, initial_state: Optional[List[str]] = None):
+        self.type = type
+        self.name = name
+        self.arguments: Dict[str, Any] = {} if arguments is None else arguments
+        self.inputs = inputs
+        self.initial_state = initial_state
 
     def to_spec(self, graph: bool = False) -> Dict[str, Any]:
         wiring: Dict[str, Any] = {}
@@ -45,7 +46,7 @@ class Entry:
         return {"type": self.type, "name": self.name, **self.arguments, **wiring}
 
 
-class Link(NamedTuple):
+class Link(TupleRecord):
     """The other framework's tensor that equals output ``index`` of the ported layer: output
     ``target_index`` of layer ``target``, or its row ``row`` (h_n[k] for a Keras state), with its
     axes taken in ``axes`` order (a channels-first tensor against a channels-last one). ``rows``: how
@@ -60,46 +61,49 @@ class Link(NamedTuple):
     rows: Optional[int] = None
 
 
-@dataclass
-class Counterpart:
+class Counterpart(Record):
     """What one layer becomes: entries of the written spec, its weights converted, the links that
     prove it. ``links`` is empty for a layer whose output has no tensor of its own there (a Keras
-    layer folded into a torch module's num_layers)."""
+    layer folded into a torch module's num_layers). ``state_entry``: the entry that takes the
+    source layer's initial states (Keras's [h, c] as torch's (h_0, c_0), each (1, N, H)); None when
+    the layer has no counterpart taking them."""
 
-    source: str
-    entries: List[Entry]
-    convert: Converter
-    links: List[Link]
-    # The entry that takes the source layer's initial states (Keras's [h, c] as torch's (h_0, c_0),
-    # each (1, N, H)); None when the layer has no counterpart taking them.
-    state_entry: Optional[Entry] = None
+    def __init__(self, source: str, entries: List[Entry], convert: Converter, links: List[Link],
+                 state_entry: Optional[Entry] = None):
+        self.source = source
+        self.entries = entries
+        self.convert = convert
+        self.links = links
+        self.state_entry = state_entry
 
 
 def no_weights(own: Arrays) -> Arrays:
     return {}
 
 
-@dataclass
-class Stack:
+class Stack(Record):
     """The last recurrent module written, which a following recurrent layer may join as one more
     of its num_layers (``--merge-stacks``)."""
 
-    entry: Entry
-    signature: Tuple[Any, ...]
-    counterpart: Counterpart
+    def __init__(self, entry: Entry, signature: Tuple[Any, ...], counterpart: Counterpart):
+        self.entry = entry
+        self.signature = signature
+        self.counterpart = counterpart
 
 
-@dataclass
-class Handover:
-    """What a layer leaves for the one after it (and only for that one)."""
+class Handover(Record):
+    """What a layer leaves for the one after it (and only for that one): ``stack``, a Keras
+    recurrent layer ported to a torch module that the next one may join (merge-stacks);
+    ``activation_slot``, the Keras layer (Dense, Conv1D) whose activation the next torch
+    activation module may be, and the counterpart it belongs to; ``last_step``, which makes the
+    Keras recurrent layer(s) a torch module became return the last step only (LastStep)."""
 
-    # A Keras recurrent layer ported to a torch module that the next one may join (merge-stacks).
-    stack: Optional[Stack] = None
-    # The Keras layer (Dense, Conv1D) whose activation the next torch activation module may be, and
-    # the counterpart it belongs to.
-    activation_slot: Optional[Tuple[Entry, Counterpart]] = None
-    # Makes the Keras recurrent layer(s) a torch module became return the last step only (LastStep).
-    last_step: Optional[Callable[[], None]] = None
+    def __init__(self, stack: Optional[Stack] = None,
+                 activation_slot: Optional[Tuple[Entry, Counterpart]] = None,
+                 last_step: Optional[Callable[[], None]] = None):
+        self.stack = stack
+        self.activation_slot = activation_slot
+        self.last_step = last_step
 
 
 class PortPlan:

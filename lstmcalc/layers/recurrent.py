@@ -6,11 +6,11 @@ so ``framework: pytorch`` changes names and shapes without a second copy of each
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..arithmetic import Expression, number as count_of, plus, times
 from ..diagnostics import Problem
+from ..records import FrozenRecord
 from ..shapes import Shape, format_shape
 from .arguments import (BASE_ARGUMENTS, Arg, activation, anything, boolean, choice, number, optional, positive_int)
 from .activations import activation_function, scratch_activation
@@ -28,20 +28,25 @@ if TYPE_CHECKING:
     from .porting import PortPlan
 
 
-@dataclass(frozen=True)
-class Cell:
-    """What determines a recurrent layer's weights, independent of how a framework stores them."""
+class Cell(FrozenRecord):
+    """What determines a recurrent layer's weights, independent of how a framework stores them:
+    ``gates`` 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN;
+    ``separate_recurrent_bias`` for GRU with reset_after=True, which keeps an input and a recurrent
+    bias; ``projection``: PyTorch's proj_size (h_t is the cell's output projected to this width by
+    weight_hr, so the recurrent weights read proj_size values instead of units; 0: none);
+    ``names``: what the general formula calls the units and the input width (PyTorch:
+    hidden_size, H_in)."""
 
-    input_dim: Optional[int]
-    units: int
-    gates: int            # 4 for LSTM (i, f, c, o), 3 for GRU (z, r, h), 1 for SimpleRNN
-    use_bias: bool
-    separate_recurrent_bias: bool  # GRU with reset_after=True keeps an input and a recurrent bias
-    # PyTorch's proj_size: h_t is the cell's output projected to this width by weight_hr (0: none),
-    # so the recurrent weights read proj_size values instead of units.
-    projection: int = 0
-    # What the general formula calls the units and the input width (PyTorch: hidden_size, H_in).
-    names: Tuple[str, str] = ("units", "features")
+    def __init__(self, input_dim: Optional[int], units: int, gates: int, use_bias: bool,
+                 separate_recurrent_bias: bool, projection: int = 0,
+                 names: Tuple[str, str] = ("units", "features")):
+        self.input_dim = input_dim
+        self.units = units
+        self.gates = gates
+        self.use_bias = use_bias
+        self.separate_recurrent_bias = separate_recurrent_bias
+        self.projection = projection
+        self.names = names
 
     @property
     def hidden_width(self) -> int:
@@ -86,13 +91,14 @@ class Cell:
         return products
 
 
-@dataclass(frozen=True)
-class Gate:
-    """One block of a cell's weights: ``symbol`` names W_symbol, U_symbol, b_symbol."""
+class Gate(FrozenRecord):
+    """One block of a cell's weights: ``symbol`` names W_symbol, U_symbol, b_symbol; ``activation``
+    is the config key of its activation."""
 
-    symbol: str
-    role: str
-    activation: str  # the config key of its activation
+    def __init__(self, symbol: str, role: str, activation: str):
+        self.symbol = symbol
+        self.role = role
+        self.activation = activation
 
 
 def keras_cell_weights(cell: Cell, layer: Layer) -> List[Weight]:

@@ -6,9 +6,11 @@ Modules load lazily so that `--format json` never imports rich.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
-class RenderOptions(NamedTuple):
+from ..records import TupleRecord
+
+class RenderOptions(TupleRecord):
     color: bool = False
     width: Optional[int] = None  # table width; None means Keras's default (88, or 108 for graphs)
     columns: Tuple[str, ...] = ("params",)  # the summary's figure columns, from SUMMARY_COLUMNS

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..diagnostics import Problem
+from ..records import TupleRecord
 
 
-class Location(NamedTuple):
+class Location(TupleRecord):
     """A 1-based line and column in a file (or a command-line argument). Immutable; a NamedTuple
     rather than a dataclass because a dataclass costs milliseconds to define at start-up."""
 
@@ -132,7 +133,7 @@ def _location(event, file: Optional[str]) -> Location:
     return Location(file, mark.line + 1, mark.column + 1, content_column)
 
 
-class _Anchored(NamedTuple):
+class _Anchored(TupleRecord):
     value: Any
     size: int  # nodes, counting what its own aliases stand for
     height: int  # levels of nesting inside it

@@ -140,8 +140,6 @@ def droppable_names(definitions: List[LayerDef]) -> set:
 
 def without_names(definition: LayerDef, droppable: set) -> LayerDef:
     """A copy of ``definition`` (and its nested layers) without the droppable names."""
-    from dataclasses import replace
-
     from ..spec.model import Argument
 
     keywords = {}
@@ -154,7 +152,7 @@ def without_names(definition: LayerDef, droppable: set) -> LayerDef:
         keywords[key] = Argument(value, argument.location)
     positional = [Argument(without_names(argument.value, droppable), argument.location)
                   if isinstance(argument.value, LayerDef) else argument for argument in definition.positional]
-    return replace(definition, keywords=keywords, positional=positional)
+    return definition._replace(keywords=keywords, positional=positional)
 
 
 def source_name(file: Optional[str]) -> str:

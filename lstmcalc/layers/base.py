@@ -84,6 +84,9 @@ class Weight:
     # The verifier's random values: "random" (Glorot-like, around 0) or "positive" (in [0.5, 1.5):
     # variances and standard deviations, which must not be negative).
     initial: str = "random"
+    # A PyTorch buffer (BatchNorm1d's running_mean, running_var, num_batches_tracked): in the
+    # state_dict and the weights file, but not a parameter, so no count includes it.
+    buffer: bool = False
 
     @property
     def size(self) -> int:
@@ -118,7 +121,7 @@ class InputValues(NamedTuple):
 
 def weights_expression(weights: Sequence[Weight]) -> Expression:
     """The sum of each weight's shape product: ``64 × 128 + 128``."""
-    return plus(*(times(*weight.shape) for weight in weights))
+    return plus(*(times(*weight.shape) for weight in weights if not weight.buffer))
 
 
 class Rank(NamedTuple):

@@ -88,6 +88,10 @@ class BatchNorm1d(TorchModule):
                            "before it (and after it, to go back)")
             raise self.refuses("H004", "RuntimeError", f"{stored} should contain {channels} elements not {wanted}",
                                advice + "; nn.BatchNorm1d normalises dim 1.", inputs, argument="num_features")
+        if self["affine"] and channels == 0:
+            raise self.refuses("H004", "IndexError", "select(): index 0 out of range for tensor of size [0] at "
+                                                     "dimension 0", "Give it at least one channel, or `affine: false`.",
+                               inputs, argument="num_features")
         if dtype.startswith(("int", "uint", "bool")):
             raise self.refuses("H008", "NotImplementedError",
                                f'"batch_norm" not implemented for \'{SCALAR_NAMES.get(dtype, dtype)}\'',

@@ -115,8 +115,30 @@ SET_OPTION = click.option("--set", "bindings", multiple=True, metavar="NAME=VALU
                                "--set hidden_size=128 (repeatable).")
 CLASS_OPTION = click.option("--class", "class_name", metavar="NAME",
                             help="PyTorch source: the nn.Module class to read when the file defines several.")
-DTYPE_OPTION = click.option("--dtype", help="Input dtype with --input [default: float32; for a PyTorch source "
-                                            "whose input goes into an Embedding: int64].")
+def parse_dtypes(context, parameter, value: Optional[str]) -> Optional[Tuple[Optional[str], ...]]:
+    """``float32;int64`` → ("float32", "int64"): one dtype per input, in --input's order; an empty
+    part keeps that input's default. Each is checked as a spec's input dtype is."""
+    if value is None:
+        return None
+    from .spec.reader import DTYPES
+    from .suggest import closest
+
+    dtypes = []
+    for part in value.split(";"):
+        part = part.strip()
+        if part and part not in DTYPES:
+            suggestion = closest(part, DTYPES)
+            raise click.BadParameter(f"unknown dtype {part!r}; an input's dtype is one of {', '.join(DTYPES)}"
+                                     + (f" (did you mean {suggestion!r}?)" if suggestion else ""))
+        dtypes.append(part or None)
+    return tuple(dtypes)
+
+
+DTYPE_OPTION = click.option("--dtype", metavar="DTYPE", callback=parse_dtypes,
+                            help="Input dtype with --input [default: float32; for a PyTorch source "
+                                 "whose input goes into an Embedding: int64]. Several inputs: one per input in "
+                                 "--input's order, \"float32;int64\" (an empty part keeps that input's default); "
+                                 "one value sets the first input's only.")
 
 
 def is_python_source(arguments: Sequence[str]) -> bool:
@@ -124,31 +146,46 @@ def is_python_source(arguments: Sequence[str]) -> bool:
     return len(arguments) == 1 and arguments[0].endswith(".py") and os.path.isfile(arguments[0])
 
 
+def input_dtypes(dtypes: Optional[Tuple[Optional[str], ...]], shapes: int) -> Tuple[Optional[str], ...]:
+    """--dtype's values for ``shapes`` inputs given with --input: one value is the first input's (as
+    before several inputs could be given); several must be one per input."""
+    if dtypes is None:
+        return (None,)
+    if len(dtypes) > 1 and len(dtypes) != shapes:
+        raise click.BadParameter(f"{len(dtypes)} dtypes for {shapes} input shape(s) given with --input; give one "
+                                 "dtype per input in the same order, e.g. --input \"30,12;5\" --dtype "
+                                 "\"float32;int64\", or one dtype for the first input", param_hint="--dtype")
+    return dtypes
+
+
 def _load_report(arguments: Sequence[str], input_shape: Optional[str], batch_size: Optional[int],
-                 name: Optional[str], dtype: Optional[str], bindings: Optional[Dict[str, Any]] = None,
-                 framework: str = "keras", class_name: Optional[str] = None):
+                 name: Optional[str], dtype: Optional[Tuple[Optional[str], ...]],
+                 bindings: Optional[Dict[str, Any]] = None, framework: str = "keras",
+                 class_name: Optional[str] = None):
     from . import api
 
     if is_python_source(arguments):
         # --input, --dtype and --batch-size give what PyTorch source does not say.
         from .readers.python_torch import SourceOptions
 
-        # A forward() taking several inputs: their shapes in its order, `--input 30,12;5`.
+        # A forward() taking several inputs: their shapes in its order, `--input 30,12;5`, and their
+        # dtypes, `--dtype "float32;int64"`.
         shapes = [parse_shape(part) for part in input_shape.split(";")] if input_shape is not None else [None]
-        options = SourceOptions(shapes[0], dtype, batch_size, class_name, more_inputs=tuple(shapes[1:]))
+        dtypes = input_dtypes(dtype, len(shapes))
+        options = SourceOptions(shapes[0], dtypes[0], batch_size, class_name, more_inputs=tuple(shapes[1:]),
+                                more_dtypes=tuple(dtypes[1:]))
         return api.analyze(arguments[0], batch_size=batch_size, bindings=bindings, source=options)
     if class_name is not None:
         raise click.UsageError("--class picks the nn.Module class of a PyTorch source (a .py file)")
     if bindings and (input_shape is not None or len(arguments) != 1 or os.path.exists(arguments[0])):
         raise click.UsageError("--set binds names of Python source (a .py file or Keras code given in quotes)")
-    dtype = dtype or "float32"
-
     if input_shape is not None:
         if not arguments:
             raise click.UsageError("with --input, give the layers as Keras calls, e.g. "
                                    "lstmcalc summary --input 50,10 \"LSTM(64)\" \"Dense(1)\"")
+        (first,) = input_dtypes(dtype, 1)
         return api.analyze_layers(parse_shape(input_shape), list(arguments), batch_size=batch_size,
-                                  name=name, dtype=dtype, framework=framework)
+                                  name=name, dtype=first or "float32", framework=framework)
     if len(arguments) != 1:
         raise click.UsageError("give one spec file (or -), or --input SHAPE followed by layers "
                                "in Keras call syntax")

@@ -38,8 +38,9 @@ class NameIndex:
 
 
 def count(weights: List[Weight]) -> int:
-    """Parameters are always the sum of the weights' sizes — never a formula of their own."""
-    return sum(weight.size for weight in weights)
+    """Parameters are always the sum of the weights' sizes — never a formula of their own (a
+    PyTorch buffer is no parameter)."""
+    return sum(weight.size for weight in weights if not weight.buffer)
 
 
 class InputReport(TupleRecord):
@@ -165,7 +166,7 @@ class Totals(TupleRecord):
 
 
 def _bytes(weights: List[Weight]) -> int:
-    return sum(weight.size * DTYPE_BYTES.get(weight.dtype, 4) for weight in weights)
+    return sum(weight.size * DTYPE_BYTES.get(weight.dtype, 4) for weight in weights if not weight.buffer)
 
 
 def compute_totals(layers: List[LayerReport]) -> Totals:

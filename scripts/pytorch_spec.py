@@ -182,11 +182,17 @@ def seeded_rng(case_id):
 
 
 def randomise(module, rng, low=-0.7, high=0.7):
-    """Every parameter (biases included) to seeded uniform values, so layouts and gate orders matter."""
+    """Every parameter (biases included) to seeded uniform values, so layouts and gate orders matter;
+    then the floating buffers (BatchNorm1d's running_mean, and running_var in [0.5, 1.5): a variance)."""
     with torch.no_grad():
         for _, parameter in module.named_parameters():
             parameter.copy_(torch.from_numpy(rng.uniform(low, high, size=tuple(parameter.shape))
                                              .astype(np.float32)).to(parameter.dtype))
+        for name, buffer in module.named_buffers():
+            if buffer.is_floating_point():
+                low_, high_ = (0.5, 1.5) if name.endswith("running_var") else (low, high)
+                buffer.copy_(torch.from_numpy(rng.uniform(low_, high_, size=tuple(buffer.shape))
+                                              .astype(np.float32)).to(buffer.dtype))
 
 
 def tensors_of(result):

@@ -108,6 +108,18 @@ def convert(entry, weights, name, keras_layers=None):
     if kind == "LayerNorm":
         return {"weight": weights[f"{name}/gamma"], "bias": weights[f"{name}/beta"]}, \
             ["weight = gamma, bias = beta; eps = Keras epsilon"]
+    if kind == "BatchNorm1d":
+        converted = {}
+        if entry.get("affine", True):
+            gamma = weights.get(f"{name}/gamma")
+            converted["weight"] = gamma if gamma is not None else np.ones_like(weights[f"{name}/moving_mean"])
+            if entry.get("bias", True):
+                converted["bias"] = weights[f"{name}/beta"]
+        converted.update(running_mean=weights[f"{name}/moving_mean"], running_var=weights[f"{name}/moving_variance"],
+                         num_batches_tracked=np.array(0, dtype=np.int64))
+        return converted, ["weight = gamma (ones without scale), bias = beta, running_mean = moving_mean, "
+                           "running_var = moving_variance, num_batches_tracked = 0; eps = epsilon, "
+                           "momentum = 1 - Keras momentum; channels (dim 1) = Keras's axis"]
     if kind == "Conv1d":
         converted = {"weight": weights[f"{name}/kernel"].transpose(2, 1, 0)}
         if f"{name}/bias" in weights:

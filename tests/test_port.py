@@ -217,7 +217,8 @@ NUMERICS = FIXTURES / "pytorch" / "numerics"
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
             "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
-            "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate"}
+            "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate",
+            "batchnorm1d-no-running-stats": "track_running_stats"}
 
 
 @pytest.mark.parametrize("case_id", sorted(path.stem for path in NUMERICS.glob("*.npz")))

@@ -67,9 +67,11 @@ def direct_outputs(case: dict):
 def compare_layer(recorded: dict, shapes, weights, dtypes) -> None:
     assert [list(shape) for shape in shapes] == recorded["output_shapes"], recorded["name"]
     assert [torch_dtype(dtype) for dtype in recorded["output_dtypes"]] == list(dtypes), recorded["name"]
-    assert [(weight.name, list(weight.shape), weight.trainable) for weight in weights] == \
+    parameters = [weight for weight in weights if not weight.buffer]
+    assert [(weight.name, list(weight.shape), weight.trainable) for weight in parameters] == \
         [(p["name"], p["shape"], p["requires_grad"]) for p in recorded["parameters"]], recorded["name"]
-    assert sum(weight.size for weight in weights) == recorded["params"]
+    assert [weight.name for weight in weights if weight.buffer] == recorded["buffers"], recorded["name"]
+    assert sum(weight.size for weight in parameters) == recorded["params"]
 
 
 @pytest.mark.parametrize("case_id", sorted(MODULES))

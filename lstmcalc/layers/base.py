@@ -89,17 +89,20 @@ class TensorSpec(FrozenRecord):
 class Weight(FrozenRecord):
     """A weight tensor as the framework stores it. ``initial``: the verifier's random values,
     "random" (Glorot-like, around 0) or "positive" (in [0.5, 1.5): variances and standard
-    deviations, which must not be negative)."""
+    deviations, which must not be negative). ``buffer``: a PyTorch buffer (BatchNorm1d's
+    running_mean, running_var, num_batches_tracked), in the state_dict and the weights file but not
+    a parameter, so no count includes it."""
 
-    __slots__ = ("name", "shape", "trainable", "dtype", "initial")
+    __slots__ = ("name", "shape", "trainable", "dtype", "initial", "buffer")
 
     def __init__(self, name: str, shape: Tuple[Optional[int], ...], trainable: bool = True,
-                 dtype: str = "float32", initial: str = "random"):
+                 dtype: str = "float32", initial: str = "random", buffer: bool = False):
         self.name = name
         self.shape = shape
         self.trainable = trainable
         self.dtype = dtype
         self.initial = initial
+        self.buffer = buffer
 
     @property
     def size(self) -> int:
@@ -134,7 +137,7 @@ class InputValues(TupleRecord):
 
 def weights_expression(weights: Sequence[Weight]) -> Expression:
     """The sum of each weight's shape product: ``64 × 128 + 128``."""
-    return plus(*(times(*weight.shape) for weight in weights))
+    return plus(*(times(*weight.shape) for weight in weights if not weight.buffer))
 
 
 class Rank(TupleRecord):

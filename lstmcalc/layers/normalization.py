@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from ..shapes import Shape, format_shape
 from .arguments import Arg, anything, axis, boolean, number
@@ -145,6 +145,7 @@ class LayerNormalization(Layer):
 @register
 class BatchNormalization(Layer):
     keras_class = "BatchNormalization"
+    pytorch_module = "BatchNorm1d"
     examples = (Example("BatchNormalization()", ((6, 3),)),)
     keeps_shape = True
     statistics = ("μ, σ² = the batch's mean and variance per feature while training; moving_mean and "
@@ -219,3 +220,45 @@ class BatchNormalization(Layer):
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         return normalization_math(self, self.statistics, inputs, outputs)
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.BatchNorm1d, which normalises dim 1 of (N, C) or (N, C, L): over the last axis of a
+        sequence (N, T, F) it runs between Permutes (as a Conv1d), over axis 1 as it is. weight =
+        gamma, bias = beta, running_mean = moving_mean, running_var = moving_variance,
+        num_batches_tracked = 0; eps = epsilon (Keras's default 1e-3 is not torch's 1e-5, so it is
+        written out), momentum = 1 − momentum (Keras weighs the old average, torch the new batch).
+        Without scale but with center, weight is written as ones: torch's affine has a weight
+        whenever it has a bias, and ones compute the same."""
+        from .torch_normalization import momentum_complement
+
+        rank = len(inputs[0].shape)
+        (index,) = _resolve_axes(self, inputs[0].shape)
+        if rank not in (2, 3) or index == 0 or self["renorm"]:
+            raise refuse(self, framework, f"nn.BatchNorm1d normalises the features of (batch, features) or one axis "
+                                          f"after the batch of (batch, steps, features); this layer has axis "
+                                          f"{self['axis']} on a rank-{rank} input"
+                                          + (" and renorm (statistics torch does not keep)" if self["renorm"] else "")
+                                          + ".", "Port a BatchNormalization over the features of a rank-2 or rank-3 "
+                                                 "input, without renorm.")
+        arguments: Dict[str, Any] = {"num_features": inputs[0].shape[index], "eps": self["epsilon"],
+                                     "momentum": momentum_complement(self["momentum"])}
+        if not self["scale"] and not self["center"]:
+            arguments["affine"] = False
+        elif not self["center"]:
+            arguments["bias"] = False
+
+        def convert(own: "WeightArrays") -> "WeightArrays":
+            np = numpy_module()
+            converted = {}
+            if self["scale"] or self["center"]:
+                converted["weight"] = own["gamma"] if "gamma" in own else np.ones_like(own["beta"])
+            if self["center"]:
+                converted["bias"] = own["beta"]
+            converted.update(running_mean=own["moving_mean"], running_var=own["moving_variance"],
+                             num_batches_tracked=np.array(0, dtype="int64"))
+            return converted
+
+        channels_last = rank == 3 and index == 2
+        port_module(self, plan, Entry("BatchNorm1d", self.name, arguments), convert,
+                    layout="channels" if channels_last else "steps")
+

@@ -41,6 +41,7 @@ PYTORCH_FAMILIES: Dict[str, str] = {
                      "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
     **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose", "Unsqueeze", "Narrow", "Mean", "Amax"),
                     "torch_steps"),
+    "BatchNorm1d": "torch_normalization",
     **dict.fromkeys(("Cat", "Add", "Sub", "Mul", "Average", "Maximum", "Minimum"), "torch_merge"),
 }
 

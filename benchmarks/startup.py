@@ -1,13 +1,17 @@
 """Wall time of `lstmcalc summary` as a ratio to `python -c pass` (the interpreter's own start-up),
 and to importing only what each path cannot do without.
 
-    python benchmarks/startup.py [--runs 20] [--check-files 200]
+    python benchmarks/startup.py [--runs 20] [--check-files 200] [--instructions]
 
 Prints the fastest run of each command and its ratio to the bare interpreter; then issue 12's ratios:
 `summary --format json` against `python -c "import click, yaml, json"`, the rich table against
 that plus rich's console and table (targets: 1.25x), and `check` of 200 spec files in one call
 against 3 single-file runs (target: below 1.5x; with and without the verifier; the files are copies
 of the bundled specs whose forward pass is light, see LIGHT_MACS). Not a test: machines vary.
+
+On a shared machine wall times swing by ±20% with the other processes' load; ``--instructions``
+also counts the instructions each target command executes (valgrind's callgrind, when installed),
+which no load changes: the same ratios, reproducible to a fraction of a percent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = str(ROOT / "specs" / "seed_001_stacked_lstm.yaml")
@@ -108,10 +113,37 @@ def check_ratios(runs: int, count: int) -> None:
                   f"{3 * best['one'] * 1000:8.1f}ms: {best['many'] / (3 * best['one']):5.2f}x (target < 1.50x)")
 
 
+def instructions(command) -> Optional[int]:
+    """Instructions ``command`` executes (callgrind's "Collected"), or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    result = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV, check=False)
+    for line in result.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    return None
+
+
+def instruction_ratios() -> None:
+    """Issue 12's start-up ratios in instructions executed rather than wall time."""
+    print("instructions executed (callgrind)")
+    for label, floor, target in TARGETS:
+        counts = {name: instructions((dict(COMMANDS, **FLOORS))[name]) for name in (label, floor)}
+        if None in counts.values():
+            print("valgrind is not installed: no instruction counts")
+            return
+        print(f"{label} / {floor}: {counts[label] / 1e6:.0f}M / {counts[floor] / 1e6:.0f}M = "
+              f"{counts[label] / counts[floor]:.2f}x (target {target:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--check-files", type=int, default=200)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions with valgrind (steady on a busy machine)")
     args = parser.parse_args()
     commands = dict(COMMANDS, **FLOORS)
     for command in commands.values():  # warm the file cache and byte-code
@@ -125,6 +157,9 @@ def main() -> None:
     print()
     for label, floor, target in TARGETS:
         print(f"{label} / {floor}: {best[label] / best[floor]:.2f}x (target {target:.2f}x)")
+    if args.instructions:
+        print()
+        instruction_ratios()
     if args.check_files:
         print()
         check_ratios(args.runs, args.check_files)

@@ -81,8 +81,8 @@ def commands_page() -> str:
              "0 success, 1 the model or spec is invalid (or, for `diff`, the two differ), 2 usage errors. "
              "Shell completion: [Getting started](../getting-started.md#shell-completion).", ""]
     lines += [f"- [`lstmcalc {name}`](#lstmcalc-{name}) — {command.get_short_help_str(120)}"
-              for name, command in cli.commands.items()]
-    for name, command in cli.commands.items():
+              for name, command in cli.all_commands().items()]
+    for name, command in cli.all_commands().items():
         context = click.Context(command, info_name=name, parent=root)
         lines += ["", f"## lstmcalc {name}", "", "```text", command.get_usage(context), "```", ""]
         lines += [block + "\n" for block in _help_paragraphs(command.help or "")]

@@ -45,7 +45,7 @@ def test_the_pages_cover_the_code():
     from lstmcalc.diagnostics import CODES
     from lstmcalc.layers.registry import FRAMEWORK_FAMILIES
 
-    assert all(f"## lstmcalc {name}\n" in PAGES["commands.md"] for name in cli.commands)
+    assert all(f"## lstmcalc {name}\n" in PAGES["commands.md"] for name in cli.all_commands())
     assert all(f"[{code}](../diagnostics.md#" in PAGES["diagnostic-codes.md"] for code in CODES)
     for framework, page in (("keras", "keras-layers.md"), ("pytorch", "pytorch-layers.md")):
         assert all(f"\n## {name}\n" in PAGES[page] for name in FRAMEWORK_FAMILIES[framework])

@@ -35,6 +35,9 @@ class Entry:
     # entry of a layer: the tensors of the layer's own inputs).
     inputs: Optional[List[str]] = None
     initial_state: Optional[List[str]] = None
+    # Its outputs are a list (a Keras RNN with return_state: [output, states...]), so a reference
+    # to its first output says ``name[0]``.
+    listed: bool = False
 
     def to_spec(self, graph: bool = False) -> Dict[str, Any]:
         wiring: Dict[str, Any] = {}
@@ -58,6 +61,9 @@ class Link(NamedTuple):
     row: Optional[int] = None
     axes: Optional[Tuple[int, ...]] = None
     rows: Optional[int] = None
+    # The other framework's tensor equals row ``source_row`` (axis 0) of the ported layer's output:
+    # a Keras state (N, H) against one row of torch's h_n (D·num_layers, N, H).
+    source_row: Optional[int] = None
 
 
 @dataclass
@@ -73,6 +79,11 @@ class Counterpart:
     # The entry that takes the source layer's initial states (Keras's [h, c] as torch's (h_0, c_0),
     # each (1, N, H)); None when the layer has no counterpart taking them.
     state_entry: Optional[Entry] = None
+    # PyTorch → Keras: state_entry's initial states in Keras's order, as (which of the source's state
+    # tensors, which row of it): [(0, 0), (1, 0)] is [h_0[0], c_0[0]].
+    state_order: Optional[List[Tuple[int, int]]] = None
+    # What the layers taking its outputs in a graph may ask of it (Handover's hooks, for any consumer).
+    handover: Optional["Handover"] = None
 
 
 def no_weights(own: Arrays) -> Arrays:
@@ -99,7 +110,12 @@ class Handover:
     # the counterpart it belongs to.
     activation_slot: Optional[Tuple[Entry, Counterpart]] = None
     # Makes the Keras recurrent layer(s) a torch module became return the last step only (LastStep).
-    last_step: Optional[Callable[[], None]] = None
+    last_step: Optional[Callable[[], str]] = None
+    # The last step of a torch module's output as its Keras layer's final state(s), for a LastStep
+    # of an output that other layers take whole: (entries to write, the link of the step named so).
+    final_state: Optional[Callable[[str], Tuple[List[Entry], "Link"]]] = None
+    # (output, row) → the link to the Keras tensor equal to that row of a torch state tensor (h_n[k]).
+    rows: Optional[Callable[[int, int], "Link"]] = None
 
 
 class PortPlan:
@@ -118,6 +134,9 @@ class PortPlan:
         self.channels_owner = ""
         self.before = Handover()
         self.after = Handover()
+        # In a written graph: the links of the tensors the layer being ported takes (a model input:
+        # a link to itself; None where the written model has no tensor equal to it).
+        self.given: List[Optional[Link]] = []
 
     @property
     def entries(self) -> List[Entry]:

@@ -451,15 +451,23 @@ class Wiring:
 def is_chain(report: Report) -> bool:
     """A graph whose one input goes through its layers one after the other to its one output."""
     nodes = report.graph.nodes
+
+    def one_tensor(reference) -> bool:
+        """The first output: a recurrent layer's states are other tensors (Keras's ``lstm``
+        without an index is all of them)."""
+        record = report.layer(reference.name)
+        return reference.index == 0 or (reference.index is None and (record is None or
+                                                                     len(record.output_shapes or [None]) == 1))
+
     previous = report.inputs[0].name if len(report.inputs) == 1 else None
     for record in report.layers:
         node = nodes[record.name]
         if node.initial_state or [reference.name for reference in node.inputs] != [previous] or \
-                node.inputs[0].index not in (None, 0):
+                not one_tensor(node.inputs[0]):
             return False
         previous = record.name
-    # (the first output: a recurrent module's states are other tensors than its output)
-    return [(reference.name, reference.index or 0) for reference in report.graph.outputs] == [(previous, 0)]
+    outputs = report.graph.outputs
+    return [reference.name for reference in outputs] == [previous] and one_tensor(outputs[0])
 
 
 def _called_again(report: Report, layer, record, calls: Dict[str, int]):

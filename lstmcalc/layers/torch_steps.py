@@ -539,6 +539,19 @@ def one_or_more_dims(name: str, value: Any) -> Any:
 class Reduction(Reshaped):
     """x.mean(dim) / x.amax(dim): one value over the axes ``dim`` (the batch axis counted)."""
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Over every axis between the batch and the features (the steps of a batch-first sequence):
+        Keras's global pooling layer of that many axes whose PyTorch step this is."""
+        from .registry import all_layer_classes
+
+        rank = len(inputs[0].shape)
+        keras = [cls for cls in all_layer_classes(framework).values()
+                 if getattr(cls, "pytorch_step", "") == self.keras_class and getattr(cls, "dims", None) == rank - 2]
+        if inputs[0].batch_axis != 0 or set(self.axes(inputs)) != set(range(1, rank - 1)) or len(keras) != 1:
+            super().port_to(framework, inputs, plan)
+            return
+        port_module(self, plan, Entry(keras[0].keras_class, self.name, {"keepdims": True} if self["keepdim"] else {}))
+
     arguments = (Arg("dim", one_or_more_dims), Arg("keepdim", torch_bool, False))
     # The tensor method and NumPy's function computing it.
     method: ClassVar[str] = ""

@@ -237,6 +237,7 @@ class Wiring:
         self.source_graph = self.graph = bool(report.functional and not is_chain(report)) or len(report.inputs) > 1 \
             or any(len(self.references(report.graph.nodes[record.name].inputs)) > 1  # a Keras RNN's [out, h, c]
                    for record in report.layers)
+        plan.graph = self.source_graph
         self.links: Dict[Tuple[str, int], Any] = {}  # (source layer, output) → Link
         self.made: Dict[str, str] = {}  # a source tensor made by a written step (a state's row) → its entry
         self.handovers: Dict[str, Handover] = {}  # source layer → what the layers taking its outputs may ask of it

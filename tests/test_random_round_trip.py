@@ -89,10 +89,8 @@ def output_shapes(report):
 
 KERAS_GRAPHS = sorted(case_id for case_id, spec in CASES.items() if case_id.startswith("keras/") and "inputs" in spec)
 # Keras graphs whose PyTorch code has no Keras code back, and why.
-NO_WAY_BACK = {
-    # a Permute(0, 2, 1) that is no convolution's: ported as a layout swap, which graphs refuse
-    "keras/random-31-159": "channels-first layout",
-}
+# (none: a permute(0, 2, 1) that no Conv1d reads, as for keras/random-31-159, is a Keras Permute in a graph)
+NO_WAY_BACK: dict = {}
 
 
 @pytest.mark.parametrize("case_id", KERAS_GRAPHS)

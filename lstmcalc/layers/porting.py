@@ -137,6 +137,7 @@ class PortPlan:
         # In a written graph: the links of the tensors the layer being ported takes (a model input:
         # a link to itself; None where the written model has no tensor equal to it).
         self.given: List[Optional[Link]] = []
+        self.graph = False  # the source is a graph: its layers do not each take the one before
 
     @property
     def entries(self) -> List[Entry]:

@@ -294,12 +294,13 @@ class Reorder(Step):
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         """Swapping (channels, steps) around a Conv1d needs no Keras layer (Keras's Conv1D reads
-        channels last); other orders are Keras's Permute, whose dims leave the batch axis out."""
+        channels last) in a chain; other orders, and any in a graph, are Keras's Permute, whose
+        dims leave the batch axis out."""
         order = self.order(inputs)
         if inputs[0].batch_axis != 0 or order[0] != 0:
             raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
                          "Port a model whose tensors keep the batch first (batch_first: true).")
-        if order == (0, 2, 1):
+        if order == (0, 2, 1) and not plan.graph:
             plan.swapped(self.name)
             plan.add(Counterpart(self.name, [], no_weights, []))
             return

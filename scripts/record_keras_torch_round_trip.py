@@ -73,11 +73,15 @@ def read_back_options(code):
 
 
 def run_shapes(model, rng, timesteps=6, batch=2):
-    """The shapes of the model's outputs on a random input (unknown lengths: ``timesteps``)."""
+    """The shapes of the model's outputs on a random input (an unknown length: the size another
+    input has on that axis, which a merge may need it to equal; else ``timesteps``)."""
     arrays = []
     for tensor in model.inputs:
-        shape = [batch if tensor.shape[0] is None else tensor.shape[0]] + \
-            [dim if dim is not None else timesteps for dim in tensor.shape[1:]]
+        shape = [batch if tensor.shape[0] is None else tensor.shape[0]]
+        for axis, dim in enumerate(tensor.shape[1:], start=1):
+            known = [other.shape[axis] for other in model.inputs
+                     if len(other.shape) > axis and other.shape[axis] is not None]
+            shape.append(dim if dim is not None else (known[0] if known else timesteps))
         arrays.append(rng.integers(0, 2, size=shape).astype(str(tensor.dtype)) if "int" in str(tensor.dtype)
                       else rng.uniform(-1, 1, size=shape).astype("float32"))
     with warnings.catch_warnings():  # a one-input functional model takes the array unlisted too
@@ -92,6 +96,9 @@ def record(lstmcalc, only):
 
     rng = np.random.default_rng(7)
     results = {}
+    if only and os.path.exists(OUT):  # re-record these, keep the others
+        with open(OUT, encoding="utf-8") as handle:
+            results = json.load(handle)["cases"]
     with tempfile.TemporaryDirectory() as folder:
         for name, text in models():
             if only and name not in only:

@@ -202,3 +202,35 @@ def test_pytorch_graphs_without_an_exact_keras_equivalent_are_refused(case, tmp_
     assert finding["code"] == "P002" and words in finding["message"]
     assert finding["layer"] in (layer, None) and layer in finding["message"]
     assert not (tmp_path / "keras.npz").exists()
+
+
+SOURCE = '''import torch
+from torch import nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        out, (h, c) = self.lstm(x)
+        return self.head(out[:, -1, :]), {returned}
+'''
+
+
+@pytest.mark.parametrize("returned, code, words", [
+    # h[-1] of a one-layer module is the last step: with out[:, -1, :] also taken, the final h
+    # (return_state), once for both
+    ("h[-1]", 0, "layers.LSTM(units=8, return_sequences=True, return_state=True, name='lstm')(x)"),
+    # the states' stack (1, N, 8) itself: no Keras tensor
+    ("h", 1, "lstm[1] is a stack of states"),
+    ("c", 1, "lstm[2] is a stack of states"),
+])
+def test_convert_of_a_pytorch_graph_source_to_keras(returned, code, words, tmp_path):
+    source = tmp_path / "encoder.py"
+    source.write_text(SOURCE.format(returned=returned), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["convert", str(source), "--to", "keras", "--input", "6,4", "--batch-size", "3"])
+    assert result.exit_code == code, result.output
+    assert words in result.output

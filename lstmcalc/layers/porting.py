@@ -102,7 +102,9 @@ class Stack:
 
 @dataclass
 class Handover:
-    """What a layer leaves for the one after it (and only for that one)."""
+    """What a layer leaves for the one after it (and only for that one) — or, as a Counterpart's
+    ``handover`` in a graph, what it offers every layer taking its outputs (lstmcalc.port's Wiring
+    hands each the hooks that apply to it)."""
 
     # A Keras recurrent layer ported to a torch module that the next one may join (merge-stacks).
     stack: Optional[Stack] = None

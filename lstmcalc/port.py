@@ -364,14 +364,15 @@ class Wiring:
             given = self.references(node.initial_state)
             target = next((counterpart.state_entry for counterpart in written if counterpart.state_entry), None)
             if given and target is None:
-                one = "one-direction recurrent layer of one layer" if self.plan.target.name != DEFAULT else \
-                    "recurrent module of one layer (num_layers: 1)"
                 raise Problem("P002", f"{record.name} ({record.type}) takes initial states, which lstmcalc ports "
-                                      f"for a {one} only.", "Port the model without initial_state on this layer.")
+                                      "for a one-direction recurrent layer of one layer only.",
+                              "Port the model without initial_state on this layer.")
             order = next((counterpart.state_order for counterpart in written if counterpart.state_order), None)
-            if order is not None:  # torch's (h_0, c_0) stacks: Keras takes the state of each row in turn
-                states = [self.row(given[position], number, record.name) for position, number in order] \
-                    if given else []
+            states = []
+            if order is not None:  # torch's (h_0, c_0) stacks: each Keras layer takes its rows' states
+                for entry, rows in order:
+                    entry.initial_state = [self.row(given[position], number, record.name)
+                                           for position, number in rows] if given else None
             else:
                 states = [self.state(source, record.name) for source in given]
             self.plan.counterparts += written

@@ -97,6 +97,12 @@ GRAPHS = {
         TWO, [lstm("enc", "x"), lstm("dec", "y", initial_state=["enc[1]", "enc[2]"])], ["dec[0]"],
         [("LSTM", {"return_sequences": True, "return_state": True}), ("LSTM", {"initial_state": ["enc[1]", "enc[2]"]})],
         ["dec"]),
+    # two-layer modules: row l of (h_n, c_n) is Keras layer l's [h, c], each decoder layer's initial state
+    "states of two layers as initial states": (
+        TWO, [lstm("enc", "x", num_layers=2), lstm("dec", "y", num_layers=2, initial_state=["enc[1]", "enc[2]"])],
+        ["dec[0]"], [("LSTM", {"return_state": True}), ("LSTM", {"return_state": True, "inputs": "enc[0]"}),
+                     ("LSTM", {"initial_state": ["enc[1]", "enc[2]"]}),
+                     ("LSTM", {"initial_state": ["enc_l1[1]", "enc_l1[2]"], "inputs": "dec"})], ["dec_l1"]),
     # the output used whole and its last step: the last step is the final h (return_state), not
     # return_sequences false (the whole sequence is needed too)
     "last step of an output used whole": (
@@ -177,9 +183,6 @@ REFUSED = {
     "last step of a tensor no recurrent module made": (
         SEQUENCE, [{"type": "Linear", "name": "dense", "out_features": 3, "inputs": "x"},
                    {"type": "LastStep", "name": "p", "inputs": "dense"}], ["p"], "p", "last step of any tensor"),
-    "initial states of a two-layer module": (
-        TWO, [lstm("enc", "x", num_layers=2), lstm("dec", "y", num_layers=2, initial_state=["enc[1]", "enc[2]"])],
-        ["dec[0]"], "dec", "num_layers: 1"),
     "narrow of the steps of unknown length": (
         {"x": {"shape": [None, 4]}}, [lstm("a", "x"), {"type": "Narrow", "name": "early", "dim": 1, "start": 0,
                                                        "length": 2, "inputs": "a[0]"}],

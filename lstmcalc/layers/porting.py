@@ -79,9 +79,10 @@ class Counterpart:
     # The entry that takes the source layer's initial states (Keras's [h, c] as torch's (h_0, c_0),
     # each (1, N, H)); None when the layer has no counterpart taking them.
     state_entry: Optional[Entry] = None
-    # PyTorch → Keras: state_entry's initial states in Keras's order, as (which of the source's state
-    # tensors, which row of it): [(0, 0), (1, 0)] is [h_0[0], c_0[0]].
-    state_order: Optional[List[Tuple[int, int]]] = None
+    # PyTorch → Keras: the entries taking the initial states (one Keras layer per layer of a torch
+    # module), each with its states in Keras's order as (which of the source's state tensors, which
+    # row of it): [(0, 0), (1, 0)] is [h_0[0], c_0[0]].
+    state_order: Optional[List[Tuple[Entry, List[Tuple[int, int]]]]] = None
     # What the layers taking its outputs in a graph may ask of it (Handover's hooks, for any consumer).
     handover: Optional["Handover"] = None
 

@@ -541,11 +541,12 @@ class TorchRecurrent(TorchModule):
 
         plan.after.last_step = last_step
         counterpart.handover = Handover(last_step=last_step, final_state=final_state, rows=row)
-        if self.layers == 1:
-            # Keras's initial_state: each direction's states in turn, [h, c] (Bidirectional: forward's, then backward's).
-            counterpart.state_entry = layers[0]
-            counterpart.state_order = [(state, direction) for direction in range(self.directions)
-                                       for state in range(states)]
+        # Keras's initial_state of each layer: its rows of (h_0, c_0), each direction's states in turn
+        # ([h, c]; Bidirectional: forward's, then backward's).
+        counterpart.state_entry = layers[0]
+        counterpart.state_order = [(entry, [(state, index * self.directions + direction)
+                                            for direction in range(self.directions) for state in range(states)])
+                                   for index, entry in enumerate(layers)]
 
     # -- the same module as Keras stores it (explain) ------------------------------------------------
 

@@ -266,3 +266,49 @@ def test_convert_of_a_pytorch_graph_source_to_keras(returned, code, words, tmp_p
     result = CliRunner().invoke(cli, ["convert", str(source), "--to", "keras", "--input", "6,4", "--batch-size", "3"])
     assert result.exit_code == code, result.output
     assert words in result.output
+
+
+# PyTorch graphs run in real torch 2.13 and their port run in real Keras 3.15 on the same input
+# (tests/fixtures/keras/torch_graph_numerics, scripts/record_torch_graph_keras_numerics.py).
+NUMERICS = sorted((Path(__file__).resolve().parent / "fixtures" / "keras" / "torch_graph_numerics").glob("*.npz"))
+
+
+@pytest.mark.parametrize("path", NUMERICS, ids=[path.stem for path in NUMERICS])
+def test_ported_pytorch_graphs_give_torchs_outputs_in_real_keras(path, tmp_path):
+    import hashlib
+
+    from lstmcalc.api import analyze
+    from lstmcalc.readers.python_torch import SourceOptions
+    from lstmcalc.verify import VerifyOptions, verify_report
+
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    torch_outputs = sorted(key for key in arrays if key.startswith("torch/"))
+    # The recorded evidence: Keras's outputs are torch's.
+    for key in torch_outputs:
+        keras_output = arrays["keras/" + key.split("/")[1]]
+        assert keras_output.shape == arrays[key].shape
+        assert np.max(np.abs(keras_output - arrays[key])) <= TOLERANCE, key
+    # lstmcalc ports the recorded state_dict to the very weights Keras ran with ...
+    source = tmp_path / "model.py"
+    source.write_text(str(arrays["code"]), encoding="utf-8")
+    options = dict(zip(json.loads(str(arrays["read_back"]))[::2], json.loads(str(arrays["read_back"]))[1::2]))
+    samples = [tuple(None if size == "None" else int(size) for size in sample.split(","))
+               for sample in options["--input"].split(";")]
+    report = analyze(source, source=SourceOptions(samples[0], None, int(options["--batch-size"]),
+                                                  more_inputs=tuple(samples[1:])))
+    state_dict = {key[len("state_dict/"):]: value for key, value in arrays.items() if key.startswith("state_dict/")}
+    result = port_report(report, PortOptions(target="keras", weights=state_dict))
+    assert result.ok, result.diagnostics
+    assert {key: hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+            for key, value in result.weights.items()} == json.loads(str(arrays["keras_weights"]))
+    # ... and its own Keras forward pass of them gives Keras's recorded outputs.
+    keras = analyze_text(yaml.safe_dump(result.spec, sort_keys=False))
+    names = json.loads(str(arrays["input_names"]))
+    run = verify_report(keras, VerifyOptions(weights=result.weights,
+                                             inputs={name: arrays[f"inputs/{name}"] for name in names}))
+    assert run.ok, run.diagnostics
+    ours = list(run.outputs.values())
+    assert len(ours) == len(torch_outputs)
+    for index, value in enumerate(ours):
+        assert np.max(np.abs(value - arrays[f"keras/{index}"])) <= TOLERANCE, index

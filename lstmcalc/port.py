@@ -322,7 +322,7 @@ class Wiring:
             raise Problem("P002", f"{source[0]} leaves a channels-first tensor that {owner} takes; lstmcalc ports "
                                   "convolutions inside graphs as chains only.",
                           "Port the convolutions and the layers after them as one chain.")
-        whole = link.target + (f"[{link.target_index}]" if link.target_index else "")
+        whole = reference_of(link)
         if link.row is None:
             return whole
         key = f"{source[0]}[{source[1]}]"
@@ -405,7 +405,7 @@ class Wiring:
                                   f"Keras tensor equal to its row {number} (Keras's states are (batch, units)).",
                           "Pass another recurrent module's h_n and c_n (or a state.unsqueeze(0)).")
         link = given.rows(source[1], number)
-        return link.target + (f"[{link.target_index}]" if link.target_index else "")
+        return reference_of(link)
 
     def finish(self) -> None:
         """The written model's outputs, in the source's order; the entries swapping a tensor back
@@ -448,6 +448,11 @@ class Wiring:
             pending += [reference.partition("[")[0] for reference in (entry.inputs or []) + (entry.initial_state or [])]
         for counterpart in self.plan.counterparts:
             counterpart.entries = [entry for entry in counterpart.entries if entry.name in needed]
+
+
+def reference_of(link: Link) -> str:
+    """The written spec's reference to the tensor a link names: ``name`` or ``name[i]``."""
+    return link.target + (f"[{link.target_index}]" if link.target_index else "")
 
 
 def is_chain(report: Report) -> bool:
@@ -577,7 +582,7 @@ def _prove(result: PortResult, plan: PortPlan, given: Dict[str, "ndarray"]) -> N
                 ours = ours.transpose(link.axes)
             name = counterpart.source + (f"[{link.index}]" if link.index else "") + \
                 (f" row {link.source_row}" if link.source_row is not None else "")
-            there = link.target + (f"[{link.target_index}]" if link.target_index else "") + \
+            there = reference_of(link) + \
                 (f" row {link.row}" if link.row is not None else "")
             difference = (float(np.max(np.abs(ours.astype("float64") - theirs), initial=0.0))
                           if ours.shape == theirs.shape else float("inf"))

@@ -505,12 +505,9 @@ class TorchRecurrent(TorchModule):
             return top.name
 
         def with_states(entry: Entry) -> None:
-            """return_state: true on one Keras layer; the entry after it takes its output, [0]."""
+            """return_state: true on one Keras layer (listed: what takes its output takes [0])."""
             entry.arguments.get("layer", entry.arguments)["return_state"] = True
             entry.listed = True
-            position = entries.index(entry)
-            if position + 1 < len(entries) and entries[position + 1].inputs is None:
-                entries[position + 1].inputs = [f"{entry.name}[0]"]
 
         def row(output: int, number: int) -> Link:
             """Row ``number`` of h_n (output 1) or c_n (2), (D·num_layers, N, H): the state its

@@ -161,7 +161,14 @@ class PortPlan:
     # batch swapped, which a convolution needs on one side and every other layer on neither.
 
     def swap(self, name: str) -> Entry:
-        return Entry("Permute", name, {"dims": list(self.target.swap_dims)})
+        """A Permute swapping the two axes, named ``name`` (``name_2``, ... when a step of a source
+        graph, written as its own Permute, has that name)."""
+        taken = {entry.name for entry in self.entries}
+        candidate, count = name, 1
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        return Entry("Permute", candidate, {"dims": list(self.target.swap_dims)})
 
     def channels(self, owner: str) -> List[Entry]:
         """Entries that swap the axes before the convolution ``owner`` (a Permute named

@@ -12,13 +12,14 @@ forward pass of both models; it refuses (P003) when any tensor differs by more t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from .compute import built_layer, input_tensors
 from .diagnostics import Diagnostic, Problem, make
 from .layers.frameworks import DEFAULT, FRAMEWORKS
-from .layers.porting import Counterpart, PortPlan, no_weights
+from .layers.porting import Counterpart, Handover, Link, PortPlan, no_weights
 from .report import Report
 from .spec.source import Location
 
@@ -163,17 +164,9 @@ def ported_spec(report: Report, target: str, merge_stacks: bool = False,
 
 
 def _portable(report: Report, result: PortResult) -> bool:
-    """A valid stack (or a graph that is one: each layer taking the one before): port converts
-    nothing else."""
+    """A valid model: port converts nothing else (each layer says what it cannot port)."""
     if not report.ok or report.graph is None:
         result.diagnostics = list(report.errors)
-        return False
-    if ((report.functional and not is_chain(report)) or len(report.inputs) != 1) and \
-            FRAMEWORKS[result.options.target].name == DEFAULT:
-        result.diagnostics.append(make(
-            "P002", f"lstmcalc ports a {FRAMEWORKS[report.framework].title} graph only to PyTorch; to Keras it "
-                    "converts stacks (`input:` and `layers:`), and this spec is a graph.",
-            "Port the stack of layers on their own.", location=Location(report.file, None, None)))
         return False
     return True
 
@@ -244,8 +237,11 @@ class Wiring:
         self.source_graph = self.graph = bool(report.functional and not is_chain(report)) or len(report.inputs) > 1 \
             or any(len(self.references(report.graph.nodes[record.name].inputs)) > 1  # a Keras RNN's [out, h, c]
                    for record in report.layers)
+        plan.graph = self.source_graph
         self.links: Dict[Tuple[str, int], Any] = {}  # (source layer, output) → Link
         self.made: Dict[str, str] = {}  # a source tensor made by a written step (a state's row) → its entry
+        self.handovers: Dict[str, Handover] = {}  # source layer → what the layers taking its outputs may ask of it
+        self.previous: Optional[str] = None  # the source layer ported last (whose handover plan.before is)
         self.outputs: List[str] = []
         self.chained = False
 
@@ -269,9 +265,12 @@ class Wiring:
         node = self.report.graph.nodes[record.name]
         entries = self.plan.entries
         sources = self.references(node.inputs)
+        self.plan.given = [self.links.get(source) or (Link(0, source[0]) if self.report.layer(source[0]) is None
+                                                      else None) for source in sources]
         if len(sources) == 1 and not node.initial_state and entries:
             link = self.links.get(sources[0])
             self.chained = (link is not None and link.target == entries[-1].name and link.row is None and
+                            sources[0][0] == self.previous and
                             link.target_index == 0 and self.report.graph.consumers(sources[0][0]) == [record.name]
                             and sources[0] not in self.outputs_of_model())
         if not self.chained:
@@ -279,7 +278,26 @@ class Wiring:
                 raise Problem("P002", f"{record.name} takes a tensor other than the one a convolution before it "
                                       "left in PyTorch's channels-first layout; lstmcalc ports such graphs as chains "
                                       "only.", "Port the convolutions and the layers after them as one chain.")
-            self.plan.before = type(self.plan.before)()
+            self.plan.before = self.handover(record.name, sources)
+
+    def handover(self, name: str, sources: List[Tuple[str, int]]) -> Handover:
+        """What the layer that made ``name``'s one input left for the layers taking it (a torch
+        module's Keras layers: its last step, its states' rows); the last step as return_sequences:
+        false only for the one layer taking that output."""
+        found = Handover()
+        given = self.handovers.get(sources[0][0]) if len(sources) == 1 else None
+        if given is None:
+            return found
+        source = sources[0]
+        if source[1] == 0:
+            takers = [other for other, node in self.report.graph.nodes.items()
+                      if source in self.references(node.inputs) + self.references(node.initial_state)]
+            if takers == [name] and source not in self.outputs_of_model():
+                found.last_step = given.last_step
+            found.final_state = given.final_state
+        if given.rows is not None:
+            found.rows = functools.partial(given.rows, source[1])
+        return found
 
     def outputs_of_model(self) -> List[Tuple[str, int]]:
         return self.references(self.report.graph.outputs)
@@ -291,6 +309,12 @@ class Wiring:
         if link is None:
             if self.report.layer(source[0]) is None:
                 return source[0]  # a model input keeps its name
+            if source[0] in self.handovers and self.handovers[source[0]].rows is not None:
+                raise Problem("P002", f"{source[0]}[{source[1]}] is a stack of states (one row per layer and "
+                                      "direction, the batch axis second), and no Keras layer returns such a tensor "
+                                      f"whole (Keras's tensors keep the batch axis first); {owner} needs it.",
+                              "Take one row of it (h_n[-1] for the last layer's state), or use it only as another "
+                              "recurrent module's initial state.")
             raise Problem("P002", f"{source[0]}[{source[1]}] has no tensor of its own in the written model (it was "
                                   f"folded into a module's num_layers), and {owner} takes it.",
                           "Port without --merge-stacks.")
@@ -298,7 +322,7 @@ class Wiring:
             raise Problem("P002", f"{source[0]} leaves a channels-first tensor that {owner} takes; lstmcalc ports "
                                   "convolutions inside graphs as chains only.",
                           "Port the convolutions and the layers after them as one chain.")
-        whole = link.target + (f"[{link.target_index}]" if link.target_index else "")
+        whole = reference_of(link)
         if link.row is None:
             return whole
         key = f"{source[0]}[{source[1]}]"
@@ -337,16 +361,24 @@ class Wiring:
         if entries and not self.chained:
             del self.plan.counterparts[before:]  # the steps its inputs need go before it
             first = [self.tensor(source, record.name) for source in self.references(node.inputs)]
-            states = [self.state(source, record.name) for source in self.references(node.initial_state)]
+            given = self.references(node.initial_state)
+            target = next((counterpart.state_entry for counterpart in written if counterpart.state_entry), None)
+            if given and target is None:
+                raise Problem("P002", f"{record.name} ({record.type}) takes initial states, which lstmcalc ports "
+                                      "for a one-direction recurrent layer of one layer only.",
+                              "Port the model without initial_state on this layer.")
+            order = next((counterpart.state_order for counterpart in written if counterpart.state_order), None)
+            states = []
+            if order is not None:  # torch's (h_0, c_0) stacks: each Keras layer takes its rows' states
+                for entry, rows in order:
+                    entry.initial_state = [self.row(given[position], number, record.name)
+                                           for position, number in rows] if given else None
+            else:
+                states = [self.state(source, record.name) for source in given]
             self.plan.counterparts += written
             if entries[0].inputs is None:
                 entries[0].inputs = first
             if states:
-                target = next((counterpart.state_entry for counterpart in written if counterpart.state_entry), None)
-                if target is None:
-                    raise Problem("P002", f"{record.name} ({record.type}) takes initial states, which lstmcalc ports "
-                                          f"for a one-direction recurrent layer of one layer only.",
-                                  "Port the model without initial_state on this layer.")
                 target.initial_state = states
         elif node.initial_state:
             raise Problem("P002", f"{record.name} ({record.type}) takes initial states that lstmcalc cannot wire.",
@@ -358,7 +390,22 @@ class Wiring:
                 self.graph = True  # a layer whose entries are not a chain
         for counterpart in written:
             for link in counterpart.links:
-                self.links[(record.name, link.index)] = link
+                if link.source_row is None:
+                    self.links[(record.name, link.index)] = link
+            if counterpart.handover is not None:
+                self.handovers[record.name] = counterpart.handover
+        self.previous = record.name
+
+    def row(self, source: Tuple[str, int], number: int, owner: str) -> str:
+        """The written reference to row ``number`` of ``source``, a stack of states (torch's h_0 (D·num_layers,
+        N, H)) given as initial state to ``owner``: the Keras state (N, H) equal to that row."""
+        given = self.handovers.get(source[0])
+        if given is None or given.rows is None:
+            raise Problem("P002", f"{owner} takes {source[0]}[{source[1]}] as an initial state; lstmcalc finds no "
+                                  f"Keras tensor equal to its row {number} (Keras's states are (batch, units)).",
+                          "Pass another recurrent module's h_n and c_n (or a state.unsqueeze(0)).")
+        link = given.rows(source[1], number)
+        return reference_of(link)
 
     def finish(self) -> None:
         """The written model's outputs, in the source's order; the entries swapping a tensor back
@@ -372,6 +419,20 @@ class Wiring:
         if self.graph:
             self.outputs = [self.tensor(source, "the model's outputs") for source in self.outputs_of_model()]
             self.prune()
+            self.first_outputs()
+
+    def first_outputs(self) -> None:
+        """A reference to an entry whose outputs are a list (a Keras RNN with return_state, which it
+        may have become after layers took its output) names its first output: ``name[0]``."""
+        listed = {entry.name for entry in self.plan.entries if entry.listed}
+
+        def first(reference: str) -> str:
+            return f"{reference}[0]" if reference in listed else reference
+
+        for entry in self.plan.entries:
+            entry.inputs = None if entry.inputs is None else [first(item) for item in entry.inputs]
+            entry.initial_state = None if entry.initial_state is None else [first(item) for item in entry.initial_state]
+        self.outputs = [first(item) for item in self.outputs]
 
     def prune(self) -> None:
         """Leave out the steps written for a source tensor that nothing uses (the last step of an
@@ -389,16 +450,31 @@ class Wiring:
             counterpart.entries = [entry for entry in counterpart.entries if entry.name in needed]
 
 
+def reference_of(link: Link) -> str:
+    """The written spec's reference to the tensor a link names: ``name`` or ``name[i]``."""
+    return link.target + (f"[{link.target_index}]" if link.target_index else "")
+
+
 def is_chain(report: Report) -> bool:
     """A graph whose one input goes through its layers one after the other to its one output."""
     nodes = report.graph.nodes
+
+    def one_tensor(reference) -> bool:
+        """The first output: a recurrent layer's states are other tensors (Keras's ``lstm``
+        without an index is all of them)."""
+        record = report.layer(reference.name)
+        return reference.index == 0 or (reference.index is None and (record is None or
+                                                                     len(record.output_shapes or [None]) == 1))
+
     previous = report.inputs[0].name if len(report.inputs) == 1 else None
     for record in report.layers:
         node = nodes[record.name]
-        if node.initial_state or [reference.name for reference in node.inputs] != [previous]:
+        if node.initial_state or [reference.name for reference in node.inputs] != [previous] or \
+                not one_tensor(node.inputs[0]):
             return False
         previous = record.name
-    return [reference.name for reference in report.graph.outputs] == [previous]
+    outputs = report.graph.outputs
+    return [reference.name for reference in outputs] == [previous] and one_tensor(outputs[0])
 
 
 def _called_again(report: Report, layer, record, calls: Dict[str, int]):
@@ -492,8 +568,11 @@ def _prove(result: PortResult, plan: PortPlan, given: Dict[str, "ndarray"]) -> N
         for link in counterpart.links:
             if link.target not in second.arrays:
                 continue  # a tensor of the source that the written graph does not compute (unused)
-            theirs = _batch_first(first.arrays[counterpart.source][link.index],
-                                  report.layer(counterpart.source).output_batch_axes[link.index])
+            theirs, axis = first.arrays[counterpart.source][link.index], \
+                report.layer(counterpart.source).output_batch_axes[link.index]
+            if link.source_row is not None:  # one row of a stack of states: the batch axis moves up
+                theirs, axis = theirs[link.source_row], None if axis is None else axis - 1
+            theirs = _batch_first(theirs, axis)
             ours = second.arrays[link.target][link.target_index]
             if link.row is not None:
                 ours = ours[link.row]
@@ -501,8 +580,9 @@ def _prove(result: PortResult, plan: PortPlan, given: Dict[str, "ndarray"]) -> N
                 ours = _batch_first(ours, target.layer(link.target).output_batch_axes[link.target_index])
             if link.axes is not None:
                 ours = ours.transpose(link.axes)
-            name = counterpart.source + (f"[{link.index}]" if link.index else "")
-            there = link.target + (f"[{link.target_index}]" if link.target_index else "") + \
+            name = counterpart.source + (f"[{link.index}]" if link.index else "") + \
+                (f" row {link.source_row}" if link.source_row is not None else "")
+            there = reference_of(link) + \
                 (f" row {link.row}" if link.row is not None else "")
             difference = (float(np.max(np.abs(ours.astype("float64") - theirs), initial=0.0))
                           if ours.shape == theirs.shape else float("inf"))

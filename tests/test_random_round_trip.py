@@ -74,3 +74,42 @@ def by_position(model_facts):
                [reference(item) for item in states], *rest)
               for name, kind, settings, inputs, states, *rest in model_facts["layers"]]
     return {**model_facts, "layers": layers, "outputs": [reference(item) for item in model_facts["outputs"]]}
+
+
+def output_shapes(report):
+    """The shapes of a model's outputs, in order (a reference to a layer with several outputs: each)."""
+    shapes = []
+    for reference in report.graph.outputs:
+        record = report.layer(reference.name)
+        found = record.output_shapes if record is not None else \
+            [next(item.shape for item in report.inputs if item.name == reference.name)]
+        shapes += found if reference.index is None else [found[reference.index]]
+    return [tuple(shape) for shape in shapes]
+
+
+KERAS_GRAPHS = sorted(case_id for case_id, spec in CASES.items() if case_id.startswith("keras/") and "inputs" in spec)
+# Keras graphs whose PyTorch code has no Keras code back, and why.
+# (none: a permute(0, 2, 1) that no Conv1d reads, as for keras/random-31-159, is a Keras Permute in a graph)
+NO_WAY_BACK: dict = {}
+
+
+@pytest.mark.parametrize("case_id", KERAS_GRAPHS)
+def test_a_keras_graph_through_pytorch_code_back_to_keras_code_keeps_its_counts_and_shapes(case_id):
+    report = analyze_text(yaml.safe_dump(CASES[case_id], sort_keys=False), file="random.yaml")
+    try:
+        torch_code = WRITERS["pytorch"].write(report)
+    except NotConvertible:
+        return  # what PyTorch cannot express: test_what_convert_writes_reads_back_as_the_same_model
+    torch_report = read_back(torch_code, "pytorch", like=in_framework(report, "pytorch"))
+    try:
+        keras_code = WRITERS["keras"].write(torch_report)
+    except NotConvertible as refused:
+        assert NO_WAY_BACK.get(case_id, "(not refused)") in str(refused)
+        return
+    assert case_id not in NO_WAY_BACK
+    back = read_back(keras_code, "keras")
+    assert back.ok, back.errors
+    assert (back.totals.params, back.totals.trainable_params) == (report.totals.params, report.totals.trainable_params)
+    assert [(tuple(item.shape), item.dtype) for item in back.inputs] == \
+        [(tuple(item.shape), item.dtype) for item in report.inputs]
+    assert output_shapes(back) == output_shapes(report)

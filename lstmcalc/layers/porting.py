@@ -30,12 +30,16 @@ class Entry(Record):
     first entry of a layer: the tensors of the layer's own inputs)."""
 
     def __init__(self, type: str, name: str, arguments: Optional[Dict[str, Any]] = None,
-                 inputs: Optional[List[str]] = None, initial_state: Optional[List[str]] = None):
+                 inputs: Optional[List[str]] = None, initial_state: Optional[List[str]] = None,
+                 listed: bool = False):
         self.type = type
         self.name = name
         self.arguments: Dict[str, Any] = {} if arguments is None else arguments
         self.inputs = inputs
         self.initial_state = initial_state
+        # Its outputs are a list (a Keras RNN with return_state: [output, states...]), so a reference
+        # to its first output says ``name[0]``.
+        self.listed = listed
 
     def to_spec(self, graph: bool = False) -> Dict[str, Any]:
         wiring: Dict[str, Any] = {}
@@ -59,6 +63,9 @@ class Link(TupleRecord):
     row: Optional[int] = None
     axes: Optional[Tuple[int, ...]] = None
     rows: Optional[int] = None
+    # The other framework's tensor equals row ``source_row`` (axis 0) of the ported layer's output:
+    # a Keras state (N, H) against one row of torch's h_n (D·num_layers, N, H).
+    source_row: Optional[int] = None
 
 
 class Counterpart(Record):
@@ -69,12 +76,20 @@ class Counterpart(Record):
     the layer has no counterpart taking them."""
 
     def __init__(self, source: str, entries: List[Entry], convert: Converter, links: List[Link],
-                 state_entry: Optional[Entry] = None):
+                 state_entry: Optional[Entry] = None,
+                 state_order: Optional[List[Tuple[Entry, List[Tuple[int, int]]]]] = None,
+                 handover: Optional["Handover"] = None):
         self.source = source
         self.entries = entries
         self.convert = convert
         self.links = links
         self.state_entry = state_entry
+        # PyTorch → Keras: the entries taking the initial states (one Keras layer per layer of a torch
+        # module), each with its states in Keras's order as (which of the source's state tensors, which
+        # row of it): [(0, 0), (1, 0)] is [h_0[0], c_0[0]].
+        self.state_order = state_order
+        # What the layers taking its outputs in a graph may ask of it (Handover's hooks, for any consumer).
+        self.handover = handover
 
 
 def no_weights(own: Arrays) -> Arrays:
@@ -92,18 +107,27 @@ class Stack(Record):
 
 
 class Handover(Record):
-    """What a layer leaves for the one after it (and only for that one): ``stack``, a Keras
-    recurrent layer ported to a torch module that the next one may join (merge-stacks);
-    ``activation_slot``, the Keras layer (Dense, Conv1D) whose activation the next torch
-    activation module may be, and the counterpart it belongs to; ``last_step``, which makes the
-    Keras recurrent layer(s) a torch module became return the last step only (LastStep)."""
+    """What a layer leaves for the one after it (and only for that one) — or, as a Counterpart's
+    ``handover`` in a graph, what it offers every layer taking its outputs (lstmcalc.port's Wiring
+    hands each the hooks that apply to it): ``stack``, a Keras recurrent layer ported to a torch
+    module that the next one may join (merge-stacks); ``activation_slot``, the Keras layer (Dense,
+    Conv1D) whose activation the next torch activation module may be, and the counterpart it
+    belongs to; ``last_step``, which makes the Keras recurrent layer(s) a torch module became
+    return the last step only (LastStep), naming the layer; ``final_state``, the last step of a
+    torch module's output as its Keras layer's final state(s), for a LastStep of an output that
+    other layers take whole (entries to write, the link of the step named so); ``rows``, (output,
+    row) → the link to the Keras tensor equal to that row of a torch state tensor (h_n[k])."""
 
     def __init__(self, stack: Optional[Stack] = None,
                  activation_slot: Optional[Tuple[Entry, Counterpart]] = None,
-                 last_step: Optional[Callable[[], None]] = None):
+                 last_step: Optional[Callable[[], str]] = None,
+                 final_state: Optional[Callable[[str], Tuple[List[Entry], "Link"]]] = None,
+                 rows: Optional[Callable[[int, int], "Link"]] = None):
         self.stack = stack
         self.activation_slot = activation_slot
         self.last_step = last_step
+        self.final_state = final_state
+        self.rows = rows
 
 
 class PortPlan:
@@ -122,6 +146,10 @@ class PortPlan:
         self.channels_owner = ""
         self.before = Handover()
         self.after = Handover()
+        # In a written graph: the links of the tensors the layer being ported takes (a model input:
+        # a link to itself; None where the written model has no tensor equal to it).
+        self.given: List[Optional[Link]] = []
+        self.graph = False  # the source is a graph: its layers do not each take the one before
 
     @property
     def entries(self) -> List[Entry]:
@@ -142,7 +170,14 @@ class PortPlan:
     # batch swapped, which a convolution needs on one side and every other layer on neither.
 
     def swap(self, name: str) -> Entry:
-        return Entry("Permute", name, {"dims": list(self.target.swap_dims)})
+        """A Permute swapping the two axes, named ``name`` (``name_2``, ... when a step of a source
+        graph, written as its own Permute, has that name)."""
+        taken = {entry.name for entry in self.entries}
+        candidate, count = name, 1
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        return Entry("Permute", candidate, {"dims": list(self.target.swap_dims)})
 
     def channels(self, owner: str) -> List[Entry]:
         """Entries that swap the axes before the convolution ``owner`` (a Permute named

@@ -1171,7 +1171,8 @@ def port_recurrent(layer: Layer, copies: Sequence["Recurrent"], inputs: Sequence
                             **{k: v for k, v in module.arguments.items() if k not in ("hidden_size", "num_layers")}}
         stack.counterpart.links.clear()  # the lower layer's output is inside the module now
     else:
-        module, index = Entry(first.pytorch_module, layer.name, arguments), 0
+        # (listed: torch's module returns (output, states); a model output of it names output [0])
+        module, index = Entry(first.pytorch_module, layer.name, arguments, listed=True), 0
         entries.append(module)
     prefixes = [""] if len(copies) == 1 else ["forward/", "backward/"]
 

@@ -56,9 +56,30 @@ class Join(Step):
     def joined_code(self, variables: Sequence[str], inputs: Sequence[TensorSpec]) -> str:
         raise NotImplementedError
 
+    def keras_arguments(self, inputs: Sequence[TensorSpec]) -> dict:
+        """The arguments of the Keras merge layer computing it."""
+        return {}
+
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        raise refuse(self, framework, "lstmcalc ports a PyTorch model's modules as a chain, and this step joins "
-                                      "several tensors.", "Port the model's chain of modules on its own.")
+        """The Keras merge layer whose PyTorch step this is (Keras's Concatenate is torch.cat, ...),
+        on tensors of one rank with the batch axis first: Keras aligns lower-rank inputs after the
+        batch axis, torch on the right across it."""
+        from .porting import Entry, port_module
+        from .registry import all_layer_classes
+
+        keras = next((cls for cls in all_layer_classes(framework).values()
+                      if getattr(cls, "pytorch_step", "") == self.keras_class), None)
+        if keras is None:
+            raise refuse(self, framework, "lstmcalc has no Keras merge layer for it.", "Port the model without it.")
+        if any(tensor.batch_axis != 0 for tensor in inputs):
+            raise refuse(self, framework, "it joins tensors whose batch axis is not first, which Keras's layers "
+                                          "always keep first.", "Port a model whose tensors keep the batch first "
+                                                                "(batch_first: true).")
+        if len({len(tensor.shape) for tensor in inputs}) > 1:
+            raise refuse(self, framework, "its inputs differ in rank, which torch aligns on the right (across the "
+                                          "batch axis) and Keras after the batch axis.",
+                         "Give the inputs the same rank.")
+        port_module(self, plan, Entry(keras.keras_class, self.name, self.keras_arguments(inputs)))
 
 
 @register
@@ -97,6 +118,15 @@ class Cat(Join):
 
     def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
         return [inputs[0].batch_axis] * count
+
+    def keras_arguments(self, inputs: Sequence[TensorSpec]) -> dict:
+        """Keras's Concatenate counts the batch axis as torch does (both keep it first): the same
+        axis, unless it is the batch axis, which Keras's merges never join."""
+        if self.axis(inputs) == inputs[0].batch_axis:
+            raise refuse(self, "keras", "it joins the tensors along the batch axis, which Keras's Concatenate "
+                                        "never does (its layers keep every sample apart).",
+                         "Join the tensors along a feature axis (dim=-1).")
+        return {"axis": self["dim"]}
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

@@ -22,7 +22,7 @@ from .base import (Amount, Arrays, Example, Forward, Layer, MacCount, Masks, Ten
 from .explanation import (Block, Context, Equation, Formula, FrameworkView, Math, Symbol, TensorRow, ToolCount,
                           WeightRow, count_text, tensor_text, weight_text)
 from .figures import repeated
-from .porting import Counterpart, Entry, Link, refuse
+from .porting import Counterpart, Entry, Handover, Link, refuse
 from .recurrent import GRU as KerasGRU, LSTM as KerasLSTM, SimpleRNN as KerasSimpleRNN, Cell, Gate, \
     keras_cell_weights, pytorch_cell_weights
 from .time_loop import Step, run_recurrence
@@ -496,13 +496,54 @@ class TorchRecurrent(TorchModule):
             return converted
 
         counterpart = plan.add(Counterpart(self.name, entries, convert, [Link(0, layers[-1].name)]))
+        states = len(self.state_names)
 
         def last_step() -> str:
             top = layers[-1]
             top.arguments.get("layer", top.arguments)["return_sequences"] = False
-            counterpart.links.clear()  # the Keras layer no longer returns the sequence
+            counterpart.links[:] = [link for link in counterpart.links if link.index != 0]  # no sequence now
             return top.name
+
+        def with_states(entry: Entry) -> None:
+            """return_state: true on one Keras layer (listed: what takes its output takes [0])."""
+            entry.arguments.get("layer", entry.arguments)["return_state"] = True
+            entry.listed = True
+
+        def row(output: int, number: int) -> Link:
+            """Row ``number`` of h_n (output 1) or c_n (2), (D·num_layers, N, H): the state its
+            Keras layer returns with return_state — Bidirectional's forward states, then backward."""
+            rows = self.directions * self.layers
+            if not 1 <= output <= states or not -rows <= number < rows:
+                raise refuse(self, framework, f"lstmcalc has no Keras tensor for row {number} of output {output}.",
+                             "Take a row of h_n or c_n that exists.")
+            number %= rows
+            entry = layers[number // self.directions]
+            if not entry.listed:
+                with_states(entry)
+            link = Link(output, entry.name, 1 + (number % self.directions) * states + output - 1, source_row=number)
+            if link not in counterpart.links:
+                counterpart.links.append(link)
+            return link
+
+        def final_state(name: str) -> Tuple[List[Entry], Link]:
+            """The last step of the output, which other layers take whole: the top layer's final h
+            (each direction's, joined as torch's output joins them)."""
+            top = layers[-1]
+            if self.directions == 1:
+                return [], Link(0, top.name, row(1, -1).target_index)
+            forward, backward = row(1, -2), row(1, -1)
+            return ([Entry("Concatenate", name, {"axis": -1},
+                           inputs=[f"{top.name}[{forward.target_index}]", f"{top.name}[{backward.target_index}]"])],
+                    Link(0, name))
+
         plan.after.last_step = last_step
+        counterpart.handover = Handover(last_step=last_step, final_state=final_state, rows=row)
+        # Keras's initial_state of each layer: its rows of (h_0, c_0), each direction's states in turn
+        # ([h, c]; Bidirectional: forward's, then backward's).
+        counterpart.state_entry = layers[0]
+        counterpart.state_order = [(entry, [(state, index * self.directions + direction)
+                                            for direction in range(self.directions) for state in range(states)])
+                                   for index, entry in enumerate(layers)]
 
     # -- the same module as Keras stores it (explain) ------------------------------------------------
 

@@ -30,7 +30,7 @@ from .explanation import Context, Equation, Math, io_symbols, one_block
 
 if TYPE_CHECKING:
     from .porting import PortPlan
-from .porting import Counterpart, Entry, Link, no_weights, port_module, refuse
+from .porting import Counterpart, Entry, Handover, Link, no_weights, port_module, refuse
 from .torch_module import NAME, TorchModule, torch_bool
 from .torch_nn import whole
 from .torch_recurrent import TorchRecurrent
@@ -147,12 +147,20 @@ class LastStep(Step):
         return f"{x}[:, -1" + ", :" * (rank - 2) + "]"
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """After a recurrent module: its (last) Keras layer without return_sequences."""
-        if plan.before.last_step is None:
-            raise refuse(self, framework, "Keras has no layer that takes the last step of any tensor; only a "
-                                          "recurrent layer returns it (return_sequences: false).",
-                         "Put the LastStep right after the recurrent module.")
-        plan.add(Counterpart(self.name, [], no_weights, [Link(0, plan.before.last_step())]))
+        """After a recurrent module: its (last) Keras layer without return_sequences; when other
+        layers take that module's output whole, its final state (return_state: true), which is the
+        last step (each direction's, joined)."""
+        if plan.before.last_step is not None:
+            plan.add(Counterpart(self.name, [], no_weights, [Link(0, plan.before.last_step())]))
+            return
+        if plan.before.final_state is not None:
+            entries, link = plan.before.final_state(self.name)
+            plan.add(Counterpart(self.name, entries, no_weights, [link]))
+            return
+        raise refuse(self, framework, "Keras has no layer that takes the last step of any tensor; only a "
+                                      "recurrent layer returns it (return_sequences: false, or its state with "
+                                      "return_state: true).",
+                     "Take the last step of a recurrent module's output.")
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.time_axis(inputs[0])
@@ -222,6 +230,12 @@ class Select(Step):
         return f"{x}.select({self['dim']}, {self['index']})"
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """A row of a recurrent module's h_n or c_n (``h_n.select(0, k)``, ``h_n[k]``): the state its
+        Keras layer returns with return_state."""
+        if plan.before.rows is not None and self.axis(inputs) == 0:
+            plan.add(Counterpart(self.name, [], no_weights, [plan.before.rows(self["index"])._replace(
+                index=0, source_row=None)]))
+            return
         raise refuse(self, framework, "Keras has no layer that selects one index of an axis (after a recurrent "
                                       "layer, return_sequences: false is LastStep, which after a bidirectional "
                                       "module is not out[:, -1, :]).",
@@ -280,12 +294,13 @@ class Reorder(Step):
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         """Swapping (channels, steps) around a Conv1d needs no Keras layer (Keras's Conv1D reads
-        channels last); other orders are Keras's Permute, whose dims leave the batch axis out."""
+        channels last) in a chain; other orders, and any in a graph, are Keras's Permute, whose
+        dims leave the batch axis out."""
         order = self.order(inputs)
         if inputs[0].batch_axis != 0 or order[0] != 0:
             raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
                          "Port a model whose tensors keep the batch first (batch_first: true).")
-        if order == (0, 2, 1):
+        if order == (0, 2, 1) and not plan.graph:
             plan.swapped(self.name)
             plan.add(Counterpart(self.name, [], no_weights, []))
             return
@@ -409,6 +424,25 @@ class Unsqueeze(Reshaped):
     def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
         return f"{x}.unsqueeze({self['dim']})"
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """``h.unsqueeze(0)``, a state (N, H) made torch's h_0 (1, N, H): Keras keeps the batch axis
+        first, so it has no such tensor; its one row is the state itself, which a Keras recurrent
+        layer takes as an initial state (the only use the written model may make of it)."""
+        given = plan.given[0] if plan.given else None
+        if self.axis(inputs) != 0 or inputs[0].batch_axis != 0 or given is None or \
+                (given.row, given.axes, given.source_row) != (None, None, None):
+            super().port_to(framework, inputs, plan)
+            return
+        link = given._replace(index=0, source_row=0)
+
+        def row(output: int, number: int) -> Link:
+            if number not in (0, -1):
+                raise refuse(self, framework, f"its output has one row; row {number} does not exist.",
+                             "Take row 0 (or -1).")
+            return link
+
+        plan.add(Counterpart(self.name, [], no_weights, [link], handover=Handover(rows=row)))
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.axis(inputs)
         return step_math("a tensor operation", inputs, outputs,
@@ -461,6 +495,31 @@ class Narrow(Reshaped):
     def forward_code(self, x: str, inputs: Sequence[TensorSpec], states: Optional[str]) -> Optional[str]:
         return f"{x}.narrow({self['dim']}, {self['start']}, {self['length']})"
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras has no slicing layer but Cropping1D, which cuts entries off both ends of axis 1 of
+        (batch, steps, features): the narrowed axis is brought there (Reshape of a vector to
+        (features, 1), Permute of a sequence's features) and back — moves of values, exact."""
+        shape, axis = inputs[0].shape, self.axis(inputs)
+        size = shape[axis]
+        if inputs[0].batch_axis != 0 or axis == 0 or len(shape) not in (2, 3) or size is None:
+            raise refuse(self, framework, "Keras's only slicing layer, Cropping1D, cuts axis 1 of (batch, steps, "
+                                          "features); lstmcalc brings a known-size axis of a vector or sequence "
+                                          f"there, and this narrows axis {axis} of {format_shape(shape)}.",
+                         "Narrow the features of a vector or sequence, or the steps of a sequence of known length.")
+        start = self["start"] % max(size, 1)
+        cropping = {"cropping": [start, size - start - self["length"]]}
+        if len(shape) == 2:
+            entries = [Entry("Reshape", f"{self.name}_as_steps", {"target_shape": [size, 1]}),
+                       Entry("Cropping1D", f"{self.name}_cropped", cropping),
+                       Entry("Reshape", self.name, {"target_shape": [self["length"]]})]
+        elif axis == 2:
+            entries = [Entry("Permute", f"{self.name}_as_steps", {"dims": [2, 1]}),
+                       Entry("Cropping1D", f"{self.name}_cropped", cropping),
+                       Entry("Permute", self.name, {"dims": [2, 1]})]
+        else:
+            entries = [Entry("Cropping1D", self.name, cropping)]
+        plan.add(Counterpart(self.name, plan.steps() + entries, no_weights, [plan.link(0, entries[-1].name)]))
+
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis, start, length = self.axis(inputs), self["start"], self["length"]
         return step_math("a tensor operation", inputs, outputs,
@@ -480,6 +539,19 @@ def one_or_more_dims(name: str, value: Any) -> Any:
 
 class Reduction(Reshaped):
     """x.mean(dim) / x.amax(dim): one value over the axes ``dim`` (the batch axis counted)."""
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Over every axis between the batch and the features (the steps of a batch-first sequence):
+        Keras's global pooling layer of that many axes whose PyTorch step this is."""
+        from .registry import all_layer_classes
+
+        rank = len(inputs[0].shape)
+        keras = [cls for cls in all_layer_classes(framework).values()
+                 if getattr(cls, "pytorch_step", "") == self.keras_class and getattr(cls, "dims", None) == rank - 2]
+        if inputs[0].batch_axis != 0 or set(self.axes(inputs)) != set(range(1, rank - 1)) or len(keras) != 1:
+            super().port_to(framework, inputs, plan)
+            return
+        port_module(self, plan, Entry(keras[0].keras_class, self.name, {"keepdims": True} if self["keepdim"] else {}))
 
     arguments = (Arg("dim", one_or_more_dims), Arg("keepdim", torch_bool, False))
     # The tensor method and NumPy's function computing it.

@@ -4,42 +4,9 @@ framework. What has no equivalent is refused with the layer's reason."""
 
 from __future__ import annotations
 
-from typing import List
-
-from ..layers.frameworks import DEFAULT, FRAMEWORKS
+from ..layers.frameworks import FRAMEWORKS
 from ..report import Report
 from . import NotConvertible
-
-
-def graph_features(report: Report) -> str:
-    """What makes a graph more than a chain: ``2 inputs, a merge (merged), initial states``."""
-    features = []
-    if len(report.inputs) > 1:
-        features.append(f"{len(report.inputs)} inputs")
-    if len(report.graph.outputs) > 1:
-        features.append(f"{len(report.graph.outputs)} outputs")
-    merges = [layer.name for layer in report.layers if len(layer.inputs) > 1]
-    if merges:
-        features.append(f"merges ({', '.join(merges)})")
-    if any(layer.initial_state for layer in report.layers):
-        features.append("initial states")
-    return ", ".join(features) or "its layers do not take one another's results in order"
-
-
-def layer_refusals(report: Report, target: str) -> List[str]:
-    """What each layer of a graph says when asked for its ``target`` equivalent on its own."""
-    from ..compute import built_layer, input_tensors
-    from ..diagnostics import Problem
-    from ..layers.porting import PortPlan
-
-    reasons = []
-    for record in report.layers:
-        try:
-            built_layer(report, record.name).port_to(target, input_tensors(report, record),
-                                                     PortPlan(report.framework, target))
-        except Problem as problem:
-            reasons.append(problem.message)
-    return reasons
 
 
 def ported_report(report: Report, target: str) -> Report:
@@ -54,14 +21,6 @@ def ported_report(report: Report, target: str) -> Report:
         first = report.errors[0]
         raise NotConvertible(f"{source} rejects the model ({first.code}: {first.message}), so it has no {title} "
                              "equivalent to write.")
-    from ..port import is_chain
-
-    if report.functional and not is_chain(report) and FRAMEWORKS[target].name == DEFAULT:
-        # A graph ports to PyTorch (lstmcalc.port writes it with `inputs:`); to Keras, chains only.
-        refusals = "".join(f" {reason}" for reason in layer_refusals(report, target))
-        raise NotConvertible(f"it is a graph ({graph_features(report)}); lstmcalc writes a {source} model as {title} "
-                             f"code when its layers form one chain, each taking the result of the one before."
-                             + (f" Besides:{refusals}" if refusals else ""))
     result = ported_spec(report, target)
     if result.spec is None:
         raise NotConvertible("; ".join(diagnostic.message for diagnostic in result.diagnostics) or

@@ -217,6 +217,7 @@ NUMERICS = FIXTURES / "pytorch" / "numerics"
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
             "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
+            "conv2d-stride-padding": "pads", "conv2d-padding-modes": "pads",
             "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate"}
 
 

@@ -345,6 +345,48 @@ class Conv(Layer):
             headline=headline)
 
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.Conv1d or nn.Conv2d on (batch, channels, *spatial), between Permutes: weight = kernel
+        with its axes (*kernel, in, out) moved to (out, in, *kernel). TensorFlow's 'same' padding
+        with strides is written as explicit padding where it is the same on both sides (torch pads
+        symmetrically; its padding='same' takes stride 1 only)."""
+        module = self.pytorch_module
+        if not module or channels_first(self) or self["padding"] == "causal":
+            raise refuse(self, framework, f"padding {self['padding']!r} and data_format {self['data_format']}: torch "
+                                          "has no causal padding, lstmcalc ports channels-last convolutions, and "
+                                          "torch.nn's convolutions that lstmcalc knows are Conv1d and Conv2d.",
+                         f"Port a {self.keras_class} with padding 'valid' or 'same'.")
+        strides = self["strides"]
+        padding: Any = self["padding"]
+        if padding == "same" and max(strides) > 1:
+            pads = [None if length is None else conv_padding(length, k, s, d, "same") for length, k, s, d in
+                    zip(spatial_dims(self, inputs[0].shape), self["kernel_size"], strides, self["dilation_rate"])]
+            if any(pad is None or pad[0] != pad[1] for pad in pads):
+                raise refuse(self, framework, f"padding 'same' with strides {strides} pads {pads} (before, after) on "
+                                              f"the input {format_shape(inputs[0].shape)}: torch pads both sides "
+                                              "alike, and its padding='same' takes stride 1 only.",
+                             "Port a convolution with padding 'valid', or 'same' with strides 1, or an input size "
+                             "that 'same' pads evenly.")
+            padding = [pad[0] for pad in pads]  # type: ignore[index]
+        arguments = {"out_channels": self["filters"], "kernel_size": self.torch_size(self["kernel_size"])}
+        for name, value, default in (("stride", self.torch_size(strides), 1), ("padding", padding, "valid"),
+                                     ("dilation", self.torch_size(self["dilation_rate"]), 1),
+                                     ("groups", self["groups"], 1)):
+            if value != default:
+                arguments[name] = self.torch_size(value) if isinstance(value, list) else value
+        arguments.update(with_bias(self["use_bias"]))
+        rank = self.rank
+        torch_axes = (rank + 1, rank) + tuple(range(rank))
+        port_module(self, plan, Entry(module, self.name, arguments),
+                    lambda own: {"weight": own["kernel"].transpose(torch_axes),
+                                 **({"bias": own["bias"]} if "bias" in own else {})},
+                    activation_entry(self, self["activation"], framework), layout="channels", rank=rank)
+
+    @staticmethod
+    def torch_size(sizes: Sequence[int]) -> Any:
+        """torch's way of writing a size per spatial axis: one int when they are all the same."""
+        return sizes[0] if len(set(sizes)) == 1 else list(sizes)
+
 _CONV_TAIL = (Arg("groups", positive_int, 1),) + tuple(KERNEL_AND_BIAS)
 
 
@@ -377,31 +419,13 @@ class Conv1D(Conv):
     rank = 1
     arguments = _conv_arguments(1, ("valid", "same", "causal"))
 
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """nn.Conv1d on (batch, channels, length), between Permutes: weight = kernel.transpose(2, 1, 0)."""
-        stride, padding = self["strides"][0], self["padding"]
-        if padding == "causal" or (padding == "same" and stride > 1) or channels_first(self):
-            raise refuse(self, framework, f"padding {padding!r} with strides {stride} and data_format "
-                                          f"{self['data_format']}: torch's Conv1d pads 'same' only with stride 1, "
-                                          "has no causal padding, and lstmcalc ports channels-last convolutions.",
-                         "Port a Conv1D with padding 'valid', or 'same' and strides 1.")
-        arguments = {"out_channels": self["filters"], "kernel_size": self["kernel_size"][0]}
-        for name, value, default in (("stride", stride, 1), ("padding", padding, "valid"),
-                                     ("dilation", self["dilation_rate"][0], 1), ("groups", self["groups"], 1)):
-            if value != default:
-                arguments[name] = value
-        arguments.update(with_bias(self["use_bias"]))
-        port_module(self, plan, Entry("Conv1d", self.name, arguments),
-                    lambda own: {"weight": own["kernel"].transpose(2, 1, 0),
-                                 **({"bias": own["bias"]} if "bias" in own else {})},
-                    activation_entry(self, self["activation"], framework), layout="channels")
-
 
 @register
 class Conv2D(Conv):
     """A 2-D convolution over images (batch, rows, cols, channels)."""
 
     keras_class = "Conv2D"
+    pytorch_module = "Conv2d"
     examples = (Example("Conv2D(4, 3, padding='same', activation='relu')", ((6, 5, 2),)),
                 Example("Conv2D(4, (3, 2), strides=(2, 1), groups=2, data_format='channels_first')", ((4, 7, 6),)),
                 Example("Conv2D(2, 3, dilation_rate=2)", ((8, 8, 3),)))

@@ -112,10 +112,12 @@ class PortPlan:
         self.merge_stacks = merge_stacks
         self.counterparts: List[Counterpart] = []
         self.input_dtype: Optional[str] = None  # when a layer needs another input dtype (token ids)
-        # PyTorch's Conv1d and MaxPool1d read (batch, channels, length): the layout the tensor is in
-        # when it leaves the last layer written.
+        # PyTorch's Conv1d and MaxPool1d read (batch, channels, length), Conv2d (batch, channels,
+        # height, width): the layout the tensor is in when it leaves the last layer written, and
+        # its number of spatial axes.
         self.channels_first = False
         self.channels_owner = ""
+        self.channels_rank = 1
         self.before = Handover()
         self.after = Handover()
 
@@ -137,29 +139,44 @@ class PortPlan:
     # ``channels_first``: the written model's tensor is the source's with the two axes after the
     # batch swapped, which a convolution needs on one side and every other layer on neither.
 
-    def swap(self, name: str) -> Entry:
-        return Entry("Permute", name, {"dims": list(self.target.swap_dims)})
+    def to_written(self, rank: int) -> Tuple[int, ...]:
+        """The axes (batch counted) that take the source's tensor to the written convolution's
+        layout: the channels moved first in PyTorch, last in Keras."""
+        spatial = tuple(range(1, rank + 1))
+        if self.target.batch_required:  # PyTorch: (N, *spatial, C) → (N, C, *spatial)
+            return (0, rank + 1) + spatial
+        return (0,) + tuple(axis + 1 for axis in spatial) + (1,)  # Keras: (N, C, *spatial) → (N, *spatial, C)
 
-    def channels(self, owner: str) -> List[Entry]:
-        """Entries that swap the axes before the convolution ``owner`` (a Permute named
-        ``<owner>_to_channels``), or [] when they are swapped already."""
+    def to_source(self, rank: int) -> Tuple[int, ...]:
+        """The axes that take the written convolution's layout back to the source's."""
+        return inverse(self.to_written(rank))
+
+    def swap(self, name: str, order: Tuple[int, ...]) -> Entry:
+        """The target's Permute with ``order`` (batch counted): Keras's Permute leaves the batch out."""
+        dims = order if self.target.batch_required else order[1:]
+        return Entry("Permute", name, {"dims": list(dims)})
+
+    def channels(self, owner: str, rank: int = 1) -> List[Entry]:
+        """Entries that swap the axes before the convolution ``owner`` with ``rank`` spatial axes
+        (a Permute named ``<owner>_to_channels``), or [] when they are swapped already."""
+        back = self.steps() if self.channels_first and self.channels_rank != rank else []
         self.channels_owner = owner
         if self.channels_first:
-            return []
-        self.channels_first = True
-        return [self.swap(f"{owner}_to_channels")]
+            return back
+        self.channels_first, self.channels_rank = True, rank
+        return back + [self.swap(f"{owner}_to_channels", self.to_written(rank))]
 
     def steps(self) -> List[Entry]:
         """Entries that swap the axes back after the last convolution (``<it>_to_steps``), or []."""
         if not self.channels_first:
             return []
         self.channels_first = False
-        return [self.swap(f"{self.channels_owner}_to_steps")]
+        return [self.swap(f"{self.channels_owner}_to_steps", self.to_source(self.channels_rank))]
 
     def swapped(self, owner: str) -> None:
         """The source model swaps the two axes itself (PyTorch's x.permute(0, 2, 1) around a Conv1d):
         the written model need not."""
-        self.channels_owner = owner
+        self.channels_owner, self.channels_rank = owner, 1
         self.channels_first = not self.channels_first
 
     # -- states in a written PyTorch graph (lstmcalc.port's Wiring) ---------------------------------
@@ -177,7 +194,8 @@ class PortPlan:
 
     def link(self, index: int, target: str, target_index: int = 0) -> Link:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""
-        return Link(index, target, target_index, axes=(0, 2, 1) if self.channels_first else None)
+        return Link(index, target, target_index,
+                    axes=self.to_source(self.channels_rank) if self.channels_first else None)
 
     def finish(self) -> None:
         """The written model ends in the layout the source model ends in."""
@@ -225,11 +243,11 @@ def activation_entry(layer: "Layer", activation: Optional[str], target: str) -> 
 
 
 def port_module(layer: "Layer", plan: PortPlan, module: Entry, weights: Optional[Converter] = None,
-                extra: Sequence[Entry] = (), layout: str = "steps") -> Counterpart:
+                extra: Sequence[Entry] = (), layout: str = "steps", rank: int = 1) -> Counterpart:
     """``layer`` as one module (then ``extra`` entries: its activation), with its weights under the
     module's name. ``layout``: what the PyTorch module reads — "steps" (batch, steps, features),
-    "channels" (Conv1d, MaxPool1d) or "any" (element-wise)."""
-    before = {"steps": plan.steps, "channels": lambda: plan.channels(layer.name), "any": list}[layout]()
+    "channels" (Conv1d, MaxPool1d; Conv2d with ``rank`` 2) or "any" (element-wise)."""
+    before = {"steps": plan.steps, "channels": lambda: plan.channels(layer.name, rank), "any": list}[layout]()
     entries = before + [module] + list(extra)
 
     def convert(own: Arrays) -> Arrays:

@@ -170,12 +170,14 @@ def convolve(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: 
         # Gathered as (*window, channels), the kernel's own row order: each run the copy reads is
         # a pixel's channels (with its neighbours along the last window axis), contiguous in x.
         columns = np.moveaxis(windows, 1 + rank, -1).reshape(batch * product(positions), channels * product(window))
-        y = columns @ kernel.reshape(channels * product(window), filters)
+        # Summed in float64 and rounded once: another order of float32 sums (torch's, in lstmcalc
+        # port's proof) then differs by a rounding, not by the sums' error.
+        y = columns.astype("float64") @ kernel.reshape(channels * product(window), filters).astype("float64")
     else:
         letters = "klmn"[:rank]
         grouped = windows.reshape((batch,) + positions + (groups, channels // groups) + tuple(window))
         blocks = kernel.reshape(tuple(window) + (channels // groups, groups, filters // groups))
-        y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, optimize=True)
+        y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, dtype="float64", optimize=True)
     return y.reshape((batch,) + positions + (filters,)).astype(x.dtype, copy=False)
 
 

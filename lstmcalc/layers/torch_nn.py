@@ -1137,10 +1137,12 @@ class Convolution(ChannelsFirst):
         taps = num_elements(self.spatial("kernel_size"))
         grouped = windows.reshape(batch, groups, channels // groups, num_elements(steps), taps)
         filters = kernel.reshape(groups, out // groups, channels // groups, taps)
-        y = np.einsum("bgcsk,gock->bgos", grouped, filters, optimize=True).reshape((batch, out) + steps)
+        # Summed in float64 and rounded once, as Keras's convolution is (lstmcalc.layers.conv): the
+        # two frameworks' passes then differ by a rounding, not by two orders of float32 sums.
+        y = np.einsum("bgcsk,gock->bgos", grouped, filters, dtype="float64", optimize=True,
+                      casting="safe").reshape((batch, out) + steps).astype(x.dtype)
         if self["bias"]:
             y = y + self.floating(weights["bias"]).reshape((out,) + (1,) * self.spatial_rank)
-        y = y.astype(x.dtype, copy=False)
         return [y[0] if unbatched else y], [None]
 
 

@@ -225,7 +225,9 @@ NUMERICS = FIXTURES / "pytorch" / "numerics"
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
             "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
-            "conv2d-stride-padding": "pads", "conv2d-padding-modes": "pads",
+            "conv2d-stride-padding": "pads", "conv2d-padding-modes": "pads", "conv2d-pool-frames": "pads",
+            "maxpool2d-padding-dilation-indices": "padding", "avgpool2d-include-pad-ceil": "padding",
+            "avgpool2d-exclude-pad-divisor": "padding",
             "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate"}
 
 

@@ -39,6 +39,13 @@ def torch_spec(layer: str, input_shape, batch: int = 4) -> str:
     # reflect padding 2: (12 + 4 − 3) + 1 = 14, (10 + 4 − 3) + 1 = 12
     ("{type: Conv2d, out_channels: 8, kernel_size: 3, padding: 2, padding_mode: reflect}", (3, 12, 10),
      (4, 8, 14, 12), 224),
+    # MaxPool2d(2): stride = kernel_size, ⌊(12 − 2) / 2⌋ + 1 = 6, ⌊(10 − 2) / 2⌋ + 1 = 5
+    ("{type: MaxPool2d, kernel_size: 2}", (3, 12, 10), (4, 3, 6, 5), 0),
+    # ceil_mode: H ⌈(12 + 2 − 3) / 2⌉ + 1 = 7 (the last window starts at 6·2 = 12 < 12 + 1, inside);
+    # W ⌈(10 + 2 − 3) / 2⌉ + 1 = 6 (5·2 = 10 < 10 + 1)
+    ("{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}", (3, 12, 10), (4, 3, 7, 6), 0),
+    # dilation (2, 1): H spans 2·(3 − 1) + 1 = 5 → 12 − 5 + 1 = 8; W (10 − 2) / 2 + 1 = 5
+    ("{type: MaxPool2d, kernel_size: [3, 2], stride: [1, 2], dilation: [2, 1]}", (3, 12, 10), (4, 3, 8, 5), 0),
     # nn.Unflatten: 6 = 2 × 3 on the last axis
     ("{type: Unflatten, dim: -1, unflattened_size: [2, 3]}", (7, 6), (4, 7, 2, 3), 0),
     # nn.Unflatten with -1: 6 / 3 = 2
@@ -73,6 +80,10 @@ def test_macs_per_sample(layer, input_shape, per_position, positions):
     ("{type: Conv2d, out_channels: 8, kernel_size: 3}", (3, 12, 12, 2),
      "Expected 3D (unbatched) or 4D (batched) input to conv2d"),
     ("{type: Conv2d, out_channels: 8, kernel_size: [3, 3, 3]}", (3, 12, 12), "`kernel_size` must be an int"),
+    ("{type: MaxPool2d, kernel_size: [2, 11]}", (3, 12, 10),
+     "Given input size: (3x12x10). Calculated output size: (3x6x0). Output size is too small"),
+    ("{type: AvgPool2d, kernel_size: [3, 2], padding: [1, 2]}", (3, 12, 10),
+     "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1"),
     ("{type: Unflatten, dim: 1, unflattened_size: [-1, 2]}", (7, 5),
      "Provided sizes [-1, 2] don't multiply up to the size of dim 1 (7)"),
 ])
@@ -132,6 +143,40 @@ def test_keras_conv2d_ports_and_proves_itself(layers, input_shape, types, conv):
     assert result.largest_difference <= 1e-5
 
 
+def test_pooling_forward_by_hand():
+    """A 4 × 4 ramp 0 … 15: MaxPool2d(2) takes each 2 × 2 block's last value (5, 7, 13, 15) and
+    where it is (flat indices 5, 7, 13, 15); AvgPool2d(3, stride=3, padding=1) over rows 0–1 and
+    columns 0–1 of the padded input sums 0 + 1 + 4 + 5 = 10, divided by all 9 window taps with
+    count_include_pad (10 / 9) or by the 4 inside the input without (2.5)."""
+    from lstmcalc.verify import VerifyOptions, verify_report
+
+    x = np.arange(16, dtype="float32").reshape(1, 1, 4, 4)
+    for layer, key, expected in [
+            ("{type: MaxPool2d, name: pool, kernel_size: 2, return_indices: true}", 0, [[[[5, 7], [13, 15]]]]),
+            ("{type: MaxPool2d, name: pool, kernel_size: 2, return_indices: true}", 1, [[[[5, 7], [13, 15]]]]),
+            ("{type: AvgPool2d, name: pool, kernel_size: 3, stride: 3, padding: 1}", 0, 10 / 9),
+            ("{type: AvgPool2d, name: pool, kernel_size: 3, stride: 3, padding: 1, count_include_pad: false}", 0, 2.5)]:
+        report = analyze_text(torch_spec(layer, (1, 4, 4), 1))
+        run = verify_report(report, VerifyOptions(inputs={report.inputs[0].name: x}, keep_arrays=True))
+        assert run.ok
+        output = run.arrays["pool"][key]
+        if isinstance(expected, float):
+            assert output[0, 0, 0, 0] == pytest.approx(expected)
+        else:
+            np.testing.assert_array_equal(output, expected)
+
+
+def test_keras_pooling_ports_between_the_same_permutes():
+    """Conv2D → MaxPooling2D → AveragePooling2D: one Permute before, one after (channels first
+    all along); 'valid' pooling has no padding to count."""
+    report = analyze_text(keras_spec("Conv2D(4, 3);MaxPooling2D();AveragePooling2D((2, 3), strides=1)", (12, 12, 2)))
+    result = port_report(report, PortOptions(target="pytorch", weights=random_keras_weights(report)))
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert [(entry["type"], entry.get("kernel_size"), entry.get("stride")) for entry in result.spec["layers"]] == [
+        ("Permute", None, None), ("Conv2d", 3, None), ("MaxPool2d", 2, None), ("AvgPool2d", [2, 3], 1),
+        ("Permute", None, None)]
+
+
 def test_time_distributed_unfolds_to_its_number_of_steps():
     report = analyze_text(keras_spec("TimeDistributed(Conv2D(4, 3))", (5, 6, 6, 2)))
     written = ported_spec(report, "pytorch").spec["layers"]
@@ -158,7 +203,7 @@ def test_video_classifier_converts_and_ports_through_the_cli(tmp_path):
     spec = SPECS / "video_classifier.yaml"
     converted = CliRunner().invoke(cli, ["convert", str(spec), "--to", "pytorch"])
     assert converted.exit_code == 0, converted.output
-    assert "nn.Conv2d(3, 16, [3, 3], stride=[2, 2])" in converted.output
+    assert "nn.Conv2d(3, 16, 3, stride=2)" in converted.output
     assert "nn.Unflatten(0, [-1, 16])" in converted.output
     report = analyze_text(spec.read_text(encoding="utf-8"))
     np.savez(tmp_path / "keras.npz", **random_keras_weights(report))
@@ -176,12 +221,10 @@ def test_video_classifier_converts_and_ports_through_the_cli(tmp_path):
                                           keras["time_distributed/kernel"].transpose(3, 2, 0, 1))
 
 
-def test_refused_convolution_exits_1():
-    text = keras_spec("Conv2D(4, 3, strides=2, padding='same')", (8, 8, 2))
-    with CliRunner().isolated_filesystem():
-        with open("model.yaml", "w", encoding="utf-8") as handle:
-            handle.write(text)
-        result = CliRunner().invoke(cli, ["convert", "model.yaml", "--to", "pytorch"])
+def test_refused_convolution_exits_1(tmp_path):
+    spec = tmp_path / "model.yaml"
+    spec.write_text(keras_spec("Conv2D(4, 3, strides=2, padding='same')", (8, 8, 2)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["convert", str(spec), "--to", "pytorch"])
     assert result.exit_code == 1
     assert "torch pads both sides alike" in result.output
 

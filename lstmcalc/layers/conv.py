@@ -15,7 +15,7 @@ from .activations import apply as apply_activation
 from .arguments import KERNEL_AND_BIAS, Arg, choice, int_tuple, positive_int
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text,
                           weight_text)
-from .porting import Entry, activation_entry, port_module, refuse, with_bias
+from .porting import Entry, activation_entry, port_module, refuse, torch_size, with_bias
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 
@@ -370,12 +370,12 @@ class Conv(Layer):
                              "Port a convolution with padding 'valid', or 'same' with strides 1, or an input size "
                              "that 'same' pads evenly.")
             padding = [pad[0] for pad in pads]  # type: ignore[index]
-        arguments = {"out_channels": self["filters"], "kernel_size": self.torch_size(self["kernel_size"])}
-        for name, value, default in (("stride", self.torch_size(strides), 1), ("padding", padding, "valid"),
-                                     ("dilation", self.torch_size(self["dilation_rate"]), 1),
+        arguments = {"out_channels": self["filters"], "kernel_size": torch_size(self["kernel_size"])}
+        for name, value, default in (("stride", torch_size(strides), 1), ("padding", padding, "valid"),
+                                     ("dilation", torch_size(self["dilation_rate"]), 1),
                                      ("groups", self["groups"], 1)):
             if value != default:
-                arguments[name] = self.torch_size(value) if isinstance(value, list) else value
+                arguments[name] = torch_size(value) if isinstance(value, list) else value
         arguments.update(with_bias(self["use_bias"]))
         rank = self.rank
         torch_axes = (rank + 1, rank) + tuple(range(rank))
@@ -383,11 +383,6 @@ class Conv(Layer):
                     lambda own: {"weight": own["kernel"].transpose(torch_axes),
                                  **({"bias": own["bias"]} if "bias" in own else {})},
                     activation_entry(self, self["activation"], framework), layout="channels", rank=rank)
-
-    @staticmethod
-    def torch_size(sizes: Sequence[int]) -> Any:
-        """torch's way of writing a size per spatial axis: one int when they are all the same."""
-        return sizes[0] if len(set(sizes)) == 1 else list(sizes)
 
 _CONV_TAIL = (Arg("groups", positive_int, 1),) + tuple(KERNEL_AND_BIAS)
 

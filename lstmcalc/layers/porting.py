@@ -259,3 +259,9 @@ def port_module(layer: "Layer", plan: PortPlan, module: Entry, weights: Optional
 def with_bias(bias: bool) -> Dict[str, Any]:
     """The `bias: false` a torch module's entry writes when it has none (nothing when it has)."""
     return {} if bias else {"bias": False}
+
+
+def torch_size(sizes: Sequence[int]) -> Any:
+    """How torch writes one size per spatial axis (kernel_size, stride): one int when they are all
+    the same, else a list."""
+    return sizes[0] if len(set(sizes)) == 1 else list(sizes)

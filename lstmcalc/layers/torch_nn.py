@@ -16,7 +16,7 @@ from .arguments import Arg, boolean, choice, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
-from .porting import Counterpart, Entry, no_weights, port_module, refuse
+from .porting import Counterpart, Entry, no_weights, port_module, refuse, torch_size
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
                            type_name)
 
@@ -832,21 +832,22 @@ class Unflatten(Reshaping):
 @described({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "maxItems": 1}]})
 def single(name: str, value: Any) -> int:
     """torch's _single: an int or a 1-tuple."""
-    return sizes(1)(name, value)[0]
+    return per_axis(sizes(1)(name, value), 1)[0]
 
 
 def sizes(rank: int):
-    """torch's _single / _pair: an int (the same on every spatial axis) or ``rank`` ints, as a tuple."""
+    """torch's _single / _pair: an int (the same on every spatial axis, kept as written) or
+    ``rank`` ints (a tuple)."""
     one = {"type": "integer"}
 
     @described({"anyOf": [one, {"type": "array", "items": one, "minItems": rank, "maxItems": rank}]})
-    def check_sizes(name: str, value: Any) -> Tuple[int, ...]:
+    def check_sizes(name: str, value: Any) -> Any:
         items = list(value) if isinstance(value, (list, tuple)) else [value] * rank
         if len(items) != rank or any(isinstance(item, bool) or not isinstance(item, int) for item in items):
             several = f" (or a list of {rank} int{'s' if rank > 1 else ''})"
             raise Problem("S005", f"`{name}` must be an int{several}, got {value!r}.",
                           f"Write e.g. `{name}: 3`" + (f" or `{name}: [3, 3]`." if rank > 1 else "."))
-        return tuple(items)
+        return tuple(items) if isinstance(value, (list, tuple)) else value
     return check_sizes
 
 
@@ -866,7 +867,7 @@ def conv_padding(rank: int):
                               "padding, pad the left side yourself (no module for it).")
             return value
         checked = steps(name, value)
-        return checked[0] if rank == 1 else checked
+        return per_axis(checked, rank)[0] if rank == 1 else checked
     return check_conv_padding
 
 
@@ -1258,27 +1259,69 @@ def _c_type(dtype: str) -> str:
             "bfloat16": "c10::BFloat16"}.get(dtype, dtype)
 
 
+class Pooling(ChannelsFirst):
+    """MaxPool1d, MaxPool2d and AvgPool2d: windows of kernel_size every stride (kernel_size by
+    default), no parameters."""
+
+    keeps_shape = False
+    base_arguments = (NAME,)
+    keras_keywords = {"kernel_size": "pool_size", "stride": "strides"}
+    primary_output = 0  # the pooled tensor; with return_indices, the indices are [1]
+
+    @property
+    def stride(self) -> Any:
+        return self["stride"] if self["stride"] is not None else self["kernel_size"]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype, "int64"][:count]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's MaxPooling1D, MaxPooling2D or AveragePooling2D ('valid'), channels last."""
+        rank = self.spatial_rank
+        plain = {"padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False, "divisor_override": None}
+        if any(key in self.config and any(value != plain[key] for value in per_axis(self[key], rank))
+               for key in plain) or len(inputs[0].shape) != rank + 2:
+            raise refuse(self, framework, f"Keras's {self.keras_type} has no padding by steps, dilation, ceil_mode, "
+                                          "indices or divisor.", f"Port a {self.keras_class} with kernel_size and "
+                                                                 "stride only.")
+        pool, stride = (torch_size(per_axis(value, rank)) for value in (self["kernel_size"], self.stride))
+        port_module(self, plan, Entry(self.keras_type, self.name,
+                                      {"pool_size": pool, **({} if stride == pool else {"strides": stride})}),
+                    layout="channels", rank=rank)
+
+    def window_maximum(self, x: "ndarray", dilation: Any, indices: bool) -> List["ndarray"]:
+        """The maximum of every window (padding never is), and with ``indices`` where it is: torch's
+        flat index into the input's spatial axes."""
+        np = numpy_module()
+        rank = self.spatial_rank
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        taps = num_elements(per_axis(self["kernel_size"], rank))
+        windows = self.windows(x, self["kernel_size"], self.stride, dilation, fill, "zeros", self["ceil_mode"])
+        flat = windows.reshape(windows.shape[:windows.ndim - rank] + (taps,))
+        outputs = [flat.max(axis=-1).astype(x.dtype, copy=False)]
+        if indices:
+            spatial = x.shape[x.ndim - rank:]
+            positions = np.broadcast_to(np.arange(num_elements(spatial), dtype="float64").reshape(spatial), x.shape)
+            where = self.windows(positions, self["kernel_size"], self.stride, dilation, -1, "zeros", self["ceil_mode"])
+            where = where.reshape(flat.shape)
+            outputs.append(np.take_along_axis(where, flat.argmax(axis=-1)[..., None], axis=-1)[..., 0].astype("int64"))
+        return outputs
+
+
 @register
-class MaxPool1d(ChannelsFirst):
+class MaxPool1d(Pooling):
     """nn.MaxPool1d on (N, C, L): the maximum of each window, per channel."""
 
     keras_class = "MaxPool1d"
     keras_type = "MaxPooling1D"
-    keeps_shape = False
-    base_arguments = (NAME,)
     arguments = (Arg("kernel_size", single), Arg("stride", optional(single), None), Arg("padding", single, 0),
                  Arg("dilation", single, 1), Arg("return_indices", boolean, False),
                  Arg("ceil_mode", boolean, False))
-    keras_keywords = {"kernel_size": "pool_size", "stride": "strides"}
     examples = (Example("MaxPool1d(2)", ((3, 8),), framework="pytorch"),
                 Example("MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", ((3, 8),), framework="pytorch"))
-
-    @property
-    def stride(self) -> int:
-        return self["stride"] if self["stride"] is not None else self["kernel_size"]
-
-    def padding_pair(self, kernel: int, dilation: int, axis: int = 0) -> Tuple[int, int]:
-        return self["padding"], self["padding"]
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
@@ -1306,37 +1349,9 @@ class MaxPool1d(ChannelsFirst):
         outputs = [tuple(shape[:-1]) + (length,)]
         return outputs * (2 if self["return_indices"] else 1)
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype, "int64"][:count]
-
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        return NO_MACS
-
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        if self["padding"] or self["dilation"] != 1 or self["ceil_mode"] or self["return_indices"] \
-                or len(inputs[0].shape) != 3:
-            raise refuse(self, framework, "Keras's MaxPooling1D has no padding by steps, dilation, ceil_mode or "
-                                          "indices.", "Port a MaxPool1d with kernel_size and stride only.")
-        port_module(self, plan, Entry("MaxPooling1D", self.name, {"pool_size": self["kernel_size"],
-                                                                  **({} if self.stride == self["kernel_size"] else
-                                                                     {"strides": self.stride})}),
-                    layout="channels")
-
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
-        np = numpy_module()
-        x = inputs[0]
-        windows = self.windows(x, self["kernel_size"], self.stride, self["dilation"], -np.inf, "zeros",
-                               self["ceil_mode"])
-        pooled = windows.max(axis=-1).astype(x.dtype, copy=False)
-        outputs = [pooled]
-        if self["return_indices"]:
-            # torch's indices count along the input's length: the same windows over the positions.
-            positions = np.broadcast_to(np.arange(x.shape[-1], dtype="float64"), x.shape)
-            where = self.windows(positions, self["kernel_size"], self.stride, self["dilation"], -1, "zeros",
-                                 self["ceil_mode"])
-            chosen = np.take_along_axis(where, windows.argmax(axis=-1)[..., None], axis=-1)[..., 0]
-            outputs.append(chosen.astype("int64"))
+        outputs = self.window_maximum(inputs[0], self["dilation"], self["return_indices"])
         return outputs, [None] * len(outputs)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
@@ -1346,6 +1361,161 @@ class MaxPool1d(ChannelsFirst):
             f"padding {self['padding']} (never the maximum)")], io_symbols(inputs, outputs),
             headline=f"nn.MaxPool1d({k})")
 
+
+class Pool2d(Pooling):
+    """MaxPool2d and AvgPool2d on (N, C, H, W), or (C, H, W) unbatched: torch's checks, in its order."""
+
+    spatial_rank = 2
+    sequence_axes = ("batch", "channels", "height", "width")
+    torch_input = "(N, C, H, W), or (C, H, W) unbatched"
+    rank_message: ClassVar[str] = ""
+
+    def dilation(self) -> Tuple[int, ...]:
+        return (1, 1)
+
+    def pooled(self, inputs: Sequence[TensorSpec]) -> Shape:
+        shape = inputs[0].shape
+        kernel, stride, padding = (per_axis(value, 2) for value in (self["kernel_size"], self.stride, self["padding"]))
+        dilation = self.dilation()
+        if min(kernel) <= 0:
+            raise self.refuses("H004", "RuntimeError", f"kernel size should be greater than zero, but got kH: "
+                                                       f"{kernel[0]} kW: {kernel[1]}", "Give kernel_size 1 or more.",
+                               inputs, argument="kernel_size")
+        if 0 in stride:
+            raise self.refuses("H004", "RuntimeError", "stride should not be zero", "Give stride 1 or more.", inputs,
+                               argument="stride")
+        if min(dilation) <= 0:
+            raise self.refuses("H004", "RuntimeError", f"dilation should be greater than zero, but got dilationH: "
+                                                       f"{dilation[0]} dilationW: {dilation[1]}",
+                               "Give dilation 1 or more.", inputs, argument="dilation")
+        if min(padding) < 0:
+            raise self.refuses("H004", "RuntimeError", f"pad must be non-negative, but got pad: {min(padding)}",
+                               "Pad by 0 or more.", inputs, argument="padding")
+        for pad, k, d in zip(padding, kernel, dilation):
+            if pad > (d * (k - 1) + 1) // 2:
+                raise self.refuses("H004", "RuntimeError", f"pad should be at most half of effective kernel size, but "
+                                                           f"got pad={pad}, kernel_size={k} and dilation={d}",
+                                   "Pad by at most half the window.", inputs, argument="padding")
+        if kernel[1] // 2 < padding[1] or kernel[0] // 2 < padding[0]:
+            raise self.refuses("H004", "RuntimeError", f"pad should be smaller than or equal to half of kernel size, "
+                                                       f"but got padW = {padding[1]}, padH = {padding[0]}, kW = "
+                                                       f"{kernel[1]}, kH = {kernel[0]}",
+                               "Pad by at most half the kernel_size (dilation not counted).", inputs,
+                               argument="padding")
+        if len(shape) not in (3, 4):
+            raise self.refuses("H001", *self.rank_error(shape), inputs)
+        sizes = self.pooled_sizes(inputs, kernel, stride, dilation, self["ceil_mode"])
+        if any(size is not None and size < 1 for size in sizes):
+            channels, height, width = ("?" if dim is None else dim for dim in shape[-3:])
+            out_h, out_w = ("?" if dim is None else dim for dim in sizes)
+            raise self.refuses("H004", "RuntimeError", f"Given input size: ({channels}x{height}x{width}). Calculated "
+                                                       f"output size: ({channels}x{out_h}x{out_w}). Output size is too "
+                                                       "small", "Use a smaller kernel_size (or more padding).", inputs,
+                               argument="kernel_size")
+        return tuple(shape[:-2]) + sizes
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        raise NotImplementedError
+
+    def explain_pool(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], what: str, note: str) -> Math:
+        (kh, kw), (sh, sw) = per_axis(self["kernel_size"], 2), per_axis(self.stride, 2)
+        (ph, pw) = per_axis(self["padding"], 2)
+        return one_block("each channel c and output position (i, j)", [Equation(
+            "y[c, i, j]", f"{what} of x[c, {sh}·i − {ph} + m, {sw}·j − {pw} + n] over m < {kh}, n < {kw}", note)],
+            io_symbols(inputs, outputs), headline=f"nn.{self.keras_class}(({kh}, {kw}), stride=({sh}, {sw}))")
+
+
+@register
+class MaxPool2d(Pool2d):
+    """nn.MaxPool2d: the maximum of each kH × kW window, per channel."""
+
+    keras_class = "MaxPool2d"
+    keras_type = "MaxPooling2D"
+    arguments = (Arg("kernel_size", sizes(2)), Arg("stride", optional(sizes(2)), None), Arg("padding", sizes(2), 0),
+                 Arg("dilation", sizes(2), 1), Arg("return_indices", boolean, False), Arg("ceil_mode", boolean, False))
+    examples = (Example("MaxPool2d(2)", ((3, 8, 6),), framework="pytorch"),
+                Example("MaxPool2d((3, 2), stride=2, padding=(1, 0), ceil_mode=True, return_indices=True)",
+                        ((3, 8, 7),), framework="pytorch"))
+
+    def dilation(self) -> Tuple[int, ...]:
+        return per_axis(self["dilation"], 2)
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        return "RuntimeError", "non-empty 3D or 4D (batch mode) tensor expected for input", \
+            "nn.MaxPool2d reads (batch, channels, height, width)."
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [self.pooled(inputs)] * (2 if self["return_indices"] else 1)
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        outputs = self.window_maximum(inputs[0], self["dilation"], self["return_indices"])
+        return outputs, [None] * len(outputs)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return self.explain_pool(inputs, outputs, "max", "padding is never the maximum")
+
+
+@register
+class AvgPool2d(Pool2d):
+    """nn.AvgPool2d: the mean of each kH × kW window, per channel."""
+
+    keras_class = "AvgPool2d"
+    keras_type = "AveragePooling2D"
+    arguments = (Arg("kernel_size", sizes(2)), Arg("stride", optional(sizes(2)), None), Arg("padding", sizes(2), 0),
+                 Arg("ceil_mode", boolean, False), Arg("count_include_pad", boolean, True),
+                 Arg("divisor_override", optional(whole), None))
+    examples = (Example("AvgPool2d(2)", ((3, 8, 6),), framework="pytorch"),
+                Example("AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)", ((3, 8, 7),),
+                        framework="pytorch"))
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        if len(shape) < 3:
+            rank = max(len(shape), 1)
+            return "IndexError", f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but " \
+                                 "got -3)", "nn.AvgPool2d reads (batch, channels, height, width)."
+        return "RuntimeError", "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but " \
+                               f"got:{list(shape)}", "nn.AvgPool2d reads (batch, channels, height, width)."
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        if self["divisor_override"] == 0:
+            raise self.refuses("H004", "RuntimeError", "divisor must be not zero", "Leave divisor_override out, or "
+                                                                                   "give a count.", inputs,
+                               argument="divisor_override")
+        return [self.pooled(inputs)]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def divisors(self, spatial: Sequence[int], steps: Sequence[int]) -> "ndarray":
+        """What each window's sum is divided by: divisor_override, or the window's taps inside the
+        padded input (count_include_pad) or inside the input."""
+        np = numpy_module()
+        if self["divisor_override"] is not None:
+            return np.asarray(float(self["divisor_override"]))
+        counts = []
+        for length, count, k, s, p in zip(spatial, steps, per_axis(self["kernel_size"], 2), per_axis(self.stride, 2),
+                                          per_axis(self["padding"], 2)):
+            start = np.arange(count) * s - p
+            end = np.minimum(start + k, length + p)
+            counts.append(end - start if self["count_include_pad"] else
+                          np.minimum(end, length) - np.maximum(start, 0))
+        return np.multiply.outer(counts[0], counts[1]).astype("float64")
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        windows = self.windows(x, self["kernel_size"], self.stride, 1, 0, "zeros", self["ceil_mode"])
+        sums = windows.sum(axis=(-2, -1), dtype="float64")
+        mean = sums / self.divisors(x.shape[-2:], windows.shape[-4:-2])
+        if x.dtype.kind in "iu":
+            mean = numpy_module().trunc(mean)  # integer division, as torch's kernel for integers
+        return [mean.astype(x.dtype)], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        divided = (f"divided by {self['divisor_override']}" if self["divisor_override"] is not None else
+                   "padding counted in the mean" if self["count_include_pad"] else "padding not counted")
+        return self.explain_pool(inputs, outputs, "mean", divided)
 
 def port_activation(module: TorchModule, plan: "PortPlan") -> None:
     """An activation module after a Linear or Conv1d becomes that Keras layer's activation;

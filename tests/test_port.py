@@ -114,8 +114,8 @@ def test_ported_weights_give_torchs_and_keras_outputs(case_id):
 
 
 # Ported models that do not port back to Keras, and the words saying why.
-NO_WAY_BACK = {"time-distributed-conv2d-lstm": "time_distributed_fold (Flatten) has no Keras equivalent: Keras's "
-                                               "Flatten joins every axis after a leading batch axis"}
+NO_WAY_BACK = {"time-distributed-conv2d-lstm": "time_distributed_fold (Flatten) has no Keras equivalent: it folds "
+                                               "the batch into one axis with others (x.flatten(0, 1))"}
 
 
 @pytest.mark.parametrize("case_id", [case for case in PORTING if case != "simple-rnn-relu-go-backwards"])

@@ -748,6 +748,12 @@ class Flatten(Reshaping):
         return [x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])], [None]
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        start, end = self.span(inputs)
+        if inputs[0].batch_axis is not None and start <= inputs[0].batch_axis <= end:
+            raise refuse(self, framework, f"it folds the batch into one axis with others (x.flatten({start}, {end})), "
+                                          "and Keras's layers never touch the batch axis: Keras applies the layers "
+                                          "between such a fold and its unflatten to every step with TimeDistributed.",
+                         "Write those layers inside TimeDistributed(...) in the Keras model by hand.")
         if self.span(inputs) != (1, len(inputs[0].shape) - 1) or inputs[0].batch_axis != 0:
             raise refuse(self, framework, "Keras's Flatten joins every axis after a leading batch axis; this one joins "
                                           f"axes {self.span(inputs)} of a tensor with the batch on axis "

@@ -131,6 +131,12 @@ def random_keras_weights(report, seed=0):
     # TimeDistributed: batch and time folded, the wrapped layer's port, unfolded to (N, 5, ...)
     ("TimeDistributed(Conv2D(4, 3))", (5, 6, 6, 2),
      ["Flatten", "Permute", "Conv2d", "Permute", "Unflatten"], {"out_channels": 4, "kernel_size": 3}),
+    # consecutive TimeDistributed layers share one fold (and the convolutions one layout); a
+    # TimeDistributed(Dense) after it is a Linear on the last axis, no fold
+    ("TimeDistributed(Conv2D(4, 3));TimeDistributed(MaxPooling2D());TimeDistributed(Flatten());"
+     "TimeDistributed(Dense(3))", (5, 8, 8, 2),
+     ["Flatten", "Permute", "Conv2d", "MaxPool2d", "Permute", "Flatten", "Unflatten", "Linear"],
+     {"out_channels": 4, "kernel_size": 3}),
 ])
 def test_keras_conv2d_ports_and_proves_itself(layers, input_shape, types, conv):
     report = analyze_text(keras_spec(layers, input_shape))

@@ -90,6 +90,19 @@ class Stack:
 
 
 @dataclass
+class Fold:
+    """Batch and time folded into one axis by a TimeDistributed layer (nn.Flatten(0, 1)): the
+    entries that end it (``tail``: back to the source's layout, then nn.Unflatten(0, (-1, steps))),
+    which the next TimeDistributed layer over as many steps takes away to continue the fold, and
+    the layout (channels_first, channels_owner, channels_rank) before them."""
+
+    steps: int
+    counterpart: "Counterpart"
+    tail: List["Entry"]
+    layout: Tuple[bool, str, int]
+
+
+@dataclass
 class Handover:
     """What a layer leaves for the one after it (and only for that one)."""
 
@@ -100,6 +113,8 @@ class Handover:
     activation_slot: Optional[Tuple[Entry, Counterpart]] = None
     # Makes the Keras recurrent layer(s) a torch module became return the last step only (LastStep).
     last_step: Optional[Callable[[], None]] = None
+    # A TimeDistributed layer's fold of batch and time, which the next one may continue.
+    fold: Optional[Fold] = None
 
 
 class PortPlan:
@@ -196,6 +211,19 @@ class PortPlan:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""
         return Link(index, target, target_index,
                     axes=self.to_source(self.channels_rank) if self.channels_first else None)
+
+    def layout(self) -> Tuple[bool, str, int]:
+        return self.channels_first, self.channels_owner, self.channels_rank
+
+    def continue_fold(self, fold: Fold, owner: str) -> None:
+        """Take away the entries ending ``fold``: the layer ``owner`` runs on the folded tensor in
+        the layout it had (and names the entries it needs to change it); the layer that left it
+        has no tensor of its own any more."""
+        for entry in fold.tail:
+            fold.counterpart.entries.remove(entry)
+        fold.counterpart.links.clear()
+        self.channels_first, _, self.channels_rank = fold.layout
+        self.channels_owner = owner
 
     def finish(self) -> None:
         """The written model ends in the layout the source model ends in."""

@@ -109,7 +109,8 @@ def test_conv2d_forward_is_a_cross_correlation():
 # -- porting Keras → PyTorch -------------------------------------------------------------------------
 
 def keras_spec(layers: str, input_shape) -> str:
-    return f"input: {list(input_shape)}\nlayers:\n" + "".join(f"  - {layer}\n" for layer in layers.split(";"))
+    shape = ", ".join("null" if dim is None else str(dim) for dim in input_shape)
+    return f"input: [{shape}]\nlayers:\n" + "".join(f"  - {layer}\n" for layer in layers.split(";"))
 
 
 def random_keras_weights(report, seed=0):
@@ -198,6 +199,8 @@ def test_time_distributed_unfolds_to_its_number_of_steps():
      "the Conv2D it wraps has none (padding 'same' with strides (2, 2)"),
     ("Conv2D(4, 3, data_format='channels_first')", (2, 8, 8), "lstmcalc ports channels-last convolutions"),
     ("Conv3D(4, 3)", (5, 8, 8, 2), "Conv1d and Conv2d"),
+    # torch's unflatten needs the number of steps
+    ("TimeDistributed(Conv2D(4, 3))", (None, 8, 8, 2), "unknown number of steps"),
 ])
 def test_what_torch_cannot_pad_is_refused(layers, input_shape, words):
     result = ported_spec(analyze_text(keras_spec(layers, input_shape)), "pytorch")

@@ -1,6 +1,7 @@
 """torch.nn modules around the recurrent ones (``framework: pytorch``): Linear, Embedding,
-LayerNorm, Dropout, Flatten, the activations ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, LeakyReLU and Softmax, Conv1d on
-(batch, channels, length) and MaxPool1d. Shapes, named_parameters, errors (torch 2.13's messages)
+LayerNorm, Dropout, Flatten, Unflatten, the activations ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, LeakyReLU and
+Softmax, Conv1d and MaxPool1d on (batch, channels, length), Conv2d, MaxPool2d and AvgPool2d on (batch,
+channels, height, width). Shapes, named_parameters, errors (torch 2.13's messages)
 and the forward pass in eval mode, as torch computes them."""
 
 from __future__ import annotations
@@ -806,8 +807,8 @@ class Unflatten(Reshaping):
         if length is not None:
             inferred = length // known if known and length % known == 0 else None
             if (inferred is None) if -1 in sizes else known != length:
-                raise self.refuses("H004", "RuntimeError", f"unflatten: Provided sizes {sizes} don't multiply up to the "
-                                                           f"size of dim {axis} ({length}) in the input tensor",
+                raise self.refuses("H004", "RuntimeError", f"unflatten: Provided sizes {sizes} don't multiply up to "
+                                                           f"the size of dim {axis} ({length}) in the input tensor",
                                    f"The sizes must multiply to {length}.", inputs, argument="unflattened_size")
             sizes = [inferred if size == -1 else size for size in sizes]
         else:
@@ -817,8 +818,10 @@ class Unflatten(Reshaping):
     def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
         """The batch folded with the axis after it (nn.Flatten(0, 1)) comes back as the first part."""
         batch, axis = inputs[0].batch_axis, self.axis(inputs)
-        if batch is None or batch == axis:
-            return [axis if batch is not None or axis == 0 else None] * count
+        if batch == axis or (batch is None and axis == 0):  # the batch (or a fold it leads) is split
+            return [axis] * count
+        if batch is None:
+            return [None] * count
         return [batch + len(self["unflattened_size"]) - 1 if batch > axis else batch] * count
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
@@ -829,11 +832,14 @@ class Unflatten(Reshaping):
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.axis(inputs)
-        return one_block("a reshape", [Equation("y", f"x with axis {axis} split into {tuple(outputs[0][axis:axis + len(self['unflattened_size'])])}",
+        parts = tuple(outputs[0][axis:axis + len(self["unflattened_size"])])
+        return one_block("a reshape", [Equation("y", f"x with axis {axis} split into {parts}",
                                                 "row-major: the last part varies fastest; no values change")],
-                         io_symbols(inputs, outputs), headline=f"nn.Unflatten({self['dim']}, {tuple(self['unflattened_size'])})")
+                         io_symbols(inputs, outputs),
+                         headline=f"nn.Unflatten({self['dim']}, {tuple(self['unflattened_size'])})")
 
-# -- Conv1d, Conv2d and MaxPool1d on (batch, channels, *spatial) ---------------------------------
+
+# -- convolutions and pooling on (batch, channels, *spatial) -------------------------------------
 
 @described({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "maxItems": 1}]})
 def single(name: str, value: Any) -> int:
@@ -1023,7 +1029,8 @@ class Convolution(ChannelsFirst):
                           "Use stride 1 with padding 'same', or pad by a number of steps.", argument="padding")
         # torch.empty(out_channels, in_channels // groups, *kernel_size) at construction.
         negative_size(self, (self["out_channels"], given // groups if given is not None else None)
-                      + self.spatial("kernel_size"), ("out_channels", "in_channels") + ("kernel_size",) * self.spatial_rank)
+                      + self.spatial("kernel_size"),
+                      ("out_channels", "in_channels") + ("kernel_size",) * self.spatial_rank)
 
     def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
         given = self["in_channels"]
@@ -1242,7 +1249,8 @@ class Conv2d(Convolution):
         per_group, out = channels // self["groups"], self["out_channels"]
         bias = " + b_o" if self["bias"] else ""
         (top, bottom), (left, right) = self.padding_pair(kh, dh, 0), self.padding_pair(kw, dw, 1)
-        row = ("i" if sh == 1 else f"{sh}·i") + " + " + ("m" if dh == 1 else f"{dh}·m") + (f" − {top}" if top else "")
+        row = ("i" if sh == 1 else f"{sh}·i") + " + " + ("m" if dh == 1 else f"{dh}·m") + \
+            (f" − {top}" if top else "")
         column = ("j" if sw == 1 else f"{sw}·j") + " + " + ("n" if dw == 1 else f"{dw}·n") + \
             (f" − {left}" if left else "")
         symbols = [Symbol("x", tensor_text(inputs[0].shape), "the input: (batch, channels, height, width)"),

@@ -89,17 +89,17 @@ class Stack:
     counterpart: Counterpart
 
 
-@dataclass
 class Fold:
     """Batch and time folded into one axis by a TimeDistributed layer (nn.Flatten(0, 1)): the
     entries that end it (``tail``: back to the source's layout, then nn.Unflatten(0, (-1, steps))),
     which the next TimeDistributed layer over as many steps takes away to continue the fold, and
     the layout (channels_first, channels_owner, channels_rank) before them."""
 
-    steps: int
-    counterpart: "Counterpart"
-    tail: List["Entry"]
-    layout: Tuple[bool, str, int]
+    def __init__(self, steps: int, counterpart: "Counterpart", tail: List["Entry"], layout: Tuple[bool, str, int]):
+        self.steps = steps
+        self.counterpart = counterpart
+        self.tail = tail
+        self.layout = layout
 
 
 @dataclass

@@ -17,7 +17,7 @@ batch_first=True or there is none, and second when it has batch_first=False (tor
 Each layer is constructed and then run on what the layer before returned, in order, so that a
 size torch needs at construction but the spec may leave out is taken from the running tensor (the
 recorder's inference, recorded as `inferred`): `input_size` (LSTM/GRU/RNN) and `in_features`
-(Linear) = the last axis, `in_channels` (Conv1d) = the channel axis (-2). Everything else comes
+(Linear) = the last axis, `in_channels` (Conv1d, Conv2d) = the channel axis (-2, -3). Everything else comes
 from the spec as written. A recurrent module passes `output` (element 0 of its result) on.
 Modules run in eval mode (inter-layer dropout and Dropout off).
 """
@@ -260,9 +260,9 @@ class SpecRun:
         kind = entry["type"]
         inferred = []
         inference = {"LSTM": "input_size", "GRU": "input_size", "RNN": "input_size",
-                     "Linear": "in_features", "Conv1d": "in_channels"}
+                     "Linear": "in_features", "Conv1d": "in_channels", "Conv2d": "in_channels"}
         if kind in inference and inference[kind] not in arguments:
-            axis = -2 if kind == "Conv1d" else -1
+            axis = {"Conv1d": -2, "Conv2d": -3}.get(kind, -1)
             arguments[inference[kind]] = int(tensor.shape[axis])
             inferred.append(inference[kind])
         if kind == "LastStep":

@@ -30,6 +30,7 @@ repository root:
 import contextlib
 import importlib.metadata
 import io
+import math
 import os
 import sys
 import warnings
@@ -80,8 +81,8 @@ def build(spec):
         entry.setdefault("input_size", x.shape[-1])
     if kind == "Linear":
         entry.setdefault("in_features", x.shape[-1])
-    if kind == "Conv1d":
-        entry.setdefault("in_channels", x.shape[-2])
+    if kind in ("Conv1d", "Conv2d"):
+        entry.setdefault("in_channels", x.shape[1])
     torch.manual_seed(0)
     return getattr(nn, kind)(**entry).eval(), x
 
@@ -101,8 +102,8 @@ def formula_torchinfo(module, output):
     params = sum(p.numel() for p in module.parameters())
     if isinstance(module, nn.RNNBase):
         return output.shape[0] * output.shape[1] * params
-    if isinstance(module, nn.Conv1d):
-        return output.shape[0] * output.shape[2] * params
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        return output.shape[0] * math.prod(output.shape[2:]) * params
     return output.shape[0] * params
 
 

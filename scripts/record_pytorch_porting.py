@@ -125,6 +125,11 @@ def convert(entry, weights, name, keras_layers=None):
         if f"{name}/bias" in weights:
             converted["bias"] = weights[f"{name}/bias"]
         return converted, ["weight = kernel.transpose(2, 1, 0): (kernel, in/groups, out) -> (out, in/groups, kernel)"]
+    if kind == "Conv2d":
+        converted = {"weight": weights[f"{name}/kernel"].transpose(3, 2, 0, 1)}
+        if f"{name}/bias" in weights:
+            converted["bias"] = weights[f"{name}/bias"]
+        return converted, ["weight = kernel.transpose(3, 2, 0, 1): (kH, kW, in/groups, out) -> (out, in/groups, kH, kW)"]
     return {}, []
 
 

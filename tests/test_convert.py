@@ -159,8 +159,6 @@ NO_PYTORCH = {
     # Graphs convert; this one's encoder reads a masked sequence (mask_zero), which torch cannot.
     "seq2seq.yaml": "enc_emb (Embedding) has no PyTorch equivalent: mask_zero: true",
     "text_classifier_masking.yaml": "mask_zero: true",
-    "video_classifier.yaml": "time_distributed (TimeDistributed) has no PyTorch equivalent: the Conv2D it wraps has "
-                             "none",
     "source/conv-lstm": None, "source/proj-lstm": None, "source/helper-and-unused": None,
 }
 PYTORCH_NAMES = sorted(PYTORCH_ROUND_TRIP)

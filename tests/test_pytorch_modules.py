@@ -33,7 +33,7 @@ UNREPORTED_WARNINGS = {
 # out (the recorder infers them too): a torch construction error about them is found when the
 # input is known, as a shape finding.
 INFERRED = {"LSTM": "input_size", "GRU": "input_size", "RNN": "input_size", "Linear": "in_features",
-            "Conv1d": "in_channels"}
+            "Conv1d": "in_channels", "Conv2d": "in_channels"}
 
 # Ways of passing initial states that a spec cannot express: lstmcalc's `initial_state:` is always a
 # list of tensors, which torch takes as the tuple (h_0, c_0) or the tensor h_0.

@@ -15,7 +15,7 @@ from .activations import apply as apply_activation
 from .arguments import KERNEL_AND_BIAS, Arg, choice, int_tuple, positive_int
 from .explanation import (Context, Equation, Math, Symbol, applied, count_text, legend, one_block, tensor_text,
                           weight_text)
-from .porting import Entry, activation_entry, port_module, refuse, with_bias
+from .porting import Entry, activation_entry, port_module, refuse, torch_size, with_bias
 from .base import (Arrays, Example, Forward, Layer, MacCount, Masks, Problem, Rank, TensorSpec, Weight, WeightArrays,
                    numpy_module, register)
 
@@ -170,12 +170,14 @@ def convolve(x: "ndarray", kernel: "ndarray", strides: Sequence[int], dilation: 
         # Gathered as (*window, channels), the kernel's own row order: each run the copy reads is
         # a pixel's channels (with its neighbours along the last window axis), contiguous in x.
         columns = np.moveaxis(windows, 1 + rank, -1).reshape(batch * product(positions), channels * product(window))
-        y = columns @ kernel.reshape(channels * product(window), filters)
+        # Summed in float64 and rounded once: another order of float32 sums (torch's, in lstmcalc
+        # port's proof) then differs by a rounding, not by the sums' error.
+        y = columns.astype("float64") @ kernel.reshape(channels * product(window), filters).astype("float64")
     else:
         letters = "klmn"[:rank]
         grouped = windows.reshape((batch,) + positions + (groups, channels // groups) + tuple(window))
         blocks = kernel.reshape(tuple(window) + (channels // groups, groups, filters // groups))
-        y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, optimize=True)
+        y = np.einsum(f"b...gc{letters},{letters}cgf->b...gf", grouped, blocks, dtype="float64", optimize=True)
     return y.reshape((batch,) + positions + (filters,)).astype(x.dtype, copy=False)
 
 
@@ -345,6 +347,43 @@ class Conv(Layer):
             headline=headline)
 
 
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.Conv1d or nn.Conv2d on (batch, channels, *spatial), between Permutes: weight = kernel
+        with its axes (*kernel, in, out) moved to (out, in, *kernel). TensorFlow's 'same' padding
+        with strides is written as explicit padding where it is the same on both sides (torch pads
+        symmetrically; its padding='same' takes stride 1 only)."""
+        module = self.pytorch_module
+        if not module or channels_first(self) or self["padding"] == "causal":
+            raise refuse(self, framework, f"padding {self['padding']!r} and data_format {self['data_format']}: torch "
+                                          "has no causal padding, lstmcalc ports channels-last convolutions, and "
+                                          "torch.nn's convolutions that lstmcalc knows are Conv1d and Conv2d.",
+                         f"Port a {self.keras_class} with padding 'valid' or 'same'.")
+        strides = self["strides"]
+        padding: Any = self["padding"]
+        if padding == "same" and max(strides) > 1:
+            pads = [None if length is None else conv_padding(length, k, s, d, "same") for length, k, s, d in
+                    zip(spatial_dims(self, inputs[0].shape), self["kernel_size"], strides, self["dilation_rate"])]
+            if any(pad is None or pad[0] != pad[1] for pad in pads):
+                raise refuse(self, framework, f"padding 'same' with strides {strides} pads {pads} (before, after) on "
+                                              f"the input {format_shape(inputs[0].shape)}: torch pads both sides "
+                                              "alike, and its padding='same' takes stride 1 only.",
+                             "Port a convolution with padding 'valid', or 'same' with strides 1, or an input size "
+                             "that 'same' pads evenly.")
+            padding = [pad[0] for pad in pads]  # type: ignore[index]
+        arguments = {"out_channels": self["filters"], "kernel_size": torch_size(self["kernel_size"])}
+        for name, value, default in (("stride", torch_size(strides), 1), ("padding", padding, "valid"),
+                                     ("dilation", torch_size(self["dilation_rate"]), 1),
+                                     ("groups", self["groups"], 1)):
+            if value != default:
+                arguments[name] = torch_size(value) if isinstance(value, list) else value
+        arguments.update(with_bias(self["use_bias"]))
+        rank = self.rank
+        torch_axes = (rank + 1, rank) + tuple(range(rank))
+        port_module(self, plan, Entry(module, self.name, arguments),
+                    lambda own: {"weight": own["kernel"].transpose(torch_axes),
+                                 **({"bias": own["bias"]} if "bias" in own else {})},
+                    activation_entry(self, self["activation"], framework), layout="channels", rank=rank)
+
 _CONV_TAIL = (Arg("groups", positive_int, 1),) + tuple(KERNEL_AND_BIAS)
 
 
@@ -377,31 +416,13 @@ class Conv1D(Conv):
     rank = 1
     arguments = _conv_arguments(1, ("valid", "same", "causal"))
 
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """nn.Conv1d on (batch, channels, length), between Permutes: weight = kernel.transpose(2, 1, 0)."""
-        stride, padding = self["strides"][0], self["padding"]
-        if padding == "causal" or (padding == "same" and stride > 1) or channels_first(self):
-            raise refuse(self, framework, f"padding {padding!r} with strides {stride} and data_format "
-                                          f"{self['data_format']}: torch's Conv1d pads 'same' only with stride 1, "
-                                          "has no causal padding, and lstmcalc ports channels-last convolutions.",
-                         "Port a Conv1D with padding 'valid', or 'same' and strides 1.")
-        arguments = {"out_channels": self["filters"], "kernel_size": self["kernel_size"][0]}
-        for name, value, default in (("stride", stride, 1), ("padding", padding, "valid"),
-                                     ("dilation", self["dilation_rate"][0], 1), ("groups", self["groups"], 1)):
-            if value != default:
-                arguments[name] = value
-        arguments.update(with_bias(self["use_bias"]))
-        port_module(self, plan, Entry("Conv1d", self.name, arguments),
-                    lambda own: {"weight": own["kernel"].transpose(2, 1, 0),
-                                 **({"bias": own["bias"]} if "bias" in own else {})},
-                    activation_entry(self, self["activation"], framework), layout="channels")
-
 
 @register
 class Conv2D(Conv):
     """A 2-D convolution over images (batch, rows, cols, channels)."""
 
     keras_class = "Conv2D"
+    pytorch_module = "Conv2d"
     examples = (Example("Conv2D(4, 3, padding='same', activation='relu')", ((6, 5, 2),)),
                 Example("Conv2D(4, (3, 2), strides=(2, 1), groups=2, data_format='channels_first')", ((4, 7, 6),)),
                 Example("Conv2D(2, 3, dilation_rate=2)", ((8, 8, 3),)))

@@ -11,7 +11,7 @@ from .arguments import REQUIRED, Arg, boolean, described, keras_text, keras_tupl
 from .base import Arrays, Example, Forward, Masks, Problem, TensorSpec, WeightArrays, numpy_module, register
 from .conv import pool_length, same_padding, window_taps
 from .explanation import Context, Equation, Math, count_text, io_symbols, one_block
-from .porting import Entry, port_module
+from .porting import Entry, port_module, torch_size
 from .spatial import (AXIS_NAMES, INDEX_LETTERS, OFFSET_LETTERS, SpatialLayer, data_format, is_channels_first,
                       spatial_axes, with_spatial_sizes)
 
@@ -55,6 +55,16 @@ class _Pooling(SpatialLayer):
     function: ClassVar[str] = ""  # max or mean, as the equations write it
     # The arguments a diagram box shows (`displayed_arguments`, read by the diagrams on main).
     displayed_arguments: ClassVar[Tuple[str, ...]] = ("pool_size", "strides", "padding")
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """nn.MaxPool1d, nn.MaxPool2d or nn.AvgPool2d on (batch, channels, *spatial): 'valid'
+        windows (no padding, so no padded position to count in a mean)."""
+        if not self.pytorch_module or self["padding"] != "valid" or is_channels_first(self.config):
+            super().port_to(framework, inputs, plan)
+        pool, stride = torch_size(self["pool_size"]), torch_size(self["strides"])
+        port_module(self, plan, Entry(self.pytorch_module, self.name,
+                                      {"kernel_size": pool, **({} if stride == pool else {"stride": stride})}),
+                    layout="channels", rank=self.dims)
 
     def check_config(self) -> None:
         if self.config["strides"] is None:
@@ -191,15 +201,6 @@ class MaxPooling1D(_MaxPooling):
     dims = 1
     arguments = pooling_arguments(1, (2,))
 
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """nn.MaxPool1d on (batch, channels, length)."""
-        if self["padding"] != "valid" or is_channels_first(self.config):
-            super().port_to(framework, inputs, plan)
-        pool, stride = self["pool_size"][0], self["strides"][0]
-        port_module(self, plan, Entry("MaxPool1d", self.name, {"kernel_size": pool, **({} if stride == pool else
-                                                                                       {"stride": stride})}),
-                    layout="channels")
-
 
 @register
 class AveragePooling1D(_AveragePooling):
@@ -217,6 +218,7 @@ class MaxPooling2D(_MaxPooling):
     """The maximum over windows of rows × cols."""
 
     keras_class = "MaxPooling2D"
+    pytorch_module = "MaxPool2d"
     examples = (Example("MaxPooling2D()", ((7, 6, 2),)),
                 Example("MaxPooling2D(3, strides=2, padding='same', data_format='channels_first')", ((2, 7, 6),)))
     dims = 2
@@ -228,6 +230,7 @@ class AveragePooling2D(_AveragePooling):
     """The mean over windows of rows × cols."""
 
     keras_class = "AveragePooling2D"
+    pytorch_module = "AvgPool2d"
     examples = (Example("AveragePooling2D((3, 2), strides=1, padding='same')", ((5, 5, 2),)),)
     dims = 2
     arguments = pooling_arguments(2)

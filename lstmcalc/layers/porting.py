@@ -106,6 +106,19 @@ class Stack(Record):
         self.counterpart = counterpart
 
 
+class Fold:
+    """Batch and time folded into one axis by a TimeDistributed layer (nn.Flatten(0, 1)): the
+    entries that end it (``tail``: back to the source's layout, then nn.Unflatten(0, (-1, steps))),
+    which the next TimeDistributed layer over as many steps takes away to continue the fold, and
+    the layout (channels_first, channels_owner, channels_rank) before them."""
+
+    def __init__(self, steps: int, counterpart: "Counterpart", tail: List["Entry"], layout: Tuple[bool, str, int]):
+        self.steps = steps
+        self.counterpart = counterpart
+        self.tail = tail
+        self.layout = layout
+
+
 class Handover(Record):
     """What a layer leaves for the one after it (and only for that one) — or, as a Counterpart's
     ``handover`` in a graph, what it offers every layer taking its outputs (lstmcalc.port's Wiring
@@ -116,18 +129,20 @@ class Handover(Record):
     return the last step only (LastStep), naming the layer; ``final_state``, the last step of a
     torch module's output as its Keras layer's final state(s), for a LastStep of an output that
     other layers take whole (entries to write, the link of the step named so); ``rows``, (output,
-    row) → the link to the Keras tensor equal to that row of a torch state tensor (h_n[k])."""
+    row) → the link to the Keras tensor equal to that row of a torch state tensor (h_n[k]); ``fold``,
+    a TimeDistributed layer's fold of batch and time, which the next one may continue."""
 
     def __init__(self, stack: Optional[Stack] = None,
                  activation_slot: Optional[Tuple[Entry, Counterpart]] = None,
                  last_step: Optional[Callable[[], str]] = None,
                  final_state: Optional[Callable[[str], Tuple[List[Entry], "Link"]]] = None,
-                 rows: Optional[Callable[[int, int], "Link"]] = None):
+                 rows: Optional[Callable[[int, int], "Link"]] = None, fold: Optional[Fold] = None):
         self.stack = stack
         self.activation_slot = activation_slot
         self.last_step = last_step
         self.final_state = final_state
         self.rows = rows
+        self.fold = fold
 
 
 class PortPlan:
@@ -140,10 +155,12 @@ class PortPlan:
         self.merge_stacks = merge_stacks
         self.counterparts: List[Counterpart] = []
         self.input_dtype: Optional[str] = None  # when a layer needs another input dtype (token ids)
-        # PyTorch's Conv1d and MaxPool1d read (batch, channels, length): the layout the tensor is in
-        # when it leaves the last layer written.
+        # PyTorch's Conv1d and MaxPool1d read (batch, channels, length), Conv2d (batch, channels,
+        # height, width): the layout the tensor is in when it leaves the last layer written, and
+        # its number of spatial axes.
         self.channels_first = False
         self.channels_owner = ""
+        self.channels_rank = 1
         self.before = Handover()
         self.after = Handover()
         # In a written graph: the links of the tensors the layer being ported takes (a model input:
@@ -169,36 +186,51 @@ class PortPlan:
     # ``channels_first``: the written model's tensor is the source's with the two axes after the
     # batch swapped, which a convolution needs on one side and every other layer on neither.
 
-    def swap(self, name: str) -> Entry:
-        """A Permute swapping the two axes, named ``name`` (``name_2``, ... when a step of a source
-        graph, written as its own Permute, has that name)."""
+    def to_written(self, rank: int) -> Tuple[int, ...]:
+        """The axes (batch counted) that take the source's tensor to the written convolution's
+        layout: the channels moved first in PyTorch, last in Keras."""
+        spatial = tuple(range(1, rank + 1))
+        if self.target.batch_required:  # PyTorch: (N, *spatial, C) → (N, C, *spatial)
+            return (0, rank + 1) + spatial
+        return (0,) + tuple(axis + 1 for axis in spatial) + (1,)  # Keras: (N, C, *spatial) → (N, *spatial, C)
+
+    def to_source(self, rank: int) -> Tuple[int, ...]:
+        """The axes that take the written convolution's layout back to the source's."""
+        return inverse(self.to_written(rank))
+
+    def swap(self, name: str, order: Tuple[int, ...]) -> Entry:
+        """The target's Permute with ``order`` (batch counted; Keras's Permute leaves the batch out),
+        named ``name`` (``name_2``, ... when a step of a source graph, written as its own Permute,
+        has that name)."""
+        dims = order if self.target.batch_required else order[1:]
         taken = {entry.name for entry in self.entries}
         candidate, count = name, 1
         while candidate in taken:
             count += 1
             candidate = f"{name}_{count}"
-        return Entry("Permute", candidate, {"dims": list(self.target.swap_dims)})
+        return Entry("Permute", candidate, {"dims": list(dims)})
 
-    def channels(self, owner: str) -> List[Entry]:
-        """Entries that swap the axes before the convolution ``owner`` (a Permute named
-        ``<owner>_to_channels``), or [] when they are swapped already."""
+    def channels(self, owner: str, rank: int = 1) -> List[Entry]:
+        """Entries that swap the axes before the convolution ``owner`` with ``rank`` spatial axes
+        (a Permute named ``<owner>_to_channels``), or [] when they are swapped already."""
+        back = self.steps() if self.channels_first and self.channels_rank != rank else []
         self.channels_owner = owner
         if self.channels_first:
-            return []
-        self.channels_first = True
-        return [self.swap(f"{owner}_to_channels")]
+            return back
+        self.channels_first, self.channels_rank = True, rank
+        return back + [self.swap(f"{owner}_to_channels", self.to_written(rank))]
 
     def steps(self) -> List[Entry]:
         """Entries that swap the axes back after the last convolution (``<it>_to_steps``), or []."""
         if not self.channels_first:
             return []
         self.channels_first = False
-        return [self.swap(f"{self.channels_owner}_to_steps")]
+        return [self.swap(f"{self.channels_owner}_to_steps", self.to_source(self.channels_rank))]
 
     def swapped(self, owner: str) -> None:
         """The source model swaps the two axes itself (PyTorch's x.permute(0, 2, 1) around a Conv1d):
         the written model need not."""
-        self.channels_owner = owner
+        self.channels_owner, self.channels_rank = owner, 1
         self.channels_first = not self.channels_first
 
     # -- states in a written PyTorch graph (lstmcalc.port's Wiring) ---------------------------------
@@ -216,7 +248,21 @@ class PortPlan:
 
     def link(self, index: int, target: str, target_index: int = 0) -> Link:
         """Output ``index`` is ``target``'s output, transposed back when it is channels first."""
-        return Link(index, target, target_index, axes=(0, 2, 1) if self.channels_first else None)
+        return Link(index, target, target_index,
+                    axes=self.to_source(self.channels_rank) if self.channels_first else None)
+
+    def layout(self) -> Tuple[bool, str, int]:
+        return self.channels_first, self.channels_owner, self.channels_rank
+
+    def continue_fold(self, fold: Fold, owner: str) -> None:
+        """Take away the entries ending ``fold``: the layer ``owner`` runs on the folded tensor in
+        the layout it had (and names the entries it needs to change it); the layer that left it
+        has no tensor of its own any more."""
+        for entry in fold.tail:
+            fold.counterpart.entries.remove(entry)
+        fold.counterpart.links.clear()
+        self.channels_first, _, self.channels_rank = fold.layout
+        self.channels_owner = owner
 
     def finish(self) -> None:
         """The written model ends in the layout the source model ends in."""
@@ -264,11 +310,11 @@ def activation_entry(layer: "Layer", activation: Optional[str], target: str) -> 
 
 
 def port_module(layer: "Layer", plan: PortPlan, module: Entry, weights: Optional[Converter] = None,
-                extra: Sequence[Entry] = (), layout: str = "steps") -> Counterpart:
+                extra: Sequence[Entry] = (), layout: str = "steps", rank: int = 1) -> Counterpart:
     """``layer`` as one module (then ``extra`` entries: its activation), with its weights under the
     module's name. ``layout``: what the PyTorch module reads — "steps" (batch, steps, features),
-    "channels" (Conv1d, MaxPool1d) or "any" (element-wise)."""
-    before = {"steps": plan.steps, "channels": lambda: plan.channels(layer.name), "any": list}[layout]()
+    "channels" (Conv1d, MaxPool1d; Conv2d with ``rank`` 2) or "any" (element-wise)."""
+    before = {"steps": plan.steps, "channels": lambda: plan.channels(layer.name, rank), "any": list}[layout]()
     entries = before + [module] + list(extra)
 
     def convert(own: Arrays) -> Arrays:
@@ -280,3 +326,9 @@ def port_module(layer: "Layer", plan: PortPlan, module: Entry, weights: Optional
 def with_bias(bias: bool) -> Dict[str, Any]:
     """The `bias: false` a torch module's entry writes when it has none (nothing when it has)."""
     return {} if bias else {"bias": False}
+
+
+def torch_size(sizes: Sequence[int]) -> Any:
+    """How torch writes one size per spatial axis (kernel_size, stride): one int when they are all
+    the same, else a list."""
+    return sizes[0] if len(set(sizes)) == 1 else list(sizes)

@@ -38,7 +38,7 @@ PYTORCH_FAMILIES: Dict[str, str] = {
     **dict.fromkeys(("LSTM", "GRU", "RNN"), "torch_recurrent"),
     **dict.fromkeys(("Linear", "Embedding", "LayerNorm", "Dropout", "Flatten", "ReLU", "Tanh", "Sigmoid", "GELU",
                      "SiLU", "ELU", "LeakyReLU",
-                     "Softmax", "Conv1d", "MaxPool1d"), "torch_nn"),
+                     "Softmax", "Unflatten", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d"), "torch_nn"),
     **dict.fromkeys(("LastStep", "Select", "Permute", "Transpose", "Unsqueeze", "Narrow", "Mean", "Amax"),
                     "torch_steps"),
     "BatchNorm1d": "torch_normalization",

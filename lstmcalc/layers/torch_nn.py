@@ -1,6 +1,7 @@
 """torch.nn modules around the recurrent ones (``framework: pytorch``): Linear, Embedding,
-LayerNorm, Dropout, Flatten, the activations ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, LeakyReLU and Softmax, Conv1d on
-(batch, channels, length) and MaxPool1d. Shapes, named_parameters, errors (torch 2.13's messages)
+LayerNorm, Dropout, Flatten, Unflatten, the activations ReLU, Tanh, Sigmoid, GELU, SiLU, ELU, LeakyReLU and
+Softmax, Conv1d and MaxPool1d on (batch, channels, length), Conv2d, MaxPool2d and AvgPool2d on (batch,
+channels, height, width). Shapes, named_parameters, errors (torch 2.13's messages)
 and the forward pass in eval mode, as torch computes them."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .arguments import Arg, boolean, choice, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
-from .porting import Counterpart, Entry, no_weights, port_module, refuse
+from .porting import Counterpart, Entry, no_weights, port_module, refuse, torch_size
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
                            type_name)
 
@@ -684,8 +685,30 @@ class Softmax(Parameterless):
 
 # -- Flatten ------------------------------------------------------------------------------------
 
+class Reshaping(TorchModule):
+    """nn.Flatten and nn.Unflatten: the same values, in the same order, under other axes."""
+
+    base_arguments = (NAME,)
+
+    def resolved(self, inputs: Sequence[TensorSpec], name: str) -> int:
+        """The axis argument ``name`` counted from 0, as torch checks it."""
+        rank = max(len(inputs[0].shape), 1)
+        dim = self[name]
+        if not -rank <= dim < rank:
+            raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
+                                                     f"[{-rank}, {rank - 1}], but got {dim})",
+                               f"Give `{name}` an axis of the input.", inputs, argument=name)
+        return dim % rank
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+
 @register
-class Flatten(TorchModule):
+class Flatten(Reshaping):
     """nn.Flatten: joins the axes start_dim … end_dim (by default every axis after the batch)."""
 
     keras_class = "Flatten"
@@ -693,21 +716,11 @@ class Flatten(TorchModule):
     flattens = True
     functional_names = ("flatten",)  # torch.flatten(x, 1), x.flatten(1)
     functional_defaults = {"start_dim": 0}
-    base_arguments = (NAME,)
     arguments = (Arg("start_dim", whole, 1), Arg("end_dim", whole, -1))
     examples = (Example("Flatten()", ((6, 3),), framework="pytorch"),)
 
     def span(self, inputs: Sequence[TensorSpec]) -> Tuple[int, int]:
-        rank = max(len(inputs[0].shape), 1)
-        resolved = []
-        for name in ("start_dim", "end_dim"):
-            dim = self[name]
-            if not -rank <= dim < rank:
-                raise self.refuses("H004", "IndexError", f"Dimension out of range (expected to be in range of "
-                                                         f"[{-rank}, {rank - 1}], but got {dim})",
-                                   f"Give `{name}` an axis of the input.", inputs, argument=name)
-            resolved.append(dim % rank)
-        return resolved[0], resolved[1]
+        return self.resolved(inputs, "start_dim"), self.resolved(inputs, "end_dim")
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
@@ -729,12 +742,6 @@ class Flatten(TorchModule):
             return [axis - (end - start)] * count
         return [None] * count  # the batch joined with other axes: no batch axis left
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
-
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        return NO_MACS
-
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         x = inputs[0]
@@ -742,6 +749,12 @@ class Flatten(TorchModule):
         return [x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])], [None]
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        start, end = self.span(inputs)
+        if inputs[0].batch_axis is not None and start <= inputs[0].batch_axis <= end:
+            raise refuse(self, framework, f"it folds the batch into one axis with others (x.flatten({start}, {end})), "
+                                          "and Keras's layers never touch the batch axis: Keras applies the layers "
+                                          "between such a fold and its unflatten to every step with TimeDistributed.",
+                         "Write those layers inside TimeDistributed(...) in the Keras model by hand.")
         if self.span(inputs) != (1, len(inputs[0].shape) - 1) or inputs[0].batch_axis != 0:
             raise refuse(self, framework, "Keras's Flatten joins every axis after a leading batch axis; this one joins "
                                           f"axes {self.span(inputs)} of a tensor with the batch on axis "
@@ -755,28 +768,119 @@ class Flatten(TorchModule):
                          io_symbols(inputs, outputs), headline=f"nn.Flatten({start}, {self['end_dim']})")
 
 
-# -- Conv1d and MaxPool1d on (batch, channels, length) ------------------------------------------
+@described({"type": "array", "items": {"type": "integer", "minimum": -1}, "minItems": 1})
+def unflattened_size(name: str, value: Any) -> Tuple[int, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise Problem("S005", raised("TypeError", f"{name} must be a tuple of ints, but found type {type_name(value)}"),
+                      f"Write the sizes the axis splits into, e.g. `{name}: [-1, 16]`.")
+    for position, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise Problem("S005", raised("TypeError", f"{name} must be tuple of ints, but found element of type "
+                                                      f"{type_name(item)} at pos {position}"),
+                          f"Write whole numbers, e.g. `{name}: [-1, 16]`.")
+    return tuple(value)
+
+
+@register
+class Unflatten(Reshaping):
+    """nn.Unflatten: splits axis ``dim`` into ``unflattened_size`` (one of them -1: whatever is left)."""
+
+    keras_class = "Unflatten"
+    functional_names = ("unflatten",)  # x.unflatten(0, (-1, 16))
+    arguments = (Arg("dim", whole), Arg("unflattened_size", unflattened_size))
+    examples = (Example("Unflatten(dim=1, unflattened_size=[-1, 3])", ((6, 5),), framework="pytorch"),
+                Example("Unflatten(-1, [2, 3])", ((4, 6),), framework="pytorch"))
+
+    def axis(self, inputs: Sequence[TensorSpec]) -> int:
+        return self.resolved(inputs, "dim")
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        shape, sizes = inputs[0].shape, list(self["unflattened_size"])
+        axis = self.axis(inputs)
+        if not sizes:
+            raise self.refuses("H004", "RuntimeError", "unflatten: sizes must be non-empty",
+                               "Give the sizes the axis splits into.", inputs, argument="unflattened_size")
+        if sizes.count(-1) > 1:
+            raise self.refuses("H004", "RuntimeError", "only one dimension can be inferred",
+                               "Leave at most one size -1.", inputs, argument="unflattened_size")
+        length, known = shape[axis], num_elements([size for size in sizes if size != -1]) or 0
+        if length is not None:
+            inferred = length // known if known and length % known == 0 else None
+            if (inferred is None) if -1 in sizes else known != length:
+                raise self.refuses("H004", "RuntimeError", f"unflatten: Provided sizes {sizes} don't multiply up to "
+                                                           f"the size of dim {axis} ({length}) in the input tensor",
+                                   f"The sizes must multiply to {length}.", inputs, argument="unflattened_size")
+            sizes = [inferred if size == -1 else size for size in sizes]
+        else:
+            sizes = [None if size == -1 else size for size in sizes]
+        return [tuple(shape[:axis]) + tuple(sizes) + tuple(shape[axis + 1:])]
+
+    def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        """The batch folded with the axis after it (nn.Flatten(0, 1)) comes back as the first part."""
+        batch, axis = inputs[0].batch_axis, self.axis(inputs)
+        if batch == axis or (batch is None and axis == 0):  # the batch (or a fold it leads) is split
+            return [axis] * count
+        if batch is None:
+            return [None] * count
+        return [batch + len(self["unflattened_size"]) - 1 if batch > axis else batch] * count
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        axis = self.axis([TensorSpec(tuple(x.shape))])
+        return [x.reshape(x.shape[:axis] + tuple(self["unflattened_size"]) + x.shape[axis + 1:])], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        axis = self.axis(inputs)
+        parts = tuple(outputs[0][axis:axis + len(self["unflattened_size"])])
+        return one_block("a reshape", [Equation("y", f"x with axis {axis} split into {parts}",
+                                                "row-major: the last part varies fastest; no values change")],
+                         io_symbols(inputs, outputs),
+                         headline=f"nn.Unflatten({self['dim']}, {tuple(self['unflattened_size'])})")
+
+
+# -- convolutions and pooling on (batch, channels, *spatial) -------------------------------------
 
 @described({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "maxItems": 1}]})
 def single(name: str, value: Any) -> int:
     """torch's _single: an int or a 1-tuple."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    if len(items) != 1 or isinstance(items[0], bool) or not isinstance(items[0], int):
-        raise Problem("S005", f"`{name}` must be an int (or a list of one int), got {value!r}.",
-                      f"Write e.g. `{name}: 3`.")
-    return items[0]
+    return per_axis(sizes(1)(name, value), 1)[0]
 
 
-@described({"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["same", "valid"]}]})
-def conv_padding(name: str, value: Any) -> Any:
-    if isinstance(value, str):
-        if value not in ("same", "valid"):
-            raise Problem("S006", raised("ValueError", f"Invalid padding string {value!r}, should be one of "
-                                                       "{'same', 'valid'}"),
-                          "PyTorch's Conv1d pads by a number of steps or 'same' / 'valid'; for causal padding, pad "
-                          "the left side yourself (no module for it).")
-        return value
-    return single(name, value)
+def sizes(rank: int):
+    """torch's _single / _pair: an int (the same on every spatial axis, kept as written) or
+    ``rank`` ints (a tuple)."""
+    one = {"type": "integer"}
+
+    @described({"anyOf": [one, {"type": "array", "items": one, "minItems": rank, "maxItems": rank}]})
+    def check_sizes(name: str, value: Any) -> Any:
+        items = list(value) if isinstance(value, (list, tuple)) else [value] * rank
+        if len(items) != rank or any(isinstance(item, bool) or not isinstance(item, int) for item in items):
+            several = f" (or a list of {rank} int{'s' if rank > 1 else ''})"
+            raise Problem("S005", f"`{name}` must be an int{several}, got {value!r}.",
+                          f"Write e.g. `{name}: 3`" + (f" or `{name}: [3, 3]`." if rank > 1 else "."))
+        return tuple(items) if isinstance(value, (list, tuple)) else value
+    return check_sizes
+
+
+def conv_padding(rank: int):
+    """A convolution's padding: steps (an int, or one per spatial axis), 'same' or 'valid'."""
+    steps = sizes(rank)
+
+    @described({"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["same", "valid"]}]
+                + ([{"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": rank,
+                     "maxItems": rank}] if rank > 1 else [])})
+    def check_conv_padding(name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in ("same", "valid"):
+                raise Problem("S006", raised("ValueError", f"Invalid padding string {value!r}, should be one of "
+                                                           "{'same', 'valid'}"),
+                              "PyTorch's convolutions pad by a number of steps or 'same' / 'valid'; for causal "
+                              "padding, pad the left side yourself (no module for it).")
+            return value
+        checked = steps(name, value)
+        return per_axis(checked, rank)[0] if rank == 1 else checked
+    return check_conv_padding
 
 
 @described({"enum": ["zeros", "reflect", "replicate", "circular"]})
@@ -800,81 +904,113 @@ def conv_output_length(length: Dim, kernel: int, stride: int, padding: Tuple[int
     return steps
 
 
-class ChannelsFirst(TorchModule):
-    """Conv1d and MaxPool1d read (N, C, L), or (C, L) unbatched."""
+def per_axis(value: Any, rank: int) -> Tuple[int, ...]:
+    """An argument that is one int for every spatial axis, or one per axis, as a tuple."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,) * rank
 
+
+class ChannelsFirst(TorchModule):
+    """Conv1d and MaxPool1d read (N, C, L), or (C, L) unbatched; Conv2d (N, C, H, W), or (C, H, W)."""
+
+    spatial_rank: ClassVar[int] = 1
     sequence_axes = ("batch", "channels", "length")
     torch_input = "(N, C, L), or (C, L) unbatched"
 
     def unbatched_warning(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
-        if len(inputs[0].shape) != 2:
+        if len(inputs[0].shape) != self.spatial_rank + 1:
             return []
-        channels, length = inputs[0].shape
+        from .conv import size_text
+
+        channels, *spatial = inputs[0].shape
+        if self.spatial_rank == 1:
+            what, fix = f"signal of {channels} channels and {spatial[0]} steps", \
+                "a sequence (batch, steps, features) needs `{type: Permute, dims: [0, 2, 1]}` before it"
+        else:
+            what, fix = f"image of {channels} channels and {size_text(spatial)} pixels", \
+                "an image (batch, height, width, channels) needs `{type: Permute, dims: [0, 3, 1, 2]}` before it"
         return [Problem(
-            "H010", f"{self.name} ({self.keras_class}) receives the 2-D tensor {format_shape(inputs[0].shape)}: torch "
-                    f"reads it as ONE unbatched signal of {channels} channels and {length} steps — the batch becomes "
+            "H010", f"{self.name} ({self.keras_class}) receives the {self.spatial_rank + 1}-D tensor "
+                    f"{format_shape(inputs[0].shape)}: torch reads it as ONE unbatched {what} — the batch becomes "
                     "the channel axis. No error is raised.",
-            "Feed it (batch, channels, length): a sequence (batch, steps, features) needs "
-            "`{type: Permute, dims: [0, 2, 1]}` before it.")]
+            f"Feed it {self.layout_text}: {fix}.")]
+
+    @property
+    def layout_text(self) -> str:
+        return "(batch, channels, length)" if self.spatial_rank == 1 else "(batch, channels, height, width)"
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
         return self.unbatched_warning(inputs)
 
-    def padding_pair(self, kernel: int, dilation: int) -> Tuple[int, int]:
+    def padding_pair(self, kernel: int, dilation: int, axis: int = 0) -> Tuple[int, int]:
+        """Zeros (left, right) on spatial axis ``axis``."""
         padding = self["padding"]
         if padding == "valid":
             return 0, 0
         if padding == "same":
             total = dilation * (kernel - 1)
             return total // 2, total - total // 2
-        return padding, padding
+        steps = per_axis(padding, self.spatial_rank)[axis]
+        return steps, steps
 
     def output_batch_axes(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
-        return [None if len(inputs[0].shape) == 2 else 0] * count
+        return [None if len(inputs[0].shape) == self.spatial_rank + 1 else 0] * count
+
+    def pooled_sizes(self, inputs: Sequence[TensorSpec], kernel: Any, stride: Any, dilation: Any,
+                     ceil: bool = False) -> Tuple[Dim, ...]:
+        """The output's spatial sizes."""
+        rank = self.spatial_rank
+        kernel, stride, dilation = (per_axis(value, rank) for value in (kernel, stride, dilation))
+        spatial = inputs[0].shape[len(inputs[0].shape) - rank:]
+        return tuple(conv_output_length(length, k, s, self.padding_pair(k, d, axis), d, ceil)
+                     for axis, (length, k, s, d) in enumerate(zip(spatial, kernel, stride, dilation)))
 
     def pooled_length(self, inputs: Sequence[TensorSpec], kernel: int, stride: int, dilation: int,
                       ceil: bool = False) -> Dim:
-        length = inputs[0].shape[-1]
-        padding = self.padding_pair(kernel, dilation)
-        steps = conv_output_length(length, kernel, stride, padding, dilation, ceil)
-        return steps
+        return self.pooled_sizes(inputs, kernel, stride, dilation, ceil)[0]
 
-    def windows(self, x: "ndarray", kernel: int, stride: int, dilation: int, fill: float,
+    def windows(self, x: "ndarray", kernel: Any, stride: Any, dilation: Any, fill: float,
                 mode: str = "zeros", ceil: bool = False) -> "ndarray":
-        """(…, C, L) → (…, C, steps, kernel): every window, padding filled with ``fill`` (or by
-        ``mode``: reflect, replicate, circular)."""
+        """(…, C, *spatial) → (…, C, *steps, *kernel): every window, padding filled with ``fill``
+        (or by ``mode``: reflect, replicate, circular)."""
         from .conv import window_taps  # imported here: the Keras convolution family loads only when run
 
         np = numpy_module()
-        left, right = self.padding_pair(kernel, dilation)
-        if mode != "zeros" and (left or right):
-            widths = [(0, 0)] * (x.ndim - 1) + [(left, right)]
-            x = np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
-            left = right = 0
-        length = x.shape[-1]
-        steps = conv_output_length(length, kernel, stride, (left, right), dilation, ceil)
-        taps, inside = window_taps(length, kernel, stride, dilation, (left, right + stride))
-        taps, inside = taps[:steps], inside[:steps]
-        return np.where(inside, x[..., taps], x.dtype.type(fill))
+        rank = self.spatial_rank
+        kernel, stride, dilation = (per_axis(value, rank) for value in (kernel, stride, dilation))
+        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
+        if mode != "zeros" and any(left or right for left, right in pads):
+            x = np.pad(x, [(0, 0)] * (x.ndim - rank) + pads,
+                       mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+            pads = [(0, 0)] * rank
+        first = x.ndim - rank
+        for axis, (k, s, d, (left, right)) in enumerate(zip(kernel, stride, dilation, pads)):
+            where = first + axis
+            length = x.shape[where]
+            steps = conv_output_length(length, k, s, (left, right), d, ceil)
+            taps, inside = window_taps(length, k, s, d, (left, right + s))
+            taps, inside = taps[:steps], inside[:steps]
+            picked = np.take(x, taps, axis=where)  # the axis becomes (steps, k)
+            inside = inside.reshape((1,) * where + inside.shape + (1,) * (x.ndim - where - 1))
+            x = np.moveaxis(np.where(inside, picked, x.dtype.type(fill)), where + 1, -1)
+        return x
 
 
-@register
-class Conv1d(ChannelsFirst):
-    """nn.Conv1d on (N, C_in, L): weight (C_out, C_in / groups, kernel_size)."""
+class Convolution(ChannelsFirst):
+    """nn.Conv1d and nn.Conv2d: weight (C_out, C_in / groups, *kernel_size), torch's checks in its order."""
 
-    keras_class = "Conv1d"
-    keras_type = "Conv1D"
     convolution = True
-    arguments = (Arg("in_channels", optional(single), None), Arg("out_channels", single), Arg("kernel_size", single),
-                 Arg("stride", single, 1), Arg("padding", conv_padding, 0), Arg("dilation", single, 1),
-                 Arg("groups", single, 1), Arg("bias", boolean, True), Arg("padding_mode", padding_mode, "zeros"))
     keras_keywords = {"out_channels": "filters", "stride": "strides", "dilation": "dilation_rate", "bias": "use_bias"}
-    keras_advice = {"activation": "nn.Conv1d has no activation: add e.g. `{type: ReLU}` after it.",
-                    "data_format": "nn.Conv1d always reads (batch, channels, length): put "
-                                   "`{type: Permute, dims: [0, 2, 1]}` before it for (batch, steps, features)."}
-    examples = (Example("Conv1d(out_channels=4, kernel_size=3, padding='same')", ((2, 9),), framework="pytorch"),
-                Example("Conv1d(4, 6, 2, stride=2, groups=2, padding=1, padding_mode='reflect')", ((4, 9),),
-                        framework="pytorch"))
+
+    @classmethod
+    def convolution_arguments(cls, rank: int) -> Tuple[Arg, ...]:
+        size = single if rank == 1 else sizes(rank)
+        return (Arg("in_channels", optional(single), None), Arg("out_channels", single), Arg("kernel_size", size),
+                Arg("stride", size, 1), Arg("padding", conv_padding(rank), 0), Arg("dilation", size, 1),
+                Arg("groups", single, 1), Arg("bias", boolean, True), Arg("padding_mode", padding_mode, "zeros"))
+
+    def spatial(self, name: str) -> Tuple[int, ...]:
+        """kernel_size, stride or dilation: one int per spatial axis."""
+        return per_axis(self[name], self.spatial_rank)
 
     def check_config(self) -> None:
         groups = self["groups"]
@@ -888,16 +1024,17 @@ class Conv1d(ChannelsFirst):
         if self["out_channels"] % groups:
             raise Problem("S012", raised("ValueError", "out_channels must be divisible by groups"),
                           "Choose out_channels as a multiple of groups.", argument="groups")
-        if self["padding"] == "same" and self["stride"] != 1:
+        if self["padding"] == "same" and any(stride != 1 for stride in self.spatial("stride")):
             raise Problem("S012", raised("ValueError", "padding='same' is not supported for strided convolutions"),
                           "Use stride 1 with padding 'same', or pad by a number of steps.", argument="padding")
-        # torch.empty(out_channels, in_channels // groups, kernel_size) at construction.
-        negative_size(self, (self["out_channels"], given // groups if given is not None else None, self["kernel_size"]),
-                      ("out_channels", "in_channels", "kernel_size"))
+        # torch.empty(out_channels, in_channels // groups, *kernel_size) at construction.
+        negative_size(self, (self["out_channels"], given // groups if given is not None else None)
+                      + self.spatial("kernel_size"),
+                      ("out_channels", "in_channels") + ("kernel_size",) * self.spatial_rank)
 
     def channels(self, inputs: Sequence[TensorSpec]) -> Dim:
         given = self["in_channels"]
-        return given if given is not None else inputs[0].shape[-2]
+        return given if given is not None else inputs[0].shape[-self.spatial_rank - 1]
 
     def inferred_arguments(self, inputs: Sequence[TensorSpec]) -> Dict[str, Any]:
         return {"in_channels": self.channels(inputs)} if self["in_channels"] is None else {}
@@ -906,115 +1043,164 @@ class Conv1d(ChannelsFirst):
         given = self["in_channels"]
         if given is None:
             return None
-        # A length the kernel fits in (the weights do not depend on it).
-        length = self["dilation"] * (self["kernel_size"] - 1) + 1 + sum(self.padding_pair(self["kernel_size"],
-                                                                                           self["dilation"]))
-        return TensorSpec((1, given, length), self.variable_dtype)
+        # Sizes the kernel fits in (the weights do not depend on them).
+        spatial = tuple(d * (k - 1) + 1 + sum(self.padding_pair(k, d, axis)) for axis, (k, d) in
+                        enumerate(zip(self.spatial("kernel_size"), self.spatial("dilation"))))
+        return TensorSpec((1, given) + spatial, self.variable_dtype)
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
-        shape = inputs[0].shape
-        if len(shape) not in (2, 3):
-            raise self.refuses("H001", "RuntimeError", "Expected 2D (unbatched) or 3D (batched) input to conv1d, but "
-                                                       f"got input of size: {list(shape)}",
-                               "nn.Conv1d reads (batch, channels, length).", inputs)
+        shape, rank = inputs[0].shape, self.spatial_rank
+        if len(shape) not in (rank + 1, rank + 2):
+            raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
+                                                       f"input to conv{rank}d, but got input of size: {list(shape)}",
+                               f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
         if inputs[0].dtype != self.variable_dtype:
             raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
                                               f"({_c_type(self.variable_dtype)}) should be the same")
-        channels = self.channels(inputs)
+        channels, found = self.channels(inputs), shape[-rank - 1]
         if channels is not None and channels % self["groups"]:
             raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
-                               f"The input has {channels} channels (axis -2): choose groups that divides it.", inputs,
-                               argument="groups")
-        if shape[-2] is not None and channels is not None and shape[-2] != channels:
-            weight = [self["out_channels"], channels // self["groups"], self["kernel_size"]]
+                               f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides it.",
+                               inputs, argument="groups")
+        kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
+        if found is not None and channels is not None and found != channels:
+            weight = [self["out_channels"], channels // self["groups"], *kernel]
+            batched = list(shape) if len(shape) == rank + 2 else [1] + list(shape)  # torch adds the batch first
+            channels_first = [0, rank + 1] + list(range(1, rank + 1))
             raise self.refuses(
                 "H004", "RuntimeError", f"Given groups={self['groups']}, weight of size {weight}, expected "
-                                        f"input{list(shape)} to have {channels} channels, but got {shape[-2]} channels "
+                                        f"input{batched} to have {channels} channels, but got {found} channels "
                                         "instead",
-                f"Set `in_channels: {shape[-2]}` or leave it out; if the input is (batch, steps, features), put "
-                "`{type: Permute, dims: [0, 2, 1]}` before the Conv1d.", inputs, argument="in_channels")
-        if self["stride"] <= 0:
-            raise self.refuses("H004", "RuntimeError", "non-positive stride is not supported",
-                               "Use stride ≥ 1.", inputs, argument="stride")
-        length = shape[-1]
-        kernel, dilation = self["kernel_size"], self["dilation"]
-        left, right = self.padding_pair(kernel, dilation)
-        if length is not None:
+                f"Set `in_channels: {found}` or leave it out; if the input is channels-last, put "
+                f"`{{type: Permute, dims: {channels_first}}}` before the {self.keras_class}.", inputs,
+                argument="in_channels")
+        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
+        if any(left < 0 for left, _ in pads):
+            raise self.refuses("H004", "RuntimeError", "negative padding is not supported", "Pad by 0 or more.",
+                               inputs, argument="padding")
+        for argument, values in (("stride", stride), ("dilation", dilation)):
+            if min(values) <= 0:
+                raise self.refuses("H004", "RuntimeError", f"non-positive {argument} is not supported",
+                                   f"Use {argument} ≥ 1.", inputs, argument=argument)
+        spatial = shape[len(shape) - rank:]
+        for axis in reversed(range(rank)):  # torch's reflection_pad checks the last axis first
+            (left, right), length = pads[axis], spatial[axis]
+            if length is None:
+                continue
             if self["padding_mode"] == "reflect" and max(left, right) >= length:
                 raise self.refuses(
-                    "H004", "RuntimeError", f"Argument #4: Padding size should be less than the corresponding input "
-                                            f"dimension, but got: padding ({left}, {right}) at dimension "
-                                            f"{len(shape) - 1} of input {list(shape)}",
+                    "H004", "RuntimeError", f"Argument #{4 + 2 * (rank - 1 - axis)}: Padding size should be less "
+                                            f"than the corresponding input dimension, but got: padding ({left}, "
+                                            f"{right}) at dimension {len(shape) - rank + axis} of input {list(shape)}",
                     "Reflect padding mirrors the input: pad by fewer steps than it has.", inputs, argument="padding")
-            padded, extent = length + left + right, dilation * (kernel - 1) + 1
-            if extent > padded:
+            if self["padding_mode"] == "circular" and max(left, right) > length:
+                raise self.refuses("H004", "RuntimeError", "Padding value causes wrapping around more than once.",
+                                   "Circular padding wraps the input around once: pad by at most its size.",
+                                   inputs, argument="padding")
+        if None not in spatial:
+            from .conv import size_text
+
+            padded = [length + left + right for length, (left, right) in zip(spatial, pads)]
+            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            if any(e > p for e, p in zip(extent, padded)):
                 raise self.refuses(
-                    "H004", "RuntimeError", f"Calculated padded input size per channel: ({padded}). Kernel size: "
-                                            f"({extent}). Kernel size can't be greater than actual input size",
-                    f"The kernel spans {extent} steps but the padded input has {padded}: pad more "
+                    "H004", "RuntimeError", f"Calculated padded input size per channel: "
+                                            f"({' x '.join(map(str, padded))}). Kernel size: "
+                                            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than "
+                                            "actual input size",
+                    f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
                     "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         self.check_input(inputs)
         channels = self.channels(inputs)
         per_group = None if channels is None else channels // self["groups"]
-        weights = [self.weight("weight", (self["out_channels"], per_group, self["kernel_size"]))]
+        weights = [self.weight("weight", (self["out_channels"], per_group) + self.spatial("kernel_size"))]
         if self["bias"]:
             weights.append(self.weight("bias", (self["out_channels"],)))
         return weights
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         self.check_input(inputs)
-        length = self.pooled_length(inputs, self["kernel_size"], self["stride"], self["dilation"])
-        return [tuple(inputs[0].shape[:-2]) + (self["out_channels"], length)]
+        spatial = self.pooled_sizes(inputs, self["kernel_size"], self["stride"], self["dilation"])
+        return [tuple(inputs[0].shape[:-self.spatial_rank - 1]) + (self["out_channels"],) + spatial]
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         channels = self.channels(inputs)
-        per_step = times(count_of(self["kernel_size"], "kernel_size"),
+        kernel = self.spatial("kernel_size")
+        labels = ("kernel_size",) if self.spatial_rank == 1 else ("kernel height", "kernel width")
+        per_step = times(*(count_of(size, label) for size, label in zip(kernel, labels)),
                          count_of(channels // self["groups"], "in_channels / groups"),
                          count_of(self["out_channels"], "out_channels"))
-        return MacCount(per_step, outputs[0].shape[-1], "output step")
+        positions = num_elements(outputs[0].shape[len(outputs[0].shape) - self.spatial_rank:])
+        return MacCount(per_step, positions, "output step" if self.spatial_rank == 1 else "output position")
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
         """Cross-correlation of every window with each filter, groups splitting the channels."""
         np = numpy_module()
         x = self.floating(inputs[0])
-        unbatched = x.ndim == 2
+        unbatched = x.ndim == self.spatial_rank + 1
         if unbatched:
             x = x[None]
-        kernel = self.floating(weights["weight"])  # (out, in / groups, k)
+        kernel = self.floating(weights["weight"])  # (out, in / groups, *kernel_size)
         windows = self.windows(x, self["kernel_size"], self["stride"], self["dilation"], 0.0, self["padding_mode"])
-        batch, channels, steps, width = windows.shape
+        batch, channels = windows.shape[:2]
+        steps = windows.shape[2:2 + self.spatial_rank]
         groups, out = self["groups"], self["out_channels"]
-        grouped = windows.reshape(batch, groups, channels // groups, steps, width)
-        filters = kernel.reshape(groups, out // groups, channels // groups, width)
-        y = np.einsum("bgcsk,gock->bgos", grouped, filters, optimize=True).reshape(batch, out, steps)
+        taps = num_elements(self.spatial("kernel_size"))
+        grouped = windows.reshape(batch, groups, channels // groups, num_elements(steps), taps)
+        filters = kernel.reshape(groups, out // groups, channels // groups, taps)
+        # Summed in float64 and rounded once, as Keras's convolution is (lstmcalc.layers.conv): the
+        # two frameworks' passes then differ by a rounding, not by two orders of float32 sums.
+        y = np.einsum("bgcsk,gock->bgos", grouped, filters, dtype="float64", optimize=True,
+                      casting="safe").reshape((batch, out) + steps).astype(x.dtype)
         if self["bias"]:
-            y = y + self.floating(weights["bias"])[:, None]
-        y = y.astype(x.dtype, copy=False)
+            y = y + self.floating(weights["bias"]).reshape((out,) + (1,) * self.spatial_rank)
         return [y[0] if unbatched else y], [None]
 
+
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """Keras's Conv1D (channels last: the Permutes around it in PyTorch go away): kernel =
-        weight.transpose(2, 1, 0)."""
-        if isinstance(self["padding"], int) and self["padding"] or self["padding_mode"] != "zeros" \
-                or len(inputs[0].shape) != 3:
-            raise refuse(self, framework, "Keras's Conv1D pads 'valid' or 'same' with zeros; this module pads "
-                                          f"{self['padding']!r} ({self['padding_mode']}).",
-                         "Port a Conv1d with padding 0, 'valid' or 'same' and padding_mode zeros.")
-        arguments = {"filters": self["out_channels"], "kernel_size": self["kernel_size"]}
-        for name, value, default in (("strides", self["stride"], 1), ("padding", self["padding"], 0),
-                                     ("dilation_rate", self["dilation"], 1), ("groups", self["groups"], 1)):
-            if value not in (default, "valid"):
-                arguments[name] = value
+        """Keras's Conv1D or Conv2D (channels last: the Permutes around it in PyTorch go away):
+        kernel = weight with its axes (out, in, *kernel) moved to (*kernel, in, out)."""
+        rank = self.spatial_rank
+        padding = self["padding"]
+        if padding not in ("valid", "same") and any(per_axis(padding, rank)) or self["padding_mode"] != "zeros" \
+                or len(inputs[0].shape) != rank + 2:
+            raise refuse(self, framework, f"Keras's {self.keras_type} pads 'valid' or 'same' with zeros; this module "
+                                          f"pads {padding!r} ({self['padding_mode']}).",
+                         f"Port a {self.keras_class} with padding 0, 'valid' or 'same' and padding_mode zeros.")
+        kernel = self.spatial("kernel_size")
+        arguments = {"filters": self["out_channels"], "kernel_size": kernel[0] if rank == 1 else list(kernel)}
+        for name, value in (("strides", self.spatial("stride")), ("dilation_rate", self.spatial("dilation"))):
+            if any(size != 1 for size in value):
+                arguments[name] = value[0] if rank == 1 else list(value)
+        if padding == "same":
+            arguments["padding"] = "same"
+        if self["groups"] != 1:
+            arguments["groups"] = self["groups"]
         if not self["bias"]:
             arguments["use_bias"] = False
-        entry = Entry("Conv1D", self.name, arguments)
-        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].transpose(2, 1, 0),
+        entry = Entry(self.keras_type, self.name, arguments)
+        keras_axes = tuple(range(2, rank + 2)) + (1, 0)
+        counterpart = port_module(self, plan, entry, lambda own: {"kernel": own["weight"].transpose(keras_axes),
                                                                   **({"bias": own["bias"]} if "bias" in own else {})},
-                                  layout="channels")
+                                  layout="channels", rank=rank)
         plan.after.activation_slot = (entry, counterpart)
+
+@register
+class Conv1d(Convolution):
+    """nn.Conv1d on (N, C_in, L): weight (C_out, C_in / groups, kernel_size)."""
+
+    keras_class = "Conv1d"
+    keras_type = "Conv1D"
+    arguments = Convolution.convolution_arguments(1)
+    keras_advice = {"activation": "nn.Conv1d has no activation: add e.g. `{type: ReLU}` after it.",
+                    "data_format": "nn.Conv1d always reads (batch, channels, length): put "
+                                   "`{type: Permute, dims: [0, 2, 1]}` before it for (batch, steps, features)."}
+    examples = (Example("Conv1d(out_channels=4, kernel_size=3, padding='same')", ((2, 9),), framework="pytorch"),
+                Example("Conv1d(4, 6, 2, stride=2, groups=2, padding=1, padding_mode='reflect')", ((4, 9),),
+                        framework="pytorch"))
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         k, stride, dilation = self["kernel_size"], self["stride"], self["dilation"]
@@ -1037,33 +1223,119 @@ class Conv1d(ChannelsFirst):
             {"weight": "W", "bias": "b"}, headline=f"nn.Conv1d({channels}, {self['out_channels']}, kernel_size={k})")
 
 
+@register
+class Conv2d(Convolution):
+    """nn.Conv2d on (N, C_in, H, W): weight (C_out, C_in / groups, kH, kW)."""
+
+    keras_class = "Conv2d"
+    keras_type = "Conv2D"
+    spatial_rank = 2
+    sequence_axes = ("batch", "channels", "height", "width")
+    torch_input = "(N, C, H, W), or (C, H, W) unbatched"
+    arguments = Convolution.convolution_arguments(2)
+    keras_advice = {"activation": "nn.Conv2d has no activation: add e.g. `{type: ReLU}` after it.",
+                    "data_format": "nn.Conv2d always reads (batch, channels, height, width): put "
+                                   "`{type: Permute, dims: [0, 3, 1, 2]}` before it for (batch, height, width, "
+                                   "channels)."}
+    examples = (Example("Conv2d(out_channels=4, kernel_size=3, padding='same')", ((2, 6, 5),), framework="pytorch"),
+                Example("Conv2d(4, 6, (3, 2), stride=(2, 1), groups=2, padding=(1, 0), padding_mode='reflect')",
+                        ((4, 7, 6),), framework="pytorch"))
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        from .conv import size_text
+
+        (kh, kw), (sh, sw), (dh, dw) = self.spatial("kernel_size"), self.spatial("stride"), self.spatial("dilation")
+        channels = self.channels(inputs)
+        per_group, out = channels // self["groups"], self["out_channels"]
+        bias = " + b_o" if self["bias"] else ""
+        (top, bottom), (left, right) = self.padding_pair(kh, dh, 0), self.padding_pair(kw, dw, 1)
+        row = ("i" if sh == 1 else f"{sh}·i") + " + " + ("m" if dh == 1 else f"{dh}·m") + \
+            (f" − {top}" if top else "")
+        column = ("j" if sw == 1 else f"{sw}·j") + " + " + ("n" if dw == 1 else f"{dw}·n") + \
+            (f" − {left}" if left else "")
+        symbols = [Symbol("x", tensor_text(inputs[0].shape), "the input: (batch, channels, height, width)"),
+                   Symbol("W", weight_text((out, per_group, kh, kw)),
+                          "weight: one (in_channels / groups, kH, kW) filter per output channel")]
+        if self["bias"]:
+            symbols.append(Symbol("b", weight_text((out,)), "bias"))
+        symbols.append(Symbol("y", tensor_text(outputs[0]), "the output"))
+        return one_block("each output channel o and position (i, j)", [Equation(
+            "y[o, i, j]", f"Σ_c Σ_m Σ_n W[o, c, m, n]·x[c, {row}, {column}]{bias}",
+            f"padding {top}/{bottom} rows, {left}/{right} columns ({self['padding_mode']}); c over the channels of "
+            "o's group")], symbols, f"for (i, j) over the {size_text(outputs[0][-2:])} output positions",
+            "· = product", {"weight": "W", "bias": "b"},
+            headline=f"nn.Conv2d({channels}, {out}, kernel_size=({kh}, {kw}))")
+
+
 def _c_type(dtype: str) -> str:
     """The C type torch's convolution messages print: float, double, long int."""
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16"}.get(dtype, dtype)
 
 
+class Pooling(ChannelsFirst):
+    """MaxPool1d, MaxPool2d and AvgPool2d: windows of kernel_size every stride (kernel_size by
+    default), no parameters."""
+
+    keeps_shape = False
+    base_arguments = (NAME,)
+    keras_keywords = {"kernel_size": "pool_size", "stride": "strides"}
+    primary_output = 0  # the pooled tensor; with return_indices, the indices are [1]
+
+    @property
+    def stride(self) -> Any:
+        return self["stride"] if self["stride"] is not None else self["kernel_size"]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype, "int64"][:count]
+
+    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
+        return NO_MACS
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Keras's MaxPooling1D, MaxPooling2D or AveragePooling2D ('valid'), channels last."""
+        rank = self.spatial_rank
+        plain = {"padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False, "divisor_override": None}
+        if any(key in self.config and any(value != plain[key] for value in per_axis(self[key], rank))
+               for key in plain) or len(inputs[0].shape) != rank + 2:
+            raise refuse(self, framework, f"Keras's {self.keras_type} has no padding by steps, dilation, ceil_mode, "
+                                          "indices or divisor.", f"Port a {self.keras_class} with kernel_size and "
+                                                                 "stride only.")
+        pool, stride = (torch_size(per_axis(value, rank)) for value in (self["kernel_size"], self.stride))
+        port_module(self, plan, Entry(self.keras_type, self.name,
+                                      {"pool_size": pool, **({} if stride == pool else {"strides": stride})}),
+                    layout="channels", rank=rank)
+
+    def window_maximum(self, x: "ndarray", dilation: Any, indices: bool) -> List["ndarray"]:
+        """The maximum of every window (padding never is), and with ``indices`` where it is: torch's
+        flat index into the input's spatial axes."""
+        np = numpy_module()
+        rank = self.spatial_rank
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        taps = num_elements(per_axis(self["kernel_size"], rank))
+        windows = self.windows(x, self["kernel_size"], self.stride, dilation, fill, "zeros", self["ceil_mode"])
+        flat = windows.reshape(windows.shape[:windows.ndim - rank] + (taps,))
+        outputs = [flat.max(axis=-1).astype(x.dtype, copy=False)]
+        if indices:
+            spatial = x.shape[x.ndim - rank:]
+            positions = np.broadcast_to(np.arange(num_elements(spatial), dtype="float64").reshape(spatial), x.shape)
+            where = self.windows(positions, self["kernel_size"], self.stride, dilation, -1, "zeros", self["ceil_mode"])
+            where = where.reshape(flat.shape)
+            outputs.append(np.take_along_axis(where, flat.argmax(axis=-1)[..., None], axis=-1)[..., 0].astype("int64"))
+        return outputs
+
+
 @register
-class MaxPool1d(ChannelsFirst):
+class MaxPool1d(Pooling):
     """nn.MaxPool1d on (N, C, L): the maximum of each window, per channel."""
 
     keras_class = "MaxPool1d"
     keras_type = "MaxPooling1D"
-    keeps_shape = False
-    base_arguments = (NAME,)
     arguments = (Arg("kernel_size", single), Arg("stride", optional(single), None), Arg("padding", single, 0),
                  Arg("dilation", single, 1), Arg("return_indices", boolean, False),
                  Arg("ceil_mode", boolean, False))
-    keras_keywords = {"kernel_size": "pool_size", "stride": "strides"}
     examples = (Example("MaxPool1d(2)", ((3, 8),), framework="pytorch"),
                 Example("MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", ((3, 8),), framework="pytorch"))
-
-    @property
-    def stride(self) -> int:
-        return self["stride"] if self["stride"] is not None else self["kernel_size"]
-
-    def padding_pair(self, kernel: int, dilation: int) -> Tuple[int, int]:
-        return self["padding"], self["padding"]
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
@@ -1091,37 +1363,9 @@ class MaxPool1d(ChannelsFirst):
         outputs = [tuple(shape[:-1]) + (length,)]
         return outputs * (2 if self["return_indices"] else 1)
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype, "int64"][:count]
-
-    def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
-        return NO_MACS
-
-    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        if self["padding"] or self["dilation"] != 1 or self["ceil_mode"] or self["return_indices"] \
-                or len(inputs[0].shape) != 3:
-            raise refuse(self, framework, "Keras's MaxPooling1D has no padding by steps, dilation, ceil_mode or "
-                                          "indices.", "Port a MaxPool1d with kernel_size and stride only.")
-        port_module(self, plan, Entry("MaxPooling1D", self.name, {"pool_size": self["kernel_size"],
-                                                                  **({} if self.stride == self["kernel_size"] else
-                                                                     {"strides": self.stride})}),
-                    layout="channels")
-
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
-        np = numpy_module()
-        x = inputs[0]
-        windows = self.windows(x, self["kernel_size"], self.stride, self["dilation"], -np.inf, "zeros",
-                               self["ceil_mode"])
-        pooled = windows.max(axis=-1).astype(x.dtype, copy=False)
-        outputs = [pooled]
-        if self["return_indices"]:
-            # torch's indices count along the input's length: the same windows over the positions.
-            positions = np.broadcast_to(np.arange(x.shape[-1], dtype="float64"), x.shape)
-            where = self.windows(positions, self["kernel_size"], self.stride, self["dilation"], -1, "zeros",
-                                 self["ceil_mode"])
-            chosen = np.take_along_axis(where, windows.argmax(axis=-1)[..., None], axis=-1)[..., 0]
-            outputs.append(chosen.astype("int64"))
+        outputs = self.window_maximum(inputs[0], self["dilation"], self["return_indices"])
         return outputs, [None] * len(outputs)
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
@@ -1131,6 +1375,161 @@ class MaxPool1d(ChannelsFirst):
             f"padding {self['padding']} (never the maximum)")], io_symbols(inputs, outputs),
             headline=f"nn.MaxPool1d({k})")
 
+
+class Pool2d(Pooling):
+    """MaxPool2d and AvgPool2d on (N, C, H, W), or (C, H, W) unbatched: torch's checks, in its order."""
+
+    spatial_rank = 2
+    sequence_axes = ("batch", "channels", "height", "width")
+    torch_input = "(N, C, H, W), or (C, H, W) unbatched"
+    rank_message: ClassVar[str] = ""
+
+    def dilation(self) -> Tuple[int, ...]:
+        return (1, 1)
+
+    def pooled(self, inputs: Sequence[TensorSpec]) -> Shape:
+        shape = inputs[0].shape
+        kernel, stride, padding = (per_axis(value, 2) for value in (self["kernel_size"], self.stride, self["padding"]))
+        dilation = self.dilation()
+        if min(kernel) <= 0:
+            raise self.refuses("H004", "RuntimeError", f"kernel size should be greater than zero, but got kH: "
+                                                       f"{kernel[0]} kW: {kernel[1]}", "Give kernel_size 1 or more.",
+                               inputs, argument="kernel_size")
+        if 0 in stride:
+            raise self.refuses("H004", "RuntimeError", "stride should not be zero", "Give stride 1 or more.", inputs,
+                               argument="stride")
+        if min(dilation) <= 0:
+            raise self.refuses("H004", "RuntimeError", f"dilation should be greater than zero, but got dilationH: "
+                                                       f"{dilation[0]} dilationW: {dilation[1]}",
+                               "Give dilation 1 or more.", inputs, argument="dilation")
+        if min(padding) < 0:
+            raise self.refuses("H004", "RuntimeError", f"pad must be non-negative, but got pad: {min(padding)}",
+                               "Pad by 0 or more.", inputs, argument="padding")
+        for pad, k, d in zip(padding, kernel, dilation):
+            if pad > (d * (k - 1) + 1) // 2:
+                raise self.refuses("H004", "RuntimeError", f"pad should be at most half of effective kernel size, but "
+                                                           f"got pad={pad}, kernel_size={k} and dilation={d}",
+                                   "Pad by at most half the window.", inputs, argument="padding")
+        if kernel[1] // 2 < padding[1] or kernel[0] // 2 < padding[0]:
+            raise self.refuses("H004", "RuntimeError", f"pad should be smaller than or equal to half of kernel size, "
+                                                       f"but got padW = {padding[1]}, padH = {padding[0]}, kW = "
+                                                       f"{kernel[1]}, kH = {kernel[0]}",
+                               "Pad by at most half the kernel_size (dilation not counted).", inputs,
+                               argument="padding")
+        if len(shape) not in (3, 4):
+            raise self.refuses("H001", *self.rank_error(shape), inputs)
+        sizes = self.pooled_sizes(inputs, kernel, stride, dilation, self["ceil_mode"])
+        if any(size is not None and size < 1 for size in sizes):
+            channels, height, width = ("?" if dim is None else dim for dim in shape[-3:])
+            out_h, out_w = ("?" if dim is None else dim for dim in sizes)
+            raise self.refuses("H004", "RuntimeError", f"Given input size: ({channels}x{height}x{width}). Calculated "
+                                                       f"output size: ({channels}x{out_h}x{out_w}). Output size is too "
+                                                       "small", "Use a smaller kernel_size (or more padding).", inputs,
+                               argument="kernel_size")
+        return tuple(shape[:-2]) + sizes
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        raise NotImplementedError
+
+    def explain_pool(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], what: str, note: str) -> Math:
+        (kh, kw), (sh, sw) = per_axis(self["kernel_size"], 2), per_axis(self.stride, 2)
+        (ph, pw) = per_axis(self["padding"], 2)
+        return one_block("each channel c and output position (i, j)", [Equation(
+            "y[c, i, j]", f"{what} of x[c, {sh}·i − {ph} + m, {sw}·j − {pw} + n] over m < {kh}, n < {kw}", note)],
+            io_symbols(inputs, outputs), headline=f"nn.{self.keras_class}(({kh}, {kw}), stride=({sh}, {sw}))")
+
+
+@register
+class MaxPool2d(Pool2d):
+    """nn.MaxPool2d: the maximum of each kH × kW window, per channel."""
+
+    keras_class = "MaxPool2d"
+    keras_type = "MaxPooling2D"
+    arguments = (Arg("kernel_size", sizes(2)), Arg("stride", optional(sizes(2)), None), Arg("padding", sizes(2), 0),
+                 Arg("dilation", sizes(2), 1), Arg("return_indices", boolean, False), Arg("ceil_mode", boolean, False))
+    examples = (Example("MaxPool2d(2)", ((3, 8, 6),), framework="pytorch"),
+                Example("MaxPool2d((3, 2), stride=2, padding=(1, 0), ceil_mode=True, return_indices=True)",
+                        ((3, 8, 7),), framework="pytorch"))
+
+    def dilation(self) -> Tuple[int, ...]:
+        return per_axis(self["dilation"], 2)
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        return "RuntimeError", "non-empty 3D or 4D (batch mode) tensor expected for input", \
+            "nn.MaxPool2d reads (batch, channels, height, width)."
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        return [self.pooled(inputs)] * (2 if self["return_indices"] else 1)
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        outputs = self.window_maximum(inputs[0], self["dilation"], self["return_indices"])
+        return outputs, [None] * len(outputs)
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        return self.explain_pool(inputs, outputs, "max", "padding is never the maximum")
+
+
+@register
+class AvgPool2d(Pool2d):
+    """nn.AvgPool2d: the mean of each kH × kW window, per channel."""
+
+    keras_class = "AvgPool2d"
+    keras_type = "AveragePooling2D"
+    arguments = (Arg("kernel_size", sizes(2)), Arg("stride", optional(sizes(2)), None), Arg("padding", sizes(2), 0),
+                 Arg("ceil_mode", boolean, False), Arg("count_include_pad", boolean, True),
+                 Arg("divisor_override", optional(whole), None))
+    examples = (Example("AvgPool2d(2)", ((3, 8, 6),), framework="pytorch"),
+                Example("AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)", ((3, 8, 7),),
+                        framework="pytorch"))
+
+    def rank_error(self, shape: Shape) -> Tuple[str, str, str]:
+        if len(shape) < 3:
+            rank = max(len(shape), 1)
+            return "IndexError", f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but " \
+                                 "got -3)", "nn.AvgPool2d reads (batch, channels, height, width)."
+        return "RuntimeError", "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but " \
+                               f"got:{list(shape)}", "nn.AvgPool2d reads (batch, channels, height, width)."
+
+    def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        if self["divisor_override"] == 0:
+            raise self.refuses("H004", "RuntimeError", "divisor must be not zero", "Leave divisor_override out, or "
+                                                                                   "give a count.", inputs,
+                               argument="divisor_override")
+        return [self.pooled(inputs)]
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count
+
+    def divisors(self, spatial: Sequence[int], steps: Sequence[int]) -> "ndarray":
+        """What each window's sum is divided by: divisor_override, or the window's taps inside the
+        padded input (count_include_pad) or inside the input."""
+        np = numpy_module()
+        if self["divisor_override"] is not None:
+            return np.asarray(float(self["divisor_override"]))
+        counts = []
+        for length, count, k, s, p in zip(spatial, steps, per_axis(self["kernel_size"], 2), per_axis(self.stride, 2),
+                                          per_axis(self["padding"], 2)):
+            start = np.arange(count) * s - p
+            end = np.minimum(start + k, length + p)
+            counts.append(end - start if self["count_include_pad"] else
+                          np.minimum(end, length) - np.maximum(start, 0))
+        return np.multiply.outer(counts[0], counts[1]).astype("float64")
+
+    def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
+                initial_state: Optional[Arrays] = None) -> Forward:
+        x = inputs[0]
+        windows = self.windows(x, self["kernel_size"], self.stride, 1, 0, "zeros", self["ceil_mode"])
+        sums = windows.sum(axis=(-2, -1), dtype="float64")
+        mean = sums / self.divisors(x.shape[-2:], windows.shape[-4:-2])
+        if x.dtype.kind in "iu":
+            mean = numpy_module().trunc(mean)  # integer division, as torch's kernel for integers
+        return [mean.astype(x.dtype)], [None]
+
+    def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
+        divided = (f"divided by {self['divisor_override']}" if self["divisor_override"] is not None else
+                   "padding counted in the mean" if self["count_include_pad"] else "padding not counted")
+        return self.explain_pool(inputs, outputs, "mean", divided)
 
 def port_activation(module: TorchModule, plan: "PortPlan") -> None:
     """An activation module after a Linear or Conv1d becomes that Keras layer's activation;

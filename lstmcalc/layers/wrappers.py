@@ -420,21 +420,46 @@ class TimeDistributed(Layer):
         return _frozen_wrapper_warning(self)
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan) -> None:
-        """A wrapped layer acting on the last axis alone (Dense) is the same layer on every step."""
-        if not self.inner.acts_on_last_axis:
-            from .porting import PortPlan, refuse
+        """A wrapped layer acting on the last axis alone (Dense) is the same layer on every step.
+        Any other is the wrapped layer's own port on the steps folded into the batch: nn.Flatten(0, 1)
+        before it, nn.Unflatten(0, (-1, T)) after it, as Keras's TimeDistributed reshapes; one fold
+        for consecutive TimeDistributed layers, whose layers then run one after the other on it
+        (only the last one's output has a tensor of its own)."""
+        if self.inner.acts_on_last_axis:
+            clone(self.inner, self.name).port_to(framework, inputs, plan)
+            return
+        from .porting import Counterpart, Entry, Fold, Handover, Link, refuse
 
-            # What the wrapped layer says on one step: the reason, when it has no equivalent itself.
-            try:
-                self.inner.port_to(framework, self._step_inputs(inputs), PortPlan(plan.source.name, framework))
-                why = (f"lstmcalc ports TimeDistributed to {plan.target.title} for layers acting on the last axis "
-                       f"alone (Dense), not {self.inner.keras_class}.")
-            except Problem as problem:
-                reason = problem.message.split("equivalent: ", 1)[-1].rstrip(".")
-                why = f"the {self.inner.keras_class} it wraps has none ({reason})."
-            raise refuse(self, framework, why, "Port a model whose TimeDistributed layers wrap Dense, or write the "
-                                               "per-step part by hand (fold batch and time: x.reshape(N * T, ...)).")
-        clone(self.inner, self.name).port_to(framework, inputs, plan)
+        steps = inputs[0].shape[1]
+        if steps is None:
+            raise refuse(self, framework, "its input has an unknown number of steps, and torch's unflatten needs "
+                                          "it to give the steps their own axis back.",
+                         "Give the input a fixed number of steps.")
+        first = len(plan.counterparts)
+        fold = plan.before.fold
+        if fold is not None and fold.steps == steps:
+            plan.continue_fold(fold, self.name)
+            head = []
+        else:
+            head = plan.steps() + [Entry("Flatten", f"{self.name}_fold", {"start_dim": 0, "end_dim": 1})]
+        plan.before = Handover()  # nothing joins the wrapped layer across the fold
+        try:
+            clone(self.inner, self.name).port_to(framework, self._step_inputs(inputs), plan)
+        except Problem as problem:
+            reason = problem.message.split("equivalent: ", 1)[-1].rstrip(".")
+            raise refuse(self, framework, f"the {self.inner.keras_class} it wraps has none ({reason}).",
+                         problem.hint) from None
+        layout = plan.layout()
+        tail = plan.steps() + [Entry("Unflatten", f"{self.name}_unfold", {"dim": 0, "unflattened_size": [-1, steps]})]
+        inner = plan.counterparts[first:]
+        del plan.counterparts[first:]
+
+        def convert(own: Arrays) -> Arrays:
+            return {key: value for counterpart in inner for key, value in counterpart.convert(own).items()}
+
+        entries = head + [entry for counterpart in inner for entry in counterpart.entries] + tail
+        counterpart = plan.add(Counterpart(self.name, entries, convert, [Link(0, tail[-1].name)]))
+        plan.after = Handover(fold=Fold(steps, counterpart, tail, layout))
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         step_outputs = self.inner.output_shapes(self._step_inputs(inputs))

@@ -34,7 +34,11 @@ BUNDLED_BACK = ["bidirectional_encoder_decoder.yaml", "bidirectional_stack.yaml"
                 "two_head.yaml", "two_input_concatenate.yaml"]
 # PyTorch code with no Keras code back, and the words saying why.
 # (none since a permute(0, 2, 1) that no Conv1d reads is a Keras Permute in a graph: keras/random-31-159)
-NO_KERAS: dict = {}
+NO_KERAS: dict = {
+    # TimeDistributed written as torch code folds batch and time (x.flatten(0, 1)); Keras's layers
+    # never touch the batch axis, and lstmcalc does not read the fold back as a TimeDistributed.
+    "video_classifier.yaml": "folds the batch into one axis with others",
+}
 
 
 def spec_text(name):
@@ -50,7 +54,8 @@ def test_every_bundled_spec_and_random_graph_is_recorded():
     # Every random graph with PyTorch code comes back (81 of them when recorded).
     with_torch_code = [name for name, entry in RECORDED.items() if name.startswith("keras/") and entry["pytorch_code"]]
     assert len(with_torch_code) >= 81
-    assert [name for name in with_torch_code if not RECORDED[name]["keras_code"]] == sorted(NO_KERAS)
+    assert [name for name in with_torch_code if not RECORDED[name]["keras_code"]] == sorted(
+        name for name in NO_KERAS if name.startswith("keras/"))
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

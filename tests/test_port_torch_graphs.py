@@ -16,6 +16,8 @@ from lstmcalc import analyze_text
 from lstmcalc.cli import cli
 from lstmcalc.port import PortOptions, port_report
 
+ROOT = Path(__file__).resolve().parent.parent
+
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 TOLERANCE = 1e-5
 
@@ -312,3 +314,28 @@ def test_ported_pytorch_graphs_give_torchs_outputs_in_real_keras(path, tmp_path)
     assert len(ours) == len(torch_outputs)
     for index, value in enumerate(ours):
         assert np.max(np.abs(value - arrays[f"keras/{index}"])) <= TOLERANCE, index
+
+
+def test_port_reads_a_pytorch_source_given_its_input(tmp_path):
+    """`lstmcalc port model.py --input ...`: the source read as summary reads it, ported to Keras."""
+    spec = ROOT / "specs" / "two_input_concatenate.yaml"
+    source = tmp_path / "two.py"
+    assert CliRunner().invoke(cli, ["convert", str(spec), "--to", "pytorch", "-o", str(source)]).exit_code == 0
+    report = analyze_text(CliRunner().invoke(cli, ["convert", str(source), "--to", "yaml", "--input", "30,12;5",
+                                                   "--batch-size", "2"]).output, file="two.yaml")
+    rng = np.random.default_rng(3)
+    # Keras: LSTM 4 × (16 × (12 + 16) + 16) = 1,856, Dense 5 × 8 + 8 = 48, Dense 24 × 1 + 1 = 25: 1,929;
+    # torch keeps a second LSTM bias, 4 × 16 = 64 more: 1,993.
+    weights = {f"{layer.name}.{weight.name}": rng.uniform(-0.2, 0.2, weight.shape).astype("float32")
+               for layer in report.layers for weight in layer.weights}
+    assert sum(array.size for array in weights.values()) == 1_993
+    np.savez(tmp_path / "state_dict.npz", **weights)
+    arguments = ["port", str(source), "--input", "30,12;5", "--batch-size", "2", "--weights",
+                 str(tmp_path / "state_dict.npz"), "--to", "keras", "-o", str(tmp_path / "keras.npz")]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 0, result.output
+    assert "largest difference" in result.output and (tmp_path / "keras.npz").exists()
+    refused = CliRunner().invoke(cli, ["port", str(spec), "--input", "30,12", "--weights",
+                                       str(tmp_path / "state_dict.npz"), "--to", "pytorch", "-o",
+                                       str(tmp_path / "x.npz")])
+    assert refused.exit_code == 2 and "--input gives what a PyTorch source" in refused.output

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ..cli import EXIT_OK, EXIT_INVALID, emit, FILE_PATH, AT_LEAST_ONE, load_report, NPZ_FILE
+from ..cli import (AT_LEAST_ONE, CLASS_OPTION, DTYPE_OPTION, EXIT_INVALID, EXIT_OK, FILE_PATH, NPZ_FILE, SET_OPTION,
+                   emit, is_python_source, load_report)
 from ..render import PORT_RENDERERS, RenderOptions, get_renderer
 
 
@@ -31,21 +32,30 @@ from ..render import PORT_RENDERERS, RenderOptions, get_renderer
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input of the proof.")
 @click.option("--format", "output_format", type=click.Choice(list(PORT_RENDERERS)), default="text",
               show_default=True, help="Output format.")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="PyTorch source (model.py): the shape of one sample its forward() takes, e.g. 35,20 "
+                   "(several inputs in forward()'s order: \"30,12;5\").")
+@DTYPE_OPTION
+@SET_OPTION
+@CLASS_OPTION
 def port(spec, weights_path, target, output_path, spec_out, merge_stacks, batch_size, timesteps, seed,
-         output_format):
+         output_format, input_shape, dtype, bindings, class_name):
     """Convert a model's weights between Keras and PyTorch, and prove it: both forward passes run on
     the same random input and must agree within 1e-5, else nothing is written.
 
     \b
     lstmcalc port model.yaml --weights keras.npz --to pytorch -o torch.npz --spec-out torch.yaml
     lstmcalc port torch.yaml --weights state_dict.npz --to keras -o keras.npz --spec-out keras.yaml
+    lstmcalc port model.py --input 35,20 --batch-size 8 --weights state_dict.npz --to keras -o keras.npz
 
     Exit status: 0 when written, 1 when the model has no equivalent or the passes disagree, 2 for
     usage errors.
     """
     from ..port import PortOptions, port_report, save_spec, save_weights
 
-    report = load_report([spec], None, batch_size, None, None)
+    if input_shape is not None and not is_python_source([spec]):
+        raise click.UsageError("--input gives what a PyTorch source (a .py file) does not say")
+    report = load_report([spec], input_shape, batch_size, None, dtype, bindings, class_name=class_name)
     options = PortOptions(target=target, weights_path=weights_path, merge_stacks=merge_stacks, batch_size=batch_size,
                           timesteps=timesteps, seed=seed)
     try:

@@ -67,6 +67,7 @@ class Buffers:
 
     def __init__(self) -> None:
         self.arrays: Optional[List["ndarray"]] = None
+        self.turns: List[List["ndarray"]] = []
         self.turn = 0
 
     def get(self, shapes: Sequence[tuple], pairs: Sequence[tuple], dtype) -> List["ndarray"]:
@@ -75,9 +76,10 @@ class Buffers:
         if self.arrays is None:
             self.arrays = [np.empty(shape, dtype) for shape in shapes] + \
                           [np.empty(shape, dtype) for shape in pairs for _ in range(2)]
+            fixed = self.arrays[:len(shapes)]
+            self.turns = [fixed + self.arrays[len(shapes) + turn::2] for turn in (0, 1)]
         self.turn ^= 1
-        fixed = self.arrays[:len(shapes)]
-        return fixed + self.arrays[len(shapes) + self.turn::2]
+        return self.turns[self.turn]
 
 
 def lstm_step(recurrent: "ndarray", activation: Optional[str], bias: Optional["ndarray"],
@@ -90,6 +92,7 @@ def lstm_step(recurrent: "ndarray", activation: Optional[str], bias: Optional["n
     units = recurrent.shape[1] // 4
     act = activation_into(activation)
     buffers = Buffers()
+    blocks: List["ndarray"] = []  # views of the gate buffer, made once: slicing costs as much as a small ufunc
 
     def step(projected: "ndarray", states: List["ndarray"]):
         h, c = states
@@ -97,14 +100,15 @@ def lstm_step(recurrent: "ndarray", activation: Optional[str], bias: Optional["n
         width = units if projection is None else projection.shape[1]
         z, scratch, c_new, h_new = buffers.get([(batch, 4 * units), (batch, units)],
                                                [(batch, units), (batch, width)], recurrent.dtype)
+        if not blocks:
+            blocks.extend([z[:, :3 * units]] + [z[:, k * units:(k + 1) * units] for k in range(4)])
+        gates, into_i, into_f, into_o, candidate = blocks
         np.matmul(h, recurrent, out=z)
         z += projected
         if bias is not None:
             z += bias
-        gates = z[:, :3 * units]
         np.exp(gates, out=gates)
         gates += 1  # 1 + e^−x = 1 / σ(x)
-        into_i, into_f, into_o, candidate = (z[:, k * units:(k + 1) * units] for k in range(4))
         g = act(candidate, candidate)
         np.divide(c, into_f, out=c_new)
         np.divide(g, into_i, out=candidate)

@@ -22,15 +22,18 @@ def dtype_bytes(dtype: str) -> int:
     return DTYPE_BYTES.get(dtype, 4)
 
 
-def elements(shape: Shape, batch_axis: Optional[int] = 0) -> Amount:
-    """Values per sample of a tensor (the batch axis left out; a tensor without one is one
-    sample); an unknown axis counts per step."""
+def elements(shape: Shape, batch_axis: Optional[int] = 0, batch_fold: Optional[int] = 1) -> Amount:
+    """Values per sample of a tensor (the batch axis left out, times the items of it one sample
+    holds; a tensor without one is one sample); an unknown axis counts per step."""
     known, unknown = 1, False
     for dim in (dim for axis, dim in enumerate(shape) if axis != batch_axis):
         if dim is None:
             unknown = True
         else:
             known *= dim
+    if batch_axis is not None:
+        unknown = unknown or batch_fold is None
+        known *= batch_fold or 1
     return Amount(0, known) if unknown else Amount(known, 0)
 
 
@@ -141,8 +144,10 @@ def input_tensors(report: Report, layer: LayerReport) -> List[TensorSpec]:
         producer = report.layer(name)
         if producer is not None and producer.output_shapes is not None:
             axes = producer.output_batch_axes or [0] * len(producer.output_shapes)
+            folds = producer.output_batch_folds or [1] * len(producer.output_shapes)
             tensors.append(TensorSpec(producer.output_shapes[position], producer.output_dtypes[position],
-                                      producer.output_masks[position], batch_axis=axes[position]))
+                                      producer.output_masks[position], batch_axis=axes[position],
+                                      batch_fold=folds[position]))
             continue
         for item in report.inputs:
             if item.name == name:
@@ -173,16 +178,21 @@ def layer_figures(report: Report, record: LayerReport, batch: int) -> Optional[L
         return None
     inputs = input_tensors(report, record)
     axes = record.output_batch_axes or [0] * len(record.output_shapes)
-    outputs = [TensorSpec(shape, dtype, masked, batch_axis=axis) for shape, dtype, masked, axis in
-               zip(record.output_shapes, record.output_dtypes, record.output_masks, axes)]
+    folds = record.output_batch_folds or [1] * len(record.output_shapes)
+    outputs = [TensorSpec(shape, dtype, masked, batch_axis=axis, batch_fold=fold) for shape, dtype, masked, axis, fold
+               in zip(record.output_shapes, record.output_dtypes, record.output_masks, axes, folds)]
     if len(inputs) > 1 and layer.maps_over_tensor_lists:
         # Dropout or Activation applied to each tensor of a list: no products with a weight.
         macs = layer.macs(inputs[:1], outputs[:1])
     else:
         macs = layer.macs(inputs, outputs)
+    if macs is not None and inputs and inputs[0].batch_axis is not None:
+        # A layer counts per item of its input's batch axis; one sample may be several (a fold).
+        macs = macs.folded(inputs[0].batch_fold)
     produced = Amount()
     for tensor in outputs:
-        produced = produced + elements(tensor.shape, tensor.batch_axis).times(dtype_bytes(tensor.dtype))
+        produced = produced + elements(tensor.shape, tensor.batch_axis, tensor.batch_fold).times(
+            dtype_bytes(tensor.dtype))
     internals = layer.kept_for_backprop(inputs).times(dtype_bytes(layer.compute_dtype))
     return LayerFigures(record.name, record.type, macs, produced.times(batch),
                         (produced + internals).times(batch), _weight_bytes(record.weights))

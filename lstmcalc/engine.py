@@ -284,6 +284,7 @@ class Propagation:
         layer_report.output_dtypes = [tensor.dtype for tensor in outputs]
         layer_report.output_masks = [tensor.masked for tensor in outputs]
         layer_report.output_batch_axes = [tensor.batch_axis for tensor in outputs]
+        layer_report.output_batch_folds = [tensor.batch_fold for tensor in outputs]
         layer_report.output_labels = layer.output_labels(len(outputs))
         self.tensors[node.name] = outputs
         self.masks.layer_called(node.name, layer, keys, len(outputs))

@@ -60,7 +60,8 @@ class LayerReport(Record):
     the layer was not reached or failed; ``mask``: the Keras mask tensor the layer takes (graph
     models), e.g. not_equal[0]; ``status``: ok | error | not-reached; ``shares``: a shared layer's
     later call, the layer it calls again (no own weights). Not serialised: where each output's batch
-    axis is (``output_batch_axes``, None: none), the outputs' names as the framework calls them
+    axis is (``output_batch_axes``, None: none) and how many items of it make a sample
+    (``output_batch_folds``: TensorSpec.batch_fold), the outputs' names as the framework calls them
     (``output_labels``: output, h_n, c_n; [] when they have none), and for diagrams the layer's
     display_settings() (``settings``) and the layers it wraps (``wrapped``)."""
 
@@ -69,6 +70,7 @@ class LayerReport(Record):
                  output_shapes: Optional[List[Shape]] = None, output_dtypes: Optional[List[str]] = None,
                  output_masks: Optional[List[bool]] = None,
                  output_batch_axes: Optional[List[Optional[int]]] = None,
+                 output_batch_folds: Optional[List[Optional[int]]] = None,
                  output_labels: Optional[List[str]] = None, weights: Optional[List[Weight]] = None,
                  status: str = "ok", line: Optional[int] = None, column: Optional[int] = None,
                  config: Optional[Dict[str, Any]] = None, settings: Optional[List[Tuple[str, str]]] = None,
@@ -82,6 +84,7 @@ class LayerReport(Record):
         self.output_dtypes: List[str] = [] if output_dtypes is None else output_dtypes
         self.output_masks: List[bool] = [] if output_masks is None else output_masks
         self.output_batch_axes: List[Optional[int]] = [] if output_batch_axes is None else output_batch_axes
+        self.output_batch_folds: List[Optional[int]] = [] if output_batch_folds is None else output_batch_folds
         self.output_labels: List[str] = [] if output_labels is None else output_labels
         self.weights: List[Weight] = [] if weights is None else weights
         self.status = status

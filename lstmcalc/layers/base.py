@@ -59,27 +59,32 @@ class TensorSpec(FrozenRecord):
     Keras mask travels with it — and that mask's shape where it is known ((batch, time) after an
     Embedding, the input's shape without its last axis after Masking), None otherwise.
     ``batch_axis``: where the batch axis is: 0 (Keras, and PyTorch with batch_first), 1 (PyTorch's
-    time-major layout), or None for a tensor without one (a PyTorch RNN fed one unbatched sequence)."""
+    time-major layout), or None for a tensor without one (a PyTorch RNN fed one unbatched sequence).
+    ``batch_fold``: how many items of the batch axis make one sample: 1, or more where the batch is
+    folded with other axes into one (after PyTorch's nn.Flatten(0, 1), batch × time: the steps);
+    None when a folded size is unknown."""
 
-    __slots__ = ("shape", "dtype", "masked", "mask_shape", "batch_axis")
+    __slots__ = ("shape", "dtype", "masked", "mask_shape", "batch_axis", "batch_fold")
 
     def __init__(self, shape: Shape, dtype: str = "float32", masked: bool = False,
-                 mask_shape: Optional[Shape] = None, batch_axis: Optional[int] = 0):
+                 mask_shape: Optional[Shape] = None, batch_axis: Optional[int] = 0, batch_fold: Optional[int] = 1):
         self.shape = shape
         self.dtype = dtype
         self.masked = masked
         self.mask_shape = mask_shape
         self.batch_axis = batch_axis
+        self.batch_fold = batch_fold
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not TensorSpec:
             return NotImplemented
         return (self.shape == other.shape and self.dtype == other.dtype  # type: ignore[attr-defined]
                 and self.masked == other.masked and self.mask_shape == other.mask_shape  # type: ignore[attr-defined]
-                and self.batch_axis == other.batch_axis)  # type: ignore[attr-defined]
+                and self.batch_axis == other.batch_axis  # type: ignore[attr-defined]
+                and self.batch_fold == other.batch_fold)  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((self.shape, self.dtype, self.masked, self.mask_shape, self.batch_axis))
+        return hash((self.shape, self.dtype, self.masked, self.mask_shape, self.batch_axis, self.batch_fold))
 
     @property
     def rank(self) -> int:
@@ -346,14 +351,20 @@ class Layer:
         """Where each output's batch axis is; by default where the first input has it."""
         return [inputs[0].batch_axis if inputs else 0] * count
 
+    def output_batch_folds(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        """How many items of each output's batch axis make one sample (TensorSpec.batch_fold); by
+        default as many as in the first input's."""
+        return [inputs[0].batch_fold if inputs else 1] * count
+
     def outputs(self, inputs: Sequence[TensorSpec]) -> List[TensorSpec]:
         shapes = self.output_shapes(inputs)
         masks = self.output_masks(inputs, len(shapes))
         dtypes = self.output_dtypes(inputs, len(shapes))
         mask_shape = self.output_mask_shape(inputs) if any(masks) else None
         axes = self.output_batch_axes(inputs, len(shapes))
-        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None, axis)
-                for shape, dtype, mask, axis in zip(shapes, dtypes, masks, axes)]
+        folds = self.output_batch_folds(inputs, len(shapes))
+        return [TensorSpec(tuple(shape), dtype, mask, mask_shape if mask else None, axis, fold)
+                for shape, dtype, mask, axis, fold in zip(shapes, dtypes, masks, axes, folds)]
 
     # -- traits: what the engine, the lints and explain ask instead of matching type names -------
 

@@ -26,6 +26,13 @@ class MacCount(TupleRecord):
     def total(self) -> Optional[int]:
         return None if self.steps is None else self.per_step.value * self.steps
 
+    def folded(self, fold: Optional[int]) -> "MacCount":
+        """The count per sample when each sample is ``fold`` items of the batch axis the count is
+        per (TensorSpec.batch_fold); None: unknown, as an unknown length."""
+        if fold == 1:
+            return self
+        return MacCount(self.per_step, None if fold is None or self.steps is None else self.steps * fold, self.unit)
+
 
 NO_MACS = MacCount(ZERO)
 

@@ -740,7 +740,18 @@ class Flatten(Reshaping):
             return [axis] * count
         if axis > end:
             return [axis - (end - start)] * count
-        return [None] * count  # the batch joined with other axes: no batch axis left
+        return [start] * count  # the batch joined with other axes: batch_fold items of it make a sample
+
+    def output_batch_folds(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        """Joining the batch with other axes (nn.Flatten(0, 1): batch × time) puts their sizes'
+        product of items in one sample."""
+        start, end = self.span(inputs)
+        axis, fold = inputs[0].batch_axis, inputs[0].batch_fold
+        if axis is None or not start <= axis <= end:
+            return [fold] * count
+        joined = num_elements([dim for index, dim in enumerate(inputs[0].shape[start:end + 1], start)
+                               if index != axis])
+        return [None if fold is None or joined is None else fold * joined] * count
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -823,6 +834,15 @@ class Unflatten(Reshaping):
         if batch is None:
             return [None] * count
         return [batch + len(self["unflattened_size"]) - 1 if batch > axis else batch] * count
+
+    def output_batch_folds(self, inputs: Sequence[TensorSpec], count: int) -> List[Optional[int]]:
+        """Splitting the batch axis (nn.Unflatten(0, (-1, T)) after nn.Flatten(0, 1)) leaves the
+        first part as the batch: the other parts' items leave each sample."""
+        fold, axis = inputs[0].batch_fold, self.axis(inputs)
+        if inputs[0].batch_axis != axis or fold is None:
+            return [fold] * count
+        parted = num_elements(self.output_shapes(inputs)[0][axis + 1:axis + len(self["unflattened_size"])])
+        return [fold // parted if parted and fold % parted == 0 else None] * count
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

@@ -185,6 +185,7 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
     plan = PortPlan(report.framework, options.target, options.merge_stacks)
     wiring = Wiring(report, plan)
     calls: Dict[str, int] = {}
+    written: List[List[Any]] = []  # the entries each source layer wrote (a later layer may still change them)
     for record in report.layers:
         layer = built_layer(report, record.name)
         before = len(plan.counterparts)
@@ -197,7 +198,7 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
                               "Remove it from the model (it is left over), or call it in forward().")
             if record.shares:
                 layer = _called_again(report, layer, record, calls)
-            layer.port_to(options.target, input_tensors(report, record), plan)
+            layer.port_to(options.target, plan.step_inputs(input_tensors(report, record)), plan)
             for counterpart in plan.counterparts[before:]:
                 if counterpart.source == layer.name:
                     counterpart.source = record.name  # a module called again: that call's tensors
@@ -208,20 +209,19 @@ def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[
                                            location=node.argument_location(problem.argument)))
             return None
         plan.advance()
-        written = [f"{entry.name} ({entry.type})" for counterpart in plan.counterparts[before:]
-                   for entry in counterpart.entries]
-        result.layers.append(Ported(record.name, record.type, written))
-    plan.finish()
+        written.append([entry for counterpart in plan.counterparts[before:] for entry in counterpart.entries])
+        result.layers.append(Ported(record.name, record.type, []))
     try:
+        plan.finish()
         wiring.finish()
     except Problem as problem:
         result.diagnostics.append(make(problem.code, problem.message, problem.hint,
                                        location=Location(report.file, None, None)))
         return None
     result.graph = wiring.outputs if wiring.graph else None
-    kept = {f"{entry.name} ({entry.type})" for entry in plan.entries}  # without the steps left out (unused)
-    for item in result.layers:
-        item.targets = [target for target in item.targets if target in kept]
+    kept = {id(entry) for entry in plan.entries}  # without the steps left out (unused) or taken away (a fold)
+    for item, entries in zip(result.layers, written):  # as they are now (PyTorch → Keras: in a TimeDistributed)
+        item.targets = [f"{entry.name} ({entry.type})" for entry in entries if id(entry) in kept]
     return plan
 
 

@@ -113,9 +113,9 @@ def test_ported_weights_give_torchs_and_keras_outputs(case_id):
         assert_close(ours, keras[f"outputs/{pair['keras']}"], pair)
 
 
-# Ported models that do not port back to Keras, and the words saying why.
-NO_WAY_BACK = {"time-distributed-conv2d-lstm": "time_distributed_fold (Flatten) has no Keras equivalent: it folds "
-                                               "the batch into one axis with others (x.flatten(0, 1))"}
+# Ported models that do not port back to Keras, and the words saying why (none since a fold of
+# batch and time reads back as TimeDistributed, and padding 1 as 'same' where TensorFlow pads 1 and 1).
+NO_WAY_BACK: dict = {}
 
 
 @pytest.mark.parametrize("case_id", [case for case in PORTING if case != "simple-rnn-relu-go-backwards"])
@@ -224,8 +224,7 @@ NUMERICS = FIXTURES / "pytorch" / "numerics"
 # PyTorch models recorded in real torch with no Keras equivalent, and why.
 NO_KERAS = {"lstm-proj": "proj_size", "lstm-proj-bidirectional-two-layers": "proj_size",
             "lstm-initial-state-proj": "proj_size", "embedding-max-norm": "max_norm",
-            "conv1d-stride-padding": "pads", "conv-lstm-permute": "pads",
-            "conv2d-stride-padding": "pads", "conv2d-padding-modes": "pads", "conv2d-pool-frames": "pads",
+            "conv2d-stride-padding": "pads", "conv2d-padding-modes": "pads",
             "maxpool2d-padding-dilation-indices": "padding", "avgpool2d-include-pad-ceil": "padding",
             "avgpool2d-exclude-pad-divisor": "padding",
             "bigru-select": "selects one index of an axis", "activations-torch-parameters": "approximate",

@@ -252,3 +252,125 @@ def test_pytorch_conv2d_ports_to_keras_conv2d():
     assert yaml.safe_dump(result.spec["layers"][1], sort_keys=True) == yaml.safe_dump(
         {"type": "Conv2D", "name": "conv", "filters": 4, "kernel_size": [3, 2], "strides": [2, 2]}, sort_keys=True)
     np.testing.assert_array_equal(result.weights["conv/kernel"], weights["conv.weight"].transpose(2, 3, 1, 0))
+
+
+# -- porting PyTorch → Keras: a fold of batch and time reads back as TimeDistributed ------------------
+
+def random_torch_weights(report, seed=0):
+    rng = np.random.default_rng(seed)
+    return {f"{layer.name}.{weight.name}": rng.uniform(-0.5, 0.5, weight.shape).astype("float32")
+            for layer in report.layers for weight in layer.weights}
+
+
+def video_classifier_in_torch():
+    """The PyTorch spec video_classifier.yaml ports to: nn.Flatten(0, 1), permutes, Conv2d + ReLU
+    three times, nn.Flatten(), nn.Unflatten(0, (-1, 16)), LSTM, Linear."""
+    report = analyze_text((SPECS / "video_classifier.yaml").read_text(encoding="utf-8"))
+    return ported_spec(report, "pytorch").spec
+
+
+def test_video_classifier_torch_code_converts_back_to_the_keras_model(tmp_path):
+    converted = CliRunner().invoke(cli, ["convert", str(SPECS / "video_classifier.yaml"), "--to", "pytorch",
+                                         "-o", str(tmp_path / "model.py")])
+    assert converted.exit_code == 0, converted.output
+    back = CliRunner().invoke(cli, ["convert", str(tmp_path / "model.py"), "--to", "keras", "--input", "16,64,64,3",
+                                    "--batch-size", "2", "-o", str(tmp_path / "keras_model.py")])
+    assert back.exit_code == 0, back.output
+    summary = CliRunner().invoke(cli, ["summary", str(tmp_path / "keras_model.py"), "--format", "json"])
+    assert summary.exit_code == 0, summary.output
+    written = __import__("json").loads(summary.output)
+    # The fold, the permutes and the unflatten write nothing; each ReLU is its Conv2D's activation.
+    assert [(layer["name"], layer["type"], layer["output_shapes"][0], layer["params"])
+            for layer in written["layers"]] == [
+        ("time_distributed", "TimeDistributed", [None, 16, 31, 31, 16], 3 * 3 * 3 * 16 + 16),  # 448
+        ("time_distributed_1", "TimeDistributed", [None, 16, 15, 15, 32], 3 * 3 * 16 * 32 + 32),  # 4,640
+        ("time_distributed_2", "TimeDistributed", [None, 16, 7, 7, 64], 3 * 3 * 32 * 64 + 64),  # 18,496
+        ("time_distributed_3", "TimeDistributed", [None, 16, 3136], 0),  # Flatten: 7 × 7 × 64 = 3,136
+        ("lstm", "LSTM", [None, 64], 4 * (64 * (3136 + 64) + 64)),  # 819,456
+        ("dense", "Dense", [None, 5], 64 * 5 + 5)]  # 325
+    assert written["totals"]["params"] == 448 + 4640 + 18496 + 819456 + 325 == 843365
+    assert "TimeDistributed(layer=layers.Conv2D(filters=16, kernel_size=[3, 3], strides=[2, 2], " \
+           "activation='relu'))" in (tmp_path / "keras_model.py").read_text(encoding="utf-8")
+
+
+def test_video_classifier_in_torch_ports_to_keras_and_proves_itself(tmp_path):
+    """lstmcalc port runs both forward passes: the unfolded tensor, the LSTM's last step and the
+    output agree; the Conv2d weight (out, in, kH, kW) comes back as Keras's kernel (kH, kW, in, out)."""
+    spec = tmp_path / "torch.yaml"
+    spec.write_text(yaml.safe_dump(video_classifier_in_torch(), sort_keys=False), encoding="utf-8")
+    report = analyze_text(spec.read_text(encoding="utf-8"))
+    weights = random_torch_weights(report)
+    np.savez(tmp_path / "torch.npz", **weights)
+    ported = CliRunner().invoke(cli, ["port", str(spec), "--weights", str(tmp_path / "torch.npz"), "--to", "keras",
+                                      "-o", str(tmp_path / "keras.npz"), "--spec-out", str(tmp_path / "keras.yaml")])
+    assert ported.exit_code == 0, ported.output
+    result = port_report(report, PortOptions(target="keras", weights=weights))
+    assert result.ok and result.largest_difference <= 1e-5
+    assert [(item.source, item.target, item.shape) for item in result.comparisons] == [
+        ("time_distributed_3_unfold", "time_distributed_3", (2, 16, 3136)), ("lstm_last", "lstm", (2, 64)),
+        ("dense_activation", "dense", (2, 5))]
+    keras = analyze_text((tmp_path / "keras.yaml").read_text(encoding="utf-8"))
+    assert keras.totals.params == 843365  # torch's 843,621 less the LSTM's second bias, 4 × 64 = 256
+    with np.load(tmp_path / "keras.npz") as written:
+        np.testing.assert_array_equal(written["time_distributed_1/kernel"],
+                                      weights["time_distributed_1.weight"].transpose(2, 3, 1, 0))
+
+
+def fold_spec(*layers: str, input_shape=(4, 6, 6, 2)) -> str:
+    return (f"framework: pytorch\nbatch_size: 3\ninput: {list(input_shape)}\nlayers:\n"
+            + "".join(f"  - {layer}\n" for layer in layers))
+
+
+FOLD = "{type: Flatten, name: fold, start_dim: 0, end_dim: 1}"
+TO_CHANNELS = "{type: Permute, name: to_channels, dims: [0, 3, 1, 2]}"
+CONV = "{type: Conv2d, name: conv, out_channels: 3, kernel_size: 3}"
+TO_STEPS = "{type: Permute, name: to_steps, dims: [0, 2, 3, 1]}"
+
+
+@pytest.mark.parametrize("layers, words", [
+    # T = 4 folded, 2 given back (3 × 4 = 12 rows = 6 × 2: torch splits them, into other samples)
+    ((FOLD, TO_CHANNELS, CONV, "{type: Flatten, name: flat}", "{type: Unflatten, name: unfold, dim: 0, "
+                                                                "unflattened_size: [-1, 2]}"),
+     "gives back the 4 steps fold folded into the batch"),
+    # the fold never ends: the output has no batch axis
+    ((FOLD, TO_CHANNELS, CONV), "no nn.Unflatten(0, (-1, steps)) after it gives the steps back"),
+    # an unflatten of the batch with no fold before it
+    (("{type: Unflatten, name: unfold, dim: 0, unflattened_size: [-1, 1]}",),
+     "no nn.Flatten(0, 1) before it folded the time axis into it"),
+    # nothing between the fold and its unflatten
+    ((FOLD, "{type: Unflatten, name: unfold, dim: 0, unflattened_size: [-1, 4]}"), "no module between fold and it"),
+    # a fold inside a fold
+    ((FOLD, TO_CHANNELS, "{type: Flatten, name: again, start_dim: 0, end_dim: 1}"),
+     "folds the batch again inside the fold fold began"),
+    # the batch folded with two axes: not TimeDistributed's fold
+    (("{type: Flatten, name: fold, start_dim: 0, end_dim: 2}",), "folds the batch into one axis with others"),
+])
+def test_what_does_not_read_back_as_time_distributed_is_refused(layers, words, tmp_path):
+    spec = tmp_path / "model.yaml"
+    spec.write_text(fold_spec(*layers), encoding="utf-8")
+    assert analyze_text(spec.read_text(encoding="utf-8")).ok
+    result = CliRunner().invoke(cli, ["convert", str(spec), "--to", "keras"])
+    assert result.exit_code == 1
+    assert words in " ".join(result.output.split()), result.output
+
+
+@pytest.mark.parametrize("layers, input_shape, written", [
+    # permute to channels first, Conv2d, back: Keras's Conv2D reads channels last, no Permute
+    ((TO_CHANNELS, CONV, "{type: ReLU, name: relu}", TO_STEPS, "{type: Flatten, name: flat}"), (6, 6, 2),
+     [("Conv2D", "relu"), ("Flatten", None)]),
+    # the same inside a fold: each module is a TimeDistributed layer
+    ((FOLD, TO_CHANNELS, CONV, TO_STEPS, "{type: Flatten, name: flat}",
+      "{type: Unflatten, name: unfold, dim: 0, unflattened_size: [-1, 4]}", "{type: Linear, name: head, out_features: 2}"),
+     (4, 6, 6, 2), [("TimeDistributed", "Conv2D"), ("TimeDistributed", "Flatten"), ("Dense", None)]),
+    # a Linear inside the fold is a TimeDistributed(Dense), its Tanh the Dense's activation; the
+    # unflatten may name the batch (3) instead of -1
+    ((FOLD, "{type: Linear, name: head, out_features: 2}", "{type: Tanh, name: tanh}",
+      "{type: Unflatten, name: unfold, dim: 0, unflattened_size: [3, 4]}"), (4, 6, 6, 2), [("TimeDistributed", "Dense")]),
+])
+def test_folds_and_permutes_port_to_keras_and_prove_themselves(layers, input_shape, written):
+    report = analyze_text(fold_spec(*layers, input_shape=input_shape))
+    result = port_report(report, PortOptions(target="keras", weights=random_torch_weights(report)))
+    assert result.ok, result.diagnostics
+    entries = result.spec["layers"]
+    assert [(entry["type"], entry["layer"]["type"] if "layer" in entry else entry.get("activation"))
+            for entry in entries] == written

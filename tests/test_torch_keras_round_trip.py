@@ -31,14 +31,12 @@ RANDOM = {f"keras/{case_id}": case["spec"] for file in RANDOM_GRAPHS
 BUNDLED_BACK = ["bidirectional_encoder_decoder.yaml", "bidirectional_stack.yaml", "cnn_lstm.yaml",
                 "pytorch_forecaster.yaml", "pytorch_text_classifier.yaml", "seed_000_dense.yaml",
                 "seed_000_return_sequences.yaml", "seed_001_functional.yaml", "seed_001_stacked_lstm.yaml",
-                "two_head.yaml", "two_input_concatenate.yaml"]
+                "two_head.yaml", "two_input_concatenate.yaml", "video_classifier.yaml"]
 # PyTorch code with no Keras code back, and the words saying why.
 # (none since a permute(0, 2, 1) that no Conv1d reads is a Keras Permute in a graph: keras/random-31-159)
-NO_KERAS: dict = {
-    # TimeDistributed written as torch code folds batch and time (x.flatten(0, 1)); Keras's layers
-    # never touch the batch axis, and lstmcalc does not read the fold back as a TimeDistributed.
-    "video_classifier.yaml": "folds the batch into one axis with others",
-}
+# (none since a fold of batch and time, x.flatten(0, 1) … x.unflatten(0, (-1, T)), reads back as
+# TimeDistributed: video_classifier.yaml)
+NO_KERAS: dict = {}
 
 
 def spec_text(name):

@@ -16,7 +16,7 @@ from .frameworks import FRAMEWORKS
 if TYPE_CHECKING:
     from numpy import ndarray
 
-    from .base import Layer
+    from .base import Layer, TensorSpec
 
 Arrays = Dict[str, "ndarray"]
 # A layer's own weights (by weight name) → the other framework's arrays, keyed as in its weights file.
@@ -119,6 +119,17 @@ class Fold:
         self.layout = layout
 
 
+class Folded(Record):
+    """PyTorch → Keras: batch and time folded into one axis by the module ``owner`` (nn.Flatten(0,
+    1)) over ``steps`` steps, not yet given back (nn.Unflatten(0, (-1, steps))); the counterparts
+    from ``first`` on run on the fold, each written as Keras's TimeDistributed."""
+
+    def __init__(self, owner: str, steps: int, first: int):
+        self.owner = owner
+        self.steps = steps
+        self.first = first
+
+
 class Handover(Record):
     """What a layer leaves for the one after it (and only for that one) — or, as a Counterpart's
     ``handover`` in a graph, what it offers every layer taking its outputs (lstmcalc.port's Wiring
@@ -167,6 +178,7 @@ class PortPlan:
         # a link to itself; None where the written model has no tensor equal to it).
         self.given: List[Optional[Link]] = []
         self.graph = False  # the source is a graph: its layers do not each take the one before
+        self.folded: Optional[Folded] = None  # PyTorch → Keras: a fold of batch and time not yet unflattened
 
     @property
     def entries(self) -> List[Entry]:
@@ -227,11 +239,21 @@ class PortPlan:
         self.channels_first = False
         return [self.swap(f"{self.channels_owner}_to_steps", self.to_source(self.channels_rank))]
 
-    def swapped(self, owner: str) -> None:
-        """The source model swaps the two axes itself (PyTorch's x.permute(0, 2, 1) around a Conv1d):
-        the written model need not."""
-        self.channels_owner, self.channels_rank = owner, 1
-        self.channels_first = not self.channels_first
+    def reorders(self, order: Tuple[int, ...], owner: str) -> bool:
+        """Whether the source model's own reordering ``order`` (batch counted) moves its tensor into
+        or out of the layout its convolutions read (PyTorch's x.permute(0, 2, 1) around a Conv1d,
+        (0, 3, 1, 2) before a Conv2d and (0, 2, 3, 1) after it): then the written model, whose
+        convolutions read the other layout, needs no layer for it."""
+        rank = len(order) - 2
+        if self.graph or rank not in (1, 2):
+            return False
+        if not self.channels_first and order == self.to_source(rank):
+            self.channels_first, self.channels_rank, self.channels_owner = True, rank, owner
+            return True
+        if self.channels_first and self.channels_rank == rank and order == self.to_written(rank):
+            self.channels_first, self.channels_owner = False, owner
+            return True
+        return False
 
     # -- states in a written PyTorch graph (lstmcalc.port's Wiring) ---------------------------------
 
@@ -264,11 +286,88 @@ class PortPlan:
         self.channels_first, _, self.channels_rank = fold.layout
         self.channels_owner = owner
 
+    # -- PyTorch → Keras: batch and time folded (nn.Flatten(0, 1) … nn.Unflatten(0, (-1, T))) -------
+
+    def step_inputs(self, inputs: Sequence["TensorSpec"]) -> List["TensorSpec"]:
+        """What the layer being ported reads: inside a fold of batch and time, one step of every
+        sample, whose first axis is the batch of the TimeDistributed layer it becomes."""
+        if self.folded is None:
+            return list(inputs)
+        from .base import TensorSpec
+
+        return [TensorSpec(item.shape, item.dtype) for item in inputs]
+
     def finish(self) -> None:
         """The written model ends in the layout the source model ends in."""
+        if self.folded is not None:
+            raise Problem("P002", f"{self.folded.owner} folds the batch and the time axis into one, and no "
+                                  "nn.Unflatten(0, (-1, steps)) after it gives the steps back: Keras's layers never "
+                                  "touch the batch axis.", "End the fold with nn.Unflatten(0, (-1, steps)).")
         tail = self.steps()
         if tail:
             self.add(Counterpart("", tail, no_weights, []))
+
+
+FOLD_HINT = "Write the layers between the fold and its unflatten inside TimeDistributed(...) in the Keras model by hand."
+
+
+def open_fold(layer: "Layer", plan: PortPlan, inputs: Sequence["TensorSpec"]) -> None:
+    """nn.Flatten(0, 1) on (batch, time, ...), PyTorch → Keras: it writes nothing; the modules
+    after it, up to the nn.Unflatten that gives the steps back (close_fold), become Keras's
+    TimeDistributed layers, which fold the steps into the batch themselves."""
+    target, shape = plan.target.name, inputs[0].shape
+    if plan.folded is not None:
+        raise refuse(layer, target, f"it folds the batch again inside the fold {plan.folded.owner} began.", FOLD_HINT)
+    if plan.graph:
+        raise refuse(layer, target, "it folds the batch into one axis with the time axis, which lstmcalc reads "
+                                    "back as Keras's TimeDistributed in a chain of modules only.", FOLD_HINT)
+    if len(shape) < 3 or shape[1] is None:
+        what = f"a tensor of {len(shape)} axes" if len(shape) < 3 else "a time axis of unknown length"
+        raise refuse(layer, target, f"it folds the batch into one axis with others, and Keras's TimeDistributed "
+                                    f"(which folds batch and time itself) needs (batch, time, ...) with at least one "
+                                    f"more axis and a known number of steps; this is {what}.", FOLD_HINT)
+    plan.add(Counterpart(layer.name, plan.steps(), no_weights, []))
+    plan.folded = Folded(layer.name, shape[1], len(plan.counterparts))
+
+
+def close_fold(layer: "Layer", plan: PortPlan, inputs: Sequence["TensorSpec"], axis: int,
+               sizes: Sequence[int]) -> None:
+    """nn.Unflatten(0, (-1, steps)) giving back the steps of the fold open_fold began: every
+    Keras layer written since becomes TimeDistributed(<that layer>) (the Permutes a convolution
+    needs included), and this module writes nothing."""
+    target, folded = plan.target.name, plan.folded
+    if folded is None:
+        raise refuse(layer, target, "it splits the batch axis, which Keras's layers never touch, and no "
+                                    "nn.Flatten(0, 1) before it folded the time axis into it.",
+                     "Port a model whose tensors keep the batch axis whole.")
+    length = inputs[0].shape[0]
+    batch = None if length is None else length // folded.steps
+    if axis != 0 or len(sizes) != 2 or sizes[1] != folded.steps or sizes[0] not in (-1, batch):
+        raise refuse(layer, target, f"Keras's TimeDistributed gives back the {folded.steps} steps {folded.owner} "
+                                    f"folded into the batch (nn.Unflatten(0, (-1, {folded.steps}))); this module "
+                                    f"splits axis {axis} into {list(sizes)}.",
+                     f"End the fold with nn.Unflatten(0, (-1, {folded.steps})).")
+    tail = plan.steps()
+    if tail:
+        plan.add(Counterpart(layer.name, tail, no_weights, []))
+    inside = plan.counterparts[folded.first:]
+    entries = [entry for counterpart in inside for entry in counterpart.entries]
+    if not entries:
+        raise refuse(layer, target, f"no module between {folded.owner} and it has a Keras layer to apply to every "
+                                    "step with TimeDistributed.", "Port the model without the fold.")
+    chain = entries[0].inputs is None and all(entry.inputs in (None, [previous.name])
+                                              for previous, entry in zip(entries, entries[1:]))
+    if not chain or any(entry.initial_state or entry.listed for entry in entries) or any(
+            counterpart.state_entry or counterpart.state_order or counterpart.handover for counterpart in inside):
+        raise refuse(layer, target, f"the modules between {folded.owner} and it are not one chain of layers with "
+                                    "one output each, which is all lstmcalc writes inside TimeDistributed.", FOLD_HINT)
+    for entry in entries:  # Keras names the wrapped layer itself; the weights are the wrapper's
+        entry.arguments = {"layer": {"type": entry.type, **entry.arguments}}
+        entry.type = "TimeDistributed"
+    for counterpart in inside:
+        counterpart.links.clear()  # a tensor of the fold has no Keras tensor: TimeDistributed's are (batch, time, ...)
+    plan.add(Counterpart(layer.name, [], no_weights, [Link(0, entries[-1].name)]))
+    plan.folded = None
 
 
 def refuse(layer: "Layer", target: str, why: str, hint: str) -> Problem:

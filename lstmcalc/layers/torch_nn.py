@@ -17,7 +17,7 @@ from .arguments import Arg, boolean, choice, described, optional
 from .base import (Arrays, Example, Forward, InputValues, MacCount, Masks, NO_MACS, TensorSpec, Weight,
                    WeightArrays, numpy_module, register)
 from .explanation import Context, Equation, Math, Symbol, count_text, io_symbols, one_block, tensor_text, weight_text
-from .porting import Counterpart, Entry, no_weights, port_module, refuse, torch_size
+from .porting import Counterpart, Entry, close_fold, no_weights, open_fold, port_module, refuse, torch_size
 from .torch_module import (NAME, TorchModule, probability, raised, torch_dtype_name,
                            type_name)
 
@@ -761,6 +761,9 @@ class Flatten(Reshaping):
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
         start, end = self.span(inputs)
+        if (start, end) == (0, 1) and inputs[0].batch_axis == 0:  # TimeDistributed's fold of batch and time
+            open_fold(self, plan, inputs)
+            return
         if inputs[0].batch_axis is not None and start <= inputs[0].batch_axis <= end:
             raise refuse(self, framework, f"it folds the batch into one axis with others (x.flatten({start}, {end})), "
                                           "and Keras's layers never touch the batch axis: Keras applies the layers "
@@ -849,6 +852,11 @@ class Unflatten(Reshaping):
         x = inputs[0]
         axis = self.axis([TensorSpec(tuple(x.shape))])
         return [x.reshape(x.shape[:axis] + tuple(self["unflattened_size"]) + x.shape[axis + 1:])], [None]
+
+    def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
+        """Only as the end of a fold of batch and time (nn.Unflatten(0, (-1, steps)) after
+        nn.Flatten(0, 1)): the modules between become Keras's TimeDistributed layers."""
+        close_fold(self, plan, inputs, self.axis(inputs), self["unflattened_size"])
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         axis = self.axis(inputs)
@@ -1185,6 +1193,8 @@ class Convolution(ChannelsFirst):
         kernel = weight with its axes (out, in, *kernel) moved to (*kernel, in, out)."""
         rank = self.spatial_rank
         padding = self["padding"]
+        if padding not in ("valid", "same") and self.pads_as_keras_same(inputs):
+            padding = "same"
         if padding not in ("valid", "same") and any(per_axis(padding, rank)) or self["padding_mode"] != "zeros" \
                 or len(inputs[0].shape) != rank + 2:
             raise refuse(self, framework, f"Keras's {self.keras_type} pads 'valid' or 'same' with zeros; this module "
@@ -1207,6 +1217,18 @@ class Convolution(ChannelsFirst):
                                                                   **({"bias": own["bias"]} if "bias" in own else {})},
                                   layout="channels", rank=rank)
         plan.after.activation_slot = (entry, counterpart)
+
+    def pads_as_keras_same(self, inputs: Sequence[TensorSpec]) -> bool:
+        """Explicit padding that is what Keras's padding='same' (TensorFlow's SAME) adds on this
+        input's known sizes, both sides alike: how a strided 'same' ports to PyTorch."""
+        from .conv import same_padding
+
+        rank = self.spatial_rank
+        sizes = inputs[0].shape[-rank:]
+        if isinstance(self["padding"], str) or None in sizes or any(size != 1 for size in self.spatial("dilation")):
+            return False
+        return all(same_padding(size, window, stride) == (pad, pad) for size, window, stride, pad in
+                   zip(sizes, self.spatial("kernel_size"), self.spatial("stride"), per_axis(self["padding"], rank)))
 
 @register
 class Conv1d(Convolution):

@@ -293,15 +293,14 @@ class Reorder(Step):
         return [x.transpose(self.axes(x.ndim))], [None]
 
     def port_to(self, framework: str, inputs: Sequence[TensorSpec], plan: "PortPlan") -> None:
-        """Swapping (channels, steps) around a Conv1d needs no Keras layer (Keras's Conv1D reads
-        channels last) in a chain; other orders, and any in a graph, are Keras's Permute, whose
-        dims leave the batch axis out."""
+        """Moving the channels first for a Conv1d or Conv2d (and back after it) needs no Keras layer
+        (Keras's convolutions read channels last) in a chain; other orders, and any in a graph, are
+        Keras's Permute, whose dims leave the batch axis out."""
         order = self.order(inputs)
         if inputs[0].batch_axis != 0 or order[0] != 0:
             raise refuse(self, framework, "it moves the batch axis, which Keras's layers always keep first.",
                          "Port a model whose tensors keep the batch first (batch_first: true).")
-        if order == (0, 2, 1) and not plan.graph:
-            plan.swapped(self.name)
+        if plan.reorders(order, self.name):
             plan.add(Counterpart(self.name, [], no_weights, []))
             return
         port_module(self, plan, Entry("Permute", self.name, {"dims": list(order[1:])}))

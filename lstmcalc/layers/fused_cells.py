@@ -135,14 +135,16 @@ def gru_step(recurrent: "ndarray", activation: Optional[str], bias: Optional["nd
     # reset_after multiplies h by all three blocks at once; without it, the candidate's product waits for r.
     first_kernel = recurrent if reset_after else np.ascontiguousarray(recurrent[:, :2 * units])
     candidate_kernel = None if reset_after else np.ascontiguousarray(recurrent[:, 2 * units:])
+    blocks: List["ndarray"] = []  # views of the gate buffer, made once (as in lstm_step)
 
     def step(projected: "ndarray", states: List["ndarray"]):
         h = states[0]
         batch = h.shape[0]
         inner, scratch, h_new = buffers.get([(batch, 3 * units), (batch, units)], [(batch, units)],
                                             recurrent.dtype)
-        gates, candidate = inner[:, :2 * units], inner[:, 2 * units:]
-        into_z, into_r = inner[:, :units], inner[:, units:2 * units]
+        if not blocks:
+            blocks.extend([inner[:, :2 * units], inner[:, 2 * units:], inner[:, :units], inner[:, units:2 * units]])
+        gates, candidate, into_z, into_r = blocks
         np.matmul(h, first_kernel, out=inner if reset_after else gates)
         gates += projected[:, :2 * units]
         if bias is not None:

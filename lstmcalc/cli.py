@@ -93,6 +93,12 @@ COMMANDS = {name: f"lstmcalc.commands.{name}:{name}" for name in
 COMMANDS["diff"] = "lstmcalc.commands.diff:diff_command"
 
 
+def imported_command(target: str) -> click.Command:
+    """The command at ``module:attribute`` (a value of COMMANDS), importing its module."""
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 class LazyGroup(click.Group):
     """A click group whose commands are imported by name when used (click's documented pattern for
     lazily loading subcommands); ``list_commands`` still lists them all for --help."""
@@ -106,8 +112,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
         if cmd_name in self.lazy_commands and cmd_name not in self.commands:
-            module, attribute = self.lazy_commands[cmd_name].split(":")
-            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+            self.add_command(imported_command(self.lazy_commands[cmd_name]), cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def all_commands(self) -> Dict[str, click.Command]:
@@ -127,8 +132,7 @@ def __getattr__(name: str) -> click.Command:
     target = COMMANDS.get(name) or next((path for path in COMMANDS.values() if path.endswith(f":{name}")), None)
     if target is None:
         raise AttributeError(f"module 'lstmcalc.cli' has no attribute {name!r}")
-    module, attribute = target.split(":")
-    return getattr(importlib.import_module(module), attribute)
+    return imported_command(target)
 
 
 def parse_bindings(context, parameter, values: Sequence[str]) -> Dict[str, Any]:

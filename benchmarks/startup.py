@@ -7,7 +7,10 @@ Prints the fastest run of each command and its ratio to the bare interpreter; th
 `summary --format json` against `python -c "import click, yaml, json"`, the rich table against
 that plus rich's console and table (targets: 1.25x), and `check` of 200 spec files in one call
 against 3 single-file runs (target: below 1.5x; with and without the verifier; the files are copies
-of the bundled specs whose forward pass is light, see LIGHT_MACS). Not a test: machines vary.
+of the bundled specs whose forward pass is light, see LIGHT_MACS). `check` shares 200 files out among
+one process per CPU (`--jobs auto`); the figure with `--jobs 1` shows what one process does. On
+the 2-core machine of issue 12, quiet: 1.40-1.46x with the default jobs, 2.2x with `--jobs 1`,
+0.92-0.96x with `--no-verify`. Not a test: machines vary.
 
 On a shared machine wall times swing by ±20% with the other processes' load; ``--instructions``
 also counts the instructions each target command executes (valgrind's callgrind, when installed),
@@ -112,7 +115,7 @@ def check_ratios(runs: int, count: int) -> None:
             shutil.copy(specs[index % len(specs)], Path(folder) / f"spec_{index:03}.yaml")
         first = str(Path(folder) / "spec_000.yaml")
         check = [sys.executable, "-m", "lstmcalc", "check"]
-        for options in ([], ["--no-verify"]):
+        for options in ([], ["--jobs", "1"], ["--no-verify"]):
             best, _ = fastest_times({"many": check + options + [folder], "one": check + options + [first]},
                                     max(runs // 4, 3))
             label = " ".join(["check"] + options)

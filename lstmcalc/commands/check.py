@@ -11,6 +11,25 @@ from ..cli import EXIT_OK, EXIT_INVALID, use_color, emit, ANY_PATH, FILE_PATH, A
 from ..render import CHECK_RENDERERS, RenderOptions, get_renderer
 
 
+class JobCount(click.ParamType):
+    """A positive number of processes, or ``auto`` (0)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return 0
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"{value!r} is neither a positive number of processes nor auto.", param, ctx)
+
+
+JOB_COUNT = JobCount()
+
+
 def default_check_format() -> str:
     """``github`` inside GitHub Actions (annotations on the pull request), else ``text``."""
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
@@ -35,9 +54,12 @@ def default_check_format() -> str:
                    "looked for up to the repository root).")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Run the NumPy forward pass (lstmcalc verify) over each valid model.")
+@click.option("--jobs", "-j", type=JOB_COUNT, default="auto", show_default=True,
+              help="Processes checking files at once: a number, or auto for one per CPU when there "
+                   "are enough files to verify (Linux; elsewhere always 1).")
 @COLOR_OPTION
 def check(paths, output_format, strict, update_expect, batch_size, exclude, force_exclude, config, verify,
-          color):
+          jobs, color):
     """Check specs for CI: every finding with its code, file, line and column.
 
     PATH is a spec file, a directory (every *.yaml / *.yml below it), a glob, or - (standard
@@ -53,7 +75,8 @@ def check(paths, output_format, strict, update_expect, batch_size, exclude, forc
 
     passes = tuple(item for item in PASSES if verify or item is not verify_pass)
     options = CheckOptions(paths=paths, strict=strict, update_expect=update_expect, batch_size=batch_size,
-                           exclude=exclude, force_exclude=force_exclude, config=config, passes=passes)
+                           exclude=exclude, force_exclude=force_exclude, config=config, passes=passes,
+                           jobs=jobs)
     try:
         result = execute(options)
     except UsageProblem as problem:

@@ -36,7 +36,7 @@ try:
     import resource
 except ImportError:
     resource = None
-from lstmcalc.cli import main
+from lstmcalc.__main__ import main  # the console script's entry point (it sets the GC thresholds)
 start = time.perf_counter()
 try:
     main(sys.argv[1:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import sys
@@ -278,11 +277,8 @@ parse_columns = comma_list(list(SUMMARY_COLUMNS), ("params",), "column", "--colu
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Console-script entry point."""
-    # A run allocates many small objects and keeps nearly all of them to the end: collecting
-    # cycles every 700 allocations (Python's default) costs a third of the time on large models
-    # for nothing. A short-lived command can afford rarer collections (as mypy does).
-    gc.set_threshold(50_000, 20, 20)
+    """Run the command line (the console script, lstmcalc.__main__.main, sets Python's cycle
+    collection thresholds first)."""
     try:
         cli.main(args=argv, prog_name="lstmcalc", standalone_mode=True)
     except BrokenPipeError:

@@ -156,3 +156,30 @@ def test_keras_summary_does_not_import_pytorch_modules():
     # A Keras spec pays only for the layer families it uses (issue 12's start-up target).
     assert heavy_modules_imported(["summary", SEED_001, "--format", "json"],
                                   ("lstmcalc.layers.torch_module", "lstmcalc.layers.torch_nn")) == "clean"
+
+
+def test_entry_point_collects_rarely_and_freezes_at_exit():
+    # lstmcalc.__main__.main (the console script and `python -m lstmcalc`) raises Python's cycle
+    # collection thresholds before importing anything and freezes the heap at exit; the check
+    # runs from an atexit handler, after main has returned.
+    probe = ("import atexit, gc, sys\n"
+             "atexit.register(lambda: sys.stderr.write(f'{gc.get_threshold()} {gc.get_freeze_count() > 0}'))\n"
+             "from lstmcalc.__main__ import COLLECTION_THRESHOLDS, main\n"
+             "assert 'click' not in sys.modules\n"
+             "main(['--version'])\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("(200000, 20, 20) True")
+
+
+def test_installed_command_writes_whole_files(tmp_path):
+    # The heap frozen at exit must lose nothing: a file written by a command is complete.
+    out = tmp_path / "model.py"
+    result = subprocess.run(_installed_command() + ["convert", SEED_001, "--to", "keras", "-o", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    written = out.read_text()
+    assert written.rstrip().endswith(")") and "LSTM(" in written
+    piped = subprocess.run(_installed_command() + ["convert", SEED_001, "--to", "keras"], capture_output=True,
+                           text=True)
+    assert piped.stdout.strip() == written.strip()

@@ -493,7 +493,8 @@ def checked_in_parallel(files: Sequence[str], stricts: Sequence[bool], options: 
     order. Each process takes the next unchecked file when it is done with one (a shared counter),
     so one heavy model does not hold up a share of the others; the children send their FileChecks
     back once, at the end. Each verifies within the verifier's whole memory budget: peak memory is
-    up to ``jobs`` times it. A child that dies leaves its files to this process."""
+    up to ``jobs`` times it. What a child does not send back (it died, or met a bug of ours) is
+    checked here after the others."""
     import multiprocessing
     import pickle
 
@@ -510,24 +511,27 @@ def checked_in_parallel(files: Sequence[str], stricts: Sequence[bool], options: 
             next_file.value += 1
         return index
 
-    def work(finish: Callable[[int, FileCheck], object]) -> list:
-        done = []
+    def work(finish: Callable[[int, FileCheck], None]) -> None:
         index = take()
         while index < len(files):
-            done.append(finish(index, check_file(files[index], options, stricts[index])))
+            finish(index, check_file(files[index], options, stricts[index]))
             index = take()
-        return done
 
     def child(sender) -> None:
-        import pickle
         import signal
 
         # Ctrl-C reaches the whole process group: this process stops the children itself.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # Each result pickled as soon as it is made, so that the end of the run only copies bytes.
-        sender.send(work(lambda index, checked: pickle.dumps((index, checked), pickle.HIGHEST_PROTOCOL)))
+        done: List[bytes] = []
+        try:
+            work(lambda index, checked: done.append(pickle.dumps((index, checked), pickle.HIGHEST_PROTOCOL)))
+        except BaseException:  # noqa: B036  (a bug of ours, or a result that cannot be sent)
+            pass  # the parent checks the file again itself, where a bug is reported as everywhere else
+        sender.send(done)
 
     children = []
+    checked: Dict[int, FileCheck] = {}
     try:
         for _ in range(jobs - 1):
             receiver, sender = context.Pipe(duplex=False)
@@ -535,7 +539,7 @@ def checked_in_parallel(files: Sequence[str], stricts: Sequence[bool], options: 
             process.start()
             sender.close()
             children.append((receiver, process))
-        checked: Dict[int, FileCheck] = dict(work(lambda index, checked: (index, checked)))
+        work(checked.__setitem__)
         for receiver, process in children:
             try:
                 checked.update(pickle.loads(item) for item in receiver.recv())

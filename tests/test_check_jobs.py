@@ -92,6 +92,25 @@ def test_a_worker_that_dies_leaves_its_files_to_the_parent(specs_and_fixtures, m
 
 
 @forking
+def test_a_worker_that_fails_sends_back_what_it_did(specs_and_fixtures, monkeypatch, capfd):
+    alone = execute(CheckOptions(paths=specs_and_fixtures, jobs=1))
+    parent = os.getpid()
+    check_file = check_module.check_file
+    calls = []
+
+    def failing_on_its_second_file(file, options, strict=False):
+        calls.append(file)
+        if os.getpid() != parent and len(calls) == 2:
+            raise RuntimeError("a bug in a worker")  # its first file is sent back, the rest is the parent's
+        return check_file(file, options, strict)
+
+    monkeypatch.setattr(check_module, "check_file", failing_on_its_second_file)
+    shared = execute(CheckOptions(paths=specs_and_fixtures, jobs=2))
+    assert comparable(shared) == comparable(alone)
+    assert "Traceback" not in capfd.readouterr().err  # the worker prints nothing of its own
+
+
+@forking
 def test_cli_jobs_same_output(monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

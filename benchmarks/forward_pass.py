@@ -39,6 +39,19 @@ its times swing several-fold (torch LSTM: median 1088, min 681; lstmcalc's LSTM 
     2 × SimpleRNN(256)             116                     114                285 (234)     1476 (1328)    179 (166)
     2 × Bidirectional(LSTM)       1076                    1164               2697 (1882)    5133 (3432)   1390 (1000)
 
+The same machine quiet (load average below 1, 1 December 2026), Keras layout, medians of 7 runs,
+one BLAS thread (two threads: LSTM 103.8 ms, h·U 44.9 ms, products 67.2 ms; 2.24x, 1.53x, 1.33x):
+
+    model          forward     h·U   products  +exp/tanh   forward / h·U  / products  / +exp/tanh
+    LSTM           154.4ms   83.3ms   125.0ms   133.4ms        1.85x        1.23x        1.15x
+    GRU            111.9ms   51.5ms    80.3ms    85.1ms        2.15x        1.38x        1.31x
+    SimpleRNN       33.1ms   17.7ms    27.6ms    29.0ms        1.87x        1.20x        1.13x
+    Bidirectional  390.4ms  170.2ms   321.0ms   333.3ms        2.31x        1.22x        1.17x
+
+Issue 12's target, 1.3x of h·U, is below what any NumPy forward pass can reach here: the products
+alone take 1.5x of h·U (the second layer's x·W is as much arithmetic as its h·U, and BLAS runs it
+no faster per operation), whatever the number of threads, since h·U uses them as well as the rest.
+
 Where the floors come from (one thread, CPU time, this machine): per LSTM(256) layer and 100
 steps, h·U is ~50 ms; x·W is as much arithmetic when the layer reads 256 features (BLAS runs the
 one large product no faster than the 100 small ones, ~65 GFLOP/s either way) and ~16 ms for 32

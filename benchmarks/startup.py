@@ -10,7 +10,9 @@ against 3 single-file runs (target: below 1.5x; with and without the verifier; t
 of the bundled specs whose forward pass is light, see LIGHT_MACS). `check` shares 200 files out among
 one process per CPU (`--jobs auto`); the figure with `--jobs 1` shows what one process does. On
 the 2-core machine of issue 12, quiet: 1.40-1.46x with the default jobs, 2.2x with `--jobs 1`,
-0.92-0.96x with `--no-verify`. Not a test: machines vary.
+0.92-0.96x with `--no-verify`. There, on 1 December 2026, `summary --format json` took 1.13-1.17x
+the floor's wall time (303M instructions against 266M: 1.14x) and the table 1.08-1.13x (423M
+against 376M: 1.13x), installed with `pip install .` or editable. Not a test: machines vary.
 
 On a shared machine wall times swing by ±20% with the other processes' load; ``--instructions``
 also counts the instructions each target command executes (valgrind's callgrind, when installed),

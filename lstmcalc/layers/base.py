@@ -271,6 +271,13 @@ class Layer:
         """Warnings the framework gives when it constructs the layer, whatever its input."""
         return []
 
+    @classmethod
+    def warnings_before_refusal(cls, values: Dict[str, Any], refused: Sequence[str]) -> List["Problem"]:
+        """Warnings the framework gives while constructing the layer before it raises: ``values``
+        holds the arguments as written, ``refused`` the names of those whose own check failed
+        (empty when a rule across arguments, check_config, refuses). None by default."""
+        return []
+
     def sublayers(self) -> List["Layer"]:
         return []
 

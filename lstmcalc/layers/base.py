@@ -414,6 +414,19 @@ class Layer:
         batch_first): the spec's inputs get their batch axis there. None: no preference."""
         return None
 
+    @classmethod
+    def written_batch_axis(cls, values: Dict[str, Any]) -> Optional[int]:
+        """``expected_batch_axis`` of a layer that could not be built, from its arguments as written
+        (``values``, unchecked): the spec's inputs still get their batch axis where it would read it
+        once fixed, as the spec says (a torch module's construction error stops nothing before it)."""
+        return None
+
+    @classmethod
+    def written_arguments(cls, positional: Sequence[Any], keywords: Dict[str, Any]) -> Dict[str, Any]:
+        """Arguments as written, the positional ones named in the class's order (unchecked)."""
+        names = [argument.name for argument in cls.arguments]
+        return {**dict(zip(names, positional)), **keywords}
+
     def connect(self, producer: Optional["Layer"]) -> None:
         """Told, once the graph is wired, which layer shaped its input (looking through layers that
         keep the shape); a layer whose computation depends on it (PyTorch's last step after a

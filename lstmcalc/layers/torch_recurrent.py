@@ -259,6 +259,10 @@ class TorchRecurrent(TorchModule):
     def expected_batch_axis(self) -> Optional[int]:
         return 0 if self["batch_first"] else 1
 
+    @classmethod
+    def written_batch_axis(cls, values: Dict[str, Any]) -> Optional[int]:
+        return 0 if values.get("batch_first", False) else 1
+
     # -- shapes and weights -----------------------------------------------------------------------
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:

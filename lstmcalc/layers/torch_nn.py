@@ -1077,7 +1077,35 @@ class Convolution(ChannelsFirst):
         return TensorSpec((1, given) + spatial, self.variable_dtype)
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        """torch's checks in its order. With a padding_mode other than zeros, forward() pads the input
+        with F.pad first (its checks come first) and convolves the padded tensor with padding 0, so
+        the convolution's messages show the padded shape."""
         shape, rank = inputs[0].shape, self.spatial_rank
+        kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
+        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
+        if len(shape) > rank:
+            # The in_channels inferred from the input (torch's constructor checks it, before any call).
+            channels = self.channels(inputs)
+            if channels is not None and channels % self["groups"]:
+                raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
+                                   f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides "
+                                   "it.", inputs, argument="groups")
+        if self["padding_mode"] != "zeros":
+            if len(shape) not in (rank + 1, rank + 2):
+                raise self.refuses(
+                    "H001", "NotImplementedError",
+                    f"Padding size {2 * rank} is not supported for {len(shape)}D input tensor.\n"
+                    "Supported combinations for non-constant padding:\n"
+                    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)",
+                    f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
+            self.check_padding(inputs, pads)
+            spatial = shape[len(shape) - rank:]
+            if None not in spatial:
+                shape = tuple(shape[:len(shape) - rank]) + tuple(
+                    length + left + right for length, (left, right) in zip(spatial, pads))
+                pads = [(0, 0)] * rank
         if len(shape) not in (rank + 1, rank + 2):
             raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
                                                        f"input to conv{rank}d, but got input of size: {list(shape)}",
@@ -1086,11 +1114,6 @@ class Convolution(ChannelsFirst):
             raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
                                               f"({_c_type(self.variable_dtype)}) should be the same")
         channels, found = self.channels(inputs), shape[-rank - 1]
-        if channels is not None and channels % self["groups"]:
-            raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
-                               f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides it.",
-                               inputs, argument="groups")
-        kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
         if found is not None and channels is not None and found != channels:
             weight = [self["out_channels"], channels // self["groups"], *kernel]
             batched = list(shape) if len(shape) == rank + 2 else [1] + list(shape)  # torch adds the batch first
@@ -1102,7 +1125,6 @@ class Convolution(ChannelsFirst):
                 f"Set `in_channels: {found}` or leave it out; if the input is channels-last, put "
                 f"`{{type: Permute, dims: {channels_first}}}` before the {self.keras_class}.", inputs,
                 argument="in_channels")
-        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
         if any(left < 0 for left, _ in pads):
             raise self.refuses("H004", "RuntimeError", "negative padding is not supported", "Pad by 0 or more.",
                                inputs, argument="padding")
@@ -1110,6 +1132,24 @@ class Convolution(ChannelsFirst):
             if min(values) <= 0:
                 raise self.refuses("H004", "RuntimeError", f"non-positive {argument} is not supported",
                                    f"Use {argument} ≥ 1.", inputs, argument=argument)
+        spatial = shape[len(shape) - rank:]
+        if None not in spatial:
+            from .conv import size_text
+
+            padded = [length + left + right for length, (left, right) in zip(spatial, pads)]
+            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            if any(e > p for e, p in zip(extent, padded)):
+                raise self.refuses(
+                    "H004", "RuntimeError", f"Calculated padded input size per channel: "
+                                            f"({' x '.join(map(str, padded))}). Kernel size: "
+                                            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than "
+                                            "actual input size",
+                    f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
+                    "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
+
+    def check_padding(self, inputs: Sequence[TensorSpec], pads: Sequence[Tuple[int, int]]) -> None:
+        """F.pad's checks of reflect and circular padding against the input's sizes."""
+        shape, rank = inputs[0].shape, self.spatial_rank
         spatial = shape[len(shape) - rank:]
         for axis in reversed(range(rank)):  # torch's reflection_pad checks the last axis first
             (left, right), length = pads[axis], spatial[axis]
@@ -1125,19 +1165,6 @@ class Convolution(ChannelsFirst):
                 raise self.refuses("H004", "RuntimeError", "Padding value causes wrapping around more than once.",
                                    "Circular padding wraps the input around once: pad by at most its size.",
                                    inputs, argument="padding")
-        if None not in spatial:
-            from .conv import size_text
-
-            padded = [length + left + right for length, (left, right) in zip(spatial, pads)]
-            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-            if any(e > p for e, p in zip(extent, padded)):
-                raise self.refuses(
-                    "H004", "RuntimeError", f"Calculated padded input size per channel: "
-                                            f"({' x '.join(map(str, padded))}). Kernel size: "
-                                            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than "
-                                            "actual input size",
-                    f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
-                    "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         self.check_input(inputs)

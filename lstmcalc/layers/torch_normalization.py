@@ -80,6 +80,15 @@ class BatchNorm1d(TorchModule):
         if len(shape) not in (2, 3):
             raise self.refuses("H001", "ValueError", f"expected 2D or 3D input (got {len(shape)}D input)",
                                "nn.BatchNorm1d takes (batch, channels) or (batch, channels, length).", inputs)
+        if not self["track_running_stats"]:
+            # Without running statistics eval mode uses the batch's, which need two values: F.batch_norm
+            # checks it (_verify_batch_size) before torch.batch_norm checks the sizes of weight and bias.
+            values = [dim for axis, dim in enumerate(shape) if axis != 1]
+            if all(dim is not None for dim in values) and all(dim == 1 for dim in values):
+                raise self.refuses("H004", "ValueError", "Expected more than 1 value per channel when training, got "
+                                                         f"input size torch.Size({list(shape)})",
+                                   "A batch of one needs the running statistics: `track_running_stats: true`.",
+                                   inputs)
         channels, wanted = shape[1], self["num_features"]
         stored = "running_mean" if self["track_running_stats"] else "weight" if self["affine"] else ""
         if stored and channels is not None and channels != wanted:
@@ -119,16 +128,7 @@ class BatchNorm1d(TorchModule):
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         self.check_input(inputs)
-        shape = inputs[0].shape
-        if not self["track_running_stats"]:
-            values = [dim for axis, dim in enumerate(shape) if axis != 1]
-            if all(dim is not None for dim in values) and all(dim == 1 for dim in values):
-                # Without running statistics eval mode uses the batch's, which need two values.
-                raise self.refuses("H004", "ValueError", "Expected more than 1 value per channel when training, got "
-                                                         f"input size torch.Size({list(shape)})",
-                                   "A batch of one needs the running statistics: `track_running_stats: true`.",
-                                   inputs)
-        return [shape]
+        return [inputs[0].shape]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count  # float16 input with float32 statistics stays float16

@@ -1045,7 +1045,23 @@ class Convolution(ChannelsFirst):
         if groups <= 0:
             raise Problem("S006", raised("ValueError", "groups must be a positive integer"),
                           "Use groups ≥ 1 (1: an ordinary convolution).", argument="groups")
-        given = self["in_channels"]
+        if self.inferred_channels_checked_first:
+            return  # check_input makes these checks after in_channels, as torch's constructor does
+        self.construction_checks()
+
+    @property
+    def inferred_channels_checked_first(self) -> bool:
+        """Whether torch's constructor checks need the in_channels the input gives (left out, with
+        groups > 1: ``in_channels % groups`` comes first; a negative size: torch.empty's message shows
+        it): the constructor's checks then wait for the input (check_input)."""
+        return self["in_channels"] is None and (self["groups"] > 1 or min(
+            (self["out_channels"],) + self.spatial("kernel_size")) < 0)  # torch.empty's message shows in_channels
+
+    def construction_checks(self, channels: Dim = None) -> None:
+        """_ConvNd.__init__'s checks after ``groups > 0``, in its order (Problems with S codes);
+        ``channels``: in_channels inferred from the input, when left out."""
+        groups = self["groups"]
+        given = self["in_channels"] if self["in_channels"] is not None else channels
         if given is not None and given % groups:
             raise Problem("S012", raised("ValueError", "in_channels must be divisible by groups"),
                           "Choose groups that divides in_channels.", argument="groups")
@@ -1083,13 +1099,15 @@ class Convolution(ChannelsFirst):
         shape, rank = inputs[0].shape, self.spatial_rank
         kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
         pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
-        if len(shape) > rank:
-            # The in_channels inferred from the input (torch's constructor checks it, before any call).
-            channels = self.channels(inputs)
+        if self.inferred_channels_checked_first:
+            # The in_channels inferred from the input, then the rest of the constructor's checks
+            # (torch constructs the module with it, before any call).
+            channels = self.channels(inputs) if len(shape) > rank else None
             if channels is not None and channels % self["groups"]:
                 raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
                                    f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides "
                                    "it.", inputs, argument="groups")
+            self.construction_checks(channels)
         if self["padding_mode"] != "zeros":
             if len(shape) not in (rank + 1, rank + 2):
                 raise self.refuses(

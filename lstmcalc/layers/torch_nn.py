@@ -168,6 +168,10 @@ class Linear(TorchModule):
             raise self.refuses("H001", "RuntimeError", "both arguments to linear need to be at least 1D, but they "
                                                        "are 0D and 2D", "nn.Linear needs at least one axis.", inputs)
         if inputs[0].dtype != self.variable_dtype:
+            if not self["bias"] and is_floating(inputs[0].dtype):
+                # Without a bias F.linear is a matmul (mm), whose check words it otherwise.
+                raise dtype_refusal(self, inputs, "expected m1 and m2 to have the same dtype, but got: "
+                                                  f"{_c_type(inputs[0].dtype)} != {_c_type(self.variable_dtype)}")
             raise dtype_refusal(self, inputs, "mat1 and mat2 must have the same dtype, but got "
                                               f"{SCALAR_NAMES.get(inputs[0].dtype)} and "
                                               f"{SCALAR_NAMES.get(self.variable_dtype)}")
@@ -391,8 +395,12 @@ class LayerNorm(TorchModule):
                 f"normalized_shape names the sizes of the last axes: here `normalized_shape: {shape[-1]}`"
                 + (f" (or {list(shape[-len(wanted):])})" if 1 < len(wanted) <= len(shape) else "") + ".",
                 inputs, argument="normalized_shape")
-        if inputs[0].dtype != self.variable_dtype and self["elementwise_affine"]:
-            raise dtype_refusal(self, inputs, "mixed dtype (CPU): all inputs must share same datatype.")
+        message = mixed_dtype_message(inputs[0].dtype, self.variable_dtype if self["elementwise_affine"] else None)
+        if message:
+            raise dtype_refusal(self, inputs, message)
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count  # float16 input with float32 weight and bias stays float16
 
     def declared_input(self) -> Optional[TensorSpec]:
         return TensorSpec(tuple(self["normalized_shape"]), self.variable_dtype)
@@ -1128,6 +1136,16 @@ class Convolution(ChannelsFirst):
             raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
                                                        f"input to conv{rank}d, but got input of size: {list(shape)}",
                                f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
+        if inputs[0].dtype != self.variable_dtype and not self["bias"] and is_floating(inputs[0].dtype):
+            # Without a bias torch's convolution compares the input with the weight: the oneDNN path
+            # (a batched float32 or any bfloat16 input) words it one way, the others another.
+            dtype, weights = inputs[0].dtype, self.variable_dtype
+            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
+                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
+                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
+            else:
+                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
+            raise dtype_refusal(self, inputs, message)
         if inputs[0].dtype != self.variable_dtype:
             raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
                                               f"({_c_type(self.variable_dtype)}) should be the same")
@@ -1352,6 +1370,29 @@ class Conv2d(Convolution):
             "o's group")], symbols, f"for (i, j) over the {size_text(outputs[0][-2:])} output positions",
             "· = product", {"weight": "W", "bias": "b"},
             headline=f"nn.Conv2d({channels}, {out}, kernel_size=({kh}, {kw}))")
+
+
+def _tensor_type(dtype: str) -> str:
+    """The tensor type torch's oneDNN convolution check prints: torch.FloatTensor, CPUBFloat16Type."""
+    return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+            "bfloat16": "CPUBFloat16Type"}.get(dtype, dtype)
+
+
+def is_floating(dtype: str) -> bool:
+    return dtype in ("float16", "bfloat16", "float32", "float64")
+
+
+def mixed_dtype_message(dtype: str, parameters: Optional[str]) -> str:
+    """ATen's check_mixed_data_type for layer_norm and batch_norm on CPU ("" when it passes): an input
+    whose parameters (``parameters``: their dtype, None without any) have another dtype is accepted
+    only for float32 parameters and a float16 or bfloat16 input; the parameters are checked first."""
+    if parameters is None or parameters == dtype:
+        return ""
+    if parameters != "float32":
+        return "mixed dtype (CPU): expect parameter to have scalar type of Float"
+    if dtype not in ("float16", "bfloat16"):
+        return "mixed dtype (CPU): all inputs must share same datatype."
+    return ""
 
 
 def _c_type(dtype: str) -> str:

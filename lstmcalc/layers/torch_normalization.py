@@ -17,7 +17,7 @@ from .base import (ARRAY_DTYPES, Arrays, Example, Forward, MacCount, Masks, NO_M
 from .explanation import Context, Equation, Math, io_symbols, one_block
 from .porting import Entry, port_module, refuse
 from .torch_module import TorchModule, raised, type_name
-from .torch_nn import SCALAR_NAMES, negative_size, real
+from .torch_nn import SCALAR_NAMES, mixed_dtype_message, negative_size, real
 
 if TYPE_CHECKING:
     from .explanation import ToolCount
@@ -105,10 +105,8 @@ class BatchNorm1d(TorchModule):
             raise self.refuses("H008", "NotImplementedError",
                                f'"batch_norm" not implemented for \'{SCALAR_NAMES.get(dtype, dtype)}\'',
                                "Token ids go through an Embedding first; other integers need .float().", inputs)
-        if stored and dtype != self.variable_dtype and not (
-                self.variable_dtype == "float32" and dtype in ("float16", "bfloat16")):
-            message = ("mixed dtype (CPU): expect parameter to have scalar type of Float" if dtype == "float32"
-                       else "mixed dtype (CPU): all inputs must share same datatype.")
+        message = mixed_dtype_message(dtype, self.variable_dtype if stored else None)
+        if message:
             raise self.refuses("H008", "RuntimeError", message,
                                f"Give the module `dtype: {dtype}` or the input dtype {self.variable_dtype}.", inputs)
 

@@ -40,6 +40,12 @@ INFERRED = {"LSTM": "input_size", "GRU": "input_size", "RNN": "input_size", "Lin
 NOT_EXPRESSIBLE = {"gru-given-tuple", "lstm-given-stacked-h0-c0"}
 
 
+def core_message(message: str) -> str:
+    """torch's message without the C++ backtrace some errors carry ("\nException raised from
+    <function> at <build path>…"), which depends on the build."""
+    return message.split("\nException raised from ")[0]
+
+
 def spec_text(case: dict) -> str:
     return yaml.safe_dump(case["spec"], sort_keys=False)
 
@@ -293,7 +299,7 @@ def test_random_chains_match_torch(case_id):
         assert errors, error
         assert errors[0].layer == error["layer_name"] or str(errors[0].layer).endswith(f".{error['layer_name']}"), \
             (error, errors[0])
-        assert error["message"] in errors[0].message, (error, errors[0])
+        assert core_message(error["message"]) in errors[0].message, (error, errors[0])
         # Raised where torch raises it: construction (S; H when the size torch was given is inferred
         # from the input) or the first forward call (H, T).
         inferred = any(INFERRED.get(entry["type"]) not in entry for entry in case["spec"]["layers"]

@@ -385,6 +385,10 @@ class LayerNorm(TorchModule):
                 Example("LayerNorm([6, 3], elementwise_affine=False)", ((6, 3),), framework="pytorch"))
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        # torch checks the dtypes (ATen's mixed-dtype check) before the shape.
+        message = mixed_dtype_message(inputs[0].dtype, self.variable_dtype if self["elementwise_affine"] else None)
+        if message:
+            raise dtype_refusal(self, inputs, message)
         shape, wanted = inputs[0].shape, self["normalized_shape"]
         tail = tuple(shape[len(shape) - len(wanted):]) if len(wanted) <= len(shape) else None
         if tail is None or any(dim is not None and dim != size for dim, size in zip(tail, wanted)):
@@ -395,9 +399,6 @@ class LayerNorm(TorchModule):
                 f"normalized_shape names the sizes of the last axes: here `normalized_shape: {shape[-1]}`"
                 + (f" (or {list(shape[-len(wanted):])})" if 1 < len(wanted) <= len(shape) else "") + ".",
                 inputs, argument="normalized_shape")
-        message = mixed_dtype_message(inputs[0].dtype, self.variable_dtype if self["elementwise_affine"] else None)
-        if message:
-            raise dtype_refusal(self, inputs, message)
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count  # float16 input with float32 weight and bias stays float16
@@ -669,7 +670,14 @@ class Softmax(Parameterless):
         return super().output_shapes(inputs)
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
-        return []
+        if self["dim"] is not None:
+            return []
+        axis = self.axis(len(inputs[0].shape))
+        return [Problem(
+            "H013", "torch warns (UserWarning): Implicit dimension choice for softmax has been deprecated. Change the "
+                    f"call to include dim=X as an argument. {self.name} (Softmax) has no `dim`: on its "
+                    f"{len(inputs[0].shape)}-D input torch normalises axis {axis}.",
+            "Give `dim` (usually `dim: -1`, the features).")]
 
     def function(self, x: "ndarray") -> "ndarray":
         np = numpy_module()
@@ -823,7 +831,9 @@ class Unflatten(Reshaping):
             raise self.refuses("H004", "RuntimeError", "unflatten: sizes must be non-empty",
                                "Give the sizes the axis splits into.", inputs, argument="unflattened_size")
         if sizes.count(-1) > 1:
-            raise self.refuses("H004", "RuntimeError", "only one dimension can be inferred",
+            # torch's message, without the C++ backtrace it appends ("Exception raised from infer_size_impl …").
+            raise self.refuses("H004", "RuntimeError",
+                               "unflatten got an unexpected error:\nonly one dimension can be inferred",
                                "Leave at most one size -1.", inputs, argument="unflattened_size")
         length, known = shape[axis], num_elements([size for size in sizes if size != -1]) or 0
         if length is not None:
@@ -1136,17 +1146,12 @@ class Convolution(ChannelsFirst):
             raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
                                                        f"input to conv{rank}d, but got input of size: {list(shape)}",
                                f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
-        if inputs[0].dtype != self.variable_dtype and not self["bias"] and is_floating(inputs[0].dtype):
-            # Without a bias torch's convolution compares the input with the weight: the oneDNN path
-            # (a batched float32 or any bfloat16 input) words it one way, the others another.
-            dtype, weights = inputs[0].dtype, self.variable_dtype
-            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
-                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
-                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
-            else:
-                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
-            raise dtype_refusal(self, inputs, message)
-        if inputs[0].dtype != self.variable_dtype:
+        # at::convolution compares the input with the bias first; without a bias, or with padding
+        # 'same'/'valid' (at::_convolution_mode), the backend compares it with the weight, after the
+        # channels.
+        weight_checked = is_floating(inputs[0].dtype) and (not self["bias"] or (
+            isinstance(self["padding"], str) and self["padding_mode"] == "zeros"))
+        if inputs[0].dtype != self.variable_dtype and not weight_checked:
             raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
                                               f"({_c_type(self.variable_dtype)}) should be the same")
         channels, found = self.channels(inputs), shape[-rank - 1]
@@ -1161,6 +1166,15 @@ class Convolution(ChannelsFirst):
                 f"Set `in_channels: {found}` or leave it out; if the input is channels-last, put "
                 f"`{{type: Permute, dims: {channels_first}}}` before the {self.keras_class}.", inputs,
                 argument="in_channels")
+        if inputs[0].dtype != self.variable_dtype and weight_checked:
+            # The oneDNN path (a batched float32 or any bfloat16 input) words it one way, the others another.
+            dtype, weights = inputs[0].dtype, self.variable_dtype
+            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
+                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
+                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
+            else:
+                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
+            raise dtype_refusal(self, inputs, message)
         if any(left < 0 for left, _ in pads):
             raise self.refuses("H004", "RuntimeError", "negative padding is not supported", "Pad by 0 or more.",
                                inputs, argument="padding")
@@ -1466,9 +1480,12 @@ class MaxPool1d(Pooling):
                 Example("MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", ((3, 8),), framework="pytorch"))
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        if self["return_indices"]:
+            return [self.with_indices(inputs)] * 2
         shape = inputs[0].shape
         if len(shape) not in (2, 3):
-            raise self.refuses("H001", "RuntimeError", f"max_pool1d() Expected 2D or 3D input tensor, but got "
+            raise self.refuses("H001", "RuntimeError", "max_pool1d: Expected 2D or 3D (batch mode) tensor with "
+                                                       "optional 0 dim batch size for input, but got:"
                                                        f"{list(shape)}", "nn.MaxPool1d reads (batch, channels, "
                                                                          "length).", inputs)
         kernel = self["kernel_size"]
@@ -1488,8 +1505,42 @@ class MaxPool1d(Pooling):
             raise self.refuses("H004", "RuntimeError", f"max_pool1d() Invalid computed output size: {length}",
                                f"The window spans {self['dilation'] * (kernel - 1) + 1} steps but the input has "
                                f"{shape[-1]}: use a smaller kernel_size.", inputs, argument="kernel_size")
-        outputs = [tuple(shape[:-1]) + (length,)]
-        return outputs * (2 if self["return_indices"] else 1)
+        return [tuple(shape[:-1]) + (length,)]
+
+    def with_indices(self, inputs: Sequence[TensorSpec]) -> Shape:
+        """With return_indices torch runs max_pool1d_with_indices: max_pool2d_with_indices on
+        (N, C, 1, L) with a (1, kernel_size) window, whose checks and messages are the 2-D ones, in
+        their order (pooling_output_shape for each axis, then pool2d_shape_check)."""
+        shape = inputs[0].shape
+        if len(shape) not in (2, 3):
+            raise self.refuses("H001", "RuntimeError", f"Expected 2 to 3 dimensions, but got {len(shape)}-dimensional "
+                                                       "tensor for argument #1 'self' (while checking arguments for "
+                                                       "max_pool1d)", "nn.MaxPool1d reads (batch, channels, length).",
+                               inputs)
+        kernel, stride, padding, dilation = self["kernel_size"], self.stride, self["padding"], self["dilation"]
+        checks = (
+            (stride == 0, "stride", "stride should not be zero"),
+            (padding < 0, "padding", f"pad must be non-negative, but got pad: {padding}"),
+            (padding > int(((kernel - 1) * dilation + 1) / 2), "padding",  # C++ division truncates
+             f"pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel} and "
+             f"dilation={dilation}"),
+            (kernel <= 0, "kernel_size", f"kernel size should be greater than zero, but got kH: 1 kW: {kernel}"),
+            (stride <= 0, "stride", f"stride should be greater than zero, but got dH: 1 dW: {stride}"),
+            (dilation <= 0, "dilation", f"dilation should be greater than zero, but got dilationH: 1 dilationW: "
+                                        f"{dilation}"),
+            (int(kernel / 2) < padding, "padding", f"pad should be smaller than or equal to half of kernel size, but "
+                                                   f"got padW = {padding}, padH = 0, kW = {kernel}, kH = 1"))
+        for failed, argument, message in checks:
+            if failed:
+                raise self.refuses("H004", "RuntimeError", message, f"Check `{argument}`.", inputs, argument=argument)
+        length = self.pooled_length(inputs, kernel, stride, dilation, self["ceil_mode"])
+        if length is not None and length < 1:
+            channels, steps = shape[-2], shape[-1]
+            raise self.refuses("H004", "RuntimeError", f"Given input size: ({channels}x1x{steps}). Calculated output "
+                                                       f"size: ({channels}x1x{length}). Output size is too small",
+                               f"The window spans {dilation * (kernel - 1) + 1} steps but the input has {steps}: use "
+                               "a smaller kernel_size.", inputs, argument="kernel_size")
+        return tuple(shape[:-1]) + (length,)
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

@@ -327,7 +327,10 @@ class SpecRun:
             return Unsqueeze(arguments["dim"]), arguments, inferred
         if kind in ("Mean", "Amax"):
             return Reduce(kind.lower(), arguments["dim"], arguments.get("keepdim", False)), arguments, inferred
-        return getattr(nn, kind)(**arguments), arguments, inferred
+        passed = dict(arguments)
+        if isinstance(passed.get("dtype"), str):   # `dtype: float64` in a spec is torch.float64
+            passed["dtype"] = getattr(torch, passed["dtype"].replace("torch.", ""))
+        return getattr(nn, kind)(**passed), arguments, inferred
 
     def _states(self, request, module, tensor, rng):
         if "values" in request:    # given tensors: (h_0, c_0) for an LSTM, h_0 otherwise

@@ -16,6 +16,9 @@ compares lstmcalc with every recorded case. Needs only PyYAML.
     python scripts/random_pytorch_cases.py --count 300 --seed 71 --wide > tests/fixtures/pytorch/random_wide_seed71_cases.yaml
     /path/to/torchenv/bin/python scripts/record_pytorch_modules.py \
         --cases tests/fixtures/pytorch/random_wide_seed71_cases.yaml --out tests/fixtures/pytorch/random_wide_seed71_reference.json
+
+`--odd` adds what people get wrong more often (OddChainDraw): `--odd --seed 101` →
+random_odd_seed101_cases.yaml / random_odd_seed101_reference.json.
 """
 
 from __future__ import annotations
@@ -432,17 +435,164 @@ class WideChainDraw(ChainDraw):
         return shape, time_axis
 
 
+class OddChainDraw(WideChainDraw):
+    """`--odd` (on top of --wide's draws): what people get wrong more often than --wide draws it —
+    modules built with another `dtype` than the input's, float64 and float16 inputs, step arguments
+    out of range (Select, Narrow, Transpose, Permute, Unsqueeze, Mean/Amax over several or repeated
+    axes), nn.Softmax without `dim`, Flatten with start_dim after end_dim, Dropout(p=1.5),
+    MaxPool1d/MaxPool2d with return_indices, Linear on an image, Embedding of 2-D ids, recurrent
+    modules on 4-D tensors, Conv1d on a time-major tensor, LayerNorm over more axes than there are,
+    Unflatten with two -1. The --wide seeds draw as before."""
+
+    def chain(self) -> Dict[str, Any]:
+        spec = super().chain()
+        if self.chance(0.15) and not isinstance(spec["input"], dict):
+            spec["input"] = {"shape": spec["input"], "dtype": self.pick(["float64", "float16"])}
+        if self.chance(0.15):
+            candidates = [layer for layer in spec["layers"] if layer["type"] in (
+                "LSTM", "GRU", "RNN", "Linear", "Conv1d", "Conv2d", "LayerNorm", "BatchNorm1d", "Embedding")]
+            if candidates:
+                self.pick(candidates)["dtype"] = self.pick(["float64", "float16", "float32"])
+        return spec
+
+    def image(self, layers: List[Dict[str, Any]], shape: List[int]) -> None:
+        if self.chance(0.2):
+            layer: Dict[str, Any] = {"type": "MaxPool2d", "kernel_size": 2, "return_indices": True}
+            layers.append(layer)
+            shape[2:] = [size // 2 for size in shape[2:]]
+            if min(shape[2:]) < 1:
+                self.broken = True
+                return
+        if self.chance(0.15):
+            layers.append({"type": "Linear", "out_features": self.pick([4, 6])})
+            shape[3] = layers[-1]["out_features"]
+        super().image(layers, shape)
+
+    def step(self, layers: List[Dict[str, Any]], shape: List[int], time_axis: int, batch_first: bool):
+        rank = len(shape)
+        if not self.chance(0.3):
+            if rank == 3 and time_axis == 0 and self.chance(0.1):
+                conv = {"type": "Conv1d", "out_channels": self.pick([4, 8]), "kernel_size": self.pick([1, 3])}
+                layers.append(conv)   # reads (T, N, F) as (N, C, L): runs, means something else
+                shape = [shape[0], conv["out_channels"], shape[2] - conv["kernel_size"] + 1]
+                self.broken = shape[2] < 1
+                return shape, time_axis
+            return super().step(layers, shape, time_axis, batch_first)
+        roll = self.rng.random()
+        if roll < 0.12:
+            dim = self.pick([rank, -rank - 1, time_axis, rank - 1])
+            layers.append({"type": "Select", "dim": dim, "index": self.pick([0, -1, shape[dim % rank] if
+                                                                             -rank <= dim < rank else 0])})
+            if not -rank <= dim < rank or layers[-1]["index"] == shape[dim % rank]:
+                self.broken = True
+                return shape, time_axis
+            return shape[:dim % rank] + shape[dim % rank + 1:], time_axis
+        if roll < 0.22:
+            start, length = self.pick([0, 1, 2]), self.pick([1, 2, shape[-1]])
+            layers.append({"type": "Narrow", "dim": self.pick([-1, rank - 1, rank]), "start": start, "length": length})
+            self.broken = layers[-1]["dim"] == rank or start + length > shape[-1]
+            return shape[:-1] + [length], time_axis
+        if roll < 0.32:
+            if self.chance(0.5):
+                layers.append({"type": "Transpose", "dim0": self.pick([0, 1, -1]), "dim1": self.pick([2, rank, -2])})
+                if max(layers[-1]["dim0"], layers[-1]["dim1"]) >= rank or min(layers[-1]["dim0"],
+                                                                                layers[-1]["dim1"]) < -rank:
+                    self.broken = True
+                    return shape, time_axis
+                a, b = layers[-1]["dim0"] % rank, layers[-1]["dim1"] % rank
+                shape = list(shape)
+                shape[a], shape[b] = shape[b], shape[a]
+                return shape, time_axis
+            dims = list(range(rank))
+            self.rng.shuffle(dims)
+            if self.chance(0.3):
+                dims = dims[:-1] if self.chance(0.5) else dims + [0]
+            layers.append({"type": "Permute", "dims": dims})
+            if sorted(dims) != list(range(rank)):
+                self.broken = True
+                return shape, time_axis
+            return [shape[axis] for axis in dims], time_axis
+        if roll < 0.4:
+            layers.append({"type": "Unsqueeze", "dim": self.pick([0, rank, -1, rank + 1, -rank - 2])})
+            dim = layers[-1]["dim"]
+            if not -rank - 1 <= dim <= rank:
+                self.broken = True
+                return shape, time_axis
+            axis = dim % (rank + 1)
+            return shape[:axis] + [1] + shape[axis:], time_axis
+        if roll < 0.5 and rank >= 2:
+            dims = self.pick([[1, 2], [1, 1], [-1], [0], [rank]])
+            layer = {"type": self.pick(["Mean", "Amax"]), "dim": dims}
+            if self.chance(0.3):
+                layer["keepdim"] = True
+            layers.append(layer)
+            axes = [dim % rank for dim in dims if -rank <= dim < rank]
+            if len(axes) != len(dims) or len(set(axes)) != len(axes):
+                self.broken = True
+                return shape, time_axis
+            if layer.get("keepdim"):
+                return [1 if axis in axes else size for axis, size in enumerate(shape)], time_axis
+            return [size for axis, size in enumerate(shape) if axis not in axes], time_axis
+        if roll < 0.58:
+            layer = {"type": "Softmax"}
+            if self.chance(0.5):
+                layer["dim"] = self.pick([rank, -rank - 1, 0])
+                self.broken = layer["dim"] != 0
+            layers.append(layer)
+            return shape, time_axis
+        if roll < 0.64 and rank >= 2:
+            layers.append({"type": "Flatten", "start_dim": self.pick([2, -1, rank - 1]), "end_dim": self.pick([1, 0])})
+            start, end = layers[-1]["start_dim"] % rank, layers[-1]["end_dim"] % rank
+            if start > end:
+                self.broken = True
+                return shape, time_axis
+            merged = 1
+            for size in shape[start:end + 1]:
+                merged *= size
+            return shape[:start] + [merged] + shape[end + 1:], time_axis
+        if roll < 0.7:
+            layers.append({"type": "Dropout", "p": self.pick([1.5, -0.1, 1.0])})
+            self.broken = layers[-1]["p"] != 1.0
+            return shape, time_axis
+        if roll < 0.78 and rank == 3 and time_axis == 1:
+            layers.append({"type": "Transpose", "dim0": 1, "dim1": 2})
+            layers.append({"type": "MaxPool1d", "kernel_size": 2, "return_indices": True})
+            layers.append({"type": "Transpose", "dim0": 1, "dim1": 2})
+            if shape[1] < 2:
+                self.broken = True
+                return shape, time_axis
+            return [shape[0], shape[1] // 2, shape[2]], time_axis
+        if roll < 0.86:
+            layer = self.recurrent(batch_first)
+            layers.append({"type": "Unsqueeze", "dim": 1})
+            layers.append(layer)
+            self.broken = True   # 4-D into an RNN
+            return shape, time_axis
+        if roll < 0.93:
+            size = shape[-3:] if rank >= 3 else [2] + shape
+            layers.append({"type": "LayerNorm", "normalized_shape": list(size) + ([] if rank >= 3 else [])})
+            self.broken = len(size) > rank
+            return shape, time_axis
+        layers.append({"type": "Unflatten", "dim": -1, "unflattened_size": [-1, -1]})
+        self.broken = True
+        return shape, time_axis
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--wide", action="store_true", help="also the modules and arguments the default leaves out")
+    parser.add_argument("--odd", action="store_true", help="--wide, and what people get wrong more often (OddChainDraw)")
     options = parser.parse_args(argv)
-    draw = (WideChainDraw if options.wide else ChainDraw)(random.Random(options.seed))
+    options.wide = options.wide or options.odd
+    draw = (OddChainDraw if options.odd else WideChainDraw if options.wide else ChainDraw)(random.Random(options.seed))
     cases = [{"id": f"random-{options.seed}-{index:03d}",
               "note": f"scripts/random_pytorch_cases.py --seed {options.seed}, model {index}",
               "spec": draw.chain()} for index in range(options.count)]
-    write_generated_cases(cases, "random_pytorch_cases.py", "record_pytorch_modules.py (random_wide_seed<N>_reference.json)"
+    write_generated_cases(cases, "random_pytorch_cases.py",
+                          "record_pytorch_modules.py (random_odd_seed<N>_reference.json)" if options.odd else
+                          "record_pytorch_modules.py (random_wide_seed<N>_reference.json)"
                           if options.wide else "record_pytorch_modules.py (random_reference.json)")
     return 0
 

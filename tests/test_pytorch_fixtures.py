@@ -111,6 +111,8 @@ def test_source_cases_are_recorded():
     ("random_cases.yaml", "random_reference.json", ["--seed", "21"]),
     ("random_wide_seed71_cases.yaml", "random_wide_seed71_reference.json", ["--seed", "71", "--wide"]),
     ("random_wide_seed72_cases.yaml", "random_wide_seed72_reference.json", ["--seed", "72", "--wide"]),
+    ("random_odd_seed101_cases.yaml", "random_odd_seed101_reference.json", ["--seed", "101", "--odd"]),
+    ("random_odd_seed102_cases.yaml", "random_odd_seed102_reference.json", ["--seed", "102", "--odd"]),
 ])
 def test_random_cases_are_what_the_generator_draws_and_are_recorded(cases, reference, options):
     """scripts/random_pytorch_cases.py still draws every recorded seed's cases (a change to the

@@ -278,10 +278,11 @@ def test_forward_pass_computes_the_recorded_shapes(case_id):
 
 # random_reference.json: seed 21; random_wide_seed<N>_reference.json: `--wide --seed N`;
 # random_wide_found_reference.json: the chains of other `--wide` seeds lstmcalc disagreed on;
-# random_odd_seed<N>_reference.json: `--odd --seed N`.
+# random_odd_seed<N>_reference.json: `--odd --seed N`; random_odd_found_reference.json: the chains of
+# other `--odd` seeds lstmcalc disagreed on.
 RANDOM_FILES = ["random_reference.json", "random_wide_seed71_reference.json", "random_wide_seed72_reference.json",
                 "random_wide_found_reference.json", "random_odd_seed101_reference.json",
-                "random_odd_seed102_reference.json"]
+                "random_odd_seed102_reference.json", "random_odd_found_reference.json"]
 RANDOM = {case_id: case for name in RANDOM_FILES
           for case_id, case in json.loads((FIXTURES / name).read_text(encoding="utf-8"))["cases"].items()}
 

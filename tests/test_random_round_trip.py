@@ -25,7 +25,7 @@ RANDOM_FILES = ["keras/random_seed12_reference.json", "keras/random_seed13_refer
                 "keras/random_wide_graph_seed42_reference.json", "pytorch/random_reference.json",
                 "pytorch/random_wide_seed71_reference.json", "pytorch/random_wide_seed72_reference.json",
                 "pytorch/random_wide_found_reference.json", "pytorch/random_odd_seed101_reference.json",
-                "pytorch/random_odd_seed102_reference.json"]
+                "pytorch/random_odd_seed102_reference.json", "pytorch/random_odd_found_reference.json"]
 
 
 def _valid_cases():

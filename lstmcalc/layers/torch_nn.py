@@ -1166,15 +1166,6 @@ class Convolution(ChannelsFirst):
                 f"Set `in_channels: {found}` or leave it out; if the input is channels-last, put "
                 f"`{{type: Permute, dims: {channels_first}}}` before the {self.keras_class}.", inputs,
                 argument="in_channels")
-        if inputs[0].dtype != self.variable_dtype and weight_checked:
-            # The oneDNN path (a batched float32 or any bfloat16 input) words it one way, the others another.
-            dtype, weights = inputs[0].dtype, self.variable_dtype
-            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
-                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
-                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
-            else:
-                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
-            raise dtype_refusal(self, inputs, message)
         if any(left < 0 for left, _ in pads):
             raise self.refuses("H004", "RuntimeError", "negative padding is not supported", "Pad by 0 or more.",
                                inputs, argument="padding")
@@ -1196,6 +1187,16 @@ class Convolution(ChannelsFirst):
                                             "actual input size",
                     f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
                     "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
+        # After the sizes: the backend compares the weight's dtype last.
+        if inputs[0].dtype != self.variable_dtype and weight_checked:
+            # The oneDNN path (a batched float32 or any bfloat16 input) words it one way, the others another.
+            dtype, weights = inputs[0].dtype, self.variable_dtype
+            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
+                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
+                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
+            else:
+                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
+            raise dtype_refusal(self, inputs, message)
 
     def check_padding(self, inputs: Sequence[TensorSpec], pads: Sequence[Tuple[int, int]]) -> None:
         """F.pad's checks of reflect and circular padding against the input's sizes."""

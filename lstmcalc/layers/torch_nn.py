@@ -1142,6 +1142,13 @@ class Convolution(ChannelsFirst):
                 shape = tuple(shape[:len(shape) - rank]) + tuple(
                     length + left + right for length, (left, right) in zip(spatial, pads))
                 pads = [(0, 0)] * rank
+        elif self["padding"] == "same" and len(shape) in (rank + 1, rank + 2) \
+                and None not in shape[len(shape) - rank:]:
+            # padding='same' with an odd total (an even kernel): at::_convolution_mode pads the extra step on
+            # the right first, then convolves with the symmetric part, so the messages show that shape.
+            shape = tuple(shape[:len(shape) - rank]) + tuple(
+                length + right - left for length, (left, right) in zip(shape[len(shape) - rank:], pads))
+            pads = [(left, left) for left, _ in pads]
         if len(shape) not in (rank + 1, rank + 2):
             raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
                                                        f"input to conv{rank}d, but got input of size: {list(shape)}",
@@ -1189,9 +1196,10 @@ class Convolution(ChannelsFirst):
                     "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
         # After the sizes: the backend compares the weight's dtype last.
         if inputs[0].dtype != self.variable_dtype and weight_checked:
-            # The oneDNN path (a batched float32 or any bfloat16 input) words it one way, the others another.
+            # The oneDNN path (float32 in batches of more than one, any bfloat16 input) words it one way,
+            # the others another.
             dtype, weights = inputs[0].dtype, self.variable_dtype
-            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2):
+            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2 and shape[0] != 1):
                 message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
                            "the same or input should be a MKLDNN tensor and weight is a dense tensor")
             else:

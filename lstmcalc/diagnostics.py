@@ -101,6 +101,8 @@ _TABLE = [
          "A dimension or weight of 2**63 elements or more, which no framework can index."),
     Code("H012", "empty-sequence", ERROR, "H",
          "A recurrent layer over sequences of 0 time steps: Keras builds it, but it fails when it runs."),
+    Code("H013", "implicit-softmax-dim", WARNING, "H",
+         "nn.Softmax without `dim`: torch picks the axis from the input's rank, with a deprecation warning."),
     # parameters
     Code("P001", "wrapper-trainable-ignored", WARNING, "P",
          "trainable: false on Bidirectional, TimeDistributed or a ConvLSTM does not freeze the weights it holds."),

@@ -11,6 +11,7 @@ from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
 from .layers.base import Layer, Problem, TensorSpec, Weight, check_inputs
 from .layers.factory import LayerFactory, Namer
+from .layers.registry import layer_class
 from .layers import frameworks
 from .keras_layout import MaskTracker, TensorKey, operation_order
 from .report import InputReport, LayerReport, OperationReport, Report, compute_totals, wrapped_reports
@@ -60,7 +61,7 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     name = spec.name or framework.model_names[1 if spec.functional else 0]
     report = Report(name=name, file=spec.file, functional=spec.functional, batch_size=batch, graph=graph,
                     diagnostics=diagnostics, spec=spec, framework=spec.framework)
-    report.batch_axis = batch_axis(built, diagnostics)
+    report.batch_axis = batch_axis(built, diagnostics, spec.framework)
     Propagation(graph, report, diagnostics, batch, namer).run()
     if not spec.functional:
         in_stack_order(diagnostics, [layer.name for layer in report.layers])
@@ -77,19 +78,31 @@ def in_stack_order(diagnostics: List[Diagnostic], names: Sequence[str]) -> None:
     diagnostics.sort(key=lambda d: position.get(d.layer, -1) if d.layer is not None else -1)
 
 
-def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic]) -> int:
+def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic], framework: str = "keras") -> int:
     """Where the spec's inputs get their batch axis: where the first layer with a say reads it (a
     PyTorch RNN's batch_first), else first. A later layer that reads it elsewhere draws H009:
-    PyTorch runs such a model, reading the batch as time."""
+    PyTorch runs such a model, reading the batch as time. A layer that could not be built has its
+    say from its arguments as written (its own error does not move the batch of the layers before it)."""
     chosen = None
     for definition, layer in built:
-        axis = layer.expected_batch_axis() if layer is not None else None
+        if layer is None:
+            if chosen is None and definition.shares is None:
+                cls = layer_class(definition.type_name, framework)
+                written = None if cls is None else cls.written_batch_axis(cls.written_arguments(
+                    [argument.value for argument in definition.positional],
+                    {key: argument.value for key, argument in definition.keywords.items()}))
+                if written is not None:
+                    chosen = (written, None)
+            continue
+        axis = layer.expected_batch_axis()
         if axis is None:
             continue
         if chosen is None:
             chosen = (axis, layer)
         elif axis != chosen[0]:
             first = chosen[1]
+            if first is None:  # the first says so but could not be built: its own error is enough
+                continue
             where = layer.location_of("batch_first") or definition.location
             diagnostics.append(make(
                 "H009", f"{layer.name} ({layer.keras_class}) reads the batch on axis {axis} of its input, "

@@ -110,7 +110,50 @@ class Select(nn.Module):
         return f"dim={self.dim}, index={self.index}"
 
 
-STEPS = ("LastStep", "Permute", "Transpose", "Select")
+class Narrow(nn.Module):
+    """lstmcalc step `{type: Narrow, dim: -1, start: 2, length: 3}`: `x.narrow(dim, start, length)`."""
+
+    def __init__(self, dim, start, length):
+        super().__init__()
+        self.dim, self.start, self.length = dim, start, length
+
+    def forward(self, x):
+        return x.narrow(self.dim, self.start, self.length)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, start={self.start}, length={self.length}"
+
+
+class Unsqueeze(nn.Module):
+    """lstmcalc step `{type: Unsqueeze, dim: 0}`: `x.unsqueeze(dim)`."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return x.unsqueeze(self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Reduce(nn.Module):
+    """lstmcalc steps `{type: Mean, dim: 1}` and `{type: Amax, dim: [1, 2], keepdim: true}`:
+    `x.mean(dim, keepdim)` / `x.amax(dim, keepdim)` (a list `dim` is passed as a tuple)."""
+
+    def __init__(self, how, dim, keepdim=False):
+        super().__init__()
+        self.how, self.dim, self.keepdim = how, tuple(dim) if isinstance(dim, list) else dim, keepdim
+
+    def forward(self, x):
+        return getattr(x, self.how)(dim=self.dim, keepdim=self.keepdim)
+
+    def extra_repr(self):
+        return f"{self.how}, dim={self.dim}, keepdim={self.keepdim}"
+
+
+STEPS = ("LastStep", "Permute", "Transpose", "Select", "Narrow", "Unsqueeze", "Mean", "Amax")
 
 def json_text(document, width=110):
     """Sorted JSON, indented by one space, with every list or mapping that fits in `width`
@@ -278,7 +321,16 @@ class SpecRun:
             return Transpose(arguments["dim0"], arguments["dim1"]), arguments, inferred
         if kind == "Select":
             return Select(arguments["dim"], arguments["index"]), arguments, inferred
-        return getattr(nn, kind)(**arguments), arguments, inferred
+        if kind == "Narrow":
+            return Narrow(arguments["dim"], arguments["start"], arguments["length"]), arguments, inferred
+        if kind == "Unsqueeze":
+            return Unsqueeze(arguments["dim"]), arguments, inferred
+        if kind in ("Mean", "Amax"):
+            return Reduce(kind.lower(), arguments["dim"], arguments.get("keepdim", False)), arguments, inferred
+        passed = dict(arguments)
+        if isinstance(passed.get("dtype"), str):   # `dtype: float64` in a spec is torch.float64
+            passed["dtype"] = getattr(torch, passed["dtype"].replace("torch.", ""))
+        return getattr(nn, kind)(**passed), arguments, inferred
 
     def _states(self, request, module, tensor, rng):
         if "values" in request:    # given tensors: (h_0, c_0) for an LSTM, h_0 otherwise

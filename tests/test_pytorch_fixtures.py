@@ -105,3 +105,25 @@ def test_source_cases_are_recorded():
         result = results[case["id"]]
         assert result["params"] == sum(p["numel"] for p in result["named_parameters"]), case["id"]
         assert result["modules"][0]["path"] == "" and result["modules"][0]["params_total"] == result["params"]
+
+
+@pytest.mark.parametrize("cases, reference, options", [
+    ("random_cases.yaml", "random_reference.json", ["--seed", "21"]),
+    ("random_wide_seed71_cases.yaml", "random_wide_seed71_reference.json", ["--seed", "71", "--wide"]),
+    ("random_wide_seed72_cases.yaml", "random_wide_seed72_reference.json", ["--seed", "72", "--wide"]),
+    ("random_odd_seed101_cases.yaml", "random_odd_seed101_reference.json", ["--seed", "101", "--odd"]),
+    ("random_odd_seed102_cases.yaml", "random_odd_seed102_reference.json", ["--seed", "102", "--odd"]),
+])
+def test_random_cases_are_what_the_generator_draws_and_are_recorded(cases, reference, options):
+    """scripts/random_pytorch_cases.py still draws every recorded seed's cases (a change to the
+    draws must leave old seeds alone), and each case is recorded with its spec."""
+    import subprocess
+    import sys
+
+    script = FIXTURES.parents[2] / "scripts" / "random_pytorch_cases.py"
+    drawn = subprocess.run([sys.executable, str(script), "--count", "300", *options], check=True,
+                           capture_output=True, text=True).stdout
+    assert drawn == (FIXTURES / cases).read_text(encoding="utf-8")
+    results = recorded(reference)
+    assert {case["id"]: case["spec"] for case in cases_of(cases)} == \
+        {case_id: result["spec"] for case_id, result in results.items()}

@@ -22,7 +22,10 @@ from .test_keras_reference import REJECTED_ON_PURPOSE as STACKS_REJECTED
 FIXTURES = ROOT / "tests" / "fixtures"
 RANDOM_FILES = ["keras/random_seed12_reference.json", "keras/random_seed13_reference.json",
                 "keras/random_graph_seed31_reference.json", "keras/random_wide_seed41_reference.json",
-                "keras/random_wide_graph_seed42_reference.json", "pytorch/random_reference.json"]
+                "keras/random_wide_graph_seed42_reference.json", "pytorch/random_reference.json",
+                "pytorch/random_wide_seed71_reference.json", "pytorch/random_wide_seed72_reference.json",
+                "pytorch/random_wide_found_reference.json", "pytorch/random_odd_seed101_reference.json",
+                "pytorch/random_odd_seed102_reference.json", "pytorch/random_odd_found_reference.json"]
 
 
 def _valid_cases():

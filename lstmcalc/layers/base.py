@@ -271,6 +271,13 @@ class Layer:
         """Warnings the framework gives when it constructs the layer, whatever its input."""
         return []
 
+    @classmethod
+    def warnings_before_refusal(cls, values: Dict[str, Any], refused: Sequence[str]) -> List["Problem"]:
+        """Warnings the framework gives while constructing the layer before it raises: ``values``
+        holds the arguments as written, ``refused`` the names of those whose own check failed
+        (empty when a rule across arguments, check_config, refuses). None by default."""
+        return []
+
     def sublayers(self) -> List["Layer"]:
         return []
 
@@ -406,6 +413,19 @@ class Layer:
         """Where the layer reads the batch axis of its input when it has a say (a PyTorch RNN's
         batch_first): the spec's inputs get their batch axis there. None: no preference."""
         return None
+
+    @classmethod
+    def written_batch_axis(cls, values: Dict[str, Any]) -> Optional[int]:
+        """``expected_batch_axis`` of a layer that could not be built, from its arguments as written
+        (``values``, unchecked): the spec's inputs still get their batch axis where it would read it
+        once fixed, as the spec says (a torch module's construction error stops nothing before it)."""
+        return None
+
+    @classmethod
+    def written_arguments(cls, positional: Sequence[Any], keywords: Dict[str, Any]) -> Dict[str, Any]:
+        """Arguments as written, the positional ones named in the class's order (unchecked)."""
+        names = [argument.name for argument in cls.arguments]
+        return {**dict(zip(names, positional)), **keywords}
 
     def connect(self, producer: Optional["Layer"]) -> None:
         """Told, once the graph is wired, which layer shaped its input (looking through layers that

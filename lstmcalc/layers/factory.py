@@ -90,6 +90,10 @@ class LayerFactory:
                 continue
             values[key] = argument.value
             locations[key] = argument.location
+        # The call itself fails (an unknown or missing argument, one given twice) before the
+        # constructor's body runs, so before any warning the framework would give in it.
+        call_refused = any(problem.is_error for problem in problems)
+        refused: List[str] = []  # the arguments whose own check failed
         config: Dict[str, object] = {}
         for name, argument in schema.items():
             if name not in values:
@@ -105,6 +109,7 @@ class LayerFactory:
             try:
                 config[name] = argument.check(name, values[name])
             except Problem as error:
+                refused.append(name)
                 problems.append(make(error.code, f"{cls.keras_class}: {error.message}", error.hint,
                                      layer=label, location=locations[name]))
         # Nested layers are constructed (and named) before the wrapper, as in Keras code.
@@ -127,6 +132,8 @@ class LayerFactory:
             problems.append(problem.changed(layer=name, message=f"In `{key}` of {name} "
                                             f"({cls.keras_class}): {problem.message}"))
         if any(problem.is_error for problem in problems):
+            if not call_refused and not inner_problems:
+                problems += self._refusal_warnings(cls, values, refused, locations, definition, name)
             return None, sorted(problems, key=lambda problem: (problem.line or 0, problem.column or 0))
         config["name"] = name
         layer = cls(name, config, self.convention, locations)
@@ -134,12 +141,21 @@ class LayerFactory:
             layer.check_config()
         except Problem as problem:
             where = locations.get(problem.argument or "", definition.location)
-            return None, [make(problem.code, problem.message, problem.hint, layer=name, location=where)]
+            return None, self._refusal_warnings(cls, values, [], locations, definition, name) + [
+                make(problem.code, problem.message, problem.hint, layer=name, location=where)]
         warnings = [make(problem.code, problem.message, problem.hint, layer=name,
                          location=locations.get(problem.argument or "", definition.location))
                     for problem in layer.construction_warnings()]
         return layer, problems + warnings
 
+
+    @staticmethod
+    def _refusal_warnings(cls, values, refused, locations, definition, name) -> List[Diagnostic]:
+        """The warnings the framework gives while constructing a layer it then refuses (the class
+        says which, from the arguments as written and those refused)."""
+        return [make(problem.code, problem.message, problem.hint, layer=name,
+                     location=locations.get(problem.argument or "", definition.location))
+                for problem in cls.warnings_before_refusal(values, refused)]
 
 def _example(class_name: str, argument: str) -> str:
     examples = {"units": "64", "rate": "0.2", "n": "5", "filters": "16", "kernel_size": "3",

@@ -168,6 +168,10 @@ class Linear(TorchModule):
             raise self.refuses("H001", "RuntimeError", "both arguments to linear need to be at least 1D, but they "
                                                        "are 0D and 2D", "nn.Linear needs at least one axis.", inputs)
         if inputs[0].dtype != self.variable_dtype:
+            if not self["bias"] and is_floating(inputs[0].dtype):
+                # Without a bias F.linear is a matmul (mm), whose check words it otherwise.
+                raise dtype_refusal(self, inputs, "expected m1 and m2 to have the same dtype, but got: "
+                                                  f"{_c_type(inputs[0].dtype)} != {_c_type(self.variable_dtype)}")
             raise dtype_refusal(self, inputs, "mat1 and mat2 must have the same dtype, but got "
                                               f"{SCALAR_NAMES.get(inputs[0].dtype)} and "
                                               f"{SCALAR_NAMES.get(self.variable_dtype)}")
@@ -381,6 +385,10 @@ class LayerNorm(TorchModule):
                 Example("LayerNorm([6, 3], elementwise_affine=False)", ((6, 3),), framework="pytorch"))
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        # torch checks the dtypes (ATen's mixed-dtype check) before the shape.
+        message = mixed_dtype_message(inputs[0].dtype, self.variable_dtype if self["elementwise_affine"] else None)
+        if message:
+            raise dtype_refusal(self, inputs, message)
         shape, wanted = inputs[0].shape, self["normalized_shape"]
         tail = tuple(shape[len(shape) - len(wanted):]) if len(wanted) <= len(shape) else None
         if tail is None or any(dim is not None and dim != size for dim, size in zip(tail, wanted)):
@@ -391,8 +399,9 @@ class LayerNorm(TorchModule):
                 f"normalized_shape names the sizes of the last axes: here `normalized_shape: {shape[-1]}`"
                 + (f" (or {list(shape[-len(wanted):])})" if 1 < len(wanted) <= len(shape) else "") + ".",
                 inputs, argument="normalized_shape")
-        if inputs[0].dtype != self.variable_dtype and self["elementwise_affine"]:
-            raise dtype_refusal(self, inputs, "mixed dtype (CPU): all inputs must share same datatype.")
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        return [inputs[0].dtype] * count  # float16 input with float32 weight and bias stays float16
 
     def declared_input(self) -> Optional[TensorSpec]:
         return TensorSpec(tuple(self["normalized_shape"]), self.variable_dtype)
@@ -661,7 +670,14 @@ class Softmax(Parameterless):
         return super().output_shapes(inputs)
 
     def warnings(self, inputs: Sequence[TensorSpec]) -> List[Problem]:
-        return []
+        if self["dim"] is not None:
+            return []
+        axis = self.axis(len(inputs[0].shape))
+        return [Problem(
+            "H013", "torch warns (UserWarning): Implicit dimension choice for softmax has been deprecated. Change the "
+                    f"call to include dim=X as an argument. {self.name} (Softmax) has no `dim`: on its "
+                    f"{len(inputs[0].shape)}-D input torch normalises axis {axis}.",
+            "Give `dim` (usually `dim: -1`, the features).")]
 
     def function(self, x: "ndarray") -> "ndarray":
         np = numpy_module()
@@ -815,7 +831,9 @@ class Unflatten(Reshaping):
             raise self.refuses("H004", "RuntimeError", "unflatten: sizes must be non-empty",
                                "Give the sizes the axis splits into.", inputs, argument="unflattened_size")
         if sizes.count(-1) > 1:
-            raise self.refuses("H004", "RuntimeError", "only one dimension can be inferred",
+            # torch's message, without the C++ backtrace it appends ("Exception raised from infer_size_impl …").
+            raise self.refuses("H004", "RuntimeError",
+                               "unflatten got an unexpected error:\nonly one dimension can be inferred",
                                "Leave at most one size -1.", inputs, argument="unflattened_size")
         length, known = shape[axis], num_elements([size for size in sizes if size != -1]) or 0
         if length is not None:
@@ -1045,7 +1063,23 @@ class Convolution(ChannelsFirst):
         if groups <= 0:
             raise Problem("S006", raised("ValueError", "groups must be a positive integer"),
                           "Use groups ≥ 1 (1: an ordinary convolution).", argument="groups")
-        given = self["in_channels"]
+        if self.inferred_channels_checked_first:
+            return  # check_input makes these checks after in_channels, as torch's constructor does
+        self.construction_checks()
+
+    @property
+    def inferred_channels_checked_first(self) -> bool:
+        """Whether torch's constructor checks need the in_channels the input gives (left out, with
+        groups > 1: ``in_channels % groups`` comes first; a negative size: torch.empty's message shows
+        it): the constructor's checks then wait for the input (check_input)."""
+        return self["in_channels"] is None and (self["groups"] > 1 or min(
+            (self["out_channels"],) + self.spatial("kernel_size")) < 0)  # torch.empty's message shows in_channels
+
+    def construction_checks(self, channels: Dim = None) -> None:
+        """_ConvNd.__init__'s checks after ``groups > 0``, in its order (Problems with S codes);
+        ``channels``: in_channels inferred from the input, when left out."""
+        groups = self["groups"]
+        given = self["in_channels"] if self["in_channels"] is not None else channels
         if given is not None and given % groups:
             raise Problem("S012", raised("ValueError", "in_channels must be divisible by groups"),
                           "Choose groups that divides in_channels.", argument="groups")
@@ -1077,20 +1111,57 @@ class Convolution(ChannelsFirst):
         return TensorSpec((1, given) + spatial, self.variable_dtype)
 
     def check_input(self, inputs: Sequence[TensorSpec]) -> None:
+        """torch's checks in its order. With a padding_mode other than zeros, forward() pads the input
+        with F.pad first (its checks come first) and convolves the padded tensor with padding 0, so
+        the convolution's messages show the padded shape."""
         shape, rank = inputs[0].shape, self.spatial_rank
+        kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
+        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
+        if self.inferred_channels_checked_first:
+            # The in_channels inferred from the input, then the rest of the constructor's checks
+            # (torch constructs the module with it, before any call).
+            channels = self.channels(inputs) if len(shape) > rank else None
+            if channels is not None and channels % self["groups"]:
+                raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
+                                   f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides "
+                                   "it.", inputs, argument="groups")
+            self.construction_checks(channels)
+        if self["padding_mode"] != "zeros":
+            if len(shape) not in (rank + 1, rank + 2):
+                raise self.refuses(
+                    "H001", "NotImplementedError",
+                    f"Padding size {2 * rank} is not supported for {len(shape)}D input tensor.\n"
+                    "Supported combinations for non-constant padding:\n"
+                    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)",
+                    f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
+            self.check_padding(inputs, pads)
+            spatial = shape[len(shape) - rank:]
+            if None not in spatial:
+                shape = tuple(shape[:len(shape) - rank]) + tuple(
+                    length + left + right for length, (left, right) in zip(spatial, pads))
+                pads = [(0, 0)] * rank
+        elif self["padding"] == "same" and len(shape) in (rank + 1, rank + 2) \
+                and None not in shape[len(shape) - rank:]:
+            # padding='same' with an odd total (an even kernel): at::_convolution_mode pads the extra step on
+            # the right first, then convolves with the symmetric part, so the messages show that shape.
+            shape = tuple(shape[:len(shape) - rank]) + tuple(
+                length + right - left for length, (left, right) in zip(shape[len(shape) - rank:], pads))
+            pads = [(left, left) for left, _ in pads]
         if len(shape) not in (rank + 1, rank + 2):
             raise self.refuses("H001", "RuntimeError", f"Expected {rank + 1}D (unbatched) or {rank + 2}D (batched) "
                                                        f"input to conv{rank}d, but got input of size: {list(shape)}",
                                f"nn.{self.keras_class} reads {self.layout_text}.", inputs)
-        if inputs[0].dtype != self.variable_dtype:
+        # at::convolution compares the input with the bias first; without a bias, or with padding
+        # 'same'/'valid' (at::_convolution_mode), the backend compares it with the weight, after the
+        # channels.
+        weight_checked = is_floating(inputs[0].dtype) and (not self["bias"] or (
+            isinstance(self["padding"], str) and self["padding_mode"] == "zeros"))
+        if inputs[0].dtype != self.variable_dtype and not weight_checked:
             raise dtype_refusal(self, inputs, f"Input type ({_c_type(inputs[0].dtype)}) and bias type "
                                               f"({_c_type(self.variable_dtype)}) should be the same")
         channels, found = self.channels(inputs), shape[-rank - 1]
-        if channels is not None and channels % self["groups"]:
-            raise self.refuses("H004", "ValueError", "in_channels must be divisible by groups",
-                               f"The input has {channels} channels (axis {-rank - 1}): choose groups that divides it.",
-                               inputs, argument="groups")
-        kernel, dilation, stride = self.spatial("kernel_size"), self.spatial("dilation"), self.spatial("stride")
         if found is not None and channels is not None and found != channels:
             weight = [self["out_channels"], channels // self["groups"], *kernel]
             batched = list(shape) if len(shape) == rank + 2 else [1] + list(shape)  # torch adds the batch first
@@ -1102,7 +1173,6 @@ class Convolution(ChannelsFirst):
                 f"Set `in_channels: {found}` or leave it out; if the input is channels-last, put "
                 f"`{{type: Permute, dims: {channels_first}}}` before the {self.keras_class}.", inputs,
                 argument="in_channels")
-        pads = [self.padding_pair(k, d, axis) for axis, (k, d) in enumerate(zip(kernel, dilation))]
         if any(left < 0 for left, _ in pads):
             raise self.refuses("H004", "RuntimeError", "negative padding is not supported", "Pad by 0 or more.",
                                inputs, argument="padding")
@@ -1110,6 +1180,35 @@ class Convolution(ChannelsFirst):
             if min(values) <= 0:
                 raise self.refuses("H004", "RuntimeError", f"non-positive {argument} is not supported",
                                    f"Use {argument} ≥ 1.", inputs, argument=argument)
+        spatial = shape[len(shape) - rank:]
+        if None not in spatial:
+            from .conv import size_text
+
+            padded = [length + left + right for length, (left, right) in zip(spatial, pads)]
+            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            if any(e > p for e, p in zip(extent, padded)):
+                raise self.refuses(
+                    "H004", "RuntimeError", f"Calculated padded input size per channel: "
+                                            f"({' x '.join(map(str, padded))}). Kernel size: "
+                                            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than "
+                                            "actual input size",
+                    f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
+                    "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
+        # After the sizes: the backend compares the weight's dtype last.
+        if inputs[0].dtype != self.variable_dtype and weight_checked:
+            # The oneDNN path (float32 in batches of more than one, any bfloat16 input) words it one way,
+            # the others another.
+            dtype, weights = inputs[0].dtype, self.variable_dtype
+            if dtype == "bfloat16" or (dtype == "float32" and len(shape) == rank + 2 and shape[0] != 1):
+                message = (f"Input type ({_tensor_type(dtype)}) and weight type ({_tensor_type(weights)}) should be "
+                           "the same or input should be a MKLDNN tensor and weight is a dense tensor")
+            else:
+                message = f"expected scalar type {SCALAR_NAMES.get(dtype)} but found {SCALAR_NAMES.get(weights)}"
+            raise dtype_refusal(self, inputs, message)
+
+    def check_padding(self, inputs: Sequence[TensorSpec], pads: Sequence[Tuple[int, int]]) -> None:
+        """F.pad's checks of reflect and circular padding against the input's sizes."""
+        shape, rank = inputs[0].shape, self.spatial_rank
         spatial = shape[len(shape) - rank:]
         for axis in reversed(range(rank)):  # torch's reflection_pad checks the last axis first
             (left, right), length = pads[axis], spatial[axis]
@@ -1125,19 +1224,6 @@ class Convolution(ChannelsFirst):
                 raise self.refuses("H004", "RuntimeError", "Padding value causes wrapping around more than once.",
                                    "Circular padding wraps the input around once: pad by at most its size.",
                                    inputs, argument="padding")
-        if None not in spatial:
-            from .conv import size_text
-
-            padded = [length + left + right for length, (left, right) in zip(spatial, pads)]
-            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-            if any(e > p for e, p in zip(extent, padded)):
-                raise self.refuses(
-                    "H004", "RuntimeError", f"Calculated padded input size per channel: "
-                                            f"({' x '.join(map(str, padded))}). Kernel size: "
-                                            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than "
-                                            "actual input size",
-                    f"The kernel spans {size_text(extent)} but the padded input has {size_text(padded)}: pad more "
-                    "(`padding: same`), or use a smaller kernel_size or dilation.", inputs, argument="kernel_size")
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         self.check_input(inputs)
@@ -1309,6 +1395,29 @@ class Conv2d(Convolution):
             headline=f"nn.Conv2d({channels}, {out}, kernel_size=({kh}, {kw}))")
 
 
+def _tensor_type(dtype: str) -> str:
+    """The tensor type torch's oneDNN convolution check prints: torch.FloatTensor, CPUBFloat16Type."""
+    return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+            "bfloat16": "CPUBFloat16Type"}.get(dtype, dtype)
+
+
+def is_floating(dtype: str) -> bool:
+    return dtype in ("float16", "bfloat16", "float32", "float64")
+
+
+def mixed_dtype_message(dtype: str, parameters: Optional[str]) -> str:
+    """ATen's check_mixed_data_type for layer_norm and batch_norm on CPU ("" when it passes): an input
+    whose parameters (``parameters``: their dtype, None without any) have another dtype is accepted
+    only for float32 parameters and a float16 or bfloat16 input; the parameters are checked first."""
+    if parameters is None or parameters == dtype:
+        return ""
+    if parameters != "float32":
+        return "mixed dtype (CPU): expect parameter to have scalar type of Float"
+    if dtype not in ("float16", "bfloat16"):
+        return "mixed dtype (CPU): all inputs must share same datatype."
+    return ""
+
+
 def _c_type(dtype: str) -> str:
     """The C type torch's convolution messages print: float, double, long int."""
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
@@ -1380,9 +1489,12 @@ class MaxPool1d(Pooling):
                 Example("MaxPool1d(3, stride=2, padding=1, ceil_mode=True)", ((3, 8),), framework="pytorch"))
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        if self["return_indices"]:
+            return [self.with_indices(inputs)] * 2
         shape = inputs[0].shape
         if len(shape) not in (2, 3):
-            raise self.refuses("H001", "RuntimeError", f"max_pool1d() Expected 2D or 3D input tensor, but got "
+            raise self.refuses("H001", "RuntimeError", "max_pool1d: Expected 2D or 3D (batch mode) tensor with "
+                                                       "optional 0 dim batch size for input, but got:"
                                                        f"{list(shape)}", "nn.MaxPool1d reads (batch, channels, "
                                                                          "length).", inputs)
         kernel = self["kernel_size"]
@@ -1402,8 +1514,42 @@ class MaxPool1d(Pooling):
             raise self.refuses("H004", "RuntimeError", f"max_pool1d() Invalid computed output size: {length}",
                                f"The window spans {self['dilation'] * (kernel - 1) + 1} steps but the input has "
                                f"{shape[-1]}: use a smaller kernel_size.", inputs, argument="kernel_size")
-        outputs = [tuple(shape[:-1]) + (length,)]
-        return outputs * (2 if self["return_indices"] else 1)
+        return [tuple(shape[:-1]) + (length,)]
+
+    def with_indices(self, inputs: Sequence[TensorSpec]) -> Shape:
+        """With return_indices torch runs max_pool1d_with_indices: max_pool2d_with_indices on
+        (N, C, 1, L) with a (1, kernel_size) window, whose checks and messages are the 2-D ones, in
+        their order (pooling_output_shape for each axis, then pool2d_shape_check)."""
+        shape = inputs[0].shape
+        if len(shape) not in (2, 3):
+            raise self.refuses("H001", "RuntimeError", f"Expected 2 to 3 dimensions, but got {len(shape)}-dimensional "
+                                                       "tensor for argument #1 'self' (while checking arguments for "
+                                                       "max_pool1d)", "nn.MaxPool1d reads (batch, channels, length).",
+                               inputs)
+        kernel, stride, padding, dilation = self["kernel_size"], self.stride, self["padding"], self["dilation"]
+        checks = (
+            (stride == 0, "stride", "stride should not be zero"),
+            (padding < 0, "padding", f"pad must be non-negative, but got pad: {padding}"),
+            (padding > int(((kernel - 1) * dilation + 1) / 2), "padding",  # C++ division truncates
+             f"pad should be at most half of effective kernel size, but got pad={padding}, kernel_size={kernel} and "
+             f"dilation={dilation}"),
+            (kernel <= 0, "kernel_size", f"kernel size should be greater than zero, but got kH: 1 kW: {kernel}"),
+            (stride <= 0, "stride", f"stride should be greater than zero, but got dH: 1 dW: {stride}"),
+            (dilation <= 0, "dilation", f"dilation should be greater than zero, but got dilationH: 1 dilationW: "
+                                        f"{dilation}"),
+            (int(kernel / 2) < padding, "padding", f"pad should be smaller than or equal to half of kernel size, but "
+                                                   f"got padW = {padding}, padH = 0, kW = {kernel}, kH = 1"))
+        for failed, argument, message in checks:
+            if failed:
+                raise self.refuses("H004", "RuntimeError", message, f"Check `{argument}`.", inputs, argument=argument)
+        length = self.pooled_length(inputs, kernel, stride, dilation, self["ceil_mode"])
+        if length is not None and length < 1:
+            channels, steps = shape[-2], shape[-1]
+            raise self.refuses("H004", "RuntimeError", f"Given input size: ({channels}x1x{steps}). Calculated output "
+                                                       f"size: ({channels}x1x{length}). Output size is too small",
+                               f"The window spans {dilation * (kernel - 1) + 1} steps but the input has {steps}: use "
+                               "a smaller kernel_size.", inputs, argument="kernel_size")
+        return tuple(shape[:-1]) + (length,)
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

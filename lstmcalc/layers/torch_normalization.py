@@ -17,7 +17,7 @@ from .base import (ARRAY_DTYPES, Arrays, Example, Forward, MacCount, Masks, NO_M
 from .explanation import Context, Equation, Math, io_symbols, one_block
 from .porting import Entry, port_module, refuse
 from .torch_module import TorchModule, raised, type_name
-from .torch_nn import SCALAR_NAMES, negative_size, real
+from .torch_nn import SCALAR_NAMES, mixed_dtype_message, negative_size, real
 
 if TYPE_CHECKING:
     from .explanation import ToolCount
@@ -80,6 +80,15 @@ class BatchNorm1d(TorchModule):
         if len(shape) not in (2, 3):
             raise self.refuses("H001", "ValueError", f"expected 2D or 3D input (got {len(shape)}D input)",
                                "nn.BatchNorm1d takes (batch, channels) or (batch, channels, length).", inputs)
+        if not self["track_running_stats"]:
+            # Without running statistics eval mode uses the batch's, which need two values: F.batch_norm
+            # checks it (_verify_batch_size) before torch.batch_norm checks the sizes of weight and bias.
+            values = [dim for axis, dim in enumerate(shape) if axis != 1]
+            if all(dim is not None for dim in values) and all(dim == 1 for dim in values):
+                raise self.refuses("H004", "ValueError", "Expected more than 1 value per channel when training, got "
+                                                         f"input size torch.Size({list(shape)})",
+                                   "A batch of one needs the running statistics: `track_running_stats: true`.",
+                                   inputs)
         channels, wanted = shape[1], self["num_features"]
         stored = "running_mean" if self["track_running_stats"] else "weight" if self["affine"] else ""
         if stored and channels is not None and channels != wanted:
@@ -96,10 +105,8 @@ class BatchNorm1d(TorchModule):
             raise self.refuses("H008", "NotImplementedError",
                                f'"batch_norm" not implemented for \'{SCALAR_NAMES.get(dtype, dtype)}\'',
                                "Token ids go through an Embedding first; other integers need .float().", inputs)
-        if stored and dtype != self.variable_dtype and not (
-                self.variable_dtype == "float32" and dtype in ("float16", "bfloat16")):
-            message = ("mixed dtype (CPU): expect parameter to have scalar type of Float" if dtype == "float32"
-                       else "mixed dtype (CPU): all inputs must share same datatype.")
+        message = mixed_dtype_message(dtype, self.variable_dtype if stored else None)
+        if message:
             raise self.refuses("H008", "RuntimeError", message,
                                f"Give the module `dtype: {dtype}` or the input dtype {self.variable_dtype}.", inputs)
 
@@ -119,16 +126,7 @@ class BatchNorm1d(TorchModule):
 
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         self.check_input(inputs)
-        shape = inputs[0].shape
-        if not self["track_running_stats"]:
-            values = [dim for axis, dim in enumerate(shape) if axis != 1]
-            if all(dim is not None for dim in values) and all(dim == 1 for dim in values):
-                # Without running statistics eval mode uses the batch's, which need two values.
-                raise self.refuses("H004", "ValueError", "Expected more than 1 value per channel when training, got "
-                                                         f"input size torch.Size({list(shape)})",
-                                   "A batch of one needs the running statistics: `track_running_stats: true`.",
-                                   inputs)
-        return [shape]
+        return [inputs[0].shape]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
         return [inputs[0].dtype] * count  # float16 input with float32 statistics stays float16

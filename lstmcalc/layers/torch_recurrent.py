@@ -188,15 +188,27 @@ class TorchRecurrent(TorchModule):
     # -- construction -----------------------------------------------------------------------------
 
     def construction_warnings(self) -> List[Problem]:
-        dropout = self["dropout"]
-        if dropout > 0 and self.layers == 1:
+        return self.dropout_warning(self["dropout"], self.layers)
+
+    @classmethod
+    def warnings_before_refusal(cls, values: Dict[str, Any], refused: Sequence[str]) -> List[Problem]:
+        # RNNBase.__init__ checks dropout, warns about it, then checks the other arguments (nn.RNN
+        # checks nonlinearity before RNNBase.__init__): a refusal after the warning keeps it.
+        if "dropout" in refused or "nonlinearity" in refused:
+            return []
+        return cls.dropout_warning(values.get("dropout", 0.0), values.get("num_layers", 1))
+
+    @classmethod
+    def dropout_warning(cls, dropout: Any, layers: Any) -> List[Problem]:
+        """torch's warning for inter-layer dropout with one layer (`dropout > 0 and num_layers == 1`)."""
+        if dropout > 0 and layers == 1:
             return [Problem(
                 "S021", "torch warns (UserWarning): dropout option adds dropout after all but last recurrent layer, "
                         f"so non-zero dropout expects num_layers greater than 1, but got dropout={dropout} and "
-                        f"num_layers={self.layers}",
+                        f"num_layers={layers}",
                 "nn.{0}'s dropout acts between stacked layers only, so with one layer it does nothing: stack layers "
                 "(`num_layers: 2`), or remove `dropout` and add a `{{type: Dropout}}` after the module.".format(
-                    self.keras_class), argument="dropout")]
+                    cls.keras_class), argument="dropout")]
         return []
 
     # -- the input: torch's checks on the first forward, in its order -------------------------------
@@ -246,6 +258,10 @@ class TorchRecurrent(TorchModule):
 
     def expected_batch_axis(self) -> Optional[int]:
         return 0 if self["batch_first"] else 1
+
+    @classmethod
+    def written_batch_axis(cls, values: Dict[str, Any]) -> Optional[int]:
+        return 0 if values.get("batch_first", False) else 1
 
     # -- shapes and weights -----------------------------------------------------------------------
 

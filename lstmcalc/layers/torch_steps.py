@@ -209,8 +209,10 @@ class Select(Step):
         axis, index = self.axis(inputs), self["index"]
         size = shape[axis]
         if size is not None and not -size <= index < size:
-            raise self.refuses("H004", "IndexError", f"index {index} is out of bounds for dimension {axis} with size "
-                                                     f"{size}", f"Axis {axis} has {size} entries: index "
+            sizes = list(shape) if None not in shape else "[" + ", ".join(
+                "?" if dim is None else str(dim) for dim in shape) + "]"
+            raise self.refuses("H004", "IndexError", f"select(): index {index} out of range for tensor of size "
+                                                     f"{sizes} at dimension {axis}", f"Axis {axis} has {size} entries: index "
                                                                 f"{-size if size else 0} … {size - 1}.",
                                inputs, argument="index")
         return [tuple(shape[:axis]) + tuple(shape[axis + 1:])]
@@ -475,8 +477,9 @@ class Narrow(Reshaped):
                 raise self.refuses("H004", "IndexError", f"start out of range (expected to be in range of [{-size}, "
                                                          f"{size}], but got {start})",
                                    f"Axis {axis} has {size} entries.", inputs, argument="start")
-            if start % max(size, 1) + length > size:
-                raise self.refuses("H004", "RuntimeError", f"start ({start % max(size, 1)}) + length ({length}) "
+            start = start + size if start < 0 else start  # only a negative start counts from the end
+            if start + length > size:
+                raise self.refuses("H004", "RuntimeError", f"start ({start}) + length ({length}) "
                                                            f"exceeds dimension size ({size}).",
                                    f"Axis {axis} has {size} entries.", inputs, argument="length")
         return [tuple(shape[:axis]) + (length,) + tuple(shape[axis + 1:])]

@@ -957,11 +957,14 @@ class TorchReader(Evaluator):
             raise self.cannot_resolve(node)
         pattern = self.index_pattern(node.slice)
         state = value.index not in (None, 0)
-        if pattern in (("last",), ("last", "all"), ("last", "all", "all")):
+        # Trailing full slices change nothing: out[:, -1, :, :] (a 4-D tensor's last step) is out[:, -1].
+        while len(pattern) > 1 and pattern[-1] == "all":
+            pattern = pattern[:-1]
+        if pattern == ("last",):
             return Selection(value, LAST_STATE if state else STEP, node, axis=0)
-        if pattern in (("all", "last"), ("all", "last", "all")) and not state:
+        if pattern == ("all", "last") and not state:
             return Selection(value, STEP, node, axis=1)
-        if pattern in (("second",), ("second", "all"), ("second", "all", "all")) and state:
+        if pattern == ("second",) and state:
             return Selection(value, ROW, node)
         raise Unresolvable(f"`{self.source(node)}` selects part of a tensor; lstmcalc models the last step "
                            "(out[:, -1, :], out[-1], h_n[-1], torch.cat((h_n[-2], h_n[-1]), dim=1)).",

@@ -14,7 +14,9 @@ from .keras_fixtures import fails_when_run, load_cases, types_in
 
 CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mask_reference.json",
                    "spatial_reference.json", "mask_reference.json", "random_seed12_reference.json",
-                   "random_seed13_reference.json", "random_wide_seed41_reference.json")
+                   "random_seed13_reference.json", "random_wide_seed41_reference.json",
+                   "random_seed61_reference.json", "random_wide_seed63_reference.json",
+                   "random_varied_seed65_reference.json")
 
 
 # Models Keras builds but that fail when they run; lstmcalc rejects them, with these codes.

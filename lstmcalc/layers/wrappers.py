@@ -201,16 +201,20 @@ class Bidirectional(Layer):
         return Math(blocks, words, layouts, headline)
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
-        # Keras splits the list in half: forward states, then backward states.
+        # Keras splits the list in half, len // 2: forward states, then backward states (a GRU uses
+        # the first of its half and ignores the others).
         forward, backward = self.forward_layer, self.backward_layer
         names = list(forward.state_names) + list(backward.state_names)
-        if len(states) != len(names):
+        half = len(states) // 2
+        if not (forward.accepts_state_count(half) and backward.accepts_state_count(len(states) - half)):
+            split = (f" Keras gives the first half ({half}) to the forward layer and the other "
+                     f"{len(states) - half} to the backward one."
+                     if len(forward.state_names) != len(backward.state_names) or len(states) % 2 else "")
             raise Problem(
                 "T003", f"{self.name} (Bidirectional) takes {len(names)} initial states — the forward "
                         f"layer's {list(forward.state_names)} then the backward layer's "
-                        f"{list(backward.state_names)} — but receives {len(states)}.",
+                        f"{list(backward.state_names)} — but receives {len(states)}.{split}",
                 "List the forward states first, then the backward ones.", argument="initial_state")
-        half = len(forward.state_names)
         check_states(forward, inputs, states[:half], f"{self.name} forward")
         check_states(backward, inputs, states[half:], f"{self.name} backward", offset=half)
 

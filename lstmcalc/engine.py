@@ -124,6 +124,7 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
                 "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                 f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
                 f"{layer.name}.", "")
+    layer.check_weights(weights)
     outputs = layer.outputs(tensors)
     check_sizes(layer, weights, outputs)
     return outputs, weights

@@ -117,6 +117,15 @@ class Weight(FrozenRecord):
         return count
 
 
+def _is_orthogonal(initializer: Any) -> bool:
+    """'orthogonal', Orthogonal(...) in call syntax, or a serialized Orthogonal initializer."""
+    if isinstance(initializer, dict):
+        initializer = initializer.get("class_name", "")
+    if not isinstance(initializer, str):
+        return False
+    return initializer.split("(")[0].strip().lower() in ("orthogonal", "orthogonalinitializer")
+
+
 class Example(TupleRecord):
     """A working use of a layer type — for the conformance test (tests/test_layer_contract.py) and
     the reference documentation: the layer in Keras call syntax, and the shapes it receives
@@ -318,6 +327,41 @@ class Layer:
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
+
+    # Keras's default initializer of a weight, where a rule depends on it (the recurrent kernels'
+    # 'orthogonal'); weights not listed default to initializers no rule looks at.
+    default_initializers: ClassVar[Dict[str, str]] = {}
+    # The argument initializing a weight, where it is not `<weight>_initializer`.
+    initializer_arguments: ClassVar[Dict[str, str]] = {}
+
+    def initializer_of(self, weight: str) -> Tuple[str, Any]:
+        """(the argument, the initializer) of the weight named ``weight``."""
+        argument = self.initializer_arguments.get(weight, f"{weight}_initializer")
+        value = self.config.get(argument)
+        return argument, self.default_initializers.get(weight) if value is None else value
+
+    def check_weights(self, weights: Sequence[Weight]) -> None:
+        """Raise Problem for weights Keras cannot create: an 'orthogonal' initializer takes a QR
+        decomposition, which TensorFlow does not compute in bfloat16 (the `dtype: bfloat16` policy;
+        `mixed_bfloat16` keeps float32 variables)."""
+        owners = [self]
+        for owner in owners:
+            owners.extend(owner.sublayers())
+        for weight in weights:
+            if weight.dtype != "bfloat16":
+                continue
+            short = weight.name.split("/")[-1]
+            for owner in owners:
+                argument, initializer = owner.initializer_of(short)
+                if _is_orthogonal(initializer):
+                    raise Problem(
+                        "S012", f"{self.name} ({self.keras_class}) cannot create its weight `{weight.name}` in "
+                                f"bfloat16: its `{argument}` 'orthogonal' takes a QR decomposition, which "
+                                "TensorFlow does not compute in bfloat16 (\"Value for attr 'T' of bfloat16 is not in "
+                                "the list of allowed values: double, float, half, complex64, complex128 ... [Op:Qr]\"); "
+                                "Keras fails while building the layer.",
+                        f"Use `dtype: mixed_bfloat16` (float32 weights, bfloat16 computations), or give "
+                        f"`{argument}` another initializer such as glorot_uniform.", argument="dtype")
 
     def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
         """Where a .keras archive's model.weights.h5 keeps each of ``weights`` (this layer's

@@ -156,6 +156,8 @@ class Recurrent(Layer):
     base_arguments = tuple(BASE_ARGUMENTS) + (Arg("zero_output_for_mask", boolean, False),)
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
+    default_initializers = {"recurrent_kernel": "orthogonal"}
+    initializer_arguments = {"recurrent_kernel": "recurrent_initializer"}
     displayed_arguments = ("units", "return_sequences", "return_state")
 
     def cell(self, input_dim: Optional[int]) -> Cell:

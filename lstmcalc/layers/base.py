@@ -623,8 +623,13 @@ class Layer:
         return f"<{self.keras_class} {self.name!r}>"
 
 
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
 class PassThrough(Layer):
-    """Layers whose output has the shape and dtype of their input (in inference, the identity)."""
+    """Layers whose output has the shape of their input and its values (in inference, the identity),
+    in its dtype once Keras's autocast has cast a floating input to the layer's compute dtype
+    (integers and booleans are not cast)."""
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         return NO_MACS  # element-wise or a rearrangement: no products with a weight
@@ -633,7 +638,8 @@ class PassThrough(Layer):
         return [inputs[0].shape]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
+        dtype = inputs[0].dtype
+        return [self.compute_dtype if dtype in FLOAT_DTYPES else dtype] * count
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

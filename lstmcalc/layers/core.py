@@ -221,8 +221,8 @@ class Masking(Layer):
                                        Equation("y", "x", "values unchanged; the mask travels with y")],
                          io_symbols(inputs, outputs), headline=f"Masking of steps equal to {value}")
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
+    # output_dtypes: the compute dtype whatever it receives (Keras declares its symbolic output
+    # from compute_output_shape in the compute dtype, integers and booleans included).
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -242,6 +242,11 @@ class _Dropout(PassThrough):
     def dropped_shape(self, shape: Shape) -> str:
         """The shape of the random 0/1 tensor, as words."""
         return "x's shape"
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        # Keras declares the output from compute_output_shape: the compute dtype, whatever it
+        # receives (integers and booleans included).
+        return [self.compute_dtype] * count
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         rate = self["rate"]

@@ -48,6 +48,13 @@ REJECTED_ON_PURPOSE = {
     "input-zero-length": "H012",
 }
 
+# Models Keras rejects at a later layer, which lstmcalc rejects earlier, on purpose (a layer Keras
+# builds but cannot run), and then at Keras's layer too: (the earlier code, Keras's layer's code).
+REJECTED_EARLIER_ON_PURPOSE = {
+    # int32 frames into a ConvLSTM2D, then two layers named 'head'
+    "random-65-101": ("H008", "S009"),
+}
+
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes (4, or
 # the case's own): lstmcalc accepts them, as Keras does at other sizes.
 RUNS_AT_OTHER_SIZES = {
@@ -100,6 +107,11 @@ def test_matches_keras(case_id):
     if case_id in REJECTED_ON_PURPOSE:
         assert case["ok"] and [d.code for d in report.errors] == [REJECTED_ON_PURPOSE[case_id]]
         return
+    if case_id in REJECTED_EARLIER_ON_PURPOSE:
+        earlier, later = REJECTED_EARLIER_ON_PURPOSE[case_id]
+        assert not case["ok"] and report.errors[0].code == earlier
+        assert [(d.code, d.layer) for d in report.errors][1:] == [(later, case["error"]["layer_name"])]
+        return
     if fails_when_run(case) and case_id not in RUNS_AT_OTHER_SIZES:
         pytest.fail(f"Keras builds {case_id} but cannot run it ({case['run']['error']['core_message'][:200]}); "
                     "lstmcalc should reject it: list it in REJECTED_ON_PURPOSE with its code")
@@ -151,7 +163,7 @@ def test_every_recorded_type_is_registered():
 
 
 def test_rejections_on_purpose_are_recorded_cases():
-    assert set(REJECTED_ON_PURPOSE) | set(RUNS_AT_OTHER_SIZES) <= set(CASES)
+    assert set(REJECTED_ON_PURPOSE) | set(RUNS_AT_OTHER_SIZES) | set(REJECTED_EARLIER_ON_PURPOSE) <= set(CASES)
 
 
 def test_what_keras_cannot_run_is_listed():
@@ -167,7 +179,9 @@ def test_what_keras_cannot_run_is_listed():
 KERAS_WORDED = {"H001", "H003", "H004", "S012", "T001"}
 OWN_WORDS = {"td-conv2d-wrong-rank", "conv2d-unknown-channels",
              # TensorFlow's QR refusal of bfloat16, quoted in part (its NodeDef is long)
-             "bf16-convlstm1d", "bf16-convlstm2d"}
+             "bf16-convlstm1d", "bf16-convlstm2d",
+             # channels_first Conv3D of an unknown channel axis (as conv2d-unknown-channels)
+             "random-65-293"}
 CONV_TYPES = {"Conv2D", "Conv3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 WRAPPERS = {"Bidirectional", "TimeDistributed"}
 

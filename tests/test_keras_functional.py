@@ -65,6 +65,10 @@ REJECTED_ON_PURPOSE = {
     "random-66-110": "T004",  # an LSTM(17) given an LSTM(16)'s states (the GRU given both runs)
     "random-66-152": "H004",  # AdditiveAttention of a query of 8 features and a key of 3 (run)
     "random-66-080": "H004",  # Attention of a query of 3 features and a key of 8
+    "random-68-012": "T004",  # an LSTM(5) given an LSTM(4)'s states
+    "random-68-029": "T004",  # Bidirectional(LSTM(8)) given a Bidirectional(LSTM(4))'s states (run)
+    "random-68-047": "T003",  # as random-66-084
+    "random-68-199": "T004",  # LSTM(33)s given an LSTM(32)'s states
 }
 
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes: lstmcalc
@@ -80,6 +84,8 @@ RUNS_AT_OTHER_SIZES = {
     "random-42-149": "Subtract of (5, 8) and (None, 8), run with 4 steps; 5 steps run",
     "random-62-162": "Subtract of (5, 3) and (None, 3), run with 4 steps; 5 steps run",
     "random-62-278": "Concatenate of (None, 3) and (10, 8) on the features, run with 4 steps; 10 steps run",
+    "random-68-102": "Concatenate of (None, 8) and (5, 8) on the features, run with 4 steps; 5 steps run",
+    "random-68-190": "Concatenate of (None, 8) and (10, 3) on the features, run with 4 steps; 10 steps run",
 }
 
 

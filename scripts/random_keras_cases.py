@@ -15,8 +15,13 @@ scripts/record_keras_functional.py:
 
     python scripts/random_keras_cases.py --count 300 --seed 31 --graphs --run 0.3 \
         > tests/fixtures/keras/random_graph_seed31_cases.yaml
- tests/test_keras_reference.py compares lstmcalc with every
-recorded case. Needs only PyYAML.
+`--wide` adds the layers and arguments the default draws leave out (WideDraw), `--varied` on top the
+arguments neither sets (VariedDraw); old seeds generate what they always did:
+
+    python scripts/random_keras_cases.py --varied --count 300 --seed 65 --run 0.3 \
+        > tests/fixtures/keras/random_varied_seed65_cases.yaml
+
+tests/test_keras_reference.py compares lstmcalc with every recorded case. Needs only PyYAML.
 """
 
 from __future__ import annotations

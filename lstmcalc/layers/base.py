@@ -309,6 +309,11 @@ class Layer:
     def expected_rank(self) -> Optional[Rank]:
         return self.input_rank
 
+    def step_rank(self) -> Optional[Rank]:
+        """The rank it takes inside TimeDistributed, which calls its build and compute_output_shape
+        but never checks its input_spec: the same as outside unless those accept other ranks."""
+        return self.expected_rank()
+
     def rank_hint(self, shape: Shape) -> str:
         """How to fix an input of the wrong rank (``shape``), in terms of this layer; "" leaves the
         engine's general hint."""
@@ -597,6 +602,10 @@ class Layer:
         return [tuple(shape[:-1]) + (None if shape[-1] is None else shape[-1] // 2,)
                 for shape in self.output_shapes(inputs)]
 
+    def computed_shapes_hint(self) -> str:
+        """How to make Keras compute the shapes it declares (where ``computed_shapes`` differ)."""
+        return "A 'glu' activation halves the last axis: use another activation, or twice the units."
+
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         """Elements of the temporary arrays ``forward`` allocates besides its outputs (for the
         memory estimate, before anything is allocated). By default one copy of the inputs."""
@@ -666,13 +675,15 @@ def clone(layer: Layer, name: str, **overrides: Any) -> Layer:
     return type(layer)(name, config, layer.convention)
 
 
-def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = False) -> None:
+def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = False,
+                 rank: Optional[Rank] = None) -> None:
     """The one place that checks how many tensors a layer receives and their rank, worded as
-    Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list."""
+    Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list;
+    ``rank``: the rank to check in place of the layer's own (inside TimeDistributed)."""
     if layer.takes_tensor_list:
         layer.check_count(inputs, as_list)
         return
-    rank = layer.expected_rank()
+    rank = layer.expected_rank() if rank is None else rank
     if len(inputs) != 1:
         received = ", ".join(format_shape(tensor.shape) for tensor in inputs)
         raise Problem(

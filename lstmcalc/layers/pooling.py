@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..shapes import Dim, Shape, product
 from .arguments import REQUIRED, Arg, boolean, described, keras_text, keras_tuple, optional
-from .base import (FLOAT_DTYPES, Arrays, Example, Forward, Masks, Problem, TensorSpec, WeightArrays, numpy_module,
-                   register)
+from .base import (FLOAT_DTYPES, Arrays, Example, Forward, Masks, Problem, Rank, TensorSpec, WeightArrays,
+                   numpy_module, register)
 from .conv import pool_length, same_padding, window_taps
 from .explanation import Context, Equation, Math, count_text, io_symbols, one_block
 from .porting import Entry, port_module, torch_size
@@ -292,10 +292,32 @@ class _GlobalPooling(SpatialLayer):
     displayed_arguments: ClassVar[Tuple[str, ...]] = ("keepdims",)
     arguments = (Arg("data_format", data_format, None), Arg("keepdims", boolean, False))
 
+    def step_rank(self) -> Optional[Rank]:
+        # Keras's compute_output_shape takes any rank (len(shape) - 2 spatial axes): TimeDistributed
+        # (GlobalMaxPooling2D()) builds on (batch, time, steps, channels) (random-69-087); call()
+        # reduces its own axes, so it runs when the step has them.
+        return Rank(min_ndim=max(spatial_axes(self.config, self.dims)) + 1)
+
+    def computed_shapes_hint(self) -> str:
+        return (f"Give {self.keras_class} steps of {self.dims} spatial axes and channels, or use the "
+                "global pooling of the rank it receives.")
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """Of a tensor of another rank (inside TimeDistributed): Keras declares one value per channel,
+        but call() reduces its own number of axes, whatever the channels are."""
+        shape = inputs[0].shape
+        axes = spatial_axes(self.config, self.dims)
+        if len(shape) == self.dims + 2 or max(axes) >= len(shape):
+            return None
+        if self["keepdims"]:
+            return [tuple(1 if axis in axes else size for axis, size in enumerate(shape))]
+        return [tuple(size for axis, size in enumerate(shape) if axis not in axes)]
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
         if self["keepdims"]:
-            return [with_spatial_sizes(self.config, shape, (1,) * self.dims)]
+            ones = (1,) * (len(shape) - 2)
+            return [(shape[0], shape[1]) + ones if is_channels_first(self.config) else (shape[0],) + ones + (shape[-1],)]
         return [(shape[0], shape[1] if is_channels_first(self.config) else shape[-1])]
 
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axes: Tuple[int, ...]) -> "ndarray":

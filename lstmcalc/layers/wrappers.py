@@ -307,6 +307,10 @@ class Bidirectional(Layer):
         merged = 2 if self.config["merge_mode"] is None else 1
         return [masked] * merged + [False] * (count - merged)
 
+    def computed_shapes_hint(self) -> str:
+        return ("Give backward_layer the same type and units as layer."
+                if self.forward_layer.config.get("activation") != "glu" else super().computed_shapes_hint())
+
     def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
         """A backward_layer unlike the forward one: Keras declares the forward layer's shapes
         (the last axis doubled for concat, its states twice) but returns the real ones."""
@@ -404,8 +408,20 @@ class TimeDistributed(Layer):
                 "TimeDistributed applies its layer to each time step of (batch, time, ...); "
                 "give it a sequence, e.g. with return_sequences: true on the layer before.")
         step = TensorSpec((shape[0],) + tuple(shape[2:]), inputs[0].dtype)
-        check_inputs(self.inner, [step])
+        check_inputs(self.inner, [step], rank=self.inner.step_rank())
         return [step]
+
+    def computed_shapes_hint(self) -> str:
+        return self.inner.computed_shapes_hint()
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """What the wrapped layer's call() really gives each step, where it is not what its
+        compute_output_shape declares, with the time axis put back."""
+        inner = self.inner.computed_shapes(self._step_inputs(inputs))
+        if inner is None:
+            return None
+        shape = inputs[0].shape
+        return [(shape[0], shape[1]) + tuple(computed[1:]) for computed in inner]
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         # As for Bidirectional, the wrapper's own `trainable` does not reach the wrapped layer.

@@ -89,7 +89,8 @@ class Bidirectional(Layer):
         if forward["go_backwards"] == backward["go_backwards"]:
             raise Problem(
                 "S012", "Forward layer and backward layer should have different `go_backwards` value. "
-                        f"Received: forward_layer.go_backwards={forward['go_backwards']}, "
+                        # Keras's words, its missing "=" after the forward layer's included
+                        f"Received: forward_layer.go_backwards {forward['go_backwards']}, "
                         f"backward_layer.go_backwards={backward['go_backwards']}.",
                 "Bidirectional makes the backward copy itself: remove `go_backwards: true` from the "
                 "wrapped layer.", argument="layer")

@@ -70,6 +70,15 @@ REJECTED_ON_PURPOSE = {
     "random-68-029": "T004",  # Bidirectional(LSTM(8)) given a Bidirectional(LSTM(4))'s states (run)
     "random-68-047": "T003",  # as random-66-084
     "random-68-199": "T004",  # LSTM(33)s given an LSTM(32)'s states
+    "random-70-011": "T004",  # Bidirectional(LSTM(16)) given a Bidirectional(LSTM(8))'s states
+    "random-70-012": "T004",  # the same (run)
+    "random-70-013": "T004",  # a GRU(9) given a GRU(8)'s state
+    "random-70-035": "H004",  # AdditiveAttention of a query of 8 features and a key of 3 (run)
+    "random-70-085": "T004",
+    "random-70-151": "T004",
+    "random-70-166": "T004",
+    "random-70-172": "T003",  # Bidirectional(LSTM) given two states: one per direction
+    "random-70-176": "T004",
 }
 
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes: lstmcalc
@@ -87,6 +96,8 @@ RUNS_AT_OTHER_SIZES = {
     "random-62-278": "Concatenate of (None, 3) and (10, 8) on the features, run with 4 steps; 10 steps run",
     "random-68-102": "Concatenate of (None, 8) and (5, 8) on the features, run with 4 steps; 5 steps run",
     "random-68-190": "Concatenate of (None, 8) and (10, 3) on the features, run with 4 steps; 10 steps run",
+    "random-70-039": "Reshape((5, -1)) of (None, 3), run with 4 steps (12 values); 5 steps run",
+    "random-70-178": "Concatenate of (None, 3) and (10, 8) on the features, run with 4 steps; 10 steps run",
 }
 
 

@@ -17,7 +17,7 @@ CASES = load_cases("functional_reference.json", "conv_functional_reference.json"
                    "random_graph_seed31_reference.json", "random_wide_graph_seed42_reference.json",
                    "random_graph_seed62_reference.json", "random_wide_graph_seed64_reference.json",
                    "random_varied_graph_seed66_reference.json", "random_varied_graph_seed68_reference.json",
-                   "random_varied_graph_seed70_reference.json",
+                   "random_varied_graph_seed70_reference.json", "random_varied_graph_seed72_reference.json",
                    "initial_state_reference.json")
 
 # Models Keras builds but that cannot run; lstmcalc rejects them (issues 3 and 9), with these codes.

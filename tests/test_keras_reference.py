@@ -17,7 +17,7 @@ CASES = load_cases("sequential_reference.json", "conv_reference.json", "conv_mas
                    "random_seed13_reference.json", "random_wide_seed41_reference.json",
                    "random_seed61_reference.json", "random_wide_seed63_reference.json",
                    "random_varied_seed65_reference.json", "random_varied_seed67_reference.json",
-                   "random_varied_seed69_reference.json",
+                   "random_varied_seed69_reference.json", "random_varied_seed71_reference.json",
                    "bfloat16_reference.json", "td_global_pooling_reference.json",
                    "dtype_reference.json")
 

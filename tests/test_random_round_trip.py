@@ -27,7 +27,8 @@ RANDOM_FILES = ["keras/random_seed12_reference.json", "keras/random_seed13_refer
                 "keras/random_wide_graph_seed64_reference.json", "keras/random_varied_seed65_reference.json",
                 "keras/random_varied_graph_seed66_reference.json", "keras/random_varied_seed67_reference.json",
                 "keras/random_varied_graph_seed68_reference.json", "keras/random_varied_seed69_reference.json",
-                "keras/random_varied_graph_seed70_reference.json", "pytorch/random_reference.json"]
+                "keras/random_varied_graph_seed70_reference.json", "keras/random_varied_seed71_reference.json",
+                "keras/random_varied_graph_seed72_reference.json", "pytorch/random_reference.json"]
 
 
 def _valid_cases():

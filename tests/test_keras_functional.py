@@ -79,6 +79,8 @@ REJECTED_ON_PURPOSE = {
     "random-70-166": "T004",
     "random-70-172": "T003",  # Bidirectional(LSTM) given two states: one per direction
     "random-70-176": "T004",
+    "random-72-073": "T004",  # Bidirectional(LSTM(8)) given a Bidirectional(LSTM(4))'s states (run)
+    "random-72-150": "T004",  # Bidirectional(LSTM(16)) given a Bidirectional(LSTM(8))'s states
 }
 
 # Models whose recorded run failed only at the sizes the recorder picked for unknown axes: lstmcalc
@@ -98,6 +100,9 @@ RUNS_AT_OTHER_SIZES = {
     "random-68-190": "Concatenate of (None, 8) and (10, 3) on the features, run with 4 steps; 10 steps run",
     "random-70-039": "Reshape((5, -1)) of (None, 3), run with 4 steps (12 values); 5 steps run",
     "random-70-178": "Concatenate of (None, 3) and (10, 8) on the features, run with 4 steps; 10 steps run",
+    "random-72-115": "Add of (5, 8) and (None, 8), run with 4 steps; 5 steps run",
+    "random-72-117": "Subtract of (None, 3) and (5, 3), run with 4 steps; 5 steps run",
+    "random-72-190": "Multiply of (None, 3) and (10, 3), run with 4 steps; 10 steps run",
 }
 
 

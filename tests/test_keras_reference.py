@@ -55,6 +55,7 @@ REJECTED_ON_PURPOSE = {
     "random-67-185": "H008",
     "random-67-115": "H008",
     "random-69-120": "H008",  # MaxPooling3D in float64
+    "random-71-223": "H008",  # bool frames into a ConvLSTM3D
     # TimeDistributed over a global pooling whose call() reduces axes the step does not have
     "td-gap3d-rank4": "H001",
     "td-gmp2d-channels-first-rank4": "H001",
@@ -202,7 +203,7 @@ def test_what_keras_cannot_run_is_listed():
 KERAS_WORDED = {"H001", "H003", "H004", "S012", "T001"}
 OWN_WORDS = {"td-conv2d-wrong-rank", "conv2d-unknown-channels",
              # TensorFlow's QR refusal of bfloat16, quoted in part (its NodeDef is long)
-             "bf16-convlstm1d", "bf16-convlstm2d",
+             "bf16-convlstm1d", "bf16-convlstm2d", "random-71-238",
              # channels_first Conv3D of an unknown channel axis (as conv2d-unknown-channels)
              "random-65-293", "random-67-256"}
 CONV_TYPES = {"Conv2D", "Conv3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}

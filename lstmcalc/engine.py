@@ -5,7 +5,7 @@ The engine never prints; it returns a Report.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .diagnostics import Diagnostic, make
 from .graph import Graph, Node, build_graph
@@ -64,18 +64,30 @@ def analyze_spec(spec: ModelSpec, *, batch_size: Optional[int] = None, conventio
     report.batch_axis = batch_axis(built, diagnostics, spec.framework)
     Propagation(graph, report, diagnostics, batch, namer).run()
     if not spec.functional:
-        in_stack_order(diagnostics, [layer.name for layer in report.layers])
+        in_stack_order(diagnostics, [layer.name for layer in report.layers], spec.layers)
     report.totals = compute_totals(report.layers)
     return report
 
 
-def in_stack_order(diagnostics: List[Diagnostic], names: Sequence[str]) -> None:
+def in_stack_order(diagnostics: List[Diagnostic], names: Sequence[str], definitions: Sequence[Any] = ()) -> None:
     """A stack's findings in the order of its layers: Keras builds a Sequential a layer at a time —
     constructs it, then adds it — and stops at the first that fails, so the first error is the
     first failing layer's, whether its arguments or its input are wrong. Findings about no layer
-    (the spec's own) come first; the sort is stable, so a layer's own findings keep their order."""
-    position = {name: index for index, name in enumerate(names)}
-    diagnostics.sort(key=lambda d: position.get(d.layer, -1) if d.layer is not None else -1)
+    (the spec's own) come first; the sort is stable, so a layer's own findings keep their order.
+    A layer named like an earlier one (S009) is not in the stack: its finding comes where Keras
+    adds it, after the layers written before it (random-67-133), not with its namesake."""
+    position: Dict[str, float] = {name: index for index, name in enumerate(names)}
+    places = {(definition.location.line, definition.location.column): index
+              for index, definition in enumerate(definitions) if getattr(definition, "location", None)}
+    duplicates = {places[(d.line, d.column)] for d in diagnostics
+                  if d.code == "S009" and (d.line, d.column) in places}
+
+    def key(diagnostic: Diagnostic) -> float:
+        if diagnostic.code == "S009" and (diagnostic.line, diagnostic.column) in places:
+            index = places[(diagnostic.line, diagnostic.column)]
+            return sum(1 for earlier in range(index) if earlier not in duplicates) - 0.5
+        return position.get(diagnostic.layer, -1) if diagnostic.layer is not None else -1
+    diagnostics.sort(key=key)
 
 
 def batch_axis(built: Sequence[tuple], diagnostics: List[Diagnostic], framework: str = "keras") -> int:
@@ -137,6 +149,7 @@ def apply_layer(layer: Layer, tensors: List[TensorSpec], states: Sequence[Tensor
                 "Shapes used to initialize variables must be fully-defined (no `None` dimensions). "
                 f"Received: shape={format_shape(weight.shape)} for variable `{weight.name}` of "
                 f"{layer.name}.", "")
+    layer.check_weights(weights)
     outputs = layer.outputs(tensors)
     check_sizes(layer, weights, outputs)
     return outputs, weights

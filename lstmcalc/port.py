@@ -183,6 +183,7 @@ def _source_weights(report: Report, options: PortOptions, result: PortResult) ->
 def _plan(report: Report, options: PortOptions, result: PortResult) -> Optional[PortPlan]:
     """Ask every layer, in order, what it becomes."""
     plan = PortPlan(report.framework, options.target, options.merge_stacks)
+    plan.reserved = {record.name for record in report.layers} | {item.name for item in report.inputs}
     wiring = Wiring(report, plan)
     calls: Dict[str, int] = {}
     written: List[List[Any]] = []  # the entries each source layer wrote (a later layer may still change them)

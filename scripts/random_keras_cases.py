@@ -15,8 +15,13 @@ scripts/record_keras_functional.py:
 
     python scripts/random_keras_cases.py --count 300 --seed 31 --graphs --run 0.3 \
         > tests/fixtures/keras/random_graph_seed31_cases.yaml
- tests/test_keras_reference.py compares lstmcalc with every
-recorded case. Needs only PyYAML.
+`--wide` adds the layers and arguments the default draws leave out (WideDraw), `--varied` on top the
+arguments neither sets (VariedDraw); old seeds generate what they always did:
+
+    python scripts/random_keras_cases.py --varied --count 300 --seed 65 --run 0.3 \
+        > tests/fixtures/keras/random_varied_seed65_cases.yaml
+
+tests/test_keras_reference.py compares lstmcalc with every recorded case. Needs only PyYAML.
 """
 
 from __future__ import annotations
@@ -338,6 +343,320 @@ class WideDraw(GraphDraw):
         return spec
 
 
+class VariedDraw(WideDraw):
+    """`--varied`: the arguments and layer types neither default nor wide draws set — data_format
+    channels_first, keepdims, normalization axes, center/scale/rms_scaling, per-layer dtypes and
+    trainable=False, Bidirectional backward layers, merge_mode None and return_state, ConvLSTM options
+    (dilation, go_backwards, return_state, ConvLSTM3D), 3-D upsampling and pooling, TimeDistributed over
+    more layer types, explicit names, Minimum, Dot normalize and Attention score_mode/dropout."""
+
+    def _common(self, layer: Dict[str, Any]) -> Dict[str, Any]:
+        """Keywords every layer takes: a dtype policy, trainable=False."""
+        if self.chance(0.08):
+            layer["dtype"] = self.pick(["float64", "float16", "bfloat16", "mixed_float16", "mixed_bfloat16"])
+        if self.chance(0.06):
+            layer["trainable"] = False
+        return layer
+
+    def recurrent(self, sequences: Optional[bool] = None) -> Dict[str, Any]:
+        layer = super().recurrent(sequences)
+        if self.chance(0.1):
+            layer["recurrent_dropout"] = self.pick([0.1, 0.3])
+        if layer["type"] != "SimpleRNN" and self.chance(0.1):
+            layer["implementation"] = self.pick([1, 2])
+        if layer["type"] != "SimpleRNN" and self.chance(0.08):
+            layer["use_cudnn"] = self.pick([False, "auto"])
+        if self.chance(0.05):
+            layer["activation"] = None
+        return self._common(layer)
+
+    def wrapped_recurrent(self, sequences: Optional[bool] = None) -> Dict[str, Any]:
+        wrapper = super().wrapped_recurrent(sequences)
+        inner = wrapper["layer"]
+        inner.pop("stateful", None)  # covered by the wide draws; keeps batch-size failures rare
+        roll = self.rng.random()
+        if roll < 0.25:
+            backward = dict(inner)
+            backward["go_backwards"] = self.chance(0.85)
+            if self.chance(0.2):
+                backward["units"] = self.pick([4, 8, 16])
+            if self.chance(0.15):
+                backward["return_sequences"] = not inner.get("return_sequences", False)
+            if self.chance(0.15):
+                backward["type"] = self.pick(["LSTM", "GRU", "SimpleRNN"])
+                for key in ("reset_after", "unit_forget_bias", "implementation", "use_cudnn"):
+                    backward.pop(key, None)
+            wrapper["backward_layer"] = backward
+        if self.chance(0.1):
+            wrapper["merge_mode"] = None
+        if self.chance(0.1) and inner["type"] != "SimpleRNN":
+            inner["return_state"] = True
+        return self._common(wrapper)
+
+    def dense(self) -> Dict[str, Any]:
+        return self._common(super().dense())
+
+    def sequence_layer(self) -> Dict[str, Any]:
+        choice = self.pick(["conv", "pool", "gpool", "lnorm", "bnorm", "td", "permute", "repeat", "embed",
+                            "flatten", "dense3", "wide", "wide"])
+        if choice == "conv":
+            layer: Dict[str, Any] = {"type": "Conv1D", "filters": self.pick([2, 4, 6]),
+                                     "kernel_size": self.pick([1, 2, 3, [3]])}
+            if self.chance(0.4):
+                layer["data_format"] = "channels_first"
+            if self.chance(0.3):
+                layer["padding"] = self.pick(["same", "valid", "causal"])
+            if self.chance(0.3):
+                layer["dilation_rate"] = self.pick([1, 2, [2]])
+            if self.chance(0.25):
+                layer["strides"] = self.pick([2, [1]])
+            if self.chance(0.2):
+                layer["groups"] = self.pick([1, 2])
+            if self.chance(0.2):
+                layer["use_bias"] = False
+            return self._common(layer)
+        if choice == "pool":
+            layer = {"type": self.pick(["MaxPooling1D", "AveragePooling1D"]), "pool_size": self.pick([1, 2, 3, [2]])}
+            if self.chance(0.4):
+                layer["strides"] = self.pick([1, 2, 3, None])
+            if self.chance(0.3):
+                layer["padding"] = self.pick(["same", "valid"])
+            if self.chance(0.4):
+                layer["data_format"] = "channels_first"
+            return self._common(layer)
+        if choice == "gpool":
+            layer = {"type": self.pick(["GlobalAveragePooling1D", "GlobalMaxPooling1D"])}
+            if self.chance(0.5):
+                layer["keepdims"] = True
+            if self.chance(0.4):
+                layer["data_format"] = "channels_first"
+            return self._common(layer)
+        if choice == "lnorm":
+            layer = {"type": "LayerNormalization"}
+            if self.chance(0.5):
+                layer["axis"] = self.pick([-1, 1, 2, -2, [1, 2], [-1], 3])
+            if self.chance(0.3):
+                layer["center"] = False
+            if self.chance(0.3):
+                layer["scale"] = False
+            if self.chance(0.2):
+                layer["rms_scaling"] = True
+            return self._common(layer)
+        if choice == "bnorm":
+            layer = {"type": "BatchNormalization"}
+            if self.chance(0.5):
+                layer["axis"] = self.pick([-1, 1, 2, -2, [1, 2], 3])
+            if self.chance(0.3):
+                layer["center"] = False
+            if self.chance(0.3):
+                layer["scale"] = False
+            if self.chance(0.15):
+                layer["renorm"] = True
+            if self.chance(0.1):
+                layer["synchronized"] = True
+            return self._common(layer)
+        if choice == "td":
+            inner = self.pick([{"type": "Dropout", "rate": 0.2}, {"type": "BatchNormalization"},
+                               {"type": "LayerNormalization"}, {"type": "RepeatVector", "n": 2},
+                               {"type": "Reshape", "target_shape": [-1, 1]}, {"type": "Activation", "activation": "relu"},
+                               {"type": "Dense", "units": 3, "use_bias": False}, {"type": "Flatten"},
+                               {"type": "Embedding", "input_dim": 10, "output_dim": 2}])
+            return self._common({"type": "TimeDistributed", "layer": dict(inner)})
+        if choice == "permute":
+            return {"type": "Permute", "dims": self.pick([[1, 2], [2, 1], [1], [3, 1, 2], [2, 2]])}
+        if choice == "repeat":
+            return {"type": "RepeatVector", "n": self.pick([1, 3])}
+        if choice == "embed":
+            layer = {"type": "Embedding", "input_dim": 20, "output_dim": self.pick([2, 4])}
+            if self.chance(0.4):
+                layer["mask_zero"] = True
+            return self._common(layer)
+        if choice == "flatten":
+            layer = {"type": "Flatten"}
+            if self.chance(0.5):
+                layer["data_format"] = "channels_first"
+            return layer
+        if choice == "dense3":
+            return self.dense()
+        return super().sequence_layer()
+
+    def image_layer(self, rank: int) -> Dict[str, Any]:
+        first = self.chance(0.3)
+        if rank == 5 and self.chance(0.6):
+            choice = self.pick(["convlstm", "convlstm", "bi-convlstm", "up3d", "gpool3d", "conv3d", "pool3d", "td-conv"])
+            if choice in ("convlstm", "bi-convlstm"):
+                layer: Dict[str, Any] = {"type": "ConvLSTM2D", "filters": self.pick([1, 2, 4]),
+                                         "kernel_size": self.pick([1, 2, 3, [3, 1]]),
+                                         "return_sequences": self.chance(0.6)}
+                if first:
+                    layer["data_format"] = "channels_first"
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+                if self.chance(0.2):
+                    layer["dilation_rate"] = self.pick([2, [1, 2]])
+                if self.chance(0.2):
+                    layer["strides"] = self.pick([2, [2, 1]])
+                if self.chance(0.15):
+                    layer["go_backwards"] = True
+                if self.chance(0.15):
+                    layer["use_bias"] = False
+                if self.chance(0.15):
+                    layer["unit_forget_bias"] = False
+                if self.chance(0.1):
+                    layer["return_state"] = True
+                if choice == "bi-convlstm":
+                    layer.pop("go_backwards", None)
+                    wrapper: Dict[str, Any] = {"type": "Bidirectional", "layer": layer}
+                    if self.chance(0.5):
+                        wrapper["merge_mode"] = self.pick(["concat", "sum", "ave", "mul"])
+                    return wrapper
+                return self._common(layer)
+            if choice == "up3d":
+                layer = {"type": "UpSampling3D", "size": self.pick([1, 2, [1, 2, 2]])}
+            elif choice == "gpool3d":
+                layer = {"type": self.pick(["GlobalMaxPooling3D", "GlobalAveragePooling3D"])}
+                if self.chance(0.4):
+                    layer["keepdims"] = True
+            elif choice == "conv3d":
+                layer = {"type": "Conv3D", "filters": self.pick([2, 4]), "kernel_size": self.pick([1, 2, [1, 3, 3]])}
+                if self.chance(0.3):
+                    layer["strides"] = self.pick([2, [1, 2, 2]])
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+                if self.chance(0.2):
+                    layer["groups"] = self.pick([1, 3])
+                if self.chance(0.2):
+                    layer["dilation_rate"] = 2
+            elif choice == "pool3d":
+                layer = {"type": self.pick(["MaxPooling3D", "AveragePooling3D"]), "pool_size": self.pick([1, 2, [1, 2, 2]])}
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+                if self.chance(0.3):
+                    layer["strides"] = self.pick([1, [1, 2, 2]])
+            else:
+                inner = self.pick([{"type": "Conv2D", "filters": 2, "kernel_size": 2, "strides": 2},
+                                   {"type": "UpSampling2D", "size": 2}, {"type": "ZeroPadding2D", "padding": 1},
+                                   {"type": "Cropping2D", "cropping": [[1, 0], [0, 1]]},
+                                   {"type": "GlobalMaxPooling2D"}, {"type": "AveragePooling2D", "pool_size": 3},
+                                   {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 2}])
+                return {"type": "TimeDistributed", "layer": dict(inner)}
+            if first:
+                layer["data_format"] = "channels_first"
+            return self._common(layer)
+        if rank == 4 and self.chance(0.6):
+            choice = self.pick(["conv", "pool", "up", "pad", "crop", "gpool", "convlstm1d"])
+            if choice == "conv":
+                layer = {"type": "Conv2D", "filters": self.pick([2, 4]), "kernel_size": self.pick([1, 2, 3, [1, 3]])}
+                if self.chance(0.3):
+                    layer["dilation_rate"] = self.pick([2, [2, 1]])
+                if self.chance(0.3):
+                    layer["strides"] = self.pick([2, [1, 2]])
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+                if self.chance(0.2):
+                    layer["groups"] = self.pick([1, 2, 3])
+            elif choice == "pool":
+                layer = {"type": self.pick(["MaxPooling2D", "AveragePooling2D"]), "pool_size": self.pick([2, [1, 2], 3])}
+                if self.chance(0.3):
+                    layer["strides"] = self.pick([1, [2, 1]])
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+            elif choice == "up":
+                layer = {"type": "UpSampling2D", "size": self.pick([2, [2, 1]])}
+                if self.chance(0.3):
+                    layer["interpolation"] = self.pick(["bilinear", "nearest", "bicubic", "area", "lanczos3"])
+            elif choice == "pad":
+                layer = {"type": "ZeroPadding2D", "padding": self.pick([1, [1, 2], [[1, 0], [2, 2]]])}
+            elif choice == "crop":
+                layer = {"type": "Cropping2D", "cropping": self.pick([1, [2, 0], [[1, 0], [0, 2]]])}
+            elif choice == "gpool":
+                layer = {"type": self.pick(["GlobalMaxPooling2D", "GlobalAveragePooling2D"])}
+                if self.chance(0.5):
+                    layer["keepdims"] = True
+            else:
+                layer = {"type": "ConvLSTM1D", "filters": 2, "kernel_size": self.pick([1, 2]),
+                         "return_sequences": self.chance(0.5)}
+                if self.chance(0.3):
+                    layer["padding"] = "same"
+                if self.chance(0.2):
+                    layer["return_state"] = True
+            if first:
+                layer["data_format"] = "channels_first"
+            return self._common(layer)
+        return super().image_layer(rank)
+
+    def video(self) -> Dict[str, Any]:
+        if self.chance(0.25):
+            # a sequence of volumes for ConvLSTM3D, or one volume
+            size = self.pick([4, 5, 6])
+            spec: Dict[str, Any] = {"input": [self.pick([None, 2, 3]), size, size, size, self.pick([1, 2])],
+                                    "layers": []}
+            layer: Dict[str, Any] = {"type": "ConvLSTM3D", "filters": self.pick([1, 2]), "kernel_size": self.pick([1, 2, 3]),
+                                     "return_sequences": self.chance(0.5)}
+            if self.chance(0.3):
+                layer["padding"] = "same"
+            if self.chance(0.3):
+                layer["data_format"] = "channels_first"
+            if self.chance(0.2):
+                layer["strides"] = 2
+            spec["layers"].append(self._common(layer))
+            if self.chance(0.5):
+                spec["layers"].append(self.pick([{"type": "GlobalAveragePooling3D"}, {"type": "Flatten"},
+                                                 {"type": "MaxPooling3D", "pool_size": 2}, {"type": "UpSampling3D"}]))
+            if self.chance(0.5):
+                spec["layers"].append(self.dense())
+            return spec
+        spec = super().video()
+        if self.chance(0.15):
+            spec["input"] = {"shape": spec["input"], "dtype": self.pick(["float16", "float64", "int32"])}
+        return spec
+
+    def stack(self) -> Dict[str, Any]:
+        spec = super().stack()
+        if isinstance(spec["input"], list) and self.chance(0.08):
+            spec["input"] = {"shape": spec["input"], "dtype": self.pick(["float16", "float64", "bfloat16", "int32", "bool"])}
+        if self.chance(0.08) and len(spec["layers"]) >= 2:
+            # explicit names, sometimes the same twice
+            for index, layer in enumerate(spec["layers"]):
+                if self.chance(0.5):
+                    layer["name"] = self.pick([f"layer{index}", "block", "head"])
+        return spec
+
+    def graph(self) -> Dict[str, Any]:
+        spec = super().graph()
+        for layer in spec["layers"]:
+            if layer.get("type") in ("Add", "Multiply", "Average", "Subtract", "Maximum") and self.chance(0.2):
+                layer["type"] = "Minimum"
+            elif layer.get("type") == "Dot" and self.chance(0.4):
+                layer["normalize"] = True
+            elif layer.get("type") == "Attention" and self.chance(0.5):
+                layer["score_mode"] = self.pick(["concat", "dot"])
+                if self.chance(0.3):
+                    layer["dropout"] = 0.1
+            elif layer.get("type") == "AdditiveAttention" and self.chance(0.3):
+                layer["use_scale"] = False
+            elif layer.get("type") == "Concatenate" and self.chance(0.2):
+                layer["axis"] = self.pick([0, -2, 3])
+        if self.chance(0.15):
+            # a Bidirectional encoder whose states start a decoder
+            sequences = [name for name, item in spec["inputs"].items() if len(item["shape"]) == 2]
+            if sequences:
+                kind = self.pick(["LSTM", "GRU"])
+                units = self.pick([4, 8])
+                count = 5 if kind == "LSTM" else 3
+                spec["layers"].append({"type": "Bidirectional", "name": "bienc", "inputs": self.pick(sequences),
+                                       "layer": {"type": kind, "units": units, "return_state": True}})
+                decoder: Dict[str, Any] = {"type": "Bidirectional", "name": "bidec", "inputs": self.pick(sequences),
+                                           "layer": {"type": kind, "units": units if self.chance(0.8) else units * 2,
+                                                     "return_sequences": True},
+                                           "initial_state": [f"bienc[{i}]" for i in range(1, count)]}
+                if self.chance(0.2):
+                    decoder["initial_state"] = decoder["initial_state"][: count // 2]
+                spec["layers"].append(decoder)
+                spec.pop("outputs", None)
+        return spec
+
+
 def _references(layer: Dict[str, Any]) -> List[str]:
     items = layer.get("inputs", [])
     items = items if isinstance(items, list) else [items]
@@ -351,9 +670,11 @@ def main(argv=None) -> int:
     parser.add_argument("--run", type=float, default=0.0, help="share of the cases also run in Keras")
     parser.add_argument("--graphs", action="store_true", help="functional graphs (for record_keras_functional.py)")
     parser.add_argument("--wide", action="store_true", help="also the layers and arguments the default leaves out")
+    parser.add_argument("--varied", action="store_true",
+                        help="also the arguments neither the default nor --wide sets (VariedDraw)")
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
-    draw = WideDraw(rng) if options.wide else GraphDraw(rng)
+    draw = VariedDraw(rng) if options.varied else WideDraw(rng) if options.wide else GraphDraw(rng)
     cases = []
     for index in range(options.count):
         case = {"id": f"random-{options.seed}-{index:03d}",

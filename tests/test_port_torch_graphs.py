@@ -201,11 +201,6 @@ def test_pytorch_graphs_port_to_keras_and_both_passes_agree(case):
 # What has no exact Keras layer: refused (P002), naming the layer and why.
 REFUSED = {
     "h_n returned whole": (SEQUENCE, [lstm("enc", "x")], ["enc[1]"], "enc", "no Keras layer returns such a tensor whole"),
-    "cat along the batch axis": (
-        TWO, [lstm("a", "x"), lstm("b", "y"), {"type": "LastStep", "name": "p", "inputs": "a[0]"},
-              {"type": "LastStep", "name": "q", "inputs": "b[0]"},
-              {"type": "Cat", "name": "rows", "dim": 0, "inputs": ["p", "q"]}],
-        ["rows"], "rows", "along the batch axis"),
     # (3, 3, 8) + (3, 8): torch broadcasts the second across the batch axis (batch size 3 = 3 steps)
     "add of different ranks": (
         {"x": {"shape": [3, 4]}}, [lstm("a", "x"), {"type": "LastStep", "name": "p", "inputs": "a[0]"},
@@ -339,3 +334,21 @@ def test_port_reads_a_pytorch_source_given_its_input(tmp_path):
                                        str(tmp_path / "state_dict.npz"), "--to", "pytorch", "-o",
                                        str(tmp_path / "x.npz")])
     assert refused.exit_code == 2 and "--input gives what a PyTorch source" in refused.output
+
+
+def test_cat_along_the_batch_axis_is_keras_concatenate_axis_0(tmp_path):
+    """Keras builds and runs Concatenate(axis=0), joining the batches (random-70-095), as torch.cat
+    dim=0 does: the port writes it and the outputs agree."""
+    layers = [lstm("a", "x"), lstm("b", "y"), {"type": "LastStep", "name": "p", "inputs": "a[0]"},
+              {"type": "LastStep", "name": "q", "inputs": "b[0]"},
+              {"type": "Cat", "name": "rows", "dim": 0, "inputs": ["p", "q"]}]
+    spec = tmp_path / "torch.yaml"
+    spec.write_text(torch_graph(TWO, layers, ["rows"]), encoding="utf-8")
+    report = analyze_text(spec.read_text(encoding="utf-8"))
+    np.savez(tmp_path / "torch.npz", **random_weights(report, "."))
+    result = CliRunner().invoke(cli, ["port", str(spec), "--weights", str(tmp_path / "torch.npz"), "--to", "keras",
+                                      "-o", str(tmp_path / "keras.npz"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    ported = json.loads(result.output)
+    assert ported["largest_difference"] <= TOLERANCE
+    assert [layer for layer in ported["spec"]["layers"] if layer["type"] == "Concatenate"][0]["axis"] == 0

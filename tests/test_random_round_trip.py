@@ -22,7 +22,13 @@ from .test_keras_reference import REJECTED_ON_PURPOSE as STACKS_REJECTED
 FIXTURES = ROOT / "tests" / "fixtures"
 RANDOM_FILES = ["keras/random_seed12_reference.json", "keras/random_seed13_reference.json",
                 "keras/random_graph_seed31_reference.json", "keras/random_wide_seed41_reference.json",
-                "keras/random_wide_graph_seed42_reference.json", "pytorch/random_reference.json",
+                "keras/random_wide_graph_seed42_reference.json", "keras/random_seed61_reference.json",
+                "keras/random_graph_seed62_reference.json", "keras/random_wide_seed63_reference.json",
+                "keras/random_wide_graph_seed64_reference.json", "keras/random_varied_seed65_reference.json",
+                "keras/random_varied_graph_seed66_reference.json", "keras/random_varied_seed67_reference.json",
+                "keras/random_varied_graph_seed68_reference.json", "keras/random_varied_seed69_reference.json",
+                "keras/random_varied_graph_seed70_reference.json", "keras/random_varied_seed71_reference.json",
+                "keras/random_varied_graph_seed72_reference.json", "pytorch/random_reference.json",
                 "pytorch/random_wide_seed71_reference.json", "pytorch/random_wide_seed72_reference.json",
                 "pytorch/random_wide_found_reference.json", "pytorch/random_odd_seed101_reference.json",
                 "pytorch/random_odd_seed102_reference.json", "pytorch/random_odd_found_reference.json"]

@@ -343,3 +343,19 @@ def test_large_random_weights_repeat_a_prime_block_without_equal_columns(shape):
     # Rows narrower than the (prime) period never line up with it: no two columns are equal.
     columns = array[:, :min(shape[1], 2048)].T
     assert len(np.unique(columns, axis=0)) == len(columns)
+
+
+def test_embedding_counts_negative_indices_from_the_end():
+    """Keras's ops.take wraps a negative index (-1 is the last row; TensorFlow, JAX and torch
+    alike), and mask_zero compares the input before its cast to int32 (random-65-186: floats in
+    [-1, 1) into an Embedding run in Keras)."""
+    from lstmcalc import analyze_text
+
+    report = analyze_text("input: {shape: [6]}\nlayers: ['Embedding(5, 2, mask_zero=True)']\n")
+    ids = np.array([[0.5, 0.0, -0.3, -1.0, -5.0, 4.7]], dtype="float32")
+    result = verify_report(report, VerifyOptions(inputs={"input_layer": ids}))
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert list(next(iter(result.outputs.values())).shape) == [1, 6, 2]
+    # -6 is outside [-5, 5): Keras's gather fails
+    result = verify_report(report, VerifyOptions(inputs={"input_layer": ids - 5.5}))
+    assert [d.code for d in result.diagnostics] == ["V004"]

@@ -117,6 +117,15 @@ class Weight(FrozenRecord):
         return count
 
 
+def _is_orthogonal(initializer: Any) -> bool:
+    """'orthogonal', Orthogonal(...) in call syntax, or a serialized Orthogonal initializer."""
+    if isinstance(initializer, dict):
+        initializer = initializer.get("class_name", "")
+    if not isinstance(initializer, str):
+        return False
+    return initializer.split("(")[0].strip().lower() in ("orthogonal", "orthogonalinitializer")
+
+
 class Example(TupleRecord):
     """A working use of a layer type — for the conformance test (tests/test_layer_contract.py) and
     the reference documentation: the layer in Keras call syntax, and the shapes it receives
@@ -307,6 +316,11 @@ class Layer:
     def expected_rank(self) -> Optional[Rank]:
         return self.input_rank
 
+    def step_rank(self) -> Optional[Rank]:
+        """The rank it takes inside TimeDistributed, which calls its build and compute_output_shape
+        but never checks its input_spec: the same as outside unless those accept other ranks."""
+        return self.expected_rank()
+
     def rank_hint(self, shape: Shape) -> str:
         """How to fix an input of the wrong rank (``shape``), in terms of this layer; "" leaves the
         engine's general hint."""
@@ -325,6 +339,41 @@ class Layer:
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         return []
+
+    # Keras's default initializer of a weight, where a rule depends on it (the recurrent kernels'
+    # 'orthogonal'); weights not listed default to initializers no rule looks at.
+    default_initializers: ClassVar[Dict[str, str]] = {}
+    # The argument initializing a weight, where it is not `<weight>_initializer`.
+    initializer_arguments: ClassVar[Dict[str, str]] = {}
+
+    def initializer_of(self, weight: str) -> Tuple[str, Any]:
+        """(the argument, the initializer) of the weight named ``weight``."""
+        argument = self.initializer_arguments.get(weight, f"{weight}_initializer")
+        value = self.config.get(argument)
+        return argument, self.default_initializers.get(weight) if value is None else value
+
+    def check_weights(self, weights: Sequence[Weight]) -> None:
+        """Raise Problem for weights Keras cannot create: an 'orthogonal' initializer takes a QR
+        decomposition, which TensorFlow does not compute in bfloat16 (the `dtype: bfloat16` policy;
+        `mixed_bfloat16` keeps float32 variables)."""
+        owners = [self]
+        for owner in owners:
+            owners.extend(owner.sublayers())
+        for weight in weights:
+            if weight.dtype != "bfloat16":
+                continue
+            short = weight.name.split("/")[-1]
+            for owner in owners:
+                argument, initializer = owner.initializer_of(short)
+                if _is_orthogonal(initializer):
+                    raise Problem(
+                        "S012", f"{self.name} ({self.keras_class}) cannot create its weight `{weight.name}` in "
+                                f"bfloat16: its `{argument}` 'orthogonal' takes a QR decomposition, which "
+                                "TensorFlow does not compute in bfloat16 (\"Value for attr 'T' of bfloat16 is not in "
+                                "the list of allowed values: double, float, half, complex64, complex128 ... [Op:Qr]\"); "
+                                "Keras fails while building the layer.",
+                        f"Use `dtype: mixed_bfloat16` (float32 weights, bfloat16 computations), or give "
+                        f"`{argument}` another initializer such as glorot_uniform.", argument="dtype")
 
     def keras_saved_paths(self, weights: Sequence[Weight]) -> List[str]:
         """Where a .keras archive's model.weights.h5 keeps each of ``weights`` (this layer's
@@ -573,6 +622,10 @@ class Layer:
         return [tuple(shape[:-1]) + (None if shape[-1] is None else shape[-1] // 2,)
                 for shape in self.output_shapes(inputs)]
 
+    def computed_shapes_hint(self) -> str:
+        """How to make Keras compute the shapes it declares (where ``computed_shapes`` differ)."""
+        return "A 'glu' activation halves the last axis: use another activation, or twice the units."
+
     def forward_scratch(self, inputs: Sequence[TensorSpec]) -> int:
         """Elements of the temporary arrays ``forward`` allocates besides its outputs (for the
         memory estimate, before anything is allocated). By default one copy of the inputs."""
@@ -599,8 +652,13 @@ class Layer:
         return f"<{self.keras_class} {self.name!r}>"
 
 
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
 class PassThrough(Layer):
-    """Layers whose output has the shape and dtype of their input (in inference, the identity)."""
+    """Layers whose output has the shape of their input and its values (in inference, the identity),
+    in its dtype once Keras's autocast has cast a floating input to the layer's compute dtype
+    (integers and booleans are not cast)."""
 
     def macs(self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]) -> MacCount:
         return NO_MACS  # element-wise or a rearrangement: no products with a weight
@@ -609,7 +667,8 @@ class PassThrough(Layer):
         return [inputs[0].shape]
 
     def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
+        dtype = inputs[0].dtype
+        return [self.compute_dtype if dtype in FLOAT_DTYPES else dtype] * count
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -636,13 +695,15 @@ def clone(layer: Layer, name: str, **overrides: Any) -> Layer:
     return type(layer)(name, config, layer.convention)
 
 
-def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = False) -> None:
+def check_inputs(layer: Layer, inputs: Sequence[TensorSpec], as_list: bool = False,
+                 rank: Optional[Rank] = None) -> None:
     """The one place that checks how many tensors a layer receives and their rank, worded as
-    Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list."""
+    Keras's ``assert_input_compatibility``. ``as_list``: the tensors were given as a list;
+    ``rank``: the rank to check in place of the layer's own (inside TimeDistributed)."""
     if layer.takes_tensor_list:
         layer.check_count(inputs, as_list)
         return
-    rank = layer.expected_rank()
+    rank = layer.expected_rank() if rank is None else rank
     if len(inputs) != 1:
         received = ", ".join(format_shape(tensor.shape) for tensor in inputs)
         raise Problem(

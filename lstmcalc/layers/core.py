@@ -164,21 +164,25 @@ class Embedding(Layer):
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
-        """Rows of ``embeddings`` picked by the indices; mask_zero masks index 0."""
+        """Rows of ``embeddings`` picked by the indices; mask_zero masks inputs equal to 0 (compared
+        before the cast to int32, as Keras's compute_mask sees them). Keras's ops.take counts a
+        negative index from the end, as NumPy does: -1 is the last row."""
         np = numpy_module()
         ids = inputs[0]
+        mask = ids != 0 if self["mask_zero"] else None
         if not np.issubdtype(ids.dtype, np.integer):
             ids = ids.astype("int32")  # Keras casts other inputs to int32 (truncating)
-        outside = (ids < 0) | (ids >= self["input_dim"])
+        rows = self["input_dim"]
+        outside = (ids < -rows) | (ids >= rows)
         if outside.any():
             where = tuple(int(i) for i in np.argwhere(outside)[0])
             raise Problem(
-                "V004", f"indices{list(where)} = {int(ids[where])} is not in [0, {self['input_dim']}) "
+                "V004", f"indices{list(where)} = {int(ids[where])} is not in [0, {rows}) "
                         f"(Embedding {self.name}).",
-                f"Embedding takes indices from 0 to input_dim - 1 = {self['input_dim'] - 1}; check the "
-                "input's token ids or raise input_dim.")
+                f"Embedding takes indices from 0 to input_dim - 1 = {rows - 1} (and, as Keras's "
+                f"ops.take, -1 to -{rows} from the end); check the input's token ids or raise input_dim.")
         output = self.floating(weights["embeddings"])[ids]
-        return [output], [ids != 0 if self["mask_zero"] else None]
+        return [output], [mask]
 
 
 @register
@@ -221,8 +225,8 @@ class Masking(Layer):
                                        Equation("y", "x", "values unchanged; the mask travels with y")],
                          io_symbols(inputs, outputs), headline=f"Masking of steps equal to {value}")
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
+    # output_dtypes: the compute dtype whatever it receives (Keras declares its symbolic output
+    # from compute_output_shape in the compute dtype, integers and booleans included).
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:
@@ -242,6 +246,11 @@ class _Dropout(PassThrough):
     def dropped_shape(self, shape: Shape) -> str:
         """The shape of the random 0/1 tensor, as words."""
         return "x's shape"
+
+    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
+        # Keras declares the output from compute_output_shape: the compute dtype, whatever it
+        # receives (integers and booleans included).
+        return [self.compute_dtype] * count
 
     def explain_math(self, inputs: Sequence[TensorSpec], outputs: Sequence[Shape], context: Context) -> Math:
         rate = self["rate"]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..shapes import Dim, Shape, product
 from .arguments import REQUIRED, Arg, boolean, described, keras_text, keras_tuple, optional
-from .base import Arrays, Example, Forward, Masks, Problem, TensorSpec, WeightArrays, numpy_module, register
+from .base import (FLOAT_DTYPES, Arrays, Example, Forward, Masks, Problem, Rank, TensorSpec, WeightArrays,
+                   numpy_module, register)
 from .conv import pool_length, same_padding, window_taps
 from .explanation import Context, Equation, Math, count_text, io_symbols, one_block
 from .porting import Entry, port_module, torch_size
@@ -75,7 +76,25 @@ class _Pooling(SpatialLayer):
                                   "model.)", "Use strides of 1 or more, or leave strides out (it defaults to pool_size).",
                           argument="strides")
 
+    # The dtypes TensorFlow's pooling op takes (its registration, on every device), and its name.
+    op_dtypes: ClassVar[Tuple[str, ...]] = ()
+    op_name: ClassVar[str] = ""
+
+    def check_op_dtype(self, tensor: TensorSpec) -> None:
+        """Keras builds a pooling layer whatever it receives; TensorFlow's op, given the input once
+        Keras has cast a floating one to the compute dtype, refuses other dtypes when it runs
+        (random-67-185: MaxPooling3D in float64)."""
+        dtype = self.compute_dtype if tensor.dtype in FLOAT_DTYPES else tensor.dtype
+        if not self.op_dtypes or dtype in self.op_dtypes:
+            return
+        raise Problem(
+            "H008", f"{self.name} ({self.keras_class}) pools {dtype} values: Keras builds this model, but "
+                    f"TensorFlow's {self.op_name} takes only {', '.join(self.op_dtypes)}, and fails when it runs "
+                    f"(\"DataType {dtype} not in list of allowed values\").",
+            "Pool float32 values: `dtype: float32` on the layer, or a float32 input.", argument="dtype")
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
+        self.check_op_dtype(inputs[0])
         shape = inputs[0].shape
         sizes = self.spatial(shape)
         pool, strides, padding = self["pool_size"], self["strides"], self["padding"]
@@ -172,6 +191,8 @@ class _Pooling(SpatialLayer):
 
 class _MaxPooling(_Pooling):
     function = "max"
+    op_dtypes = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16")
+    op_name = "MaxPool"
 
     def reduce(self, windows: "ndarray", inside: "ndarray", axis: int) -> Tuple["ndarray", Any]:
         np = numpy_module()
@@ -180,6 +201,8 @@ class _MaxPooling(_Pooling):
 
 class _AveragePooling(_Pooling):
     function = "mean"
+    op_dtypes = ("float16", "bfloat16", "float32", "float64")
+    op_name = "AvgPool"
 
     def reduce(self, windows: "ndarray", inside: "ndarray", axis: int) -> Tuple["ndarray", Any]:
         # TensorFlow divides by the positions inside the input, not by the window size.
@@ -241,6 +264,8 @@ class MaxPooling3D(_MaxPooling):
     """The maximum over windows of depth × rows × cols."""
 
     keras_class = "MaxPooling3D"
+    op_dtypes = ("float16", "bfloat16", "float32")
+    op_name = "MaxPool3D"
     examples = (Example("MaxPooling3D()", ((5, 4, 5, 2),)),)
     dims = 3
     arguments = pooling_arguments(3, (2, 2, 2))
@@ -251,6 +276,7 @@ class AveragePooling3D(_AveragePooling):
     """The mean over windows of depth × rows × cols."""
 
     keras_class = "AveragePooling3D"
+    op_name = "AvgPool3D"
     examples = (Example("AveragePooling3D((1, 2, 2), padding='same', data_format='channels_first')",
                         ((2, 5, 4, 5),)),)
     dims = 3
@@ -266,10 +292,32 @@ class _GlobalPooling(SpatialLayer):
     displayed_arguments: ClassVar[Tuple[str, ...]] = ("keepdims",)
     arguments = (Arg("data_format", data_format, None), Arg("keepdims", boolean, False))
 
+    def step_rank(self) -> Optional[Rank]:
+        # Keras's compute_output_shape takes any rank (len(shape) - 2 spatial axes): TimeDistributed
+        # (GlobalMaxPooling2D()) builds on (batch, time, steps, channels) (random-69-087); call()
+        # reduces its own axes, so it runs when the step has them.
+        return Rank(min_ndim=max(spatial_axes(self.config, self.dims)) + 1)
+
+    def computed_shapes_hint(self) -> str:
+        return (f"Give {self.keras_class} steps of {self.dims} spatial axes and channels, or use the "
+                "global pooling of the rank it receives.")
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """Of a tensor of another rank (inside TimeDistributed): Keras declares one value per channel,
+        but call() reduces its own number of axes, whatever the channels are."""
+        shape = inputs[0].shape
+        axes = spatial_axes(self.config, self.dims)
+        if len(shape) == self.dims + 2 or max(axes) >= len(shape):
+            return None
+        if self["keepdims"]:
+            return [tuple(1 if axis in axes else size for axis, size in enumerate(shape))]
+        return [tuple(size for axis, size in enumerate(shape) if axis not in axes)]
+
     def output_shapes(self, inputs: Sequence[TensorSpec]) -> List[Shape]:
         shape = inputs[0].shape
         if self["keepdims"]:
-            return [with_spatial_sizes(self.config, shape, (1,) * self.dims)]
+            ones = (1,) * (len(shape) - 2)
+            return [(shape[0], shape[1]) + ones if is_channels_first(self.config) else (shape[0],) + ones + (shape[-1],)]
         return [(shape[0], shape[1] if is_channels_first(self.config) else shape[-1])]
 
     def reduce(self, x: "ndarray", mask: Optional["ndarray"], axes: Tuple[int, ...]) -> "ndarray":

@@ -179,6 +179,9 @@ class PortPlan:
         self.given: List[Optional[Link]] = []
         self.graph = False  # the source is a graph: its layers do not each take the one before
         self.folded: Optional[Folded] = None  # PyTorch → Keras: a fold of batch and time not yet unflattened
+        # The source's layer and input names, which the layers written later keep: names made up
+        # here (a convolution's `<owner>_to_steps`) must differ from them too.
+        self.reserved: set = set()
 
     @property
     def entries(self) -> List[Entry]:
@@ -215,7 +218,7 @@ class PortPlan:
         named ``name`` (``name_2``, ... when a step of a source graph, written as its own Permute,
         has that name)."""
         dims = order if self.target.batch_required else order[1:]
-        taken = {entry.name for entry in self.entries}
+        taken = {entry.name for entry in self.entries} | self.reserved
         candidate, count = name, 1
         while candidate in taken:
             count += 1

@@ -156,6 +156,8 @@ class Recurrent(Layer):
     base_arguments = tuple(BASE_ARGUMENTS) + (Arg("zero_output_for_mask", boolean, False),)
     gates: ClassVar[int] = 1
     state_names: ClassVar[Tuple[str, ...]] = ("h",)
+    default_initializers = {"recurrent_kernel": "orthogonal"}
+    initializer_arguments = {"recurrent_kernel": "recurrent_initializer"}
     displayed_arguments = ("units", "return_sequences", "return_state")
 
     def cell(self, input_dim: Optional[int]) -> Cell:
@@ -212,6 +214,15 @@ class Recurrent(Layer):
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
         check_states(self, inputs, states, self.name)
+
+    # Keras's GRU.inner_loop keeps initial_state[0] and drops the others, whatever their number or
+    # shapes; the other recurrent layers need exactly their states.
+    ignores_extra_states: ClassVar[bool] = False
+
+    def accepts_state_count(self, count: int) -> bool:
+        """Whether Keras runs this layer given ``count`` initial states."""
+        wanted = len(self.state_names)
+        return count == wanted or (self.ignores_extra_states and count > wanted)
 
     def state_fix_hint(self, expected: Shape) -> str:
         """How to give an initial state the shape ``expected`` (T004)."""
@@ -339,6 +350,8 @@ class Recurrent(Layer):
         np = numpy_module()
         if initial_state is None:
             return [np.zeros(shape, dtype=self.array_dtype) for shape in expected]
+        if self.ignores_extra_states:
+            initial_state = list(initial_state)[:len(expected)]
         received = [tuple(state.shape) for state in initial_state]
         if received != expected:
             raise Problem(
@@ -655,10 +668,11 @@ def check_states(layer: "Recurrent", inputs: Sequence[TensorSpec], states: Seque
     reject it here, naming the state and the expected and received shapes."""
     names = layer.state_names
     expected = layer.state_shapes_of(inputs)
-    if len(states) != len(names):
+    if not layer.accepts_state_count(len(states)):
         wanted = ", ".join(STATE_WORDS.get(name, name) for name in names)
+        least = " at least" if layer.ignores_extra_states else ""
         raise Problem(
-            "T003", f"{owner} ({layer.keras_class}) takes {len(names)} initial state(s) — {wanted}, each "
+            "T003", f"{owner} ({layer.keras_class}) takes{least} {len(names)} initial state(s) — {wanted}, each "
                     f"{tensor_text((None,) + tuple(expected[0][1:]))} — but receives {len(states)}.",
             f"Pass [{', '.join(names)}] in that order; an LSTM encoder with return_state gives them as "
             "`encoder[1]` (h) and `encoder[2]` (c).", argument="initial_state")
@@ -741,6 +755,7 @@ class GRU(Recurrent):
                   Gate("r", "reset gate", "recurrent_activation"),
                   Gate("h", "candidate hidden state", "activation"))
     gate_values = "z_t, r_t, h̃_t"
+    ignores_extra_states = True  # GRU.inner_loop: `initial_state = initial_state[0]`
     pytorch_module = "GRU"
     pytorch_gate_order = "rzn"
     pytorch_gate_blocks = (1, 0, 2)

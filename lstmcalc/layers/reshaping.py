@@ -42,8 +42,8 @@ class RepeatVector(Layer):
         shape = inputs[0].shape
         return [(shape[0], self["n"], shape[1])]
 
-    def output_dtypes(self, inputs: Sequence[TensorSpec], count: int) -> List[str]:
-        return [inputs[0].dtype] * count
+    # output_dtypes: the compute dtype whatever it receives, as Keras declares it from
+    # compute_output_shape.
 
     def forward(self, weights: WeightArrays, inputs: Arrays, masks: Masks,
                 initial_state: Optional[Arrays] = None) -> Forward:

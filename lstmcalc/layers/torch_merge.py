@@ -121,10 +121,11 @@ class Cat(Join):
 
     def keras_arguments(self, inputs: Sequence[TensorSpec]) -> dict:
         """Keras's Concatenate counts the batch axis as torch does (both keep it first): the same
-        axis, unless it is the batch axis, which Keras's merges never join."""
-        if self.axis(inputs) == inputs[0].batch_axis:
-            raise refuse(self, "keras", "it joins the tensors along the batch axis, which Keras's Concatenate "
-                                        "never does (its layers keep every sample apart).",
+        axis. Concatenate(axis=0) joins the batches too (Keras builds and runs it: random-70-095,
+        declaring the batch unknown); a batch elsewhere than first has no Keras axis."""
+        if self.axis(inputs) == inputs[0].batch_axis and inputs[0].batch_axis != 0:
+            raise refuse(self, "keras", "it joins the tensors along their batch axis, which is not their first: "
+                                        "Keras keeps the batch first.",
                          "Join the tensors along a feature axis (dim=-1).")
         return {"axis": self["dim"]}
 

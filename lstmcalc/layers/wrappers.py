@@ -89,7 +89,8 @@ class Bidirectional(Layer):
         if forward["go_backwards"] == backward["go_backwards"]:
             raise Problem(
                 "S012", "Forward layer and backward layer should have different `go_backwards` value. "
-                        f"Received: forward_layer.go_backwards={forward['go_backwards']}, "
+                        # Keras's words, its missing "=" after the forward layer's included
+                        f"Received: forward_layer.go_backwards {forward['go_backwards']}, "
                         f"backward_layer.go_backwards={backward['go_backwards']}.",
                 "Bidirectional makes the backward copy itself: remove `go_backwards: true` from the "
                 "wrapped layer.", argument="layer")
@@ -201,16 +202,20 @@ class Bidirectional(Layer):
         return Math(blocks, words, layouts, headline)
 
     def check_initial_state(self, inputs: Sequence[TensorSpec], states: Sequence[TensorSpec]) -> None:
-        # Keras splits the list in half: forward states, then backward states.
+        # Keras splits the list in half, len // 2: forward states, then backward states (a GRU uses
+        # the first of its half and ignores the others).
         forward, backward = self.forward_layer, self.backward_layer
         names = list(forward.state_names) + list(backward.state_names)
-        if len(states) != len(names):
+        half = len(states) // 2
+        if not (forward.accepts_state_count(half) and backward.accepts_state_count(len(states) - half)):
+            split = (f" Keras gives the first half ({half}) to the forward layer and the other "
+                     f"{len(states) - half} to the backward one."
+                     if len(forward.state_names) != len(backward.state_names) or len(states) % 2 else "")
             raise Problem(
                 "T003", f"{self.name} (Bidirectional) takes {len(names)} initial states — the forward "
                         f"layer's {list(forward.state_names)} then the backward layer's "
-                        f"{list(backward.state_names)} — but receives {len(states)}.",
+                        f"{list(backward.state_names)} — but receives {len(states)}.{split}",
                 "List the forward states first, then the backward ones.", argument="initial_state")
-        half = len(forward.state_names)
         check_states(forward, inputs, states[:half], f"{self.name} forward")
         check_states(backward, inputs, states[half:], f"{self.name} backward", offset=half)
 
@@ -302,6 +307,10 @@ class Bidirectional(Layer):
         masked = inputs[0].masked and self.return_sequences
         merged = 2 if self.config["merge_mode"] is None else 1
         return [masked] * merged + [False] * (count - merged)
+
+    def computed_shapes_hint(self) -> str:
+        return ("Give backward_layer the same type and units as layer."
+                if self.forward_layer.config.get("activation") != "glu" else super().computed_shapes_hint())
 
     def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
         """A backward_layer unlike the forward one: Keras declares the forward layer's shapes
@@ -400,8 +409,20 @@ class TimeDistributed(Layer):
                 "TimeDistributed applies its layer to each time step of (batch, time, ...); "
                 "give it a sequence, e.g. with return_sequences: true on the layer before.")
         step = TensorSpec((shape[0],) + tuple(shape[2:]), inputs[0].dtype)
-        check_inputs(self.inner, [step])
+        check_inputs(self.inner, [step], rank=self.inner.step_rank())
         return [step]
+
+    def computed_shapes_hint(self) -> str:
+        return self.inner.computed_shapes_hint()
+
+    def computed_shapes(self, inputs: Sequence[TensorSpec]) -> Optional[List[Shape]]:
+        """What the wrapped layer's call() really gives each step, where it is not what its
+        compute_output_shape declares, with the time axis put back."""
+        inner = self.inner.computed_shapes(self._step_inputs(inputs))
+        if inner is None:
+            return None
+        shape = inputs[0].shape
+        return [(shape[0], shape[1]) + tuple(computed[1:]) for computed in inner]
 
     def weight_shapes(self, inputs: Sequence[TensorSpec]) -> List[Weight]:
         # As for Bidirectional, the wrapper's own `trainable` does not reach the wrapped layer.

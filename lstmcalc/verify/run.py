@@ -176,9 +176,7 @@ class Verification:
                               "when the model runs.",
                       "Layers after it receive the computed shape, and Keras fails there when the model "
                       "runs; the verifier does not run them. "
-                      + ("A 'glu' activation halves the last axis: use another activation, or twice the units."
-                         if node.layer.config.get("activation") == "glu"
-                         else "Give backward_layer the same type and units as layer."),
+                      + node.layer.computed_shapes_hint(),
                       layer=node.name, node=node,
                       severity=ERROR if self.graph.consumers(node.name) else WARNING)
 

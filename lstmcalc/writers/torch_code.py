@@ -96,8 +96,22 @@ def write_pytorch(report: Report) -> str:
     if spec.framework != "pytorch":
         from .ported import ported_report
 
+        frozen = frozen_layers(report)
+        if frozen:
+            raise NotConvertible(
+                f"{', '.join(frozen)} {'is' if len(frozen) == 1 else 'are'} frozen (trainable: false), and the "
+                "PyTorch code would train its parameters: lstmcalc does not write requires_grad_(False).")
         report = ported_report(report, "pytorch")
     return ModuleWriter(report, source).text()
+
+
+def frozen_layers(report: Report) -> List[str]:
+    """The layers built with trainable=False whose weights Keras does not train (a wrapper's flag
+    does not reach the layer it wraps, so its weights still train)."""
+    from ..compute import built_layer
+
+    return [layer.name for layer in report.layers
+            if layer.trainable_params < layer.params and not built_layer(report, layer.name).trainable]
 
 
 class ModuleWriter:

@@ -211,7 +211,8 @@ def _mapping_entry(shown: LayerDef, original: LayerDef, complete: bool, counts, 
             raise NotConvertible(f"{shown.type_name} takes no positional argument {index}.")
         entry.append(f"{name}: {yaml_value(value)}")
     nested = _nested_model(shown)
-    entry += [f"{key}: {yaml_value(value)}" for key, value in keywords if value is not nested]
+    # (the nested model is written below as `model:`; an argument given as null stays null)
+    entry += [f"{key}: {yaml_value(value)}" for key, value in keywords if nested is None or value is not nested]
     if original.inputs is not None:
         inputs = [_call_output(reference, counts) for reference in original.inputs]
         entry.append(f"inputs: {_references(inputs, original.inputs_as_list)}")

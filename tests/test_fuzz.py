@@ -455,6 +455,12 @@ def test_any_call_string_gets_diagnostics_not_exceptions(text, shape):
 
 # (what it was, the spec)
 FOUND = [
+    # A nested Sequential whose `model:` is one layer mapping instead of a spec: the inner spec's
+    # errors were reported, but the layer was "ok" with no outputs and explain crashed (IndexError);
+    # it is now rejected itself (S002, no layers to run). Found by `pytest --long`.
+    ("nested-model-without-layers",
+     "inputs: {x0: [null]}\nlayers:\n  - {type: Sequential, model: {type: Activation, activation: relu}, "
+     "name: l0, inputs: x0}\noutputs: [l0]\n"),
     # explain's "once fixed" view of a rejected RNN gave it (batch, None, None): a weight of
     # unknown size crashed Weight.size (TypeError) instead of leaving the rejection alone.
     ("explain-rejected-gru-on-unknown-features",

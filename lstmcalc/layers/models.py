@@ -61,6 +61,12 @@ class NestedModel(Layer):
                                              for item, tensor in zip(spec.inputs, inputs)])
             self._reports[key] = analyze_spec(adjusted)
         report = self._reports[key]
+        if report.ok and not report.outputs:
+            # The inner spec's own errors (no `layers:` list, say) are reported where it is written;
+            # a model without outputs gives this layer nothing to compute.
+            raise Problem("S002", f"{self.name} ({self.keras_class}) has no layers to run: its `model:` "
+                                  "spec defines no output.",
+                          "Give the inner model a `layers:` list (and `outputs:` for a graph).")
         if not report.ok:
             first = report.errors[0]
             raise Problem(first.code, f"Inside {self.name} ({self.keras_class}), layer {first.layer}: "

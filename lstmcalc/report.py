@@ -125,7 +125,9 @@ class LayerReport(Record):
             "params": self.params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
-            "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable, "dtype": w.dtype}
+            # A PyTorch buffer is marked (and only then), so that params = the sum over the others.
+            "weights": [dict({"name": w.name, "shape": list(w.shape), "trainable": w.trainable, "dtype": w.dtype},
+                             **({"buffer": True} if w.buffer else {}))
                         for w in self.weights],
             "line": self.line,
             "column": self.column,

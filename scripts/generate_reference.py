@@ -366,6 +366,7 @@ DOCUMENTS: Dict[str, Dict[str, Any]] = {
             "layers[].weights[].shape[]": ("integer", "A dimension."),
             "layers[].weights[].trainable": ("boolean", "Whether it trains."),
             "layers[].weights[].dtype": ("string", "Its dtype."),
+            "layers[].weights[].buffer": ("boolean", "Present, and true, only for a PyTorch buffer (BatchNorm1d's running statistics): saved with the weights, in no parameter count, as torchinfo counts."),
             "layers[].line": ("integer | null", "Where the layer is written (1-based line)."),
             "layers[].column": ("integer | null", "Where the layer is written (1-based column)."),
             "layers[].shares": ("string | null", "For a shared layer's later call: the layer it calls again; else `null`."),
@@ -664,7 +665,7 @@ DOCUMENTS: Dict[str, Dict[str, Any]] = {
 }
 
 # Fields no bundled file produces today (every layer type has a MAC rule), described for when one does.
-NOT_IN_SAMPLES = {("explain", "compute.macs_not_counted[]")}
+NOT_IN_SAMPLES = {("explain", "compute.macs_not_counted[]"), ("summary", "layers[].weights[].buffer")}  # no bundled spec has a buffer
 
 JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number",
               type(None): "null"}

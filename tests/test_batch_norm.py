@@ -183,3 +183,18 @@ def test_source_with_batchnorm1d_reads_as_torch_runs_it():
     assert norm.output_shapes == [(8, 16, 30)] and norm.params == 32
     # LSTM 4 × 16 × (6 + 16) + 2 × 4 × 16 = 1,536; BatchNorm1d 32; Linear 16 + 1 = 17
     assert report.totals.params == 1536 + 32 + 17
+
+
+def test_json_marks_buffers_so_params_are_the_other_weights():
+    # BatchNorm1d(3): weight 3 + bias 3 = 6 parameters; running_mean 3, running_var 3 and
+    # num_batches_tracked () = 1 are buffers, marked "buffer": true in the JSON and in no count.
+    import json
+
+    from lstmcalc import analyze_text
+    from lstmcalc.render import RenderOptions, get_renderer
+
+    report = analyze_text("framework: pytorch\nbatch_size: 2\ninput: [3]\nlayers:\n  - {type: BatchNorm1d, num_features: 3}\n")
+    (layer,) = json.loads(get_renderer("json")(report, RenderOptions()))["layers"]
+    assert [w["name"] for w in layer["weights"] if w.get("buffer")] == ["running_mean", "running_var",
+                                                                         "num_batches_tracked"]
+    assert layer["params"] == 6 == sum(w["shape"][0] for w in layer["weights"] if not w.get("buffer"))

@@ -53,6 +53,14 @@ class _AttentionBase(Layer):
                         "it fails when it runs.",
                 "Project query and key to the same size first (e.g. a Dense layer), or pass a key of "
                 "the query's size as the third input.")
+        if len(key) >= 3 and len(value) >= 3 and None not in (key[-2], value[-2]) and key[-2] != value[-2]:
+            # Keras builds this too; the weights over the key's steps then multiply the value's.
+            raise Problem(
+                "H004", f"{self.keras_class}: the key and the value must have as many steps, one value "
+                        f"per key; received value {format_shape(value)} and key {format_shape(key)} "
+                        f"({value[-2]} and {key[-2]} steps). Keras builds this model but it fails when it runs.",
+                "Give the key and the value the same length (the key is usually the value itself, or "
+                "a projection of it).")
         return [tuple(query[:-1]) + (value[-1],)]
 
     def output_masks(self, inputs: Sequence[TensorSpec], count: int) -> List[bool]:

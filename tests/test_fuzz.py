@@ -339,10 +339,7 @@ def _known_disagreement(report: Report, diagnostic: Diagnostic) -> bool:
     if layer.type not in ("Attention", "AdditiveAttention"):
         return False
     shapes = [_produced_shape(report, reference) for reference in layer.inputs]
-    value, key = shapes[1], shapes[-1]
-    steps_differ = value[-2:-1] != key[-2:-1]  # also an unknown length against a fixed one
-    return (len({len(shape) for shape in shapes}) > 1 or len({tuple(shape[1:-2]) for shape in shapes}) > 1
-            or steps_differ)
+    return len({len(shape) for shape in shapes}) > 1 or len({tuple(shape[1:-2]) for shape in shapes}) > 1
 
 
 def _produced_shape(report: Report, reference: str):
@@ -525,11 +522,6 @@ KNOWN_LAYER_FINDINGS = [
      "false, name: l0, inputs: [x0, x1]}\noutputs: [l0]\n",
      "Keras 3.15 declares (None, 1, None, None) for a query of shape (B, 1, Tq, D) against a value of (B, T, Tv, D) "
      "but computes (B, T, Tq, D): the size-1 axis broadcasts"),
-    ("attention-key-and-value-steps-differ",
-     "inputs: {x0: [null, null], x1: [1, 1]}\nlayers:\n  - {type: AdditiveAttention, name: l0, inputs: [x1, x0, "
-     "x1]}\noutputs: [l0]\n",
-     "a key of 1 step against a value of 3: Keras 3.15 builds it and fails when it runs (Dimensions must be equal, "
-     "but are 1 and 3); the attention layers should reject it (H004)"),
     ("layer-normalization-repeated-axis-wide",
      "input: [3]\nlayers:\n  - {type: LayerNormalization, axis: [1, 1]}\n",
      "Keras 3.15 builds gamma (3, 3) for axis [1, 1] on three features and fails when it runs (run_reference.json): "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -329,11 +330,16 @@ def analyze_file(file: str, text: Optional[str], problem: Optional[Diagnostic], 
 SMALL_MATRIX_THREADS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
+def use_small_matrix_threads() -> None:
+    """SMALL_MATRIX_THREADS into the environment, where it sets nothing yet (before NumPy loads)."""
+    for variable, value in SMALL_MATRIX_THREADS.items():
+        os.environ.setdefault(variable, value)
+
+
 def verification(report: Report) -> Tuple[List[Diagnostic], bool]:
     """The verifier's findings, and whether it verified every tensor (False when it could not
     run, e.g. over the memory budget: then the file is reported as not verified)."""
-    for variable, value in SMALL_MATRIX_THREADS.items():
-        os.environ.setdefault(variable, value)
+    use_small_matrix_threads()
     from .verify import verify_report
 
     result = verify_report(report)
@@ -366,8 +372,6 @@ def _read(file: str) -> Tuple[Optional[str], Optional[Diagnostic]]:
     from .api import read_stream_text, read_text
 
     if file == STDIN_PATH:
-        import sys
-
         return read_stream_text(getattr(sys.stdin, "buffer", sys.stdin), STDIN_NAME)
     try:
         return read_text(file)
@@ -469,8 +473,6 @@ def can_fork() -> bool:
     """Whether worker processes can be forked. Only on Linux: a forked child inherits the parsed
     options and starts at once; macOS forbids forking processes that use some system libraries,
     and Windows cannot fork, so there files are checked in one process."""
-    import sys
-
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
@@ -499,8 +501,7 @@ def checked_in_parallel(files: Sequence[str], stricts: Sequence[bool], options: 
     import pickle
 
     if verify_pass in options.passes:
-        for variable, value in SMALL_MATRIX_THREADS.items():
-            os.environ.setdefault(variable, value)
+        use_small_matrix_threads()
         numpy_module()  # imported once here, inherited by the children
     context = multiprocessing.get_context("fork")
     next_file = context.Value("q", 0)  # its lock makes taking a file atomic
